@@ -1,0 +1,83 @@
+package identity
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// ErrUnknownMSP is returned when an identity names an MSP ID that the MSP does
+// not know.
+var ErrUnknownMSP = errors.New("unknown msp")
+
+// ErrInvalidIdentity is returned when a certificate does not chain to the
+// MSP's CA, has expired, is not yet valid, or breaks the NodeOU rules.
+var ErrInvalidIdentity = errors.New("the supplied identity is not valid")
+
+// ErrInvalidSignature is returned when a signature does not verify against the
+// identity that claims it.
+var ErrInvalidSignature = errors.New("invalid signature")
+
+// ErrInvalidProposal is returned when a signed proposal is malformed: a missing
+// header, a wrong header type, an empty nonce or creator.
+var ErrInvalidProposal = errors.New("invalid proposal")
+
+// ErrInvalidTxID is returned when a proposal's txid is not
+// hex(SHA-256(nonce ‖ creator)).
+var ErrInvalidTxID = errors.New("invalid txid")
+
+// ErrPolicyNotSatisfied is returned (wrapped in a *PolicyError) when a set of
+// signatures does not satisfy a signature policy.
+var ErrPolicyNotSatisfied = errors.New("signature set did not satisfy policy")
+
+// ErrIdentityExists is returned by IssueIdentity when an identity of that name
+// is already on disk.
+var ErrIdentityExists = errors.New("identity already exists")
+
+// ErrIdentityNotFound is returned when an identity folder does not exist.
+var ErrIdentityNotFound = errors.New("identity not found")
+
+// PolicyError says why a signature policy was not satisfied: which principals
+// found no matching signature and which signatures were ignored (bad
+// signature, unknown MSP, invalid certificate, duplicate signer).
+type PolicyError struct {
+	// Policy is the policy in the peer CLI's language, e.g.
+	// OutOf(2, 'Org1MSP.member', 'Org2MSP.member').
+	Policy string
+	// Unsatisfied lists the principals no usable signature satisfied, in
+	// policy order, e.g. 'Org2MSP.peer'.
+	Unsatisfied []string
+	// Ignored lists, one line per signature, why it could not be used.
+	Ignored []string
+}
+
+// Error implements error.
+func (e *PolicyError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s", ErrPolicyNotSatisfied, e.Policy)
+	if len(e.Unsatisfied) > 0 {
+		fmt.Fprintf(&b, ": no usable signature for principal %s", strings.Join(e.Unsatisfied, ", "))
+	}
+	if len(e.Ignored) > 0 {
+		fmt.Fprintf(&b, "; ignored signatures: %s", strings.Join(e.Ignored, "; "))
+	}
+	return b.String()
+}
+
+// Unwrap makes errors.Is(err, ErrPolicyNotSatisfied) true.
+func (e *PolicyError) Unwrap() error { return ErrPolicyNotSatisfied }
+
+// TxIDError reports a proposal whose txid does not match its nonce and
+// creator. Its message is Fabric's: "invalid txid. got [..], expected [..]".
+type TxIDError struct {
+	Got      string
+	Expected string
+}
+
+// Error implements error.
+func (e *TxIDError) Error() string {
+	return fmt.Sprintf("invalid txid. got [%s], expected [%s]", e.Got, e.Expected)
+}
+
+// Unwrap makes errors.Is(err, ErrInvalidTxID) true.
+func (e *TxIDError) Unwrap() error { return ErrInvalidTxID }

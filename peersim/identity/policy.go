@@ -1,0 +1,251 @@
+package identity
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+	"github.com/hyperledger/fabric-protos-go-apiv2/msp"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"google.golang.org/protobuf/proto"
+)
+
+// SignedData is one signature offered to a policy: who signed (a marshalled
+// msp.SerializedIdentity), what was signed, and the signature.
+type SignedData struct {
+	Identity  []byte
+	Data      []byte
+	Signature []byte
+}
+
+// EndorsementSignedData returns what an endorsement signs, in the form a
+// policy evaluates: Data = proposal response payload ‖ endorser identity.
+func EndorsementSignedData(proposalResponsePayload []byte, e *peer.Endorsement) SignedData {
+	data := make([]byte, 0, len(proposalResponsePayload)+len(e.GetEndorser()))
+	data = append(data, proposalResponsePayload...)
+	data = append(data, e.GetEndorser()...)
+	return SignedData{Identity: e.GetEndorser(), Data: data, Signature: e.GetSignature()}
+}
+
+// EvaluatePolicy checks that the signatures satisfy the policy, with Fabric's
+// semantics: signatures from unknown MSPs, invalid certificates or that do not
+// verify are ignored; a signer that appears more than once counts once; each
+// signature satisfies at most one SignedBy; an n-out-of gate tries every
+// sub-policy in order and keeps the signatures consumed by those that pass (no
+// backtracking, as in Fabric). A nil error means satisfied; otherwise the error
+// is a *PolicyError naming the principals without a usable signature.
+func (m *MSP) EvaluatePolicy(policy *common.SignaturePolicyEnvelope, signed []SignedData) error {
+	if policy == nil || policy.Rule == nil {
+		return fmt.Errorf("evaluate policy: policy or its rule is nil")
+	}
+	if err := checkRule(policy.Rule, len(policy.Identities), 0); err != nil {
+		return fmt.Errorf("evaluate policy %s: %w", FormatPolicy(policy), err)
+	}
+	var (
+		ids     []*Identity
+		ignored []string
+		seen    = map[string]int{}
+	)
+	for i, sd := range signed {
+		id, err := m.DeserializeIdentity(sd.Identity)
+		if err != nil {
+			ignored = append(ignored, fmt.Sprintf("signature %d: %v", i, err))
+			continue
+		}
+		if first, dup := seen[id.key()]; dup {
+			ignored = append(ignored, fmt.Sprintf("signature %d: %s already signed (signature %d); a signer counts once", i, id, first))
+			continue
+		}
+		if err := id.Verify(sd.Data, sd.Signature); err != nil {
+			ignored = append(ignored, fmt.Sprintf("signature %d: by %s: %v", i, id, err))
+			continue
+		}
+		seen[id.key()] = i
+		ids = append(ids, id)
+	}
+	used := make([]bool, len(ids))
+	ok, missing := m.evaluate(policy.Rule, policy.Identities, ids, used)
+	if ok {
+		return nil
+	}
+	perr := &PolicyError{Policy: FormatPolicy(policy), Ignored: ignored}
+	for _, idx := range missing {
+		perr.Unsatisfied = append(perr.Unsatisfied, formatPrincipal(policy.Identities[idx]))
+	}
+	return perr
+}
+
+// checkRule rejects malformed rules before evaluation: unknown types,
+// identity indexes out of range, negative thresholds, absurd nesting.
+func checkRule(rule *common.SignaturePolicy, nIdentities, depth int) error {
+	if depth > maxPolicyDepth {
+		return fmt.Errorf("policy nested deeper than %d levels", maxPolicyDepth)
+	}
+	switch t := rule.GetType().(type) {
+	case *common.SignaturePolicy_SignedBy:
+		if t.SignedBy < 0 || int(t.SignedBy) >= nIdentities {
+			return fmt.Errorf("identity index out of range, requested %d, but identities length is %d", t.SignedBy, nIdentities)
+		}
+	case *common.SignaturePolicy_NOutOf_:
+		if t.NOutOf == nil {
+			return fmt.Errorf("n_out_of is nil")
+		}
+		if t.NOutOf.N < 0 {
+			return fmt.Errorf("n_out_of has negative n %d", t.NOutOf.N)
+		}
+		for _, sub := range t.NOutOf.Rules {
+			if sub == nil {
+				return fmt.Errorf("n_out_of has a nil rule")
+			}
+			if err := checkRule(sub, nIdentities, depth+1); err != nil {
+				return err
+			}
+		}
+	default:
+		return fmt.Errorf("unknown signature policy type %T", rule.GetType())
+	}
+	return nil
+}
+
+// evaluate runs the rule over the identities; used marks identities already
+// consumed. It returns whether the rule holds and, if not, the principal
+// indexes that found no identity.
+func (m *MSP) evaluate(rule *common.SignaturePolicy, principals []*msp.MSPPrincipal, ids []*Identity, used []bool) (bool, []int32) {
+	switch t := rule.Type.(type) {
+	case *common.SignaturePolicy_SignedBy:
+		p := principals[t.SignedBy]
+		for i, id := range ids {
+			if used[i] {
+				continue
+			}
+			if m.SatisfiesPrincipal(id, p) == nil {
+				used[i] = true
+				return true, nil
+			}
+		}
+		return false, []int32{t.SignedBy}
+	case *common.SignaturePolicy_NOutOf_:
+		var (
+			verified int32
+			missing  []int32
+			trial    = make([]bool, len(used))
+		)
+		for _, sub := range t.NOutOf.Rules {
+			copy(trial, used)
+			ok, miss := m.evaluate(sub, principals, ids, trial)
+			if ok {
+				verified++
+				copy(used, trial)
+				continue
+			}
+			missing = append(missing, miss...)
+		}
+		if verified >= t.NOutOf.N {
+			return true, nil
+		}
+		return false, missing
+	}
+	return false, nil
+}
+
+// FormatPolicy renders a signature policy in the peer CLI's language:
+// AND(...) when every sub-policy is needed, OR(...) when one is, OutOf(n, ...)
+// otherwise. Principals that are not ROLE render descriptively.
+func FormatPolicy(policy *common.SignaturePolicyEnvelope) string {
+	if policy == nil || policy.Rule == nil {
+		return "<nil policy>"
+	}
+	var b strings.Builder
+	formatRule(&b, policy.Rule, policy.Identities, 0)
+	return b.String()
+}
+
+func formatRule(b *strings.Builder, rule *common.SignaturePolicy, principals []*msp.MSPPrincipal, depth int) {
+	if depth > maxPolicyDepth {
+		b.WriteString("...")
+		return
+	}
+	switch t := rule.GetType().(type) {
+	case *common.SignaturePolicy_SignedBy:
+		if t.SignedBy < 0 || int(t.SignedBy) >= len(principals) {
+			fmt.Fprintf(b, "SignedBy(%d: out of range)", t.SignedBy)
+			return
+		}
+		b.WriteString(formatPrincipal(principals[t.SignedBy]))
+	case *common.SignaturePolicy_NOutOf_:
+		n, rules := t.NOutOf.GetN(), t.NOutOf.GetRules()
+		switch {
+		case int(n) == len(rules) && n > 0:
+			b.WriteString("AND(")
+		case n == 1:
+			b.WriteString("OR(")
+		default:
+			fmt.Fprintf(b, "OutOf(%d, ", n)
+		}
+		for i, sub := range rules {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			if sub == nil {
+				b.WriteString("<nil>")
+				continue
+			}
+			formatRule(b, sub, principals, depth+1)
+		}
+		b.WriteString(")")
+	default:
+		fmt.Fprintf(b, "<unknown %T>", rule.GetType())
+	}
+}
+
+// formatPrincipal renders a principal the way the policy language writes it.
+func formatPrincipal(p *msp.MSPPrincipal) string {
+	switch p.GetPrincipalClassification() {
+	case msp.MSPPrincipal_ROLE:
+		var role msp.MSPRole
+		if err := proto.Unmarshal(p.GetPrincipal(), &role); err != nil {
+			return "<malformed role principal>"
+		}
+		return fmt.Sprintf("'%s.%s'", role.MspIdentifier, strings.ToLower(role.Role.String()))
+	case msp.MSPPrincipal_IDENTITY:
+		var sid msp.SerializedIdentity
+		if err := proto.Unmarshal(p.GetPrincipal(), &sid); err != nil {
+			return "<malformed identity principal>"
+		}
+		if cert, err := parseCertPEM(sid.IdBytes); err == nil {
+			return fmt.Sprintf("identity %s/%s", sid.Mspid, cert.Subject.CommonName)
+		}
+		return fmt.Sprintf("identity of %s", sid.Mspid)
+	case msp.MSPPrincipal_ORGANIZATION_UNIT:
+		var ou msp.OrganizationUnit
+		if err := proto.Unmarshal(p.GetPrincipal(), &ou); err != nil {
+			return "<malformed organization unit principal>"
+		}
+		return fmt.Sprintf("OU %s of %s", ou.OrganizationalUnitIdentifier, ou.MspIdentifier)
+	default:
+		return fmt.Sprintf("<%s principal>", p.GetPrincipalClassification())
+	}
+}
+
+// RolePrincipal returns a ROLE principal, e.g. RolePrincipal("Org1MSP",
+// msp.MSPRole_PEER) for 'Org1MSP.peer'.
+func RolePrincipal(mspID string, role msp.MSPRole_MSPRoleType) *msp.MSPPrincipal {
+	b, _ := proto.Marshal(&msp.MSPRole{MspIdentifier: mspID, Role: role})
+	return &msp.MSPPrincipal{PrincipalClassification: msp.MSPPrincipal_ROLE, Principal: b}
+}
+
+// IdentityPrincipal returns an IDENTITY principal for a marshalled
+// msp.SerializedIdentity (what SigningIdentity.Serialize returns).
+func IdentityPrincipal(serialized []byte) *msp.MSPPrincipal {
+	return &msp.MSPPrincipal{PrincipalClassification: msp.MSPPrincipal_IDENTITY, Principal: append([]byte(nil), serialized...)}
+}
+
+// SignedBy returns the rule "signed by principal index i".
+func SignedBy(i int32) *common.SignaturePolicy {
+	return &common.SignaturePolicy{Type: &common.SignaturePolicy_SignedBy{SignedBy: i}}
+}
+
+// NOutOf returns the rule "n of these rules".
+func NOutOf(n int32, rules ...*common.SignaturePolicy) *common.SignaturePolicy {
+	return &common.SignaturePolicy{Type: &common.SignaturePolicy_NOutOf_{NOutOf: &common.SignaturePolicy_NOutOf{N: n, Rules: rules}}}
+}

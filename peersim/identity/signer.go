@@ -1,0 +1,127 @@
+package identity
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/asn1"
+	"fmt"
+	"math/big"
+
+	"github.com/hyperledger/fabric-protos-go-apiv2/msp"
+	"google.golang.org/protobuf/proto"
+)
+
+// SigningIdentity is an X.509 identity with its private key: what a Fabric
+// client or peer signs with.
+type SigningIdentity struct {
+	mspID   string
+	certPEM []byte
+	cert    *x509.Certificate
+	key     *ecdsa.PrivateKey
+	creator []byte // marshalled msp.SerializedIdentity
+}
+
+// NewSigningIdentity builds a signing identity from a PEM certificate and a
+// PEM (PKCS#8 or SEC 1) ECDSA private key that belongs to it.
+func NewSigningIdentity(mspID string, certPEM, keyPEM []byte) (*SigningIdentity, error) {
+	if mspID == "" {
+		return nil, fmt.Errorf("new signing identity: msp id is empty")
+	}
+	cert, err := parseCertPEM(certPEM)
+	if err != nil {
+		return nil, fmt.Errorf("new signing identity for %s: %w", mspID, err)
+	}
+	key, err := parseKeyPEM(keyPEM)
+	if err != nil {
+		return nil, fmt.Errorf("new signing identity %q: %w", cert.Subject.CommonName, err)
+	}
+	return newSigningIdentity(mspID, certPEM, cert, key)
+}
+
+func newSigningIdentity(mspID string, certPEM []byte, cert *x509.Certificate, key *ecdsa.PrivateKey) (*SigningIdentity, error) {
+	if !key.PublicKey.Equal(cert.PublicKey) {
+		return nil, fmt.Errorf("signing identity %q: private key does not match the certificate's public key", cert.Subject.CommonName)
+	}
+	creator, err := proto.Marshal(&msp.SerializedIdentity{Mspid: mspID, IdBytes: certPEM})
+	if err != nil {
+		return nil, fmt.Errorf("serialize identity %q: %w", cert.Subject.CommonName, err)
+	}
+	return &SigningIdentity{mspID: mspID, certPEM: certPEM, cert: cert, key: key, creator: creator}, nil
+}
+
+// MSPID returns the identity's MSP ID, e.g. Org1MSP.
+func (s *SigningIdentity) MSPID() string { return s.mspID }
+
+// Name returns the certificate's common name, e.g. User1@org1.example.com.
+func (s *SigningIdentity) Name() string { return s.cert.Subject.CommonName }
+
+// Certificate returns the parsed certificate.
+func (s *SigningIdentity) Certificate() *x509.Certificate { return s.cert }
+
+// CertificatePEM returns the certificate exactly as it is serialized.
+func (s *SigningIdentity) CertificatePEM() []byte { return append([]byte(nil), s.certPEM...) }
+
+// PrivateKey returns the identity's private key (e.g. for a TLS client).
+func (s *SigningIdentity) PrivateKey() *ecdsa.PrivateKey { return s.key }
+
+// Serialize returns the marshalled msp.SerializedIdentity{Mspid, IdBytes: PEM}:
+// the creator of a proposal and the endorser of an endorsement.
+func (s *SigningIdentity) Serialize() []byte { return append([]byte(nil), s.creator...) }
+
+// Sign signs SHA-256(msg) with ECDSA and returns the ASN.1 DER signature with
+// S in its low form, as Fabric's BCCSP produces and requires.
+func (s *SigningIdentity) Sign(msg []byte) ([]byte, error) {
+	digest := sha256.Sum256(msg)
+	return signDigest(s.key, digest[:])
+}
+
+type ecdsaSignature struct {
+	R, S *big.Int
+}
+
+func signDigest(key *ecdsa.PrivateKey, digest []byte) ([]byte, error) {
+	r, sv, err := ecdsa.Sign(rand.Reader, key, digest)
+	if err != nil {
+		return nil, fmt.Errorf("ecdsa sign: %w", err)
+	}
+	half := halfOrder(key.Curve)
+	if sv.Cmp(half) > 0 {
+		sv = new(big.Int).Sub(key.Curve.Params().N, sv)
+	}
+	sig, err := asn1.Marshal(ecdsaSignature{R: r, S: sv})
+	if err != nil {
+		return nil, fmt.Errorf("encode signature: %w", err)
+	}
+	return sig, nil
+}
+
+func halfOrder(c elliptic.Curve) *big.Int {
+	return new(big.Int).Rsh(c.Params().N, 1)
+}
+
+// verifySignature checks an ASN.1 DER ECDSA signature over SHA-256(msg),
+// refusing high-S signatures as Fabric does.
+func verifySignature(pub *ecdsa.PublicKey, msg, sig []byte) error {
+	var es ecdsaSignature
+	rest, err := asn1.Unmarshal(sig, &es)
+	if err != nil {
+		return fmt.Errorf("%w: not an ASN.1 DER ECDSA signature: %v", ErrInvalidSignature, err)
+	}
+	if len(rest) != 0 {
+		return fmt.Errorf("%w: %d trailing bytes after the ASN.1 signature", ErrInvalidSignature, len(rest))
+	}
+	if es.R == nil || es.S == nil || es.R.Sign() <= 0 || es.S.Sign() <= 0 {
+		return fmt.Errorf("%w: R and S must be positive", ErrInvalidSignature)
+	}
+	if half := halfOrder(pub.Curve); es.S.Cmp(half) > 0 {
+		return fmt.Errorf("%w: S is not low (must be smaller than half the curve order, as Fabric's BCCSP requires)", ErrInvalidSignature)
+	}
+	digest := sha256.Sum256(msg)
+	if !ecdsa.Verify(pub, digest[:], es.R, es.S) {
+		return fmt.Errorf("%w: the signature does not verify against the certificate's public key", ErrInvalidSignature)
+	}
+	return nil
+}
