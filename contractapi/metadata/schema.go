@@ -330,11 +330,12 @@ func addField(f reflect.StructField, obj *ObjectMetadata, components *ComponentM
 	return nil
 }
 
-// objectSchema views a component as a plain schema for validation.
+// objectSchema views a component as a plain schema for validation. Like the
+// component document itself it has no "type", so (as with Fabric) a null
+// where a struct is expected passes; decoding into the struct then decides.
 func (o ObjectMetadata) objectSchema() *Schema {
 	return &Schema{
 		ID:                   o.ID,
-		Type:                 StringOrArray{"object"},
 		Properties:           maps.Clone(o.Properties),
 		Required:             o.Required,
 		AdditionalProperties: &SchemaOrBool{Allows: o.AdditionalProperties},

@@ -1,0 +1,6 @@
+// Package compattest proves contractapi is a drop-in for
+// fabric-contract-api-go/v2: one contract source, compiled once against
+// Fabric's library and once (import paths rewritten) against ours, must give
+// the same metadata document. All of it lives in _test.go files so Fabric's
+// library stays a test-only dependency.
+package compattest
