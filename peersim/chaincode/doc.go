@@ -1,0 +1,34 @@
+// Package chaincode is the peer side of the chaincode stream for peersim.
+//
+// A chaincode process talks to the peer over one bidirectional gRPC stream of
+// peer.ChaincodeMessage. Either the chaincode dials the peer
+// (protos.ChaincodeSupport/Register, served by [Server.Register]) or the peer
+// dials a chaincode-as-a-service endpoint (protos.Chaincode/Connect, handed to
+// [Server.ServeDialed]). In both models the chaincode speaks first with
+// REGISTER, and the same handler serves the stream.
+//
+// A [Server] keeps a registry of ready connections keyed by ccid
+// ("name:version" for peersim), runs transactions on them with
+// [Server.Execute], and answers the chaincode's requests (GET_STATE,
+// PUT_STATE, range and rich queries, history, private data, chaincode to
+// chaincode calls, ...) against the [TxSimulator] the peer supplies for each
+// transaction. The wire behaviour follows a Fabric 3.1 peer; see
+// /work/shared/reference/fabric-peer-semantics.md §0–§5.
+//
+// Where this package deliberately differs from Fabric:
+//
+//   - A refused REGISTER (empty name, duplicate live connection, or a refusal
+//     from the peer's [Admission]) is answered with ERROR carrying the reason,
+//     and the stream is closed. A Fabric peer stays silent and leaves the
+//     chaincode hanging.
+//   - A second connection for an id that is already connected is refused and
+//     the first one stays registered. Fabric ignores the second one and, when
+//     it exits, unregisters the first.
+//   - Bad messages from a registered chaincode (unknown or unexpected type,
+//     undecodable payload or envelope, invalid UTF-8, request for an unknown
+//     transaction) are answered with ERROR and the stream keeps serving the
+//     other transactions. Fabric ends the whole stream for an unexpected type
+//     and for an envelope protobuf cannot decode.
+//   - Capabilities (V1_3 metadata, V2_5 purge) are not modelled: every request
+//     type is always available.
+package chaincode

@@ -1,0 +1,350 @@
+package chaincode
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"google.golang.org/protobuf/proto"
+)
+
+// stream is what both stream directions offer: the server side of
+// ChaincodeSupport/Register and the client side of Chaincode/Connect.
+type stream interface {
+	Send(*peer.ChaincodeMessage) error
+	RecvMsg(m any) error
+	Context() context.Context
+}
+
+// outgoing is a message queued for the single sender goroutine; sent, when
+// not nil, receives the result of Send.
+type outgoing struct {
+	msg  *peer.ChaincodeMessage
+	sent chan<- error
+}
+
+type received struct {
+	raw []byte
+	err error
+}
+
+// handler serves one chaincode stream: the registration handshake
+// (created → established → ready), then the chaincode's requests, each in
+// its own goroutine, with replies serialised through one sender.
+type handler struct {
+	srv  *Server
+	st   stream
+	info ConnInfo
+	log  *slog.Logger
+
+	// ccid is set by the serving goroutine before the handler becomes
+	// findable in the registry and never changes afterwards.
+	ccid string
+
+	sendq    chan outgoing
+	quit     chan struct{} // closed once the handler stops, for any reason
+	stopOnce sync.Once
+	stopErr  error // why it stopped; written before quit is closed
+
+	mu     sync.Mutex
+	txs    map[string]*txContext // by channel+txid
+	closed bool                  // no new transactions
+
+	wg sync.WaitGroup // request and reply goroutines
+}
+
+func newHandler(s *Server, st stream, info ConnInfo) *handler {
+	return &handler{
+		srv:   s,
+		st:    st,
+		info:  info,
+		log:   s.log,
+		sendq: make(chan outgoing, 16),
+		quit:  make(chan struct{}),
+		txs:   map[string]*txContext{},
+	}
+}
+
+// stop ends the handler; the first reason wins.
+func (h *handler) stop(reason error) {
+	h.stopOnce.Do(func() {
+		h.stopErr = reason
+		close(h.quit)
+	})
+}
+
+// serve runs the stream until it ends and returns why (nil for a clean end
+// of stream).
+func (h *handler) serve() (err error) {
+	go h.sendLoop()
+	if d := h.srv.cfg.Keepalive; d > 0 {
+		go h.keepalive(d)
+	}
+	incoming := make(chan received)
+	go h.recvLoop(incoming)
+	defer func() { err = h.shutdown(err) }()
+
+	registered := false
+	for {
+		select {
+		case <-h.quit:
+			return h.stopErr
+		case r := <-incoming:
+			if r.err != nil {
+				if errors.Is(r.err, io.EOF) {
+					return nil
+				}
+				return fmt.Errorf("receive from chaincode: %w", r.err)
+			}
+			if !registered {
+				ok, err := h.handshake(r.raw)
+				if err != nil {
+					return err
+				}
+				registered = ok
+				continue
+			}
+			h.handle(r.raw)
+		}
+	}
+}
+
+// shutdown deregisters the handler, fails its transactions and waits for
+// its request goroutines.
+func (h *handler) shutdown(cause error) error {
+	h.stop(cause)
+	cause = h.stopErr
+	wasReady := h.srv.registry.remove(h)
+
+	h.mu.Lock()
+	h.closed = true
+	txs := make([]*txContext, 0, len(h.txs))
+	for _, tx := range h.txs {
+		txs = append(txs, tx)
+	}
+	h.mu.Unlock()
+	for _, tx := range txs {
+		tx.finish()
+	}
+	h.wg.Wait()
+
+	if wasReady {
+		h.log.Info("chaincode disconnected", "ccid", h.ccid, "cause", cause)
+		if h.srv.onDisconnect != nil {
+			h.srv.onDisconnect(h.ccid, cause)
+		}
+	}
+	return cause
+}
+
+func (h *handler) recvLoop(out chan<- received) {
+	for {
+		m := &rawMessage{}
+		err := h.st.RecvMsg(m)
+		select {
+		case out <- received{raw: rawBytes(m), err: err}:
+		case <-h.quit:
+			return
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (h *handler) sendLoop() {
+	for {
+		select {
+		case o := <-h.sendq:
+			err := h.st.Send(o.msg)
+			if o.sent != nil {
+				o.sent <- err
+			}
+			if err != nil {
+				h.stop(fmt.Errorf("send %s to chaincode: %w", o.msg.Type, err))
+				return
+			}
+		case <-h.quit:
+			return
+		}
+	}
+}
+
+func (h *handler) keepalive(every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			h.send(&peer.ChaincodeMessage{Type: peer.ChaincodeMessage_KEEPALIVE})
+		case <-h.quit:
+			return
+		}
+	}
+}
+
+// send queues msg; it reports false when the stream has ended.
+func (h *handler) send(msg *peer.ChaincodeMessage) bool {
+	select {
+	case h.sendq <- outgoing{msg: msg}:
+		return true
+	case <-h.quit:
+		return false
+	}
+}
+
+// sendWait queues msg and waits until it is on the stream.
+func (h *handler) sendWait(msg *peer.ChaincodeMessage) error {
+	sent := make(chan error, 1)
+	select {
+	case h.sendq <- outgoing{msg: msg, sent: sent}:
+	case <-h.quit:
+		return h.stopErr
+	}
+	select {
+	case err := <-sent:
+		return err
+	case <-h.quit:
+		return h.stopErr
+	}
+}
+
+// replyAsync sends msg without blocking the receive loop.
+func (h *handler) replyAsync(msg *peer.ChaincodeMessage) {
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		h.send(msg)
+	}()
+}
+
+// handshake handles a message in the created state. It returns true once
+// the chaincode is registered and ready; an error ends the stream.
+func (h *handler) handshake(raw []byte) (bool, error) {
+	msg := &peer.ChaincodeMessage{}
+	if err := proto.Unmarshal(raw, msg); err != nil {
+		env := peekEnvelope(raw)
+		return false, h.refuse(env.txID, fmt.Errorf("%w: the peer cannot decode the chaincode's first message: unmarshal failed: %v", ErrProtocol, err))
+	}
+	switch msg.Type {
+	case peer.ChaincodeMessage_KEEPALIVE:
+		return false, nil
+	case peer.ChaincodeMessage_REGISTER:
+		return h.register(msg)
+	default:
+		return false, h.refuse(msg.Txid, fmt.Errorf("%w: [%s] peer cannot handle message (%s) while in created state: the first message must be REGISTER", ErrProtocol, msg.Txid, msg.Type))
+	}
+}
+
+// register runs the REGISTER → REGISTERED → READY handshake.
+func (h *handler) register(msg *peer.ChaincodeMessage) (bool, error) {
+	id := &peer.ChaincodeID{}
+	if err := proto.Unmarshal(msg.Payload, id); err != nil {
+		return false, h.refuse(msg.Txid, fmt.Errorf("%w: REGISTER payload is not a ChaincodeID: unmarshal failed: %v", ErrProtocol, err))
+	}
+	ccid := id.Name
+	if ccid == "" {
+		return false, h.refuse(msg.Txid, ErrEmptyName)
+	}
+	if err := h.srv.admission.Admit(ccid, h.info); err != nil {
+		return false, h.refuse(msg.Txid, fmt.Errorf("chaincode %s %w: %w", ccid, ErrRegistrationRefused, err))
+	}
+	if err := h.srv.registry.reserve(ccid, h); err != nil {
+		return false, h.refuse(msg.Txid, err)
+	}
+	h.ccid = ccid
+
+	if err := h.sendWait(&peer.ChaincodeMessage{Type: peer.ChaincodeMessage_REGISTERED}); err != nil {
+		return false, err
+	}
+	params, err := proto.Marshal(&peer.ChaincodeAdditionalParams{
+		UseWriteBatch:          h.srv.cfg.UseWriteBatch,
+		MaxSizeWriteBatch:      h.srv.cfg.MaxSizeWriteBatch,
+		UseGetMultipleKeys:     h.srv.cfg.UseGetMultipleKeys,
+		MaxSizeGetMultipleKeys: h.srv.cfg.MaxSizeGetMultipleKeys,
+	})
+	if err != nil {
+		return false, fmt.Errorf("marshal READY parameters for %s: %w", ccid, err)
+	}
+	if err := h.sendWait(&peer.ChaincodeMessage{Type: peer.ChaincodeMessage_READY, Payload: params}); err != nil {
+		return false, err
+	}
+	h.srv.registry.markReady(ccid, h)
+	h.log.Info("chaincode registered", "ccid", ccid, "addr", h.info.Addr, "dialed", h.info.Dialed)
+	return true, nil
+}
+
+// refuse answers a refused registration with ERROR carrying the reason and
+// returns the reason, which ends the stream.
+func (h *handler) refuse(txID string, reason error) error {
+	h.log.Warn("chaincode registration refused", "reason", reason, "addr", h.info.Addr)
+	msg := &peer.ChaincodeMessage{Type: peer.ChaincodeMessage_ERROR, Payload: []byte(reason.Error()), Txid: txID}
+	if err := h.sendWait(msg); err != nil {
+		h.log.Debug("could not send the registration refusal", "err", err)
+	}
+	return reason
+}
+
+// handle dispatches a message received in the ready state. Nothing a
+// chaincode sends ends the stream: bad messages get ERROR.
+func (h *handler) handle(raw []byte) {
+	msg := &peer.ChaincodeMessage{}
+	if err := proto.Unmarshal(raw, msg); err != nil {
+		env := peekEnvelope(raw)
+		cause := fmt.Errorf("unmarshal failed: %w", err)
+		h.log.Warn("undecodable message from chaincode", "ccid", h.ccid, "type", env.typ, "txid", env.txID, "err", err)
+		if env.typ == peer.ChaincodeMessage_COMPLETED || env.typ == peer.ChaincodeMessage_ERROR {
+			// Nobody on the chaincode side waits for an answer to these;
+			// fail the transaction instead.
+			h.notify(&peer.ChaincodeMessage{
+				Type:      peer.ChaincodeMessage_ERROR,
+				Payload:   fmt.Appendf(nil, "the peer cannot decode the chaincode's %s message: %s", env.typ, cause),
+				Txid:      env.txID,
+				ChannelId: env.channelID,
+			})
+			return
+		}
+		h.replyAsync(errorMessage(env.typ, env.txID, env.channelID, cause))
+		return
+	}
+
+	switch msg.Type {
+	case peer.ChaincodeMessage_KEEPALIVE:
+		// Ignored in every state.
+	case peer.ChaincodeMessage_COMPLETED, peer.ChaincodeMessage_ERROR:
+		h.notify(msg)
+	case peer.ChaincodeMessage_REGISTER:
+		h.replyAsync(errorMessage(msg.Type, msg.Txid, msg.ChannelId,
+			fmt.Errorf("this stream is already registered as %s; a chaincode registers once per stream", h.ccid)))
+	default:
+		if requestHandlerFor(msg.Type) != nil {
+			h.wg.Add(1)
+			go h.serveRequest(msg)
+			return
+		}
+		h.log.Warn("unexpected message type from chaincode", "ccid", h.ccid, "type", msg.Type, "txid", msg.Txid)
+		h.replyAsync(errorMessage(msg.Type, msg.Txid, msg.ChannelId,
+			fmt.Errorf("the peer does not accept %s messages from a registered chaincode; expected a request, COMPLETED, ERROR or KEEPALIVE", msg.Type)))
+	}
+}
+
+// notify hands a COMPLETED or ERROR to the transaction waiting for it; one
+// for an unknown or finished transaction is dropped, as Fabric does.
+func (h *handler) notify(msg *peer.ChaincodeMessage) {
+	h.mu.Lock()
+	tx := h.txs[txKey(msg.ChannelId, msg.Txid)]
+	h.mu.Unlock()
+	if tx == nil {
+		h.log.Debug("dropping reply for unknown transaction", "ccid", h.ccid, "type", msg.Type, "txid", msg.Txid, "channel", msg.ChannelId)
+		return
+	}
+	select {
+	case tx.done <- msg:
+	default: // a reply is already there; the first one wins
+	}
+}
