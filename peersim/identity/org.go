@@ -220,7 +220,7 @@ func (o *Org) writeMSPFolder(dir string) error {
 	return writeFiles(map[string][]byte{
 		filepath.Join(dir, "cacerts", o.caFile()):       o.ca.certPEM,
 		filepath.Join(dir, "tlscacerts", o.tlsCAFile()): o.tlsCA.certPEM,
-		filepath.Join(dir, "config.yaml"):              nodeOUsYAML(o.caFile()),
+		filepath.Join(dir, "config.yaml"):               nodeOUsYAML(o.caFile()),
 	})
 }
 
