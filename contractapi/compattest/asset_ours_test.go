@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/chaincodekit/chaincodekit/contractapi"
-	"github.com/chaincodekit/chaincodekit/contractapi/utils"
 	"github.com/chaincodekit/chaincodekit/contractapi/metadata"
+	"github.com/chaincodekit/chaincodekit/contractapi/utils"
 )
 
 // Owner is a nested struct with every way of naming a field.

@@ -4,6 +4,7 @@
 package serializer
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -120,6 +121,10 @@ func check(cs *metadata.CompiledSchema, t reflect.Type, text string, v reflect.V
 	switch {
 	case t == types.TimeType:
 		doc = text
+	case types.IsBytes(t):
+		// a byte array marshals as a JSON list; check it as the base64
+		// string a byte slice gives, which is what its schema describes
+		doc = base64.StdEncoding.EncodeToString(bytesOf(v))
 	case t.Kind() == reflect.Struct || (t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Struct):
 		doc, err = metadata.DecodeJSON([]byte(text))
 	default:
