@@ -1,0 +1,334 @@
+package ledger
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset"
+	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset/kvrwset"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"google.golang.org/protobuf/proto"
+)
+
+// CommittedBlock is a committed block with the verdict on each transaction.
+type CommittedBlock struct {
+	Block *common.Block
+	Txs   []TxResult
+}
+
+// TxResult is the verdict on one transaction of a block.
+type TxResult struct {
+	TxID string
+	// Index is the transaction's position in the block.
+	Index int
+	Code  peer.TxValidationCode
+	// Err is nil for a VALID transaction, else a *ValidationError whose
+	// reason may be a *MVCCConflictError, *PhantomReadError,
+	// *EndorsementError or *DuplicateTxError (use errors.As).
+	Err error
+	// ChaincodeName is the chaincode the transaction invoked.
+	ChaincodeName string
+	// Event is the chaincode event of a VALID transaction (nil otherwise,
+	// as Fabric's Gateway delivers events of valid transactions only).
+	Event *peer.ChaincodeEvent
+}
+
+// apply records the writes of a valid transaction in the block view.
+func (v *blockView) apply(tx *parsedTx, txNum uint64, pvt *rwset.TxPvtReadWriteSet) error {
+	ver := Version{BlockNum: v.number, TxNum: txNum}
+	v.txIDs[tx.txID] = true
+	clear := v.clearWrites(tx, pvt)
+	for _, n := range tx.nss {
+		written := map[string]bool{}
+		for _, w := range n.kv.GetWrites() {
+			k := stateKey(n.ns, w.GetKey())
+			cur, _, err := v.lookup(bucketState, k)
+			if err != nil {
+				return err
+			}
+			p := &pending{writer: tx.txID}
+			if !w.GetIsDelete() {
+				p.rec = &stateRecord{Value: w.GetValue(), Version: ver}
+				if cur != nil {
+					p.rec.Metadata = cur.Metadata
+				}
+			}
+			v.pub[string(k)] = p
+			written[w.GetKey()] = true
+			v.history = append(v.history, historyEntry{ns: n.ns, key: w.GetKey(), v: ver, rec: historyRecord{
+				TxID: tx.txID, Value: w.GetValue(), IsDelete: w.GetIsDelete(),
+				Seconds: tx.timestamp.GetSeconds(), Nanos: tx.timestamp.GetNanos(),
+			}})
+		}
+		for _, mw := range n.kv.GetMetadataWrites() {
+			k := stateKey(n.ns, mw.GetKey())
+			cur, _, err := v.lookup(bucketState, k)
+			if err != nil {
+				return err
+			}
+			v.vpChanged[bucketState+string(k)] = true
+			if cur == nil {
+				continue // metadata of a key that does not exist: no-op
+			}
+			rec := &stateRecord{Value: cur.Value, Version: ver, Metadata: entriesMap(mw.GetEntries())}
+			v.pub[string(k)] = &pending{rec: rec, writer: tx.txID}
+		}
+		var colls map[string]*collectionInfo
+		for _, c := range n.colls {
+			if len(c.hashed.GetHashedWrites()) == 0 && len(c.hashed.GetMetadataWrites()) == 0 {
+				continue
+			}
+			if colls == nil {
+				var err error
+				if colls, err = v.collections(n.ns); err != nil {
+					return err
+				}
+			}
+			info := colls[c.name]
+			cw := clear[n.ns+"\x00"+c.name]
+			for _, w := range c.hashed.GetHashedWrites() {
+				hk := collKey(n.ns, c.name, w.GetKeyHash())
+				cur, _, err := v.lookup(bucketHashed, hk)
+				if err != nil {
+					return err
+				}
+				p := &pending{writer: tx.txID, purge: w.GetIsPurge()}
+				var clearKey string
+				var hasClear bool
+				if cw != nil {
+					clearKey, hasClear = cw.byHash[string(w.GetKeyHash())]
+				}
+				p.clearKey = clearKey
+				if !w.GetIsDelete() {
+					p.rec = &stateRecord{Value: w.GetValueHash(), Version: ver}
+					if cur != nil {
+						p.rec.Metadata = cur.Metadata
+					}
+				}
+				v.hashed[string(hk)] = p
+				if hasClear {
+					ck := collKey(n.ns, c.name, []byte(clearKey))
+					pp := &pending{writer: tx.txID, purge: w.GetIsPurge(), clearKey: clearKey}
+					if !w.GetIsDelete() {
+						pp.rec = &stateRecord{Value: cw.values[clearKey], Version: ver}
+						if p.rec != nil {
+							pp.rec.Metadata = p.rec.Metadata
+						}
+					}
+					v.pvt[string(ck)] = pp
+				}
+				if !w.GetIsDelete() && info != nil && info.blockToLive > 0 {
+					v.expiry = append(v.expiry, expiryEntry{at: v.number + info.blockToLive + 1, ns: n.ns, coll: c.name,
+						keyHash: w.GetKeyHash(), clearKey: clearKey, hasClear: hasClear, v: ver})
+				}
+			}
+			for _, mw := range c.hashed.GetMetadataWrites() {
+				hk := collKey(n.ns, c.name, mw.GetKeyHash())
+				cur, _, err := v.lookup(bucketHashed, hk)
+				if err != nil {
+					return err
+				}
+				v.vpChanged[bucketHashed+string(hk)] = true
+				if cur == nil {
+					continue
+				}
+				meta := entriesMap(mw.GetEntries())
+				v.hashed[string(hk)] = &pending{rec: &stateRecord{Value: cur.Value, Version: ver, Metadata: meta}, writer: tx.txID}
+				if cw != nil {
+					if ckey, ok := cw.byHash[string(mw.GetKeyHash())]; ok {
+						ck := collKey(n.ns, c.name, []byte(ckey))
+						pcur, _, err := v.lookup(bucketPvt, ck)
+						if err != nil {
+							return err
+						}
+						if pcur != nil {
+							v.pvt[string(ck)] = &pending{rec: &stateRecord{Value: pcur.Value, Version: ver, Metadata: meta}, writer: tx.txID, clearKey: ckey}
+						}
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func entriesMap(es []*kvrwset.KVMetadataEntry) map[string][]byte {
+	if len(es) == 0 {
+		return nil
+	}
+	m := make(map[string][]byte, len(es))
+	for _, e := range es {
+		m[e.GetName()] = e.GetValue()
+	}
+	return m
+}
+
+// clearSet is the clear private writes of one collection of a transaction.
+type clearSet struct {
+	byHash map[string]string // key hash -> clear key
+	values map[string][]byte
+}
+
+// clearWrites extracts, from the transient store's private read-write set,
+// the clear writes this peer keeps: collections it is a member of, whose
+// hash matches the one endorsed in the public read-write set.
+func (v *blockView) clearWrites(tx *parsedTx, pvt *rwset.TxPvtReadWriteSet) map[string]*clearSet {
+	out := map[string]*clearSet{}
+	for _, nsp := range pvt.GetNsPvtRwset() {
+		var pn *parsedNS
+		for _, n := range tx.nss {
+			if n.ns == nsp.GetNamespace() {
+				pn = n
+			}
+		}
+		if pn == nil {
+			continue
+		}
+		colls, err := v.collections(pn.ns)
+		if err != nil {
+			v.l.log.Warn("private data not stored: collection config unreadable", "tx", tx.txID, "namespace", pn.ns, "err", err)
+			continue
+		}
+		for _, cp := range nsp.GetCollectionPvtRwset() {
+			pc := pn.byColl[cp.GetCollectionName()]
+			if pc == nil || !bytes.Equal(pc.pvtHash, hashBytes(cp.GetRwset())) {
+				v.l.log.Warn("private data not stored: hash does not match the endorsed one", "tx", tx.txID, "namespace", pn.ns, "collection", cp.GetCollectionName())
+				continue
+			}
+			if mine := v.l.cfg.PeerMSPID; mine != "" {
+				info := colls[cp.GetCollectionName()]
+				if info == nil {
+					info = implicitCollection(cp.GetCollectionName())
+				}
+				if !info.isMember(mine) {
+					continue
+				}
+			}
+			kv := &kvrwset.KVRWSet{}
+			if err := proto.Unmarshal(cp.GetRwset(), kv); err != nil {
+				continue
+			}
+			cs := &clearSet{byHash: map[string]string{}, values: map[string][]byte{}}
+			for _, w := range kv.GetWrites() {
+				cs.byHash[string(hashBytes([]byte(w.GetKey())))] = w.GetKey()
+				cs.values[w.GetKey()] = w.GetValue()
+			}
+			for _, w := range kv.GetMetadataWrites() {
+				cs.byHash[string(hashBytes([]byte(w.GetKey())))] = w.GetKey()
+			}
+			out[pn.ns+"\x00"+cp.GetCollectionName()] = cs
+		}
+	}
+	return out
+}
+
+// expiryValue is stored per scheduled purge: the version written and the
+// clear key (when this peer holds the clear value).
+func expiryValue(e expiryEntry) []byte {
+	b := binary.AppendUvarint(nil, e.v.BlockNum)
+	b = binary.AppendUvarint(b, e.v.TxNum)
+	if e.hasClear {
+		b = append(b, 1)
+		b = append(b, e.clearKey...)
+	} else {
+		b = append(b, 0)
+	}
+	return b
+}
+
+// purgeExpired adds to b the deletion of private data whose blockToLive
+// ends at this block, and returns the clear keys removed.
+func (v *blockView) purgeExpired(b *batch) ([]purgedKey, error) {
+	cur := v.snap.scan(bucketExpiry, nil, be64(v.number+1))
+	defer cur.close()
+	var out []purgedKey
+	for {
+		k, val, ok, err := cur.next()
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return out, nil
+		}
+		b.delete(bucketExpiry, bytes.Clone(k))
+		hk := bytes.Clone(k[8:])
+		d := decoder{b: val}
+		ver := Version{BlockNum: d.uvarint(), TxNum: d.uvarint()}
+		if d.err != nil || len(d.b) == 0 {
+			return nil, fmt.Errorf("expiry entry: %w", ErrCorrupt)
+		}
+		rec, _, err := v.lookup(bucketHashed, hk)
+		if err != nil {
+			return nil, err
+		}
+		if rec == nil || rec.Version != ver {
+			continue // rewritten or deleted since
+		}
+		b.delete(bucketHashed, hk)
+		if d.b[0] == 1 {
+			clearKey := string(d.b[1:])
+			// hk is ns 0 coll 0 hash; rebuild the clear key's store key.
+			prefix := hk[:len(hk)-32]
+			ck := append(bytes.Clone(prefix), clearKey...)
+			b.delete(bucketPvt, ck)
+			out = append(out, purgedKey{prefix: string(prefix), key: clearKey})
+		}
+	}
+}
+
+type purgedKey struct {
+	prefix string // ns 0 coll 0
+	key    string
+}
+
+// buildBatch turns the block view into store writes.
+func (v *blockView) buildBatch(block *common.Block, results []byte, locs map[string]TxLocation) (*batch, []purgedKey, error) {
+	b := &batch{}
+	purged, err := v.purgeExpired(b)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, k := range slices.Sorted(maps.Keys(v.pub)) {
+		if p := v.pub[k]; p.rec == nil {
+			b.delete(bucketState, []byte(k))
+		} else {
+			b.put(bucketState, []byte(k), p.rec.encode())
+		}
+	}
+	for _, m := range []struct {
+		bucket string
+		pend   map[string]*pending
+	}{{bucketHashed, v.hashed}, {bucketPvt, v.pvt}} {
+		for _, k := range slices.Sorted(maps.Keys(m.pend)) {
+			if p := m.pend[k]; p.rec == nil {
+				b.delete(m.bucket, []byte(k))
+			} else {
+				b.put(m.bucket, []byte(k), p.rec.encode())
+			}
+		}
+	}
+	for _, e := range v.expiry {
+		k := append(be64(e.at), collKey(e.ns, e.coll, e.keyHash)...)
+		b.put(bucketExpiry, k, expiryValue(e))
+	}
+	if v.l.cfg.HistoryEnabled {
+		for _, h := range v.history {
+			b.put(bucketHistory, historyKey(h.ns, h.key, h.v), h.rec.encode())
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(locs)) {
+		b.put(bucketTxIDs, []byte(id), encodeTxLocation(locs[id]))
+	}
+	raw, err := proto.Marshal(block)
+	if err != nil {
+		return nil, nil, fmt.Errorf("marshal block %d: %w", v.number, err)
+	}
+	b.put(bucketBlocks, be64(v.number), raw)
+	b.put(bucketResults, be64(v.number), results)
+	b.put(bucketMeta, []byte(metaHeight), be64(v.number+1))
+	return b, purged, nil
+}

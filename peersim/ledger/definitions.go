@@ -1,0 +1,118 @@
+package ledger
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"google.golang.org/protobuf/proto"
+)
+
+// LSCCNamespace is the reserved world-state namespace that holds chaincode
+// definitions, one key per chaincode name, as Fabric 1.4's lscc did. A
+// definition is written by Simulator.PutChaincodeDefinition inside the
+// instantiate or upgrade transaction, so it commits atomically with Init's
+// writes and an instantiate that loses an MVCC race changes nothing.
+const LSCCNamespace = "lscc"
+
+var chaincodeNamePattern = regexp.MustCompile(`^[a-zA-Z0-9]+([-_][a-zA-Z0-9]+)*$`)
+
+// ChaincodeDefinition is what the ledger knows about a chaincode on the
+// channel.
+type ChaincodeDefinition struct {
+	Name    string
+	Version string
+	// EndorsementPolicy is the chaincode-level endorsement policy; nil
+	// leaves the decision to the PolicyChecker.
+	EndorsementPolicy *peer.ApplicationPolicy
+	// Collections are the private data collections; nil or empty means the
+	// chaincode has none (implicit per-org collections always exist).
+	Collections *peer.CollectionConfigPackage
+}
+
+type storedDefinition struct {
+	Name        string `json:"name"`
+	Version     string `json:"version"`
+	Policy      []byte `json:"endorsement_policy,omitempty"`
+	Collections []byte `json:"collections,omitempty"`
+}
+
+func (d *ChaincodeDefinition) validate() error {
+	if d == nil {
+		return fmt.Errorf("nil chaincode definition: %w", ErrInvalidArgument)
+	}
+	if !chaincodeNamePattern.MatchString(d.Name) {
+		return fmt.Errorf("chaincode name %q: must match %s: %w", d.Name, chaincodeNamePattern, ErrInvalidArgument)
+	}
+	if d.Version == "" {
+		return fmt.Errorf("chaincode %s: empty version: %w", d.Name, ErrInvalidArgument)
+	}
+	if _, err := parseCollections(d.Collections); err != nil {
+		return fmt.Errorf("chaincode %s: %w", d.Name, err)
+	}
+	return nil
+}
+
+func (d *ChaincodeDefinition) encode() ([]byte, error) {
+	sd := storedDefinition{Name: d.Name, Version: d.Version}
+	var err error
+	if d.EndorsementPolicy != nil {
+		if sd.Policy, err = proto.Marshal(d.EndorsementPolicy); err != nil {
+			return nil, fmt.Errorf("marshal endorsement policy of %s: %w", d.Name, err)
+		}
+	}
+	if d.Collections != nil {
+		if sd.Collections, err = proto.Marshal(d.Collections); err != nil {
+			return nil, fmt.Errorf("marshal collections of %s: %w", d.Name, err)
+		}
+	}
+	return json.Marshal(sd)
+}
+
+func decodeDefinition(b []byte) (*ChaincodeDefinition, error) {
+	var sd storedDefinition
+	if err := json.Unmarshal(b, &sd); err != nil {
+		return nil, fmt.Errorf("decode chaincode definition: %v: %w", err, ErrCorrupt)
+	}
+	d := &ChaincodeDefinition{Name: sd.Name, Version: sd.Version}
+	if sd.Policy != nil {
+		d.EndorsementPolicy = &peer.ApplicationPolicy{}
+		if err := proto.Unmarshal(sd.Policy, d.EndorsementPolicy); err != nil {
+			return nil, fmt.Errorf("decode endorsement policy of %s: %v: %w", sd.Name, err, ErrCorrupt)
+		}
+	}
+	if sd.Collections != nil {
+		d.Collections = &peer.CollectionConfigPackage{}
+		if err := proto.Unmarshal(sd.Collections, d.Collections); err != nil {
+			return nil, fmt.Errorf("decode collections of %s: %v: %w", sd.Name, err, ErrCorrupt)
+		}
+	}
+	return d, nil
+}
+
+// ChaincodeDefinition returns the committed definition of chaincode name,
+// or ErrChaincodeNotDefined.
+func (l *Ledger) ChaincodeDefinition(name string) (*ChaincodeDefinition, error) {
+	snap, err := l.st.snapshot()
+	if err != nil {
+		return nil, fmt.Errorf("chaincode definition %s: %w", name, err)
+	}
+	defer snap.release()
+	return readDefinition(snap, name)
+}
+
+func readDefinition(snap snapshot, name string) (*ChaincodeDefinition, error) {
+	raw, err := snap.get(bucketState, stateKey(LSCCNamespace, name))
+	if err != nil {
+		return nil, fmt.Errorf("chaincode definition %s: %w", name, err)
+	}
+	if raw == nil {
+		return nil, fmt.Errorf("chaincode %s: %w", name, ErrChaincodeNotDefined)
+	}
+	rec, err := decodeStateRecord(raw)
+	if err != nil {
+		return nil, fmt.Errorf("chaincode definition %s: %w", name, err)
+	}
+	return decodeDefinition(rec.Value)
+}

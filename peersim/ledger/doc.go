@@ -1,0 +1,63 @@
+// Package ledger is the reference peer's embedded ledger for one channel: it
+// makes a chaincode behave as on a Hyperledger Fabric peer. It holds world
+// state (namespace = chaincode name; each key with a value, a version
+// {block, tx} and metadata such as VALIDATION_PARAMETER), private data
+// (hashed state for every collection, clear values for the collections this
+// peer's organisation belongs to), a history index, and a block store of real
+// common.Block messages chained as Fabric chains them.
+//
+// # Shape
+//
+//	l, err := ledger.Open("mychannel", ledger.DefaultConfig(dir),
+//		ledger.WithLogger(log), ledger.WithPolicyChecker(msp))
+//	res, err := l.Simulate(txID, creatorMSPID, func(s *ledger.Simulator) error {
+//		... s.GetState / s.SetState, as the chaincode asks ...
+//	})
+//	l.PutTransient(txID, res.Private)   // clear private writes, until commit
+//	l.Submit(ctx, envelope)             // the client's signed transaction
+//	sub := l.Subscribe(from)            // committed blocks with verdicts
+//	cb, err := sub.Next(ctx)
+//
+// # Simulation
+//
+// A Simulator records what Fabric records (§6 of the peer semantics): reads
+// with the committed version (nil = absent), last write per key, metadata
+// writes, range query infos with the raw reads for phantom detection, and
+// hashed reads/writes of private data with the clear writes kept apart.
+// Reads see committed state only, from one snapshot: a simulator holds the
+// commit lock shared until Done. Fabric's simulator error texts are kept
+// verbatim and wrap the sentinels of errors.go.
+//
+// # Chaincode definitions
+//
+// Definitions (name, version, endorsement policy, collections) live in the
+// reserved namespace LSCCNamespace of world state, as Fabric 1.4's lscc kept
+// them: the instantiate/upgrade transaction writes its definition with
+// Simulator.PutChaincodeDefinition, so it commits atomically with Init's
+// writes and is validated like any other write (a concurrent upgrade is an
+// MVCC conflict). Validation reads each namespace's endorsement policy from
+// there; writes to LSCCNamespace are checked with Policy{Namespace:
+// LSCCNamespace} and a nil Application, leaving the lifecycle rule to the
+// peer's PolicyChecker.
+//
+// # Ordering and validation
+//
+// Submit queues an envelope; the embedded orderer cuts a block after
+// Config.BatchSize transactions or Config.BatchTimeout. CommitBlock then
+// validates each transaction in block order — structure, duplicate txID,
+// creator signature, txID derivation, endorsement policies (chaincode,
+// collection and key-level), MVCC of reads and hashed reads against
+// committed state and earlier valid transactions of the block, phantom reads
+// of range queries — and commits the block, its codes (block metadata
+// TRANSACTIONS_FILTER) and the valid writes in one atomic store batch. Each
+// invalid transaction carries a *ValidationError whose reason is typed where
+// a caller needs data (MVCCConflictError, PhantomReadError, ...).
+//
+// # Deviations
+//
+// Range query infos always carry raw reads (Fabric switches to Merkle
+// summaries above 50 results; the outcome of validation is the same).
+// Rich queries run on the in-memory Mango engine of package mango, as on a
+// CouchDB peer. The ledger does not create a genesis (config) block: block
+// 0 holds the first transactions.
+package ledger

@@ -1,0 +1,307 @@
+package ledger
+
+import (
+	"fmt"
+
+	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/queryresult"
+	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset/kvrwset"
+	"google.golang.org/protobuf/types/known/timestamppb"
+)
+
+// StateIterator streams the results of a range or rich query.
+type StateIterator interface {
+	// Next returns the next result, or (nil, nil) once exhausted.
+	Next() (*queryresult.KV, error)
+	// Close releases the iterator; it is idempotent.
+	Close()
+}
+
+// PagedStateIterator is a StateIterator over one page of results.
+type PagedStateIterator interface {
+	StateIterator
+	// Bookmark returns the bookmark of the next page ("" when there is no
+	// more); it is valid once Next returned (nil, nil).
+	Bookmark() string
+}
+
+// HistoryIterator streams the committed modifications of a key, newest
+// first.
+type HistoryIterator interface {
+	// Next returns the next modification, or (nil, nil) once exhausted.
+	Next() (*queryresult.KeyModification, error)
+	// Close releases the iterator; it is idempotent.
+	Close()
+}
+
+// GetStateRangeScanIterator returns the committed keys of ns in
+// [startKey, endKey) in byte order ("" endKey = no upper bound). The keys it
+// hands out are recorded as a range query for phantom detection, not as
+// plain reads.
+func (s *Simulator) GetStateRangeScanIterator(ns, startKey, endKey string) (StateIterator, error) {
+	it, err := s.newRangeIterator(ns, startKey, endKey, 0)
+	if err != nil {
+		return nil, err
+	}
+	return it, nil
+}
+
+// GetStateRangeScanIteratorWithPagination is GetStateRangeScanIterator
+// limited to pageSize results (0: no limit); Bookmark then returns the next
+// key. The transaction becomes read-only (Fabric §4.7).
+func (s *Simulator) GetStateRangeScanIteratorWithPagination(ns, startKey, endKey string, pageSize int32) (PagedStateIterator, error) {
+	if pageSize < 0 {
+		return nil, fmt.Errorf("range query in %s: page size %d is negative: %w", ns, pageSize, ErrInvalidArgument)
+	}
+	it, err := s.newRangeIterator(ns, startKey, endKey, int(pageSize)+boolInt(pageSize == 0))
+	if err != nil {
+		return nil, err
+	}
+	return it, nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return -1
+	}
+	return 0
+}
+
+// rangeIterator walks public state. limit 0 = unpaginated, -1 = paginated
+// without limit, > 0 = page size.
+type rangeIterator struct {
+	s        *Simulator
+	ns       string
+	endKey   string
+	prefix   int
+	cur      cursor
+	limit    int
+	count    int
+	info     *kvrwset.RangeQueryInfo
+	reads    *kvrwset.QueryReads
+	bookmark string
+	finished bool
+}
+
+func (s *Simulator) newRangeIterator(ns, startKey, endKey string, limit int) (*rangeIterator, error) {
+	if err := checkNSKey("range query", ns, startKey); err != nil {
+		return nil, err
+	}
+	if err := checkNSKey("range query", ns, endKey); err != nil {
+		return nil, err
+	}
+	if err := s.lock("range query"); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	if limit != 0 {
+		if err := s.checkBeforePaginated(); err != nil {
+			return nil, err
+		}
+	}
+	reads := &kvrwset.QueryReads{}
+	info := &kvrwset.RangeQueryInfo{StartKey: startKey, EndKey: endKey,
+		ReadsInfo: &kvrwset.RangeQueryInfo_RawReads{RawReads: reads}}
+	b := s.ns(ns)
+	b.ranges = append(b.ranges, info)
+	it := &rangeIterator{s: s, ns: ns, endKey: endKey, prefix: len(ns) + 1, limit: limit, info: info, reads: reads,
+		cur: s.snap.scan(bucketState, stateKey(ns, startKey), rangeEnd(ns, endKey))}
+	s.trackIterator(it)
+	return it, nil
+}
+
+// rangeEnd returns the exclusive end of a namespace range.
+func rangeEnd(ns, endKey string) []byte {
+	if endKey == "" {
+		return prefixEnd(append([]byte(ns), 0))
+	}
+	return stateKey(ns, endKey)
+}
+
+func (it *rangeIterator) Next() (*queryresult.KV, error) {
+	if err := it.s.lock("range query next"); err != nil {
+		return nil, err
+	}
+	defer it.s.mu.Unlock()
+	if it.finished {
+		return nil, nil
+	}
+	if it.limit > 0 && it.count >= it.limit {
+		// Page full: the bookmark is the next key, if any.
+		k, _, ok, err := it.cur.next()
+		if err != nil {
+			return nil, fmt.Errorf("range query in %s: %w", it.ns, err)
+		}
+		if ok {
+			it.bookmark = string(k[it.prefix:])
+		}
+		it.finish()
+		return nil, nil
+	}
+	k, v, ok, err := it.cur.next()
+	if err != nil {
+		return nil, fmt.Errorf("range query in %s: %w", it.ns, err)
+	}
+	if !ok {
+		it.info.EndKey = it.endKey
+		it.info.ItrExhausted = true
+		it.finish()
+		return nil, nil
+	}
+	rec, err := decodeStateRecord(v)
+	if err != nil {
+		return nil, fmt.Errorf("range query in %s: key %q: %w", it.ns, k[it.prefix:], err)
+	}
+	key := string(k[it.prefix:])
+	it.count++
+	it.reads.KvReads = append(it.reads.KvReads, &kvrwset.KVRead{Key: key, Version: rec.Version.proto()})
+	it.info.EndKey = key
+	return &queryresult.KV{Namespace: it.ns, Key: key, Value: rec.Value}, nil
+}
+
+func (it *rangeIterator) finish() {
+	it.finished = true
+	it.cur.close()
+	delete(it.s.itrs, it)
+}
+
+func (it *rangeIterator) Bookmark() string { return it.bookmark }
+
+func (it *rangeIterator) Close() {
+	it.s.mu.Lock()
+	defer it.s.mu.Unlock()
+	if !it.finished {
+		it.finished = true
+		it.cur.close()
+	}
+	delete(it.s.itrs, it)
+}
+
+// GetPrivateDataRangeScanIterator returns the clear private data of a
+// collection in [startKey, endKey). Like Fabric it records nothing for
+// validation and makes the transaction read-only.
+func (s *Simulator) GetPrivateDataRangeScanIterator(ns, collection, startKey, endKey string) (StateIterator, error) {
+	if err := checkNSKey("private data range query", ns, startKey); err != nil {
+		return nil, err
+	}
+	if err := s.lock("private data range query"); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	if err := s.checkPvtRead(ns, collection); err != nil {
+		return nil, err
+	}
+	if err := s.checkBeforePvtQuery(); err != nil {
+		return nil, err
+	}
+	prefix := collKey(ns, collection, nil)
+	end := prefixEnd(prefix)
+	if endKey != "" {
+		end = collKey(ns, collection, []byte(endKey))
+	}
+	it := &listIterator{s: s, ns: ns, cur: s.snap.scan(bucketPvt, collKey(ns, collection, []byte(startKey)), end), prefix: len(prefix)}
+	s.trackIterator(it)
+	return it, nil
+}
+
+// listIterator streams private records without recording anything.
+type listIterator struct {
+	s      *Simulator
+	ns     string
+	cur    cursor
+	prefix int
+	closed bool
+}
+
+func (it *listIterator) Next() (*queryresult.KV, error) {
+	if err := it.s.lock("private data range query next"); err != nil {
+		return nil, err
+	}
+	defer it.s.mu.Unlock()
+	if it.closed {
+		return nil, nil
+	}
+	k, v, ok, err := it.cur.next()
+	if err != nil || !ok {
+		return nil, err
+	}
+	rec, err := decodeStateRecord(v)
+	if err != nil {
+		return nil, fmt.Errorf("private data range query in %s: %w", it.ns, err)
+	}
+	return &queryresult.KV{Namespace: it.ns, Key: string(k[it.prefix:]), Value: rec.Value}, nil
+}
+
+func (it *listIterator) Close() {
+	it.s.mu.Lock()
+	defer it.s.mu.Unlock()
+	if !it.closed {
+		it.closed = true
+		it.cur.close()
+	}
+	delete(it.s.itrs, it)
+}
+
+// GetHistoryForKey returns every committed value write of key by a valid
+// transaction, newest first. It records nothing in the read-write set.
+func (s *Simulator) GetHistoryForKey(ns, key string) (HistoryIterator, error) {
+	if err := checkNSKey("get history for key", ns, key); err != nil {
+		return nil, err
+	}
+	if !s.l.cfg.HistoryEnabled {
+		return nil, ErrHistoryDisabled
+	}
+	if err := s.lock("get history for key"); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	prefix := historyPrefix(ns, key)
+	it := &historyIterator{s: s, want: len(prefix) + 16, cur: s.snap.scan(bucketHistory, prefix, prefixEnd(prefix))}
+	s.trackIterator(it)
+	return it, nil
+}
+
+type historyIterator struct {
+	s      *Simulator
+	cur    cursor
+	want   int
+	closed bool
+}
+
+func (it *historyIterator) Next() (*queryresult.KeyModification, error) {
+	if err := it.s.lock("history next"); err != nil {
+		return nil, err
+	}
+	defer it.s.mu.Unlock()
+	if it.closed {
+		return nil, nil
+	}
+	for {
+		k, v, ok, err := it.cur.next()
+		if err != nil || !ok {
+			return nil, err
+		}
+		if len(k) != it.want {
+			continue // a longer key that shares this key as prefix
+		}
+		rec, err := decodeHistoryRecord(v)
+		if err != nil {
+			return nil, err
+		}
+		return &queryresult.KeyModification{
+			TxId:      rec.TxID,
+			Value:     rec.Value,
+			Timestamp: &timestamppb.Timestamp{Seconds: rec.Seconds, Nanos: rec.Nanos},
+			IsDelete:  rec.IsDelete,
+		}, nil
+	}
+}
+
+func (it *historyIterator) Close() {
+	it.s.mu.Lock()
+	defer it.s.mu.Unlock()
+	if !it.closed {
+		it.closed = true
+		it.cur.close()
+	}
+	delete(it.s.itrs, it)
+}

@@ -1,0 +1,261 @@
+package ledger
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sync"
+
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset"
+	"google.golang.org/protobuf/proto"
+)
+
+var channelIDPattern = regexp.MustCompile(`^[a-z][a-z0-9.-]*$`)
+
+// Ledger is one channel's ledger: world state, private data, history, the
+// block store and the orderer that cuts blocks from submitted transactions.
+// All methods are safe for concurrent use.
+//
+// Concurrency contract: a Simulator holds a shared lock on commits from
+// NewSimulator until Done, as Fabric's does, so every read of a simulation
+// sees one committed state. A simulator that is never Done blocks commits;
+// use Simulate when the simulation fits in a function.
+type Ledger struct {
+	channel string
+	cfg     Config
+	log     *slog.Logger
+	st      store
+	policy  PolicyChecker
+
+	commitMu sync.RWMutex // simulations hold it shared, commits exclusive
+
+	mu       sync.Mutex // guards the fields below
+	height   uint64
+	lastHash []byte
+	notify   chan struct{} // closed and replaced after each commit
+	closed   bool
+
+	transient *transientStore
+	rich      *richIndex
+	cutter    *cutter
+
+	faultHook func(op int) error // tests: called before each store write of a commit
+}
+
+// Option configures Open.
+type Option func(*Ledger)
+
+// WithLogger sets the logger; the default discards.
+func WithLogger(log *slog.Logger) Option {
+	return func(l *Ledger) {
+		if log != nil {
+			l.log = log
+		}
+	}
+}
+
+// WithPolicyChecker sets the checker of creator signatures and endorsement
+// policies used by validation. Without one every signature and endorsement
+// is accepted (AcceptAllPolicies).
+func WithPolicyChecker(pc PolicyChecker) Option {
+	return func(l *Ledger) {
+		if pc != nil {
+			l.policy = pc
+		}
+	}
+}
+
+// Open opens (creating if needed) the ledger of channelID and starts its
+// orderer. A bbolt ledger recovers to its last whole block.
+func Open(channelID string, cfg Config, opts ...Option) (*Ledger, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if !channelIDPattern.MatchString(channelID) || len(channelID) > 249 {
+		return nil, fmt.Errorf("open ledger: channel ID %q: must match %s and be at most 249 characters: %w",
+			channelID, channelIDPattern, ErrInvalidArgument)
+	}
+	l := &Ledger{
+		channel:   channelID,
+		cfg:       cfg,
+		log:       slog.New(slog.DiscardHandler),
+		policy:    AcceptAllPolicies{},
+		notify:    make(chan struct{}),
+		transient: newTransientStore(),
+	}
+	for _, o := range opts {
+		o(l)
+	}
+	l.log = l.log.With("channel", channelID)
+	switch cfg.Backend {
+	case BackendMemory:
+		l.st = newMemStore()
+	case BackendBolt:
+		if err := os.MkdirAll(cfg.Dir, 0o750); err != nil {
+			return nil, fmt.Errorf("open ledger %s: create directory: %w", channelID, err)
+		}
+		st, err := openBoltStore(filepath.Join(cfg.Dir, channelID+".db"))
+		if err != nil {
+			return nil, fmt.Errorf("open ledger %s: %w", channelID, err)
+		}
+		l.st = st
+	}
+	if err := l.recover(); err != nil {
+		_ = l.st.close()
+		return nil, fmt.Errorf("open ledger %s: %w", channelID, err)
+	}
+	l.rich = newRichIndex()
+	l.cutter = startCutter(l, cfg)
+	l.log.Info("ledger opened", "backend", cfg.Backend, "height", l.height)
+	return l, nil
+}
+
+// recover loads height and last block hash from the store.
+func (l *Ledger) recover() error {
+	snap, err := l.st.snapshot()
+	if err != nil {
+		return err
+	}
+	defer snap.release()
+	h, err := snap.get(bucketMeta, []byte(metaHeight))
+	if err != nil || h == nil {
+		return err
+	}
+	if len(h) != 8 {
+		return fmt.Errorf("height record of %d bytes: %w", len(h), ErrCorrupt)
+	}
+	l.height = beUint64(h)
+	if l.height == 0 {
+		return nil
+	}
+	raw, err := snap.get(bucketBlocks, be64(l.height-1))
+	if err != nil {
+		return err
+	}
+	if raw == nil {
+		return fmt.Errorf("last block %d missing: %w", l.height-1, ErrCorrupt)
+	}
+	blk := &common.Block{}
+	if err := proto.Unmarshal(raw, blk); err != nil {
+		return fmt.Errorf("decode block %d: %v: %w", l.height-1, err, ErrCorrupt)
+	}
+	l.lastHash = BlockHeaderHash(blk.GetHeader())
+	return nil
+}
+
+// ChannelID returns the channel this ledger belongs to.
+func (l *Ledger) ChannelID() string { return l.channel }
+
+// Height returns the number of committed blocks.
+func (l *Ledger) Height() uint64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.height
+}
+
+// Close stops the orderer (committing what it holds), waits for running
+// commits and closes the store. Simulators must be Done first. Close is
+// idempotent.
+func (l *Ledger) Close() error {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil
+	}
+	l.mu.Unlock()
+	l.cutter.stop()
+	l.commitMu.Lock()
+	defer l.commitMu.Unlock()
+	l.mu.Lock()
+	l.closed = true
+	close(l.notify)
+	l.mu.Unlock()
+	return l.st.close()
+}
+
+func (l *Ledger) isClosed() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.closed
+}
+
+// NewSimulator starts the simulation of transaction txID proposed by a
+// client of MSP creatorMSPID (used for collection membership). The caller
+// must call Done.
+func (l *Ledger) NewSimulator(txID, creatorMSPID string) (*Simulator, error) {
+	l.commitMu.RLock()
+	if l.isClosed() {
+		l.commitMu.RUnlock()
+		return nil, fmt.Errorf("new simulator for %s on %s: %w", txID, l.channel, ErrClosed)
+	}
+	snap, err := l.st.snapshot()
+	if err != nil {
+		l.commitMu.RUnlock()
+		return nil, fmt.Errorf("new simulator for %s on %s: %w", txID, l.channel, err)
+	}
+	return newSimulator(l, snap, txID, creatorMSPID), nil
+}
+
+// Simulate runs fn with a new simulator and returns its results, in the
+// shape of bbolt's DB.Update: the simulator is Done when Simulate returns.
+// An error from fn is returned as is, with no results.
+func (l *Ledger) Simulate(txID, creatorMSPID string, fn func(*Simulator) error) (*SimulationResults, error) {
+	s, err := l.NewSimulator(txID, creatorMSPID)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Done()
+	if err := fn(s); err != nil {
+		return nil, err
+	}
+	return s.Results()
+}
+
+// Submit hands an endorsed transaction envelope to the orderer. It returns
+// once the envelope is queued; the outcome arrives through Subscribe (or
+// TxStatus once committed). It fails when the ledger is closed or ctx ends
+// first.
+func (l *Ledger) Submit(ctx context.Context, env *common.Envelope) error {
+	if env == nil {
+		return fmt.Errorf("submit to %s: nil envelope: %w", l.channel, ErrInvalidArgument)
+	}
+	return l.cutter.submit(ctx, env)
+}
+
+// PutTransient stores the clear private writes of an endorsed transaction
+// until its block commits (Fabric's transient store). The peer calls it at
+// endorsement with SimulationResults.Private.
+func (l *Ledger) PutTransient(txID string, pvt *rwset.TxPvtReadWriteSet) {
+	if pvt == nil {
+		return
+	}
+	l.transient.put(txID, pvt)
+}
+
+// waitChan returns a channel closed at the next commit or Close.
+func (l *Ledger) waitChan() (<-chan struct{}, uint64, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.notify, l.height, l.closed
+}
+
+func hashBytes(b []byte) []byte {
+	h := sha256.Sum256(b)
+	return h[:]
+}
+
+func beUint64(b []byte) uint64 {
+	var v uint64
+	for _, c := range b {
+		v = v<<8 | uint64(c)
+	}
+	return v
+}
+
+var errStop = errors.New("stop")

@@ -1,0 +1,499 @@
+package ledger
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset/kvrwset"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"google.golang.org/protobuf/proto"
+)
+
+// validationParameterKey is the metadata key of a key-level endorsement
+// policy (peer.MetaDataKeys_VALIDATION_PARAMETER by name).
+var validationParameterKey = peer.MetaDataKeys_VALIDATION_PARAMETER.String()
+
+// pending is a write of an earlier valid transaction of the block being
+// validated: the record the key will have after commit (nil: deleted).
+type pending struct {
+	rec    *stateRecord
+	writer string
+	purge  bool
+	// clearKey is the clear private key of a hashed entry, when known.
+	clearKey string
+}
+
+// blockView is committed state plus the writes of the valid transactions
+// validated so far in the block being built. Keys of the maps are store
+// keys (stateKey / collKey).
+type blockView struct {
+	l      *Ledger
+	snap   snapshot
+	number uint64
+	pub    map[string]*pending
+	hashed map[string]*pending
+	pvt    map[string]*pending
+	// vpChanged holds keys whose metadata an earlier valid transaction of
+	// the block wrote.
+	vpChanged map[string]bool
+	txIDs     map[string]bool
+	// pubOrder and friends keep first-write order for deterministic output.
+	history []historyEntry
+	expiry  []expiryEntry
+	defs    map[string]*ChaincodeDefinition
+}
+
+type historyEntry struct {
+	ns, key string
+	v       Version
+	rec     historyRecord
+}
+
+type expiryEntry struct {
+	at        uint64
+	ns, coll  string
+	keyHash   []byte
+	clearKey  string
+	v         Version
+	hasClear  bool
+	collBTL   uint64
+	collFound bool
+}
+
+func newBlockView(l *Ledger, snap snapshot, number uint64) *blockView {
+	return &blockView{
+		l: l, snap: snap, number: number,
+		pub: make(map[string]*pending), hashed: make(map[string]*pending), pvt: make(map[string]*pending),
+		vpChanged: make(map[string]bool), txIDs: make(map[string]bool),
+		defs: make(map[string]*ChaincodeDefinition),
+	}
+}
+
+// lookup returns the record of a key as of the block view.
+func (v *blockView) lookup(bucket string, k []byte) (*stateRecord, *pending, error) {
+	var m map[string]*pending
+	switch bucket {
+	case bucketState:
+		m = v.pub
+	case bucketHashed:
+		m = v.hashed
+	case bucketPvt:
+		m = v.pvt
+	}
+	if p, ok := m[string(k)]; ok {
+		return p.rec, p, nil
+	}
+	raw, err := v.snap.get(bucket, k)
+	if err != nil || raw == nil {
+		return nil, nil, err
+	}
+	rec, err := decodeStateRecord(raw)
+	return rec, nil, err
+}
+
+// definition returns the definition of ns as of the block view, nil if none.
+func (v *blockView) definition(ns string) (*ChaincodeDefinition, error) {
+	rec, _, err := v.lookup(bucketState, stateKey(LSCCNamespace, ns))
+	if err != nil || rec == nil {
+		return nil, err
+	}
+	return decodeDefinition(rec.Value)
+}
+
+func (v *blockView) collections(ns string) (map[string]*collectionInfo, error) {
+	def, err := v.definition(ns)
+	if err != nil || def == nil {
+		return nil, err
+	}
+	return parseCollections(def.Collections)
+}
+
+func fromProtoVersion(pv *kvrwset.Version) *Version {
+	if pv == nil {
+		return nil
+	}
+	return &Version{BlockNum: pv.GetBlockNum(), TxNum: pv.GetTxNum()}
+}
+
+func sameVersion(a, b *Version) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return *a == *b
+}
+
+// validate judges one parsed transaction. It returns VALID and nil, or the
+// code and the reason.
+func (v *blockView) validate(tx *parsedTx) (peer.TxValidationCode, error) {
+	if v.txIDs[tx.txID] {
+		return peer.TxValidationCode_DUPLICATE_TXID, &DuplicateTxError{TxID: tx.txID, BlockNum: v.number}
+	}
+	if loc, ok, err := readTxLocation(v.snap, tx.txID); err != nil {
+		return peer.TxValidationCode_INVALID_OTHER_REASON, err
+	} else if ok {
+		return peer.TxValidationCode_DUPLICATE_TXID, &DuplicateTxError{TxID: tx.txID, BlockNum: loc.BlockNum, TxNum: loc.TxNum}
+	}
+	if err := v.l.policy.CheckCreator(tx.creator, tx.payload, tx.signature); err != nil {
+		return peer.TxValidationCode_BAD_CREATOR_SIGNATURE, fmt.Errorf("creator signature: %w", err)
+	}
+	if v.l.cfg.CheckTxID {
+		if want := ComputeTxID(tx.nonce, tx.creator); want != tx.txID {
+			return peer.TxValidationCode_BAD_PROPOSAL_TXID, fmt.Errorf("transaction ID %s is not hex(SHA-256(nonce || creator)) = %s", tx.txID, want)
+		}
+	}
+	if err := v.checkWriteSet(tx); err != nil {
+		return peer.TxValidationCode_INVALID_WRITESET, err
+	}
+	if err := v.checkEndorsements(tx); err != nil {
+		return peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE, err
+	}
+	if err := v.checkReads(tx); err != nil {
+		var pe *PhantomReadError
+		if errors.As(err, &pe) {
+			return peer.TxValidationCode_PHANTOM_READ_CONFLICT, err
+		}
+		var me *MVCCConflictError
+		if errors.As(err, &me) {
+			return peer.TxValidationCode_MVCC_READ_CONFLICT, err
+		}
+		return peer.TxValidationCode_INVALID_OTHER_REASON, err
+	}
+	return peer.TxValidationCode_VALID, nil
+}
+
+// checkWriteSet rejects writes that cannot be applied.
+func (v *blockView) checkWriteSet(tx *parsedTx) error {
+	for _, n := range tx.nss {
+		if strings.IndexByte(n.ns, 0) >= 0 {
+			return fmt.Errorf("namespace %q contains a null byte", n.ns)
+		}
+		for _, c := range n.colls {
+			if strings.IndexByte(c.name, 0) >= 0 {
+				return fmt.Errorf("collection %q of %s contains a null byte", c.name, n.ns)
+			}
+			for _, w := range c.hashed.GetHashedWrites() {
+				if len(w.GetKeyHash()) != 32 {
+					return fmt.Errorf("hashed write in %s/%s has a key hash of %d bytes, want 32", n.ns, c.name, len(w.GetKeyHash()))
+				}
+			}
+		}
+		if n.ns == LSCCNamespace {
+			for _, w := range n.kv.GetWrites() {
+				if w.GetIsDelete() {
+					continue
+				}
+				def, err := decodeDefinition(w.GetValue())
+				if err == nil {
+					err = def.validate()
+				}
+				if err == nil && def.Name != w.GetKey() {
+					err = fmt.Errorf("definition of %s stored under key %q", def.Name, w.GetKey())
+				}
+				if err != nil {
+					return fmt.Errorf("chaincode definition %q: %w", w.GetKey(), err)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// checkEndorsements evaluates every policy the transaction's writes need:
+// the key-level policy of each written key that has one, otherwise the
+// collection's or the chaincode's policy (§7.6).
+func (v *blockView) checkEndorsements(tx *parsedTx) error {
+	needNS := map[string]bool{}
+	if tx.ccName != "" {
+		needNS[tx.ccName] = true
+	}
+	var checks []Policy
+	definedHere := map[string]bool{}
+	for _, n := range tx.nss {
+		if n.ns == LSCCNamespace {
+			for _, w := range n.kv.GetWrites() {
+				definedHere[w.GetKey()] = true
+			}
+		}
+	}
+	vpOf := func(bucket string, k []byte) ([]byte, bool, error) {
+		if v.vpChanged[bucket+string(k)] {
+			return nil, true, nil
+		}
+		rec, _, err := v.lookup(bucket, k)
+		if err != nil || rec == nil {
+			return nil, false, err
+		}
+		return rec.Metadata[validationParameterKey], false, nil
+	}
+	for _, n := range tx.nss {
+		wrote := false
+		keys := map[string]bool{}
+		for _, w := range n.kv.GetWrites() {
+			keys[w.GetKey()] = true
+		}
+		for _, w := range n.kv.GetMetadataWrites() {
+			keys[w.GetKey()] = true
+		}
+		for _, k := range slices.Sorted(maps.Keys(keys)) {
+			wrote = true
+			vp, changed, err := vpOf(bucketState, stateKey(n.ns, k))
+			if err != nil {
+				return err
+			}
+			if changed {
+				return &EndorsementError{Namespace: n.ns, Key: k, Err: errors.New("the key's validation parameter was changed by an earlier transaction of the same block")}
+			}
+			if vp == nil {
+				needNS[n.ns] = true
+				continue
+			}
+			p, err := keyPolicy(vp)
+			if err != nil {
+				return &EndorsementError{Namespace: n.ns, Key: k, Err: err}
+			}
+			checks = append(checks, Policy{Namespace: n.ns, Key: k, Application: p})
+		}
+		var colls map[string]*collectionInfo
+		for _, c := range n.colls {
+			hkeys := map[string]bool{}
+			for _, w := range c.hashed.GetHashedWrites() {
+				hkeys[string(w.GetKeyHash())] = true
+			}
+			for _, w := range c.hashed.GetMetadataWrites() {
+				hkeys[string(w.GetKeyHash())] = true
+			}
+			if len(hkeys) == 0 {
+				continue
+			}
+			wrote = true
+			if colls == nil {
+				var err error
+				if colls, err = v.collections(n.ns); err != nil {
+					return err
+				}
+			}
+			info := colls[c.name]
+			if info == nil && strings.HasPrefix(c.name, ImplicitCollectionPrefix) {
+				info = implicitCollection(c.name)
+			}
+			if info == nil && !definedHere[n.ns] {
+				return &EndorsementError{Namespace: n.ns, Collection: c.name, Err: errors.New("collection is not defined for the chaincode")}
+			}
+			collNeeded := false
+			for _, hk := range slices.Sorted(maps.Keys(hkeys)) {
+				vp, changed, err := vpOf(bucketHashed, collKey(n.ns, c.name, []byte(hk)))
+				if err != nil {
+					return err
+				}
+				if changed {
+					return &EndorsementError{Namespace: n.ns, Collection: c.name, Key: fmt.Sprintf("%x", hk), Err: errors.New("the key's validation parameter was changed by an earlier transaction of the same block")}
+				}
+				if vp == nil {
+					collNeeded = true
+					continue
+				}
+				p, err := keyPolicy(vp)
+				if err != nil {
+					return &EndorsementError{Namespace: n.ns, Collection: c.name, Key: fmt.Sprintf("%x", hk), Err: err}
+				}
+				checks = append(checks, Policy{Namespace: n.ns, Collection: c.name, Key: fmt.Sprintf("%x", hk), Application: p})
+			}
+			if collNeeded {
+				if info != nil && info.endorsement != nil {
+					checks = append(checks, Policy{Namespace: n.ns, Collection: c.name, Application: info.endorsement})
+				} else {
+					needNS[n.ns] = true
+				}
+			}
+		}
+		if !wrote && n.ns == tx.ccName {
+			needNS[n.ns] = true
+		}
+	}
+	for _, ns := range slices.Sorted(maps.Keys(needNS)) {
+		if ns == LSCCNamespace || definedHere[ns] {
+			checks = append(checks, Policy{Namespace: LSCCNamespace})
+			continue
+		}
+		def, err := v.definition(ns)
+		if err != nil {
+			return err
+		}
+		if def == nil {
+			return &EndorsementError{Namespace: ns, Err: fmt.Errorf("chaincode %s is not defined on channel %s", ns, v.l.channel)}
+		}
+		checks = append(checks, Policy{Namespace: ns, Application: def.EndorsementPolicy})
+	}
+	seen := map[string]bool{}
+	for _, p := range checks {
+		id := p.Namespace + "\x00" + p.Collection + "\x00" + p.Key
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		if err := v.l.policy.CheckEndorsements(p, tx.prp, tx.endorsements); err != nil {
+			return &EndorsementError{Namespace: p.Namespace, Collection: p.Collection, Key: p.Key, Err: err}
+		}
+	}
+	return nil
+}
+
+// keyPolicy decodes a VALIDATION_PARAMETER (a SignaturePolicyEnvelope).
+func keyPolicy(vp []byte) (*peer.ApplicationPolicy, error) {
+	env := &common.SignaturePolicyEnvelope{}
+	if err := proto.Unmarshal(vp, env); err != nil {
+		return nil, fmt.Errorf("decode validation parameter: %w", err)
+	}
+	return &peer.ApplicationPolicy{Type: &peer.ApplicationPolicy_SignaturePolicy{SignaturePolicy: env}}, nil
+}
+
+// checkReads runs the MVCC check of plain and hashed reads and the phantom
+// check of range queries (§7.1–7.4).
+func (v *blockView) checkReads(tx *parsedTx) error {
+	for _, n := range tx.nss {
+		for _, r := range n.kv.GetReads() {
+			rec, p, err := v.lookup(bucketState, stateKey(n.ns, r.GetKey()))
+			if err != nil {
+				return err
+			}
+			read := fromProtoVersion(r.GetVersion())
+			if p != nil || !sameVersion(read, recVersion(rec)) {
+				e := &MVCCConflictError{Namespace: n.ns, Key: r.GetKey(), Read: read, Committed: recVersion(rec), InBlock: p != nil}
+				v.fillWriter(e, p)
+				return e
+			}
+		}
+		for _, rq := range n.kv.GetRangeQueriesInfo() {
+			if err := v.checkRange(n.ns, rq); err != nil {
+				return err
+			}
+		}
+		for _, c := range n.colls {
+			for _, r := range c.hashed.GetHashedReads() {
+				rec, p, err := v.lookup(bucketHashed, collKey(n.ns, c.name, r.GetKeyHash()))
+				if err != nil {
+					return err
+				}
+				read := fromProtoVersion(r.GetVersion())
+				if p != nil || !sameVersion(read, recVersion(rec)) {
+					e := &MVCCConflictError{Namespace: n.ns, Collection: c.name, Key: fmt.Sprintf("%x", r.GetKeyHash()),
+						Read: read, Committed: recVersion(rec), InBlock: p != nil}
+					v.fillWriter(e, p)
+					return e
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func (v *blockView) fillWriter(e *MVCCConflictError, p *pending) {
+	switch {
+	case p != nil:
+		e.WriterTxID = p.writer
+		e.Committed = recVersion(p.rec)
+		if e.Committed == nil {
+			e.Committed = &Version{BlockNum: v.number}
+		}
+	case e.Committed != nil:
+		e.WriterTxID = txIDAt(v.snap, *e.Committed)
+	}
+}
+
+// checkRange re-runs a range query over the block view and compares the
+// keys and versions with those the simulation saw.
+func (v *blockView) checkRange(ns string, rq *kvrwset.RangeQueryInfo) error {
+	raw := rq.GetRawReads()
+	if raw == nil {
+		return &PhantomReadError{Namespace: ns, StartKey: rq.GetStartKey(), EndKey: rq.GetEndKey(),
+			Detail: "cannot be checked: the range query info carries Merkle hashes, which this ledger does not produce"}
+	}
+	start := stateKey(ns, rq.GetStartKey())
+	var end []byte
+	switch {
+	case !rq.GetItrExhausted():
+		end = append(stateKey(ns, rq.GetEndKey()), 0) // the last key read, inclusive
+	default:
+		end = rangeEnd(ns, rq.GetEndKey())
+	}
+	// Merge committed keys with this block's writes in the range.
+	type kv struct {
+		key string
+		v   Version
+	}
+	var got []kv
+	cur := v.snap.scan(bucketState, start, end)
+	defer cur.close()
+	var upd []string
+	for k := range v.pub {
+		if k >= string(start) && (end == nil || k < string(end)) {
+			upd = append(upd, k)
+		}
+	}
+	slices.Sort(upd)
+	prefix := len(ns) + 1
+	ck, cv, cok, err := cur.next()
+	if err != nil {
+		return err
+	}
+	for cok || len(upd) > 0 {
+		var k string
+		switch {
+		case !cok:
+			k = upd[0]
+		case len(upd) == 0:
+			k = string(ck)
+		default:
+			k = min(string(ck), upd[0])
+		}
+		fromUpd := len(upd) > 0 && upd[0] == k
+		fromCommitted := cok && string(ck) == k
+		if fromUpd {
+			if p := v.pub[k]; p.rec != nil {
+				got = append(got, kv{key: k[prefix:], v: p.rec.Version})
+			}
+			upd = upd[1:]
+		} else {
+			rec, err := decodeStateRecord(cv)
+			if err != nil {
+				return err
+			}
+			got = append(got, kv{key: k[prefix:], v: rec.Version})
+		}
+		if fromCommitted {
+			if ck, cv, cok, err = cur.next(); err != nil {
+				return err
+			}
+		}
+	}
+	want := raw.GetKvReads()
+	for i := 0; i < max(len(got), len(want)); i++ {
+		pe := &PhantomReadError{Namespace: ns, StartKey: rq.GetStartKey(), EndKey: rq.GetEndKey()}
+		switch {
+		case i >= len(want):
+			pe.Key, pe.Detail = got[i].key, fmt.Sprintf("appeared with version %s", got[i].v)
+			return pe
+		case i >= len(got):
+			pe.Key, pe.Detail = want[i].GetKey(), "disappeared"
+			return pe
+		case got[i].key != want[i].GetKey():
+			if got[i].key < want[i].GetKey() {
+				pe.Key, pe.Detail = got[i].key, fmt.Sprintf("appeared with version %s", got[i].v)
+			} else {
+				pe.Key, pe.Detail = want[i].GetKey(), "disappeared"
+			}
+			return pe
+		case !sameVersion(&got[i].v, fromProtoVersion(want[i].GetVersion())):
+			pe.Key, pe.Detail = got[i].key, fmt.Sprintf("changed from version %s to %s", versionString(fromProtoVersion(want[i].GetVersion())), got[i].v)
+			return pe
+		}
+	}
+	return nil
+}
+
+var _ = bytes.Compare
