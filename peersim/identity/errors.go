@@ -57,6 +57,8 @@ func (e *PolicyError) Error() string {
 	fmt.Fprintf(&b, "%s %s", ErrPolicyNotSatisfied, e.Policy)
 	if len(e.Unsatisfied) > 0 {
 		fmt.Fprintf(&b, ": no usable signature for principal %s", strings.Join(e.Unsatisfied, ", "))
+	} else {
+		b.WriteString(": a gate's threshold is higher than its number of sub-policies (OutOf(n+1, ...) is never satisfied)")
 	}
 	if len(e.Ignored) > 0 {
 		fmt.Fprintf(&b, "; ignored signatures: %s", strings.Join(e.Ignored, "; "))
