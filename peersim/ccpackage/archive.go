@@ -87,10 +87,10 @@ func (s *tarScanner) readErr(name string, err error) error {
 		return err
 	}
 	if s.cr.exceeded || errors.Is(err, errLimit) {
-		return archiveErr(s.archive, name, ErrTooLarge, "decompresses to more than %d bytes (limit MaxTotalSize); a package this large is refused", s.b.limits.MaxTotalSize)
+		return archiveErr(s.archive, name, ErrTooLarge, "decompresses to more than %d bytes (limit MaxTotalSize): trim the package or raise the limit", s.b.limits.MaxTotalSize)
 	}
-	if errors.Is(err, io.EOF) {
-		err = io.ErrUnexpectedEOF
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return archiveErr(s.archive, name, ErrCorrupt, "the stream ends early; the file is truncated")
 	}
 	return archiveErr(s.archive, name, ErrCorrupt, "%v", err)
 }

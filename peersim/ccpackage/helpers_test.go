@@ -109,3 +109,7 @@ func sampleModule(t testing.TB) string {
 		"chaincode/META-INF/.DS_Store":                                            "junk",
 	})
 }
+
+func symlinkHeader(name, target string) tar.Header {
+	return tar.Header{Typeflag: tar.TypeSymlink, Name: name, Linkname: target}
+}

@@ -231,7 +231,8 @@ func (p *Package) readCode(b *budget) error {
 	if p.ConnectionJSON != nil && (p.Metadata.IsType(TypeCCaaS) || p.Metadata.IsType(TypeExternal)) {
 		c, err := ParseConnection(p.ConnectionJSON)
 		if err != nil {
-			return archiveErr(archiveCode, ConnectionFile, ErrInvalidConnection, "%v", err)
+			detail := strings.TrimPrefix(err.Error(), ErrInvalidConnection.Error()+": ")
+			return archiveErr(archiveCode, ConnectionFile, ErrInvalidConnection, "%s", detail)
 		}
 		p.Connection = c
 	}
