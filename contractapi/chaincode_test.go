@@ -29,9 +29,9 @@ type routeContract struct {
 func (c *routeContract) Hello(name string) string { return "hello " + name }
 func (c *routeContract) Fail() error              { return errors.New("it failed") }
 func (c *routeContract) Panics() string           { panic("boom") }
-func (c *routeContract) NilMap() {
-	var m map[string]int
-	m["x"] = 1
+func (c *routeContract) Index(i int) int {
+	var s []int
+	return s[i]
 }
 func (c *routeContract) Status() error {
 	return fmt.Errorf("read asset: %w", NewError(404, "asset a1 not found", []byte(`{"id":"a1"}`)))
@@ -137,7 +137,7 @@ func TestDefaultContractIsTheFirstAndCanBeChanged(t *testing.T) {
 func TestPanicsBecomeErrorResponses(t *testing.T) {
 	cc := mustChaincode(t, &routeContract{})
 	checkResponse(t, cc.Invoke(newStub("Panics")), 500, "", "transaction routeContract:Panics panicked: boom")
-	checkResponse(t, cc.Invoke(newStub("NilMap")), 500, "", "assignment to entry in nil map")
+	checkResponse(t, cc.Invoke(newStub("Index", "3")), 500, "", "index out of range [3] with length 0")
 	checkResponse(t, cc.Invoke(newStub("Hello", "still serving")), 200, "hello still serving", "")
 }
 

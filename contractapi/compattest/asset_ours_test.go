@@ -12,11 +12,12 @@ import (
 
 // Owner is a nested struct with every way of naming a field.
 type Owner struct {
-	Name    string `json:"name"`
-	Email   string `json:"email" metadata:",optional"`
-	Phone   string `metadata:"telephone,optional"`
-	Secret  string `metadata:"-"`
-	Parent  *Owner `json:"parent" metadata:",optional"`
+	Name   string `json:"name"`
+	Email  string `json:"email" metadata:",optional"`
+	Phone  string `metadata:"telephone,optional"`
+	Secret string `metadata:"-"`
+	Parent *Owner `json:"parent" metadata:",optional"`
+	//lint:ignore U1000 an unexported field must stay out of the metadata
 	private string
 	Tagged  string `metadata:"tagged"`
 }
