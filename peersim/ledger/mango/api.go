@@ -81,8 +81,3 @@ type Result struct {
 	// without an index or use_index named an index that could not be used.
 	Warning string
 }
-
-
-
-
-

@@ -52,7 +52,7 @@ func ParseIndex(def []byte) (Index, error) {
 				case "partial_filter_selector":
 					sel, err := parseSelector(im.val)
 					if err != nil {
-						return bad("index.partial_filter_selector: %s", strings.TrimPrefix(err.(*CouchError).Reason, "selector"))
+						return bad("index.partial_filter_%s", err.(*CouchError).Reason)
 					}
 					ix.partial = sel
 				default:

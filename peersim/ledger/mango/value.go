@@ -325,7 +325,6 @@ func (v jval) String() string {
 	return s
 }
 
-
 func (k jkind) String() string {
 	switch k {
 	case jNull:
