@@ -102,7 +102,7 @@ func resolveConfig(args []string, env config) (config, error) {
 func (c *config) resolve() error {
 	switch {
 	case c.IDChaincodeName != "" && c.ChaincodeIDName != "" && c.IDChaincodeName != c.ChaincodeIDName:
-		return fmt.Errorf("CORE_ID_CHAINCODE_NAME=%q and CORE_CHAINCODE_ID_NAME=%q disagree: set only one of them, e.g. %s",
+		return fmt.Errorf("chaincode ID settings disagree: CORE_ID_CHAINCODE_NAME=%q and CORE_CHAINCODE_ID_NAME=%q: set only one of them, e.g. %s",
 			c.IDChaincodeName, c.ChaincodeIDName, startExample)
 	case c.ChaincodeIDName != "":
 		c.Name = c.ChaincodeIDName
@@ -134,19 +134,19 @@ func (c *config) Validate() error {
 		source = "CORE_PEER_ADDRESS"
 	}
 	if err := validateHostPort(c.PeerAddress); err != nil {
-		return fmt.Errorf("%s %q is not a valid peer address: %w; use host:port, e.g. %s", source, c.PeerAddress, err, startExample)
+		return fmt.Errorf("peer address %s %q is not valid: %w; use host:port, e.g. %s", source, c.PeerAddress, err, startExample)
 	}
 	if !c.TLS {
 		return nil
 	}
 	if c.RootCertFile == "" {
-		return errors.New("CORE_PEER_TLS_ENABLED=true but CORE_PEER_TLS_ROOTCERT_FILE is not set: set it to the PEM file of the peer's TLS CA, or set CORE_PEER_TLS_ENABLED=false")
+		return errors.New("tls is on (CORE_PEER_TLS_ENABLED=true) but CORE_PEER_TLS_ROOTCERT_FILE is not set: set it to the PEM file of the peer's TLS CA, or set CORE_PEER_TLS_ENABLED=false")
 	}
 	if c.ClientKeyFile == "" && c.ClientKeyPath == "" {
-		return errors.New("CORE_PEER_TLS_ENABLED=true but neither CORE_TLS_CLIENT_KEY_FILE (PEM) nor CORE_TLS_CLIENT_KEY_PATH (base64 of PEM) is set: set one to the chaincode's TLS private key")
+		return errors.New("tls is on (CORE_PEER_TLS_ENABLED=true) but neither CORE_TLS_CLIENT_KEY_FILE (PEM) nor CORE_TLS_CLIENT_KEY_PATH (base64 of PEM) is set: set one to the chaincode's TLS private key")
 	}
 	if c.ClientCertFile == "" && c.ClientCertPath == "" {
-		return errors.New("CORE_PEER_TLS_ENABLED=true but neither CORE_TLS_CLIENT_CERT_FILE (PEM) nor CORE_TLS_CLIENT_CERT_PATH (base64 of PEM) is set: set one to the chaincode's TLS certificate")
+		return errors.New("tls is on (CORE_PEER_TLS_ENABLED=true) but neither CORE_TLS_CLIENT_CERT_FILE (PEM) nor CORE_TLS_CLIENT_CERT_PATH (base64 of PEM) is set: set one to the chaincode's TLS certificate")
 	}
 	return nil
 }
@@ -203,7 +203,7 @@ func parseTLSEnabled(v string) (bool, error) {
 	}
 	on, err := strconv.ParseBool(v)
 	if err != nil {
-		return false, fmt.Errorf("CORE_PEER_TLS_ENABLED=%q is not allowed: use true or false (unset means false), e.g. %s", v, startExample)
+		return false, fmt.Errorf("tls setting CORE_PEER_TLS_ENABLED=%q is not allowed: use true or false (unset means false), e.g. %s", v, startExample)
 	}
 	return on, nil
 }

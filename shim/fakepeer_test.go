@@ -14,7 +14,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
+	grpcpeer "google.golang.org/grpc/peer"
 	"google.golang.org/grpc/test/bufconn"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/testing/protocmp"
@@ -34,15 +36,21 @@ type fakePeer struct {
 
 // peerConn is the peer's end of one chaincode stream.
 type peerConn struct {
-	stream peer.ChaincodeSupport_RegisterServer
+	stream PeerChaincodeStream
 	in     chan *peer.ChaincodeMessage // what the shim sent; closed when the shim's side ends
-	end    chan error                  // the test ends the stream by sending the handler's result
+	end    func(error)                 // ends the stream; the error is what the peer's handler returns
+	auth   credentials.AuthInfo        // the TLS state of the connection, nil without TLS
 
 	sendMu sync.Mutex
 }
 
-func (f *fakePeer) Register(stream peer.ChaincodeSupport_RegisterServer) error {
-	c := &peerConn{stream: stream, in: make(chan *peer.ChaincodeMessage, 1024), end: make(chan error, 1)}
+// newPeerConn starts reading stream into the conn's in channel until the
+// stream or ctx ends.
+func newPeerConn(ctx context.Context, stream PeerChaincodeStream, end func(error)) *peerConn {
+	c := &peerConn{stream: stream, in: make(chan *peer.ChaincodeMessage, 1024), end: end}
+	if p, ok := grpcpeer.FromContext(ctx); ok {
+		c.auth = p.AuthInfo
+	}
 	go func() {
 		defer close(c.in)
 		for {
@@ -52,18 +60,41 @@ func (f *fakePeer) Register(stream peer.ChaincodeSupport_RegisterServer) error {
 			}
 			select {
 			case c.in <- m:
-			case <-stream.Context().Done():
+			case <-ctx.Done():
 				return
 			}
 		}
 	}()
-	f.conns <- c
+	return c
+}
+
+func (f *fakePeer) Register(stream peer.ChaincodeSupport_RegisterServer) error {
+	ended := make(chan error, 1)
+	f.conns <- newPeerConn(stream.Context(), stream, func(err error) { ended <- err })
 	select {
-	case err := <-c.end:
+	case err := <-ended:
 		return err
 	case <-stream.Context().Done():
 		return stream.Context().Err()
 	}
+}
+
+// serveFakePeer serves a fakePeer on lis until the test ends.
+func serveFakePeer(t *testing.T, lis net.Listener, opts ...grpc.ServerOption) *fakePeer {
+	t.Helper()
+	srv := grpc.NewServer(opts...)
+	fp := &fakePeer{conns: make(chan *peerConn, 1)}
+	peer.RegisterChaincodeSupportServer(srv, fp)
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		_ = srv.Serve(lis)
+	}()
+	t.Cleanup(func() {
+		srv.Stop()
+		<-served
+	})
+	return fp
 }
 
 // chaincodeFuncs is a Chaincode made of function fields; a nil field
@@ -103,21 +134,8 @@ type harness struct {
 func newHarness(t *testing.T, name string, cc Chaincode) *harness {
 	t.Helper()
 	checkGoroutines(t)
-
 	lis := bufconn.Listen(1 << 20)
-	srv := grpc.NewServer()
-	fp := &fakePeer{conns: make(chan *peerConn, 1)}
-	peer.RegisterChaincodeSupportServer(srv, fp)
-	served := make(chan struct{})
-	go func() {
-		defer close(served)
-		_ = srv.Serve(lis)
-	}()
-	t.Cleanup(func() {
-		srv.Stop()
-		<-served
-	})
-
+	fp := serveFakePeer(t, lis)
 	conn, err := grpc.NewClient("passthrough:///bufnet",
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
 		grpc.WithTransportCredentials(insecure.NewCredentials()))
@@ -126,23 +144,34 @@ func newHarness(t *testing.T, name string, cc Chaincode) *harness {
 	}
 	t.Cleanup(func() { _ = conn.Close() })
 	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
 	stream, err := peer.NewChaincodeSupportClient(conn).Register(ctx)
 	if err != nil {
-		cancel()
 		t.Fatalf("open Register stream: %v", err)
 	}
+	return attach(t, fp.conns, name, func() error { return chat(name, stream, cc, slog.New(slog.DiscardHandler)) })
+}
 
+// attach runs the shim with serve and waits for its stream to arrive on
+// conns. Cleanup ends the stream (if the test did not) and waits for serve
+// to return.
+func attach(t *testing.T, conns <-chan *peerConn, name string, serve func() error) *harness {
+	t.Helper()
 	h := &harness{t: t, name: name, result: make(chan error, 1)}
-	go func() { h.result <- chat(name, stream, cc, slog.New(slog.DiscardHandler)) }()
+	go func() { h.result <- serve() }()
 	t.Cleanup(func() {
+		if h.conn != nil && !h.ended {
+			h.conn.end(nil)
+		}
 		if !h.ended {
-			h.conn.end <- nil
 			h.wait()
 		}
-		cancel()
 	})
 	select {
-	case h.conn = <-fp.conns:
+	case h.conn = <-conns:
+	case err := <-h.result:
+		h.ended = true
+		t.Fatalf("the shim returned before its stream reached the fake peer: %v", err)
 	case <-time.After(waitLimit):
 		t.Fatal("the shim's stream never reached the fake peer")
 	}
@@ -301,7 +330,7 @@ func (h *harness) expectCompleted(channel, txid string) (*peer.Response, *peer.C
 // what the shim returned.
 func (h *harness) end(err error) error {
 	h.t.Helper()
-	h.conn.end <- err
+	h.conn.end(err)
 	return h.wait()
 }
 

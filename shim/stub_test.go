@@ -131,8 +131,10 @@ func TestStubCallsSendTheRightRequestsAndDecodeTheReplies(t *testing.T) {
 			want: [][]byte(nil),
 		},
 		{
-			name:   "SetStateValidationParameter writes the VALIDATION_PARAMETER metadata",
-			call:   func(s ChaincodeStubInterface) (any, error) { return nil, s.SetStateValidationParameter("k", []byte("policy")) },
+			name: "SetStateValidationParameter writes the VALIDATION_PARAMETER metadata",
+			call: func(s ChaincodeStubInterface) (any, error) {
+				return nil, s.SetStateValidationParameter("k", []byte("policy"))
+			},
 			script: []exchange{{typ: peer.ChaincodeMessage_PUT_STATE_METADATA, want: &peer.PutStateMetadata{Key: "k", Metadata: vp}}},
 		},
 		{
@@ -338,7 +340,7 @@ func TestStubCallsSendTheRightRequestsAndDecodeTheReplies(t *testing.T) {
 				return s.InvokeChaincode("other", byteArgs("f", "x"), "ch2"), nil
 			},
 			script: []exchange{{typ: peer.ChaincodeMessage_INVOKE_CHAINCODE,
-				want: &peer.ChaincodeSpec{ChaincodeId: &peer.ChaincodeID{Name: "other/ch2"}, Input: &peer.ChaincodeInput{Args: byteArgs("f", "x")}},
+				want:  &peer.ChaincodeSpec{ChaincodeId: &peer.ChaincodeID{Name: "other/ch2"}, Input: &peer.ChaincodeInput{Args: byteArgs("f", "x")}},
 				reply: &peer.ChaincodeMessage{Type: peer.ChaincodeMessage_COMPLETED, Payload: mustMarshal(t, &peer.Response{Status: 404, Message: "nope"})}}},
 			want: &peer.Response{Status: 404, Message: "nope"},
 		},
@@ -419,7 +421,10 @@ func TestKeyRulesAreCheckedBeforeAnyRoundTrip(t *testing.T) {
 			return err
 		}, "not a valid utf8 string"},
 		{"a rich query that is not UTF-8", func(s ChaincodeStubInterface) error { _, err := s.GetQueryResult(bad); return err }, "query"},
-		{"a bookmark that is not UTF-8", func(s ChaincodeStubInterface) error { _, _, err := s.GetQueryResultWithPagination("{}", 1, bad); return err }, "bookmark"},
+		{"a bookmark that is not UTF-8", func(s ChaincodeStubInterface) error {
+			_, _, err := s.GetQueryResultWithPagination("{}", 1, bad)
+			return err
+		}, "bookmark"},
 		{"a history key that is not UTF-8", func(s ChaincodeStubInterface) error { _, err := s.GetHistoryForKey(bad); return err }, "is not valid UTF-8"},
 		{"an event without a name", func(s ChaincodeStubInterface) error { return s.SetEvent("", nil) }, "event name can not be empty string"},
 		{"an event name that is not UTF-8", func(s ChaincodeStubInterface) error { return s.SetEvent(bad, nil) }, "is not valid UTF-8"},

@@ -1,0 +1,329 @@
+package shim
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/pem"
+	"log/slog"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chaincodekit/chaincodekit/shim/internal/transport"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+)
+
+// testCA issues certificates for the TLS tests.
+type testCA struct {
+	cert    *x509.Certificate
+	key     *ecdsa.PrivateKey
+	certPEM []byte
+}
+
+func newTestCA(t *testing.T, name string) *testCA {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: name},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &testCA{cert: cert, key: key, certPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
+}
+
+// issue returns a PEM certificate and key for cn, valid for 127.0.0.1.
+func (ca *testCA) issue(t *testing.T, cn string) (certPEM, keyPEM []byte) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()),
+		Subject:      pkix.Name{CommonName: cn},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})
+}
+
+func writeFile(t *testing.T, dir, name string, data []byte) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// clientCN returns the common name of the client certificate the peer saw.
+func clientCN(c *peerConn) string {
+	info, ok := c.auth.(credentials.TLSInfo)
+	if !ok || len(info.State.PeerCertificates) == 0 {
+		return ""
+	}
+	return info.State.PeerCertificates[0].Subject.CommonName
+}
+
+func TestMutualTLSWithThePeerOverLoopback(t *testing.T) {
+	peerCA := newTestCA(t, "peer-ca")
+	clientCA := newTestCA(t, "client-ca")
+	serverCert, serverKey := peerCA.issue(t, "peer0")
+	dir := t.TempDir()
+	clientCert, clientKey := clientCA.issue(t, "mycc-client")
+	rootFile := writeFile(t, dir, "peer.crt", peerCA.certPEM)
+
+	serverTLS, err := transport.ServerTLS(serverCert, serverKey, clientCA.certPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name string
+		cfg  func() config
+	}{
+		{"key and certificate as base64 of PEM, as a peer writes them", func() config {
+			return config{
+				ClientKeyPath:  writeFile(t, dir, "client.key", []byte(base64.StdEncoding.EncodeToString(clientKey)+"\n")),
+				ClientCertPath: writeFile(t, dir, "client.crt", []byte(base64.StdEncoding.EncodeToString(clientCert))),
+			}
+		}},
+		{"key and certificate as PEM files, preferred over the base64 ones", func() config {
+			return config{
+				ClientKeyFile:  writeFile(t, dir, "client_pem.key", clientKey),
+				ClientCertFile: writeFile(t, dir, "client_pem.crt", clientCert),
+				ClientKeyPath:  writeFile(t, dir, "garbage.key", []byte("not base64!")),
+				ClientCertPath: writeFile(t, dir, "garbage.crt", []byte("not base64!")),
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checkGoroutines(t)
+			lis, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			fp := serveFakePeer(t, lis, transport.ServerOptions(serverTLS, nil)...)
+			raw := tt.cfg()
+			raw.IDChaincodeName = "mycc:1.0"
+			raw.TLSEnabled = "true"
+			raw.RootCertFile = rootFile
+			cfg, err := resolveConfig([]string{"-peer.address", lis.Addr().String()}, raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := attach(t, fp.conns, "mycc:1.0", func() error {
+				return run(cfg, &chaincodeFuncs{}, slog.New(slog.DiscardHandler))
+			})
+			h.handshake(nil)
+			h.transaction(false, "ch", "tx1")
+			h.expectCompleted("ch", "tx1")
+			if cn := clientCN(h.conn); cn != "mycc-client" {
+				t.Errorf("peer saw client certificate %q, want mycc-client", cn)
+			}
+		})
+	}
+
+	t.Run("a client certificate from another CA is refused", func(t *testing.T) {
+		checkGoroutines(t)
+		lis, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		serveFakePeer(t, lis, transport.ServerOptions(serverTLS, nil)...)
+		strangerCert, strangerKey := newTestCA(t, "stranger").issue(t, "stranger")
+		cfg, err := resolveConfig([]string{"-peer.address", lis.Addr().String()}, config{
+			IDChaincodeName: "mycc:1.0", TLSEnabled: "true", RootCertFile: rootFile,
+			ClientKeyFile: writeFile(t, dir, "s.key", strangerKey), ClientCertFile: writeFile(t, dir, "s.crt", strangerCert),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := run(cfg, &chaincodeFuncs{}, slog.New(slog.DiscardHandler)); err == nil {
+			t.Error("run succeeded with an untrusted client certificate")
+		}
+	})
+
+	t.Run("unreadable key material is a clear error", func(t *testing.T) {
+		cfg := config{TLS: true, RootCertFile: rootFile, ClientKeyPath: writeFile(t, dir, "bad.key", []byte("%%%")), ClientCertFile: writeFile(t, dir, "ok.crt", clientCert)}
+		if _, err := cfg.tlsConfig(); !errContains(err, "CORE_TLS_CLIENT_KEY_PATH") || !errContains(err, "base64") {
+			t.Errorf("got %v", err)
+		}
+		cfg = config{TLS: true, RootCertFile: filepath.Join(dir, "missing.pem")}
+		if _, err := cfg.tlsConfig(); !errContains(err, "CORE_PEER_TLS_ROOTCERT_FILE") {
+			t.Errorf("got %v", err)
+		}
+	})
+}
+
+func TestChaincodeServerRegistersWithItsCCIDOnThePeersConnection(t *testing.T) {
+	ca := newTestCA(t, "ca")
+	serverCert, serverKey := ca.issue(t, "chaincode")
+	clientCert, clientKey := ca.issue(t, "peer0")
+	cs := &ChaincodeServer{
+		CCID:     "basic_1.0:abc123",
+		Address:  "127.0.0.1:0",
+		CC:       &chaincodeFuncs{invoke: func(ChaincodeStubInterface) *peer.Response { return Success([]byte("served")) }},
+		TLSProps: TLSProperties{Key: serverKey, Cert: serverCert, ClientCACerts: ca.certPEM},
+	}
+	srv, err := cs.newServer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(ca.certPEM)
+	pair, err := tls.X509KeyPair(clientCert, clientKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("a peer with a client certificate is served", func(t *testing.T) {
+		checkGoroutines(t)
+		lis, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		served := make(chan struct{})
+		go func() {
+			defer close(served)
+			_ = srv.Serve(lis)
+		}()
+		t.Cleanup(func() {
+			srv.Stop()
+			<-served
+		})
+		conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{RootCAs: pool, Certificates: []tls.Certificate{pair}})))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = conn.Close() })
+		ctx, cancel := context.WithCancel(context.Background())
+		t.Cleanup(cancel)
+		stream, err := peer.NewChaincodeClient(conn).Connect(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns := make(chan *peerConn, 1)
+		conns <- newPeerConn(ctx, stream, func(error) { _ = stream.CloseSend() })
+		h := &harness{t: t, name: cs.CCID}
+		h.conn = <-conns
+		h.handshake(nil)
+		h.transaction(false, "ch", "tx1")
+		if res, _ := h.expectCompleted("ch", "tx1"); string(res.Payload) != "served" {
+			t.Errorf("got %v", res)
+		}
+		_ = stream.CloseSend()
+		h.recvClosed()
+	})
+
+	t.Run("a peer without a client certificate is refused", func(t *testing.T) {
+		checkGoroutines(t)
+		lis, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv, err := cs.newServer()
+		if err != nil {
+			t.Fatal(err)
+		}
+		served := make(chan struct{})
+		go func() {
+			defer close(served)
+			_ = srv.Serve(lis)
+		}()
+		t.Cleanup(func() {
+			srv.Stop()
+			<-served
+		})
+		conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{RootCAs: pool})))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = conn.Close() })
+		stream, err := peer.NewChaincodeClient(conn).Connect(context.Background())
+		if err == nil {
+			_, err = stream.Recv()
+		}
+		if err == nil {
+			t.Error("a peer without a client certificate received a message")
+		}
+	})
+}
+
+func TestChaincodeServerSettingsAreChecked(t *testing.T) {
+	cc := &chaincodeFuncs{}
+	tests := []struct {
+		name string
+		cs   ChaincodeServer
+		want string
+	}{
+		{"no CCID", ChaincodeServer{Address: "127.0.0.1:0", CC: cc}, "CCID is empty"},
+		{"no chaincode", ChaincodeServer{CCID: "a:b", Address: "127.0.0.1:0"}, "CC is nil"},
+		{"no address", ChaincodeServer{CCID: "a:b", CC: cc}, "address is empty"},
+		{"TLS on without a key", ChaincodeServer{CCID: "a:b", Address: "127.0.0.1:0", CC: cc}, "TLSProps.Key"},
+		{"TLS on with a bad key pair", ChaincodeServer{CCID: "a:b", Address: "127.0.0.1:0", CC: cc, TLSProps: TLSProperties{Key: []byte("k"), Cert: []byte("c")}}, "load server key pair"},
+		{"an address that cannot be listened on", ChaincodeServer{CCID: "a:b", Address: "256.0.0.1:1", CC: cc, TLSProps: TLSProperties{Disabled: true}}, "chaincode server a:b"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := tt.cs.Start(); !errContains(err, tt.want) {
+				t.Errorf("got %v, want an error containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestStartReportsAnUnreachablePeer(t *testing.T) {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := lis.Addr().String()
+	_ = lis.Close()
+	cfg, err := resolveConfig([]string{"-peer.address", addr}, config{IDChaincodeName: "mycc:1.0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = run(cfg, &chaincodeFuncs{}, slog.New(slog.DiscardHandler))
+	if !errContains(err, addr) {
+		t.Errorf("got %v, want an error naming %s", err, addr)
+	}
+}
