@@ -17,7 +17,6 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/test/bufconn"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/emptypb"
 )
 
 // waitLimit bounds every wait in these tests; it is a hang guard, not a
@@ -54,8 +53,8 @@ type logSink struct {
 func newLogSink() *logSink { return &logSink{cond: make(chan struct{})} }
 
 func (l *logSink) Enabled(context.Context, slog.Level) bool { return true }
-func (l *logSink) WithAttrs([]slog.Attr) slog.Handler        { return l }
-func (l *logSink) WithGroup(string) slog.Handler             { return l }
+func (l *logSink) WithAttrs([]slog.Attr) slog.Handler       { return l }
+func (l *logSink) WithGroup(string) slog.Handler            { return l }
 func (l *logSink) Handle(_ context.Context, r slog.Record) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -205,9 +204,7 @@ func (c *fakeCC) send(m *peer.ChaincodeMessage) {
 // sendRaw sends bytes as a ChaincodeMessage without validating them.
 func (c *fakeCC) sendRaw(raw []byte) {
 	c.t.Helper()
-	m := &emptypb.Empty{}
-	m.ProtoReflect().SetUnknown(raw)
-	if err := c.stream.SendMsg(m); err != nil {
+	if err := c.stream.SendMsg(&rawMessage{b: raw}); err != nil {
 		c.t.Fatalf("send raw message: %v", err)
 	}
 }

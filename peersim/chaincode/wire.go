@@ -8,16 +8,31 @@ import (
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/emptypb"
 )
 
-// rawMessage receives a ChaincodeMessage without decoding it: every field
-// lands in the unknown-field bytes. Decoding afterwards lets a message with,
-// say, invalid UTF-8 in its txid be answered with ERROR instead of gRPC
-// ending the whole stream.
-type rawMessage = emptypb.Empty
+// rawMessage receives a ChaincodeMessage as bytes, without decoding it.
+// Decoding afterwards lets the handler answer a message protobuf refuses
+// (invalid UTF-8 in its txid, a malformed field) with ERROR instead of gRPC
+// ending the whole stream. gRPC's codec reaches Unmarshal through
+// protobuf's support for hand-written (legacy) messages.
+type rawMessage struct{ b []byte }
 
-func rawBytes(m *rawMessage) []byte { return m.ProtoReflect().GetUnknown() }
+func (m *rawMessage) Reset() { m.b = nil }
+func (m *rawMessage) String() string {
+	return fmt.Sprintf("raw chaincode message (%d bytes)", len(m.b))
+}
+func (m *rawMessage) ProtoMessage() {}
+
+// Unmarshal keeps a copy of b; gRPC reuses its buffer.
+func (m *rawMessage) Unmarshal(b []byte) error {
+	m.b = append([]byte(nil), b...)
+	return nil
+}
+
+// Marshal returns the bytes unchanged (tests send raw frames with it).
+func (m *rawMessage) Marshal() ([]byte, error) { return m.b, nil }
+
+func rawBytes(m *rawMessage) []byte { return m.b }
 
 // envelope is what can be read from a ChaincodeMessage that protobuf refuses
 // to decode, enough to answer it.
