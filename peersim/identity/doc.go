@@ -6,12 +6,20 @@
 // (evaluation and the policy language of the peer CLI) and the short-lived TLS
 // certificates a peer hands to the chaincode it launches.
 //
+// Typical wiring:
+//
+//	org, err := identity.EnsureOrg(filepath.Join(dataDir, "crypto", "org1.example.com"), identity.DefaultConfig())
+//	user, err := org.Identity("User1")                        // or org.IssueIdentity("alice", attrs, false)
+//	sp, txID, err := user.NewSignedProposal(identity.Invocation{ChannelID: "mychannel", Chaincode: "basic", Args: args})
+//	up, err := org.MSP().ValidateProposal(sp)                 // creator, signature, txid checked
+//	e, err := org.Peer().Endorse(proposalResponsePayloadBytes) // the peer's endorsement
+//	err = org.MSP().EvaluateEndorsements(identity.MustParsePolicy("OR('Org1MSP.peer')"), prpBytes, endorsements)
+//
 // Only the standard library's crypto (ECDSA P-256, SHA-256, X.509) and the
-// Fabric protobuf messages are used. Files on disk are compatible with Fabric's
-// tools: a peer or a client of real Fabric can be pointed at the msp and tls
-// folders this package writes.
+// Fabric protobuf messages are used. Files on disk follow Fabric's tools: a
+// Fabric peer or client can be pointed at the msp and tls folders written here.
 //
 // What this package does not do: replay detection (a txid already in the
-// ledger) is the ledger's and the peer's job; ACLs and channel configuration
-// are not modelled.
+// ledger) is the ledger's and the peer's job; ACLs, channel configuration,
+// CRLs and idemix are not modelled.
 package identity

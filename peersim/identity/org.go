@@ -108,7 +108,8 @@ type Org struct {
 
 // EnsureOrg loads the organisation from dir, creating it first if dir does
 // not exist or is empty. Creation writes to a temporary sibling folder and
-// renames it into place, so a crash never leaves half an organisation.
+// then moves it into place, the ca/ folder (what marks an organisation) last,
+// so a crash never leaves something that loads as half an organisation.
 func EnsureOrg(dir string, cfg Config) (*Org, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -120,12 +121,12 @@ func EnsureOrg(dir string, cfg Config) (*Org, error) {
 		return nil, fmt.Errorf("ensure org %s in %s: %w", cfg.MSPID, dir, err)
 	case len(entries) > 0:
 		return LoadOrg(dir, cfg)
-	default:
-		if err := os.Remove(dir); err != nil {
-			return nil, fmt.Errorf("ensure org %s in %s: %w", cfg.MSPID, dir, err)
-		}
 	}
 	if err := createOrg(dir, cfg); err != nil {
+		if _, statErr := os.Stat(filepath.Join(dir, "ca")); statErr == nil {
+			// Another process created it at the same time: use theirs.
+			return LoadOrg(dir, cfg)
+		}
 		return nil, fmt.Errorf("create org %s in %s: %w", cfg.MSPID, dir, err)
 	}
 	return LoadOrg(dir, cfg)
@@ -197,7 +198,32 @@ func createOrg(dir string, cfg Config) error {
 			return err
 		}
 	}
-	return os.Rename(tmp, dir)
+	return moveInto(tmp, dir)
+}
+
+// moveInto moves the content of the folder tmp to dir: a rename when dir does
+// not exist, else entry by entry into the (empty) dir, ca/ last.
+func moveInto(tmp, dir string) error {
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		return os.Rename(tmp, dir)
+	}
+	entries, err := os.ReadDir(tmp)
+	if err != nil {
+		return err
+	}
+	names := make([]string, 0, len(entries))
+	for _, e := range entries {
+		if e.Name() != "ca" {
+			names = append(names, e.Name())
+		}
+	}
+	names = append(names, "ca")
+	for _, n := range names {
+		if err := os.Rename(filepath.Join(tmp, n), filepath.Join(dir, n)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (o *Org) caFile() string    { return "ca." + o.cfg.Domain + "-cert.pem" }

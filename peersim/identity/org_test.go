@@ -492,3 +492,36 @@ func TestLoadSigningIdentityFromPeerMSPFolder(t *testing.T) {
 		t.Errorf("empty folder: %v, want ErrIdentityNotFound", err)
 	}
 }
+
+func TestEnsureOrgConcurrentlyAgreesOnOneOrg(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "org1")
+	const n = 3
+	type result struct {
+		org *Org
+		err error
+	}
+	results := make(chan result, n)
+	for range n {
+		go func() {
+			org, err := EnsureOrg(dir, DefaultConfig())
+			results <- result{org, err}
+		}()
+	}
+	var peers [][]byte
+	for range n {
+		r := <-results
+		if r.err != nil {
+			t.Fatalf("EnsureOrg: %v", r.err)
+		}
+		peers = append(peers, r.org.Peer().Serialize())
+	}
+	final, err := LoadOrg(dir, DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range peers {
+		if !bytes.Equal(p, final.Peer().Serialize()) {
+			t.Errorf("caller %d got a peer identity that is not the one on disk", i)
+		}
+	}
+}

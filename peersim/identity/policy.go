@@ -27,6 +27,19 @@ func EndorsementSignedData(proposalResponsePayload []byte, e *peer.Endorsement) 
 	return SignedData{Identity: e.GetEndorser(), Data: data, Signature: e.GetSignature()}
 }
 
+// EvaluateEndorsements evaluates policy against the endorsements of a
+// proposal response payload, as a committing peer validates a transaction
+// (each endorsement signs payload ‖ endorser). Its arguments are protobuf
+// types only, so a caller can declare it in its own interface without
+// importing this package.
+func (m *MSP) EvaluateEndorsements(policy *common.SignaturePolicyEnvelope, proposalResponsePayload []byte, endorsements []*peer.Endorsement) error {
+	signed := make([]SignedData, 0, len(endorsements))
+	for _, e := range endorsements {
+		signed = append(signed, EndorsementSignedData(proposalResponsePayload, e))
+	}
+	return m.EvaluatePolicy(policy, signed)
+}
+
 // EvaluatePolicy checks that the signatures satisfy the policy, with Fabric's
 // semantics: signatures from unknown MSPs, invalid certificates or that do not
 // verify are ignored; a signer that appears more than once counts once; each

@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"github.com/hyperledger/fabric-protos-go-apiv2/msp"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/protobuf/testing/protocmp"
 )
 
@@ -427,19 +428,24 @@ func TestEndorsementsEvaluateAgainstAPolicy(t *testing.T) {
 	org2 := newTestOrg(t, "Org2MSP", "org2.example.com")
 	m := mustMSP(t, []MSPConfig{org1.MSPConfig(), org2.MSPConfig()})
 	payload := []byte("prp")
-	var signed []SignedData
+	var endorsements []*peer.Endorsement
 	for _, p := range []*SigningIdentity{org1.Peer(), org2.Peer()} {
 		e, err := p.Endorse(payload)
 		if err != nil {
 			t.Fatal(err)
 		}
-		signed = append(signed, EndorsementSignedData(payload, e))
+		endorsements = append(endorsements, e)
 	}
-	if err := m.EvaluatePolicy(MustParsePolicy("AND('Org1MSP.peer', 'Org2MSP.peer')"), signed); err != nil {
+	policy := MustParsePolicy("AND('Org1MSP.peer', 'Org2MSP.peer')")
+	if err := m.EvaluateEndorsements(policy, payload, endorsements); err != nil {
 		t.Errorf("two peers' endorsements: %v", err)
 	}
-	err := m.EvaluatePolicy(MustParsePolicy("AND('Org1MSP.peer', 'Org2MSP.peer')"), signed[:1])
+	err := m.EvaluateEndorsements(policy, payload, endorsements[:1])
 	if err == nil || !strings.Contains(err.Error(), "no usable signature for principal 'Org2MSP.peer'") {
 		t.Errorf("one endorsement: %v", err)
+	}
+	err = m.EvaluateEndorsements(policy, []byte("another payload"), endorsements)
+	if err == nil || !strings.Contains(err.Error(), "invalid signature") {
+		t.Errorf("endorsements of another payload: %v", err)
 	}
 }

@@ -4,10 +4,12 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+	"github.com/hyperledger/fabric-protos-go-apiv2/msp"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -215,8 +217,9 @@ func (u *UnpackedProposal) Input() *peer.ChaincodeInput { return u.Spec.GetInput
 
 // UnpackProposal parses a signed proposal without checking signatures or the
 // txid: the header must carry a channel header of type ENDORSER_TRANSACTION
-// or CONFIG and a signature header with creator and nonce; the payload must
-// be a ChaincodeProposalPayload holding a ChaincodeInvocationSpec.
+// or CONFIG with a chaincode header extension naming a chaincode, and a
+// signature header with creator and nonce; the payload must be a
+// ChaincodeProposalPayload holding a ChaincodeInvocationSpec with an input.
 func UnpackProposal(sp *peer.SignedProposal) (*UnpackedProposal, error) {
 	if sp == nil || len(sp.ProposalBytes) == 0 {
 		return nil, fmt.Errorf("%w: signed proposal has no proposal bytes", ErrInvalidProposal)
@@ -255,8 +258,11 @@ func UnpackProposal(sp *peer.SignedProposal) (*UnpackedProposal, error) {
 	if err := proto.Unmarshal(chdr.Extension, ext); err != nil {
 		return nil, fmt.Errorf("%w: error unmarshalling ChaincodeHeaderExtension: %v", ErrInvalidProposal, err)
 	}
-	if ext.ChaincodeId == nil || ext.ChaincodeId.Name == "" {
-		return nil, fmt.Errorf("%w: ChaincodeHeaderExtension.ChaincodeId is nil or has no name", ErrInvalidProposal)
+	if ext.ChaincodeId == nil {
+		return nil, fmt.Errorf("%w: ChaincodeHeaderExtension.ChaincodeId is nil", ErrInvalidProposal)
+	}
+	if ext.ChaincodeId.Name == "" {
+		return nil, fmt.Errorf("%w: ChaincodeHeaderExtension.ChaincodeId.Name is empty", ErrInvalidProposal)
 	}
 	cpp := &peer.ChaincodeProposalPayload{}
 	if err := proto.Unmarshal(prop.Payload, cpp); err != nil {
@@ -267,7 +273,10 @@ func UnpackProposal(sp *peer.SignedProposal) (*UnpackedProposal, error) {
 		return nil, fmt.Errorf("%w: error unmarshalling ChaincodeInvocationSpec: %v", ErrInvalidProposal, err)
 	}
 	if cis.ChaincodeSpec == nil {
-		return nil, fmt.Errorf("%w: ChaincodeInvocationSpec has no chaincode spec", ErrInvalidProposal)
+		return nil, fmt.Errorf("%w: chaincode invocation spec did not contain chaincode spec", ErrInvalidProposal)
+	}
+	if cis.ChaincodeSpec.Input == nil {
+		return nil, fmt.Errorf("%w: chaincode input did not contain any input", ErrInvalidProposal)
 	}
 	hash, err := proposalHash(hdr, cpp)
 	if err != nil {
@@ -300,25 +309,39 @@ func proposalHash(hdr *common.Header, cpp *peer.ChaincodeProposalPayload) ([]byt
 }
 
 // ValidateProposal unpacks a signed proposal and checks what a Fabric
-// endorser checks before simulating: the creator deserializes to a valid
-// identity of a known MSP (chains to its CA, not expired), the signature over
-// the proposal bytes is the creator's, and txid = hex(SHA-256(nonce ‖
-// creator)). Replay (a txid already in the ledger) is not checked here: that
-// is the ledger's and the peer's job.
+// endorser checks before simulating, in its order: header type, epoch 0,
+// nonce and creator present, txid = hex(SHA-256(nonce ‖ creator)), a
+// signature present, the creator deserializes to an identity of a known MSP
+// that is valid (chains to its CA, not expired), and the signature over the
+// proposal bytes is the creator's. Creator errors start with Fabric's
+// client-visible words ("access denied: channel [ch] creator org [Org1MSP]")
+// followed by the reason Fabric only logs. Replay (a txid already in the
+// ledger) is not checked here: that is the ledger's and the peer's job.
 func (m *MSP) ValidateProposal(sp *peer.SignedProposal) (*UnpackedProposal, error) {
 	up, err := UnpackProposal(sp)
 	if err != nil {
 		return nil, err
 	}
-	creator, err := m.DeserializeIdentity(up.SignatureHeader.Creator)
-	if err != nil {
-		return nil, fmt.Errorf("creator of proposal %s on channel %q: %w", up.TxID(), up.ChannelID(), err)
-	}
-	if err := creator.Verify(sp.ProposalBytes, sp.Signature); err != nil {
-		return nil, fmt.Errorf("the creator's signature over the proposal is not valid (creator %s, txid %s): %w", creator, up.TxID(), err)
+	if up.ChannelHeader.Epoch != 0 {
+		return nil, fmt.Errorf("%w: epoch is non-zero (%d)", ErrInvalidProposal, up.ChannelHeader.Epoch)
 	}
 	if want := ComputeTxID(up.SignatureHeader.Nonce, up.SignatureHeader.Creator); up.TxID() != want {
 		return nil, &TxIDError{Got: up.TxID(), Expected: want}
+	}
+	if len(sp.Signature) == 0 {
+		return nil, fmt.Errorf("%w: empty signature bytes", ErrInvalidProposal)
+	}
+	creator, err := m.DeserializeIdentity(up.SignatureHeader.Creator)
+	if err != nil {
+		var sid msp.SerializedIdentity
+		if proto.Unmarshal(up.SignatureHeader.Creator, &sid) != nil || errors.Is(err, ErrUnknownMSP) {
+			return nil, fmt.Errorf("access denied: channel [%s] creator org unknown, creator is malformed: %w", up.ChannelID(), err)
+		}
+		return nil, fmt.Errorf("access denied: channel [%s] creator org [%s]: %w", up.ChannelID(), sid.Mspid, err)
+	}
+	if err := creator.Verify(sp.ProposalBytes, sp.Signature); err != nil {
+		return nil, fmt.Errorf("access denied: channel [%s] creator org [%s]: the creator's signature over the proposal is not valid (creator %s, txid %s): %w",
+			up.ChannelID(), creator.MSPID(), creator, up.TxID(), err)
 	}
 	up.Creator = creator
 	return up, nil

@@ -263,13 +263,31 @@ func TestValidateProposalRefusesBadProposals(t *testing.T) {
 			name:    "a creator from an unknown CA",
 			sp:      func() *peer.SignedProposal { return good(mustIdentity(t, other, "User1")) },
 			wantIs:  ErrInvalidIdentity,
-			wantErr: "does not chain to a CA of MSP Org1MSP",
+			wantErr: "access denied: channel [mychannel] creator org [Org1MSP]: the supplied identity is not valid: Org1MSP/User1@org1.example.com: does not chain to a CA of MSP Org1MSP",
 		},
 		{
 			name:    "a creator of an MSP the peer does not know",
 			sp:      func() *peer.SignedProposal { return good(unknownMSP) },
 			wantIs:  ErrUnknownMSP,
-			wantErr: `MSP "Org9MSP" is unknown (known: Org1MSP)`,
+			wantErr: `access denied: channel [mychannel] creator org unknown, creator is malformed: unknown msp: MSP "Org9MSP" is unknown (known: Org1MSP)`,
+		},
+		{
+			name: "a non-zero epoch",
+			sp: func() *peer.SignedProposal {
+				return resign(t, good(user), user, func(c *common.ChannelHeader, _ *common.SignatureHeader) { c.Epoch = 7 })
+			},
+			wantIs:  ErrInvalidProposal,
+			wantErr: "epoch is non-zero",
+		},
+		{
+			name: "no signature",
+			sp: func() *peer.SignedProposal {
+				sp := good(user)
+				sp.Signature = nil
+				return sp
+			},
+			wantIs:  ErrInvalidProposal,
+			wantErr: "empty signature bytes",
 		},
 		{
 			name:    "an expired creator",
