@@ -189,9 +189,6 @@ func (c *CompiledSchema) validate(s *Schema, v any, path string, problems *[]str
 		given := jsonType(v)
 		match := slices.Contains(s.Type, given) || (given == "integer" && slices.Contains(s.Type, "number"))
 		if !match {
-			if given == "integer" {
-				given = "number"
-			}
 			add("Invalid type. Expected: %s, given: %s", strings.Join(s.Type, "/"), given)
 			return
 		}
