@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unicode/utf8"
 
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
@@ -57,6 +58,11 @@ func (s state) String() string {
 // raised to it, as Fabric's shim does.
 const minBatchSize = 100
 
+// registrationHint is how long the handler waits for REGISTERED before it
+// logs a hint: a real Fabric peer answers nothing at all to a registration
+// it refuses.
+const registrationHint = 30 * time.Second
+
 // peerFeatures is what the peer offered in its READY message.
 type peerFeatures struct {
 	writeBatch      bool
@@ -85,6 +91,7 @@ type handler struct {
 	stream PeerChaincodeStream
 	cc     Chaincode
 	log    *slog.Logger
+	hint   time.Duration // see registrationHint
 
 	sendMu sync.Mutex
 	closed atomic.Bool // set when serve returns: nothing is sent afterwards
@@ -107,6 +114,7 @@ func newHandler(stream PeerChaincodeStream, cc Chaincode, log *slog.Logger) *han
 		stream:  stream,
 		cc:      cc,
 		log:     log,
+		hint:    registrationHint,
 		calls:   make(map[txKey]chan *peer.ChaincodeMessage),
 		running: make(map[txKey]struct{}),
 		done:    make(chan struct{}),
@@ -156,6 +164,12 @@ func (h *handler) serve(name string) (err error) {
 	if err := h.send(&peer.ChaincodeMessage{Type: peer.ChaincodeMessage_REGISTER, Payload: payload}); err != nil {
 		return fmt.Errorf("register chaincode %q: %w", name, err)
 	}
+	waiting := time.AfterFunc(h.hint, func() {
+		h.log.Warn("the peer has not answered the registration yet; a Fabric peer stays silent when it refuses one: "+
+			"check that the chaincode ID is the installed package ID (or name:version with the peer in dev mode) and that no other process registered it",
+			"chaincode", name, "waited", h.hint)
+	})
+	defer waiting.Stop()
 	for {
 		msg, err := h.stream.Recv()
 		switch {
@@ -166,7 +180,7 @@ func (h *handler) serve(name string) (err error) {
 		case msg == nil:
 			return errors.New("received a nil message from the peer")
 		}
-		if err := h.handle(name, msg); err != nil {
+		if err := h.handle(name, msg, waiting); err != nil {
 			return err
 		}
 	}
@@ -187,7 +201,7 @@ func (h *handler) finish(err error) {
 
 // handle processes one message from the peer. A returned error ends the
 // stream.
-func (h *handler) handle(name string, msg *peer.ChaincodeMessage) error {
+func (h *handler) handle(name string, msg *peer.ChaincodeMessage, waiting *time.Timer) error {
 	if msg.Type == peer.ChaincodeMessage_KEEPALIVE {
 		h.sendAsync(msg)
 		return nil
@@ -196,6 +210,7 @@ func (h *handler) handle(name string, msg *peer.ChaincodeMessage) error {
 	case created:
 		switch msg.Type {
 		case peer.ChaincodeMessage_REGISTERED:
+			waiting.Stop()
 			h.state = established
 			h.log.Debug("registered with peer", "chaincode", name)
 			return nil

@@ -2,8 +2,11 @@ package shim
 
 import (
 	"fmt"
+	"io"
+	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/protobuf/proto"
@@ -342,5 +345,48 @@ func TestASecondRequestWhileOneIsInFlightForTheSameTransactionIsRefused(t *testi
 	h.reply(req, []byte("v"))
 	if res, _ := h.expectCompleted("ch", "tx1"); res.Status != OK {
 		t.Errorf("got %v, want status 200", res)
+	}
+}
+
+// chanStream is a PeerChaincodeStream made of channels.
+type chanStream struct {
+	sent chan *peer.ChaincodeMessage
+	recv chan *peer.ChaincodeMessage
+}
+
+func (s *chanStream) Send(m *peer.ChaincodeMessage) error { s.sent <- m; return nil }
+
+func (s *chanStream) Recv() (*peer.ChaincodeMessage, error) {
+	m, ok := <-s.recv
+	if !ok {
+		return nil, io.EOF
+	}
+	return m, nil
+}
+
+// lineWriter hands each write to a channel.
+type lineWriter chan string
+
+func (w lineWriter) Write(p []byte) (int, error) { w <- string(p); return len(p), nil }
+
+func TestASilentPeerGetsAHintInTheLog(t *testing.T) {
+	checkGoroutines(t)
+	logs := make(lineWriter, 16)
+	stream := &chanStream{sent: make(chan *peer.ChaincodeMessage, 4), recv: make(chan *peer.ChaincodeMessage)}
+	h := newHandler(stream, &chaincodeFuncs{}, slog.New(slog.NewTextHandler(logs, nil)))
+	h.hint = time.Millisecond
+	done := make(chan error, 1)
+	go func() { done <- h.serve("mycc:1.0") }()
+	select {
+	case line := <-logs:
+		if !strings.Contains(line, "has not answered the registration") || !strings.Contains(line, "mycc:1.0") {
+			t.Errorf("got log %q", line)
+		}
+	case <-time.After(waitLimit):
+		t.Fatal("no hint logged")
+	}
+	close(stream.recv)
+	if err := <-done; !errContains(err, "peer closed the chaincode stream") {
+		t.Errorf("got %v", err)
 	}
 }
