@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -157,6 +158,34 @@ func (s *Store) load() error {
 			return fmt.Errorf("open chaincode store: %w: entry %s refers to package %s, whose file is unreadable: %w", ErrStoreCorrupt, key, in.PackageID, err)
 		}
 		s.entries[key] = in
+	}
+	return s.removeOrphans()
+}
+
+// orphanRE matches the names of package files.
+var orphanRE = regexp.MustCompile(`^[0-9a-f]{64}` + regexp.QuoteMeta(packageSuffix) + `$`)
+
+// removeOrphans deletes package files no entry refers to: a crash between
+// writing a package and writing the index leaves one behind.
+func (s *Store) removeOrphans() error {
+	used := map[string]bool{}
+	for _, in := range s.entries {
+		if file, err := s.packageFile(in.PackageID); err == nil {
+			used[filepath.Base(file)] = true
+		}
+	}
+	files, err := os.ReadDir(s.dir)
+	if err != nil {
+		return fmt.Errorf("open chaincode store %s: %w", s.dir, err)
+	}
+	for _, f := range files {
+		if !orphanRE.MatchString(f.Name()) || used[f.Name()] {
+			continue
+		}
+		if err := os.Remove(filepath.Join(s.dir, f.Name())); err != nil {
+			return fmt.Errorf("open chaincode store %s: remove unreferenced package %s: %w", s.dir, f.Name(), err)
+		}
+		s.log.Warn("removed a package file no installed chaincode refers to", "file", f.Name())
 	}
 	return nil
 }
@@ -306,6 +335,21 @@ func (s *Store) List() []Installed {
 	out := make([]Installed, 0, len(s.entries))
 	for _, in := range s.entries {
 		out = append(out, in)
+	}
+	s.mu.RUnlock()
+	sortInstalled(out)
+	return out
+}
+
+// ByPackageID returns the entries installed with the package ID, sorted by
+// name, then version; none gives nil.
+func (s *Store) ByPackageID(packageID string) []Installed {
+	s.mu.RLock()
+	var out []Installed
+	for _, in := range s.entries {
+		if in.PackageID == packageID {
+			out = append(out, in)
+		}
 	}
 	s.mu.RUnlock()
 	sortInstalled(out)

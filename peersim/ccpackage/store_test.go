@@ -315,6 +315,47 @@ func TestOpenStoreRemovesStaleTemporaryFiles(t *testing.T) {
 	}
 }
 
+func TestOpenStoreRemovesUnreferencedPackageFiles(t *testing.T) {
+	dir := t.TempDir()
+	s := openStore(t, dir)
+	kept, err := s.Install("mycc", "1.0", packages(t, 1)[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	orphan := filepath.Join(dir, strings.Repeat("ab", 32)+packageSuffix)
+	writeFile(t, orphan, "left by a crash before the index was written")
+	openStore(t, dir)
+	if _, err := os.Stat(orphan); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("orphaned package file still there (stat error %v)", err)
+	}
+	if _, err := openStore(t, dir).Load("mycc", "1.0"); err != nil {
+		t.Errorf("Load of %s after the clean-up: %v", kept.PackageID, err)
+	}
+}
+
+func TestStoreByPackageID(t *testing.T) {
+	s := openStore(t, t.TempDir())
+	pkgs := packages(t, 2)
+	for _, in := range []struct {
+		name string
+		pkg  []byte
+	}{{"b", pkgs[0]}, {"a", pkgs[0]}, {"c", pkgs[1]}} {
+		if _, err := s.Install(in.name, "1", in.pkg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var names []string
+	for _, in := range s.ByPackageID(PackageID("cc_1.0", pkgs[0])) {
+		names = append(names, in.Name)
+	}
+	if diff := cmp.Diff([]string{"a", "b"}, names); diff != "" {
+		t.Errorf("ByPackageID (-want +got):\n%s", diff)
+	}
+	if got := s.ByPackageID("cc_1.0:" + strings.Repeat("0", 64)); got != nil {
+		t.Errorf("ByPackageID of an unknown ID = %v, want nil", got)
+	}
+}
+
 func TestStoreConfigValidate(t *testing.T) {
 	tests := []struct {
 		name string
