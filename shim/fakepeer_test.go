@@ -133,6 +133,14 @@ type harness struct {
 // return and checks that no goroutine is left behind.
 func newHarness(t *testing.T, name string, cc Chaincode) *harness {
 	t.Helper()
+	return newHarnessWith(t, name, func(stream ClientStream) error {
+		return chat(name, stream, cc, slog.New(slog.DiscardHandler))
+	})
+}
+
+// newHarnessWith is newHarness with the shim's loop given by serve.
+func newHarnessWith(t *testing.T, name string, serve func(ClientStream) error) *harness {
+	t.Helper()
 	checkGoroutines(t)
 	lis := bufconn.Listen(1 << 20)
 	fp := serveFakePeer(t, lis)
@@ -149,7 +157,7 @@ func newHarness(t *testing.T, name string, cc Chaincode) *harness {
 	if err != nil {
 		t.Fatalf("open Register stream: %v", err)
 	}
-	return attach(t, fp.conns, name, func() error { return chat(name, stream, cc, slog.New(slog.DiscardHandler)) })
+	return attach(t, fp.conns, name, func() error { return serve(stream) })
 }
 
 // attach runs the shim with serve and waits for its stream to arrive on
