@@ -76,6 +76,7 @@ type ArchiveError struct {
 	Detail  string
 }
 
+// Error names the archive, the entry, the rule and what was wrong.
 func (e *ArchiveError) Error() string {
 	if e.Entry == "" {
 		return fmt.Sprintf("%s: %v: %s", e.Archive, e.Rule, e.Detail)
@@ -99,6 +100,7 @@ type AlreadyInstalledError struct {
 	Same          bool
 }
 
+// Error says which name:version exists and how to install changed code.
 func (e *AlreadyInstalledError) Error() string {
 	what := "a different package"
 	if e.Same {

@@ -176,7 +176,7 @@ func bomb(t *testing.T, n int, entries ...tarEntry) []byte {
 
 func TestParseRefusesCorruptOrUnsafePackages(t *testing.T) {
 	meta := `{"path":"example.com/cc","type":"golang","label":"cc_1.0"}`
-	small := Limits{MaxTotalSize: 1 << 20, MaxEntries: 20}
+	small := Limits{MaxTotalSize: 64 << 10, MaxEntries: 20}
 	ok := tarGz(t, file("src/main.go", goMain))
 	withMode := func(e tarEntry, mode int64) tarEntry { e.hdr.Mode = mode; return e }
 	var many []tarEntry
@@ -207,8 +207,8 @@ func TestParseRefusesCorruptOrUnsafePackages(t *testing.T) {
 		{name: "a symlink at the top level", data: tarGz(t, tarEntry{hdr: tar.Header{Typeflag: tar.TypeSymlink, Name: CodeFile, Linkname: "/etc/passwd"}}), want: ErrLink, text: "/etc/passwd"},
 		{name: "two metadata.json files", data: tarGz(t, file(MetadataFile, meta), file(MetadataFile, meta), file(CodeFile, string(ok))), want: ErrDuplicateEntry, text: `"metadata.json"`},
 		{name: "a package file over the size limit", data: goPackage(t, file("src/big", strings.Repeat("x", 4096))), limits: Limits{MaxTotalSize: 100}, want: ErrTooLarge, text: "package file"},
-		{name: "a package that inflates past the limit", data: bomb(t, 8<<20, file(MetadataFile, meta), file(CodeFile, string(ok))), limits: small, want: ErrTooLarge, text: "more than 1048576 bytes"},
-		{name: "a top-level entry declaring a size past the limit", data: tarGz(t, file(MetadataFile, meta), file(CodeFile, strings.Repeat("x", 2<<20))), limits: small, want: ErrTooLarge, text: `"code.tar.gz"`},
+		{name: "a package that inflates past the limit", data: bomb(t, 1<<20, file(MetadataFile, meta), file(CodeFile, string(ok))), limits: small, want: ErrTooLarge, text: "more than 65536 bytes"},
+		{name: "a top-level entry declaring a size past the limit", data: tarGz(t, file(MetadataFile, meta), file(CodeFile, strings.Repeat("x", 128<<10))), limits: small, want: ErrTooLarge, text: `"code.tar.gz"`},
 
 		// The code archive.
 		{name: "a code archive that is not gzip", data: outer(t, meta, []byte("plain tar?")), want: ErrCorrupt, text: "code.tar.gz: corrupt archive: not a gzip stream"},
@@ -232,7 +232,7 @@ func TestParseRefusesCorruptOrUnsafePackages(t *testing.T) {
 		{name: "a Go file outside src", data: goPackage(t, file("src/main.go", goMain), file("bin/tool", "")), want: ErrMisplacedEntry, text: `"bin/tool"`},
 		{name: "an invalid index definition", data: goPackage(t, file("META-INF/statedb/couchdb/indexes/bad.json", `{"index":{"fields":[{"size":"up"}]}}`)), want: ErrInvalidIndex, text: `bad.json`},
 		{name: "an index that is not JSON", data: goPackage(t, file("META-INF/statedb/couchdb/collections/c/indexes/bad.json", `nope`)), want: ErrInvalidIndex, text: `bad.json`},
-		{name: "a code archive that inflates past the limit", data: outer(t, meta, bomb(t, 8<<20, file("src/main.go", goMain))), limits: small, want: ErrTooLarge, text: "code.tar.gz"},
+		{name: "a code archive that inflates past the limit", data: outer(t, meta, bomb(t, 1<<20, file("src/main.go", goMain))), limits: small, want: ErrTooLarge, text: "code.tar.gz"},
 		{name: "a file declaring a size past the limit", data: outer(t, meta, gzipBytes(t, tarHeaderOnly(t, "src/huge", 1<<40))), limits: small, want: ErrTooLarge, text: `"src/huge"`},
 		{name: "too many entries", data: goPackage(t, many...), limits: small, want: ErrTooManyEntries, text: "more than 20 entries"},
 		{name: "a ccaas package without connection.json", data: outer(t, `{"path":"","type":"ccaas","label":"cc"}`, tarGz(t, file("META-INF/x", ""))), want: ErrMissingFile, text: "connection.json"},
