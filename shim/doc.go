@@ -14,4 +14,28 @@
 // and is started with
 //
 //	CORE_ID_CHAINCODE_NAME=mycc:1.0 CORE_PEER_TLS_ENABLED=false ./mycc -peer.address 127.0.0.1:7052
+//
+// A peer that launches the chaincode itself sets CORE_CHAINCODE_ID_NAME and
+// passes -peer.address; Start accepts both spellings of the ID variable and
+// falls back to CORE_PEER_ADDRESS when the argument is absent. See Start for
+// the TLS variables. A chaincode the peer dials instead (chaincode as a
+// service) runs a ChaincodeServer.
+//
+// On the wire the shim behaves as Fabric's: the same messages in the same
+// order, the same status rules and the same error texts from the peer. It
+// differs where Fabric's shim would crash or hang:
+//   - a panic in Init or Invoke becomes a response with status 500 naming the
+//     panic, and the chaincode keeps serving other transactions;
+//   - a key, collection, query or name that is not valid UTF-8 is an error
+//     returned by the stub call (protobuf cannot carry it), not a panic;
+//   - GetTxTimestamp without a signed proposal is an error, not a panic;
+//   - the private-data calls reject an empty collection, including the
+//     validation-parameter ones;
+//   - an iterator fetches the next batch of results when Next needs it, not
+//     as soon as the current batch is used up;
+//   - when a called chaincode answers ERROR, InvokeChaincode's status-500
+//     response carries that chaincode's error text as payload (Fabric's shim
+//     puts the whole encoded message there);
+//   - when the peer has not answered REGISTER after 30 s the shim logs what
+//     to check, since a real peer stays silent when it refuses a registration.
 package shim

@@ -25,6 +25,11 @@ type Chaincode interface {
 // Reads always see state as committed before the transaction began; a key the
 // transaction itself wrote still reads its committed value. Writes become
 // visible only once the transaction is ordered, validated and committed.
+//
+// Keys, collections, queries and names travel as protobuf strings, so they
+// must be valid UTF-8; a call given anything else returns an error without
+// contacting the peer. The peer serves one request of a transaction at a
+// time: use the stub from one goroutine at a time.
 type ChaincodeStubInterface interface {
 	// GetArgs returns the arguments of the proposal, the function name first.
 	GetArgs() [][]byte
@@ -107,7 +112,7 @@ type ChaincodeStubInterface interface {
 	CreateCompositeKey(objectType string, attributes []string) (string, error)
 
 	// SplitCompositeKey splits a composite key into its object type and
-	// attributes.
+	// attributes. A key that is not a composite key is an error.
 	SplitCompositeKey(compositeKey string) (string, []string, error)
 
 	// GetQueryResult runs a CouchDB Mango query over the chaincode's JSON
@@ -184,7 +189,8 @@ type ChaincodeStubInterface interface {
 	GetSignedProposal() (*peer.SignedProposal, error)
 
 	// GetTxTimestamp returns the time the client created the proposal. It is
-	// the same on every endorsing peer.
+	// the same on every endorsing peer. Without a signed proposal it is an
+	// error.
 	GetTxTimestamp() (*timestamppb.Timestamp, error)
 
 	// SetEvent attaches an event to the transaction; the last call wins. The
