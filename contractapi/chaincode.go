@@ -292,14 +292,18 @@ func (cc *ContractChaincode) Invoke(stub shim.ChaincodeStubInterface) (resp *pee
 		}
 	}
 
+	ser := cc.TransactionSerializer
+	if ser == nil {
+		ser = new(serializer.JSONSerializer)
+	}
 	var payload string
 	var result interface{}
 	var err error
 	name := upperFirst(fn)
 	if f, ok := contract.functions[name]; ok {
-		payload, result, err = f.call(ctx, args, cc.transactionMetadata(ns, name), &cc.metadata.Components, cc.TransactionSerializer)
+		payload, result, err = f.call(ctx, args, cc.transactionMetadata(ns, name, fn), &cc.metadata.Components, ser)
 	} else if contract.unknown != nil {
-		payload, result, err = contract.unknown.callHook(ctx, hookUnknown, nil, cc.TransactionSerializer)
+		payload, result, err = contract.unknown.callHook(ctx, hookUnknown, nil, ser)
 	} else {
 		return shim.Error(fmt.Sprintf("Function %s not found in contract %s", fn, ns))
 	}
@@ -315,17 +319,20 @@ func (cc *ContractChaincode) Invoke(stub shim.ChaincodeStubInterface) (resp *pee
 	return shim.Success([]byte(payload))
 }
 
-// transactionMetadata finds the metadata of function name (as declared, upper
-// case first) in contract ns, so arguments are checked however the caller
-// spelled the first letter.
-func (cc *ContractChaincode) transactionMetadata(ns, name string) *metadata.TransactionMetadata {
+// transactionMetadata finds the metadata of the function declared as name in
+// contract ns, so arguments are checked however the caller spelled the first
+// letter. A metadata file may list the name as the caller spelled it
+// (asked), which is the only spelling Fabric looks up; that is tried second.
+func (cc *ContractChaincode) transactionMetadata(ns, name, asked string) *metadata.TransactionMetadata {
 	c, ok := cc.metadata.Contracts[ns]
 	if !ok {
 		return nil
 	}
-	for i := range c.Transactions {
-		if c.Transactions[i].Name == name {
-			return &c.Transactions[i]
+	for _, want := range []string{name, asked} {
+		for i := range c.Transactions {
+			if c.Transactions[i].Name == want {
+				return &c.Transactions[i]
+			}
 		}
 	}
 	return nil

@@ -1,9 +1,11 @@
 package contractapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -136,9 +138,20 @@ func TestDefaultContractIsTheFirstAndCanBeChanged(t *testing.T) {
 
 func TestPanicsBecomeErrorResponses(t *testing.T) {
 	cc := mustChaincode(t, &routeContract{})
+	var logged bytes.Buffer
+	cc.Logger = slog.New(slog.NewTextHandler(&logged, nil))
 	checkResponse(t, cc.Invoke(newStub("Panics")), 500, "", "transaction routeContract:Panics panicked: boom")
 	checkResponse(t, cc.Invoke(newStub("Index", "3")), 500, "", "index out of range [3] with length 0")
 	checkResponse(t, cc.Invoke(newStub("Hello", "still serving")), 200, "hello still serving", "")
+	if out := logged.String(); !strings.Contains(out, "panic=boom") || !strings.Contains(out, "txid=txid-1") || !strings.Contains(out, "chaincode_test.go") {
+		t.Errorf("panic log lacks the panic, the txid or the stack:\n%s", out)
+	}
+}
+
+func TestNilSerializerFallsBackToJSON(t *testing.T) {
+	cc := mustChaincode(t, &routeContract{})
+	cc.TransactionSerializer = nil
+	checkResponse(t, cc.Invoke(newStub("Hello", "json")), 200, "hello json", "")
 }
 
 func TestStatusErrors(t *testing.T) {
@@ -205,6 +218,16 @@ func TestMetadataFileSchemasAreEnforcedWhateverTheCase(t *testing.T) {
 		checkResponse(t, cc.Invoke(newStub(fn, "5")), 200, "5", "")
 	}
 	checkResponse(t, cc.Invoke(newStub("Hello", "x")), 200, "hello x", "")
+
+	// a file that spells the transaction in lower case is honoured when the
+	// caller spells it that way too
+	file.Contracts["routeContract"].Transactions[0].Name = "small"
+	lower, err := newChaincode(file, []ContractInterface{&routeContract{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkResponse(t, lower.Invoke(newStub("small", "11")), 500, "", "size: Must be less than or equal to 10")
+
 	var doc metadata.ContractChaincodeMetadata
 	if err := json.Unmarshal(cc.Invoke(newStub(SystemContractName+":GetMetadata")).GetPayload(), &doc); err != nil {
 		t.Fatal(err)

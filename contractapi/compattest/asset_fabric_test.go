@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/hyperledger/fabric-chaincode-go/v2/pkg/cid"
+	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi/utils"
 	"github.com/hyperledger/fabric-contract-api-go/v2/metadata"
+	"github.com/hyperledger/fabric-contract-api-go/v2/serializer"
 )
 
 // Owner is a nested struct with every way of naming a field.
@@ -60,6 +63,16 @@ type Asset struct {
 // CustomContext adds a helper to the default context.
 type CustomContext struct {
 	contractapi.TransactionContext
+}
+
+// SetStub records the stub, as a context that wraps the stub would.
+func (c *CustomContext) SetStub(stub shim.ChaincodeStubInterface) {
+	c.TransactionContext.SetStub(stub)
+}
+
+// SetClientIdentity records the submitter.
+func (c *CustomContext) SetClientIdentity(ci cid.ClientIdentity) {
+	c.TransactionContext.SetClientIdentity(ci)
 }
 
 // Caller returns the submitter's MSP ID or the reason it is unknown.
@@ -139,6 +152,25 @@ func (c *NoticeContract) Post(text string) {}
 
 // Peek returns a map of lists.
 func (c *NoticeContract) Peek() map[string][]int8 { return nil }
+
+// TxID returns the transaction ID from the stub.
+func (c *AssetContract) TxID(ctx CustomContextInterface) string {
+	return ctx.GetStub().GetTxID()
+}
+
+// Run starts the chaincode the way a main package does.
+func Run() error {
+	cc, err := contractapi.NewChaincode(Contracts()...)
+	if err != nil {
+		return err
+	}
+	cc.Info.Title = "compat"
+	cc.DefaultContract = "assets"
+	cc.TransactionSerializer = &serializer.JSONSerializer{}
+	var _ shim.Chaincode = cc
+	var _ contractapi.SettableTransactionContextInterface = new(CustomContext)
+	return cc.Start()
+}
 
 // Contracts are the contracts of the chaincode.
 func Contracts() []contractapi.ContractInterface {

@@ -79,6 +79,18 @@ func (s *ourStub) GetFunctionAndParameters() (string, []string) { return s.args[
 func (s *ourStub) GetCreator() ([]byte, error)                  { return nil, nil }
 func (s *ourStub) GetTxID() string                              { return "tx1" }
 
+// TestStartRunsTheServerWhenAsked runs the shared Run (NewChaincode, setting
+// the public fields, Start) against ours with a chaincode server address and
+// no CCID: Start must stop with our configuration error rather than dial.
+func TestStartRunsTheServerWhenAsked(t *testing.T) {
+	t.Setenv("CHAINCODE_SERVER_ADDRESS", "127.0.0.1:0")
+	t.Setenv("CHAINCODE_ID", "")
+	t.Setenv("CORE_CHAINCODE_ID_NAME", "")
+	if err := Run(); err == nil || !strings.Contains(err.Error(), "CHAINCODE_ID") {
+		t.Fatalf("Run: %v, want the missing CCID reported", err)
+	}
+}
+
 func chaincodes(t *testing.T) (*fabcontractapi.ContractChaincode, *contractapi.ContractChaincode) {
 	t.Helper()
 	fab, err := fabcontractapi.NewChaincode(compattest.Contracts()...)
@@ -148,6 +160,7 @@ func TestInvokeMatchesFabric(t *testing.T) {
 		{"an interface argument is echoed", []string{"assets:Anything", `x`, "2024-01-02T03:04:05Z"}, true},
 		{"a bad time is rejected", []string{"assets:Anything", `x`, "yesterday"}, false},
 		{"the function returning nothing succeeds", []string{"NoticeContract:Post", "hello"}, true},
+		{"the custom context reaches the stub", []string{"assets:TxID"}, true},
 		{"an empty struct is rejected before the function runs", []string{"assets:Create", `{}`}, true},
 	}
 	fab, ours := chaincodes(t)
