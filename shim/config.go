@@ -35,8 +35,7 @@ type config struct {
 	// ChaincodeIDName is the chaincode ID as a real peer sets it for the
 	// chaincode it launches: name:version, or the package ID label:hash.
 	ChaincodeIDName string `envconfig:"CORE_CHAINCODE_ID_NAME"`
-	// TLSEnabled is "true" or "false" (strconv.ParseBool's spellings are
-	// accepted); unset means false.
+	// TLSEnabled is "true" or "false" (any letter case); unset means false.
 	TLSEnabled string `envconfig:"CORE_PEER_TLS_ENABLED"`
 	// PeerAddressEnv is the peer's chaincode endpoint, used when the
 	// -peer.address argument is absent.
@@ -197,15 +196,17 @@ func readPEMOrBase64(pemVar, pemFile, b64Var, b64File string) ([]byte, error) {
 	return decoded, nil
 }
 
+// parseTLSEnabled accepts true or false in any letter case; unset is false.
 func parseTLSEnabled(v string) (bool, error) {
-	if v == "" {
+	switch strings.ToLower(v) {
+	case "":
+		return false, nil
+	case "true":
+		return true, nil
+	case "false":
 		return false, nil
 	}
-	on, err := strconv.ParseBool(v)
-	if err != nil {
-		return false, fmt.Errorf("tls setting CORE_PEER_TLS_ENABLED=%q is not allowed: use true or false (unset means false), e.g. %s", v, startExample)
-	}
-	return on, nil
+	return false, fmt.Errorf("tls setting CORE_PEER_TLS_ENABLED=%q is not allowed: use true or false (unset means false), e.g. %s", v, startExample)
 }
 
 func validateChaincodeName(name string) error {

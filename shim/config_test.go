@@ -96,6 +96,18 @@ func TestConfigurationRules(t *testing.T) {
 			wantErr: []string{`CORE_PEER_TLS_ENABLED="yes"`, "true or false", startExample},
 		},
 		{
+			name:    "a TLS setting of 1, which strconv.ParseBool would take",
+			args:    []string{"-peer.address", "peer0:7052"},
+			env:     config{IDChaincodeName: "mycc:1.0", TLSEnabled: "1"},
+			wantErr: []string{`CORE_PEER_TLS_ENABLED="1"`, "true or false"},
+		},
+		{
+			name: "TLS off in capitals",
+			args: []string{"-peer.address", "peer0:7052"},
+			env:  config{IDChaincodeName: "mycc:1.0", TLSEnabled: "FALSE"},
+			want: config{Name: "mycc:1.0", PeerAddress: "peer0:7052"},
+		},
+		{
 			name:    "TLS on without a root certificate",
 			args:    []string{"-peer.address", "peer0:7052"},
 			env:     config{IDChaincodeName: "mycc:1.0", TLSEnabled: "true"},
