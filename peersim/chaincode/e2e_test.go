@@ -8,8 +8,10 @@ import (
 	"testing"
 	"time"
 
+	ckshim "github.com/chaincodekit/chaincodekit/shim"
 	"github.com/google/go-cmp/cmp"
-	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	fabricshim "github.com/hyperledger/fabric-chaincode-go/v2/shim"
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/queryresult"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
@@ -17,37 +19,102 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
-// testCC is a chaincode for Fabric's own shim; each function exercises one
-// part of the stub against the handler.
-type testCC struct{}
+// ccStub is the part of the stub API whose signatures are the same in
+// Fabric's shim and ours, so one test chaincode runs on both.
+type ccStub interface {
+	GetFunctionAndParameters() (string, []string)
+	GetState(key string) ([]byte, error)
+	PutState(key string, value []byte) error
+	DelState(key string) error
+	GetMultipleStates(keys ...string) ([][]byte, error)
+	StartWriteBatch()
+	FinishWriteBatch() error
+	GetTransient() (map[string][]byte, error)
+	PutPrivateData(collection, key string, value []byte) error
+	GetPrivateData(collection, key string) ([]byte, error)
+	GetPrivateDataHash(collection, key string) ([]byte, error)
+	SetStateValidationParameter(key string, ep []byte) error
+	GetStateValidationParameter(key string) ([]byte, error)
+	SetEvent(name string, payload []byte) error
+	InvokeChaincode(chaincodeName string, args [][]byte, channel string) *peer.Response
+}
 
-func (testCC) Init(stub shim.ChaincodeStubInterface) *peer.Response {
+type kvIter interface {
+	HasNext() bool
+	Next() (*queryresult.KV, error)
+	Close() error
+}
+
+type kmIter interface {
+	HasNext() bool
+	Next() (*queryresult.KeyModification, error)
+	Close() error
+}
+
+// ccQueries are the query calls, whose iterator types differ per shim.
+type ccQueries struct {
+	byRange func(start, end string) (kvIter, error)
+	paged   func(start, end string, pageSize int32, bookmark string) (kvIter, *peer.QueryResponseMetadata, error)
+	history func(key string) (kmIter, error)
+}
+
+func initTestCC(stub ccStub) *peer.Response {
 	fn, args := stub.GetFunctionAndParameters()
 	switch fn {
 	case "init":
 		if err := stub.PutState("initialized", []byte(args[0])); err != nil {
-			return shim.Error(err.Error())
+			return &peer.Response{Status: 500, Message: err.Error()}
 		}
-		return shim.Success(nil)
+		return &peer.Response{Status: 200}
 	case "private":
 		if _, err := stub.GetPrivateData("coll", "k"); err != nil {
-			return shim.Error(err.Error())
+			return &peer.Response{Status: 500, Message: err.Error()}
 		}
-		return shim.Success(nil)
+		return &peer.Response{Status: 200}
 	}
-	return shim.Error("unknown init " + fn)
+	return &peer.Response{Status: 500, Message: "unknown init " + fn}
 }
 
-func (testCC) Invoke(stub shim.ChaincodeStubInterface) *peer.Response {
+func invokeTestCCResponse(stub ccStub, q ccQueries) *peer.Response {
 	fn, args := stub.GetFunctionAndParameters()
-	out, err := invokeTestCC(stub, fn, args)
+	out, err := invokeTestCC(stub, q, fn, args)
 	if err != nil {
-		return shim.Error(err.Error())
+		return &peer.Response{Status: 500, Message: err.Error()}
 	}
-	return shim.Success([]byte(out))
+	return &peer.Response{Status: 200, Payload: []byte(out)}
 }
 
-func invokeTestCC(stub shim.ChaincodeStubInterface, fn string, args []string) (string, error) {
+// fabricCC runs the test chaincode on Fabric's shim.
+type fabricCC struct{}
+
+func (fabricCC) Init(stub fabricshim.ChaincodeStubInterface) *peer.Response { return initTestCC(stub) }
+
+func (fabricCC) Invoke(stub fabricshim.ChaincodeStubInterface) *peer.Response {
+	return invokeTestCCResponse(stub, ccQueries{
+		byRange: func(s, e string) (kvIter, error) { return stub.GetStateByRange(s, e) },
+		paged: func(s, e string, n int32, b string) (kvIter, *peer.QueryResponseMetadata, error) {
+			return stub.GetStateByRangeWithPagination(s, e, n, b)
+		},
+		history: func(k string) (kmIter, error) { return stub.GetHistoryForKey(k) },
+	})
+}
+
+// ourCC runs the test chaincode on chaincodekit's shim.
+type ourCC struct{}
+
+func (ourCC) Init(stub ckshim.ChaincodeStubInterface) *peer.Response { return initTestCC(stub) }
+
+func (ourCC) Invoke(stub ckshim.ChaincodeStubInterface) *peer.Response {
+	return invokeTestCCResponse(stub, ccQueries{
+		byRange: func(s, e string) (kvIter, error) { return stub.GetStateByRange(s, e) },
+		paged: func(s, e string, n int32, b string) (kvIter, *peer.QueryResponseMetadata, error) {
+			return stub.GetStateByRangeWithPagination(s, e, n, b)
+		},
+		history: func(k string) (kmIter, error) { return stub.GetHistoryForKey(k) },
+	})
+}
+
+func invokeTestCC(stub ccStub, q ccQueries, fn string, args []string) (string, error) {
 	switch fn {
 	case "get":
 		v, err := stub.GetState(args[0])
@@ -62,7 +129,7 @@ func invokeTestCC(stub shim.ChaincodeStubInterface, fn string, args []string) (s
 	case "del":
 		return "", stub.DelState(args[0])
 	case "range":
-		it, err := stub.GetStateByRange(args[0], args[1])
+		it, err := q.byRange(args[0], args[1])
 		if err != nil {
 			return "", err
 		}
@@ -77,7 +144,7 @@ func invokeTestCC(stub shim.ChaincodeStubInterface, fn string, args []string) (s
 		}
 		return fmt.Sprintf("%d %s", n, last), nil
 	case "firstOfRange":
-		it, err := stub.GetStateByRange("", "")
+		it, err := q.byRange("", "")
 		if err != nil {
 			return "", err
 		}
@@ -88,7 +155,7 @@ func invokeTestCC(stub shim.ChaincodeStubInterface, fn string, args []string) (s
 		}
 		return kv.Key, nil
 	case "paged":
-		it, md, err := stub.GetStateByRangeWithPagination("", "", 10, args[0])
+		it, md, err := q.paged("", "", 10, args[0])
 		if err != nil {
 			return "", err
 		}
@@ -103,7 +170,7 @@ func invokeTestCC(stub shim.ChaincodeStubInterface, fn string, args []string) (s
 		}
 		return fmt.Sprintf("%d %s..%s next=%s", md.FetchedRecordsCount, keys[0], keys[len(keys)-1], md.Bookmark), nil
 	case "history":
-		it, err := stub.GetHistoryForKey(args[0])
+		it, err := q.history(args[0])
 		if err != nil {
 			return "", err
 		}
@@ -169,28 +236,45 @@ func invokeTestCC(stub shim.ChaincodeStubInterface, fn string, args []string) (s
 	return "", fmt.Errorf("unknown function %s", fn)
 }
 
-// startFabricShim runs testCC on Fabric's shim over a stream to e's server.
-func startFabricShim(t *testing.T, e *env, ccid string) {
+// shimUnderTest starts the test chaincode as ccid on one shim over a
+// stream the test opened.
+type shimUnderTest struct {
+	name  string
+	start func(ccid string, stream peer.ChaincodeSupport_RegisterClient) error
+}
+
+var shimsUnderTest = []shimUnderTest{
+	{"Fabric's shim", func(ccid string, s peer.ChaincodeSupport_RegisterClient) error {
+		return fabricshim.StartInProc(ccid, s, fabricCC{})
+	}},
+	{"chaincodekit's shim", func(ccid string, s peer.ChaincodeSupport_RegisterClient) error {
+		return ckshim.StartInProc(ccid, s, ourCC{})
+	}},
+}
+
+// startShim runs the test chaincode as ccid on sh, connected to e's server.
+func startShim(t *testing.T, e *env, sh shimUnderTest, ccid string) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	stream, err := peer.NewChaincodeSupportClient(e.conn).Register(ctx)
 	if err != nil {
+		cancel()
 		t.Fatal(err)
 	}
 	ended := make(chan error, 1)
-	go func() { ended <- shim.StartInProc(ccid, stream, testCC{}) }()
+	go func() { ended <- sh.start(ccid, stream) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
 		case <-ended:
 		case <-time.After(waitLimit):
-			t.Errorf("Fabric's shim did not stop")
+			t.Errorf("%s did not stop", sh.name)
 		}
 	})
 	wctx, wcancel := context.WithTimeout(ctx, waitLimit)
 	defer wcancel()
 	if _, err := e.srv.WaitReady(wctx, ccid); err != nil {
-		t.Fatalf("Fabric's shim never became ready: %v", err)
+		t.Fatalf("%s never became ready: %v", sh.name, err)
 	}
 }
 
@@ -207,13 +291,19 @@ func signedProposal(t *testing.T, channelID, txID string, transient map[string][
 	return &peer.SignedProposal{ProposalBytes: mustMarshal(t, prop), Signature: []byte("sig")}
 }
 
-func TestFabricShimEndToEnd(t *testing.T) {
+func TestShimsEndToEnd(t *testing.T) {
+	for _, sh := range shimsUnderTest {
+		t.Run(sh.name, func(t *testing.T) { testShimEndToEnd(t, sh) })
+	}
+}
+
+func testShimEndToEnd(t *testing.T, sh shimUnderTest) {
 	resolver := ResolverFunc(func(_ context.Context, _, name string, _ *peer.SignedProposal) (string, error) {
 		return name + ":1.0", nil
 	})
 	e := newEnv(t, DefaultConfig(), WithResolver(resolver))
-	startFabricShim(t, e, "mycc:1.0")
-	startFabricShim(t, e, "other:1.0")
+	startShim(t, e, sh, "mycc:1.0")
+	startShim(t, e, sh, "other:1.0")
 
 	tests := []struct {
 		name       string
@@ -311,7 +401,8 @@ func TestFabricShimEndToEnd(t *testing.T) {
 					t.Errorf("response %d %q, want %d %q", resp.Status, out, tt.wantStatus, wantOut)
 				}
 			}
-			if diff := cmp.Diff(tt.wantWrites, sim.recorded()); diff != "" {
+			// Fabric's shim sends a write batch in map order.
+			if diff := cmp.Diff(tt.wantWrites, sim.recorded(), cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
 				t.Errorf("writes (-want +got):\n%s", diff)
 			}
 			sim.checkClosed(t)
