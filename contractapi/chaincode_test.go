@@ -449,3 +449,42 @@ func TestIgnoredAndEvaluateFunctions(t *testing.T) {
 		t.Errorf("system contract transactions %+v", sys)
 	}
 }
+
+func TestConcurrentInvokes(t *testing.T) {
+	cc := mustChaincode(t, &routeContract{}, &typesContract{})
+	done := make(chan string)
+	for i := range 16 {
+		go func() {
+			var resp *peer.Response
+			if i%2 == 0 {
+				resp = cc.Invoke(newStub("routeContract:Put", fmt.Sprintf(`{"id":"k%d","count":%d}`, i, i)))
+			} else {
+				resp = cc.Invoke(newStub("typesContract:Slice", `[{"id":"a","count":1}]`))
+			}
+			if resp.GetStatus() != shim.OK {
+				done <- resp.GetMessage()
+				return
+			}
+			done <- ""
+		}()
+	}
+	for range 16 {
+		if msg := <-done; msg != "" {
+			t.Error(msg)
+		}
+	}
+}
+
+func TestContractDefaults(t *testing.T) {
+	var c Contract
+	if _, ok := c.GetTransactionContextHandler().(*TransactionContext); !ok {
+		t.Error("default context handler is not *TransactionContext")
+	}
+	c = Contract{Name: "n", Info: metadata.InfoMetadata{Title: "t"}, BeforeTransaction: 1, AfterTransaction: 2, UnknownTransaction: 3, TransactionContextHandler: new(hookContext)}
+	if c.GetName() != "n" || c.GetInfo().Title != "t" || c.GetBeforeTransaction() != 1 || c.GetAfterTransaction() != 2 || c.GetUnknownTransaction() != 3 {
+		t.Errorf("getters do not return the fields: %+v", c)
+	}
+	if _, ok := c.GetTransactionContextHandler().(*hookContext); !ok {
+		t.Error("context handler field ignored")
+	}
+}
