@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +16,9 @@ import (
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/queryresult"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/test/bufconn"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
@@ -423,4 +427,72 @@ func testShimEndToEnd(t *testing.T, sh shimUnderTest) {
 			t.Errorf("event %v, want %v", msg.ChaincodeEvent, want)
 		}
 	})
+}
+
+func TestServeDialedChaincodeAsAService(t *testing.T) {
+	servers := []struct {
+		name   string
+		server peer.ChaincodeServer
+	}{
+		{"Fabric's ChaincodeServer", &fabricshim.ChaincodeServer{CCID: "ccaas:1", CC: fabricCC{}}},
+		{"chaincodekit's ChaincodeServer", &ckshim.ChaincodeServer{CCID: "ccaas:1", CC: ourCC{}}},
+	}
+	for _, tt := range servers {
+		t.Run(tt.name, func(t *testing.T) {
+			var admitted ConnInfo
+			e := newEnv(t, DefaultConfig(), WithAdmission(AdmitFunc(func(_ string, info ConnInfo) error { admitted = info; return nil })))
+
+			// The chaincode's own gRPC server, which the peer dials.
+			lis := bufconn.Listen(1 << 20)
+			gs := grpc.NewServer()
+			peer.RegisterChaincodeServer(gs, tt.server)
+			served := make(chan struct{})
+			go func() {
+				defer close(served)
+				_ = gs.Serve(lis)
+			}()
+			conn, err := grpc.NewClient("passthrough:///ccaas", append(DialOptions(),
+				grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
+				grpc.WithTransportCredentials(insecure.NewCredentials()))...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			stream, err := peer.NewChaincodeClient(conn).Connect(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ended := make(chan error, 1)
+			go func() { ended <- e.srv.ServeDialed(stream, ConnInfo{}) }()
+			t.Cleanup(func() {
+				cancel()
+				<-ended
+				conn.Close()
+				gs.Stop()
+				<-served
+			})
+
+			wctx, wcancel := context.WithTimeout(ctx, waitLimit)
+			defer wcancel()
+			if _, err := e.srv.WaitReady(wctx, "ccaas:1"); err != nil {
+				t.Fatalf("the dialed chaincode never became ready: %v", err)
+			}
+			if !admitted.Dialed {
+				t.Errorf("admission saw Dialed false for a dialed chaincode")
+			}
+			msg, err := e.srv.Execute(wctx, "ccaas:1", ExecuteRequest{
+				Type: peer.ChaincodeMessage_TRANSACTION, ChannelID: "ch1", TxID: "tx1", Namespace: "ccaas",
+				Input:     &peer.ChaincodeInput{Args: [][]byte{[]byte("get"), []byte("a")}},
+				Simulator: newFakeSim().commit("ccaas", "a", "served"), SignedProposal: signedProposal(t, "ch1", "tx1", nil),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp := &peer.Response{}
+			mustUnmarshal(t, msg.Payload, resp)
+			if resp.Status != 200 || string(resp.Payload) != "served" {
+				t.Errorf("response %d %q, want 200 %q", resp.Status, resp.Payload, "served")
+			}
+		})
+	}
 }
