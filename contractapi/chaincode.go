@@ -2,6 +2,25 @@
 // github.com/hyperledger/fabric-contract-api-go/v2/contractapi: contracts are
 // structs whose exported methods are transactions, called by name with
 // arguments and results converted and checked against JSON schemas.
+//
+// Code written for Fabric's package compiles against this one once its
+// import paths are rewritten (fabric-contract-api-go/v2/contractapi to
+// chaincodekit/contractapi, .../metadata and .../serializer to the packages
+// of those names under it, fabric-chaincode-go/v2/shim and pkg/cid to
+// chaincodekit/shim and shim/cid). It behaves the same, with these
+// deliberate differences:
+//
+//   - a panic in a transaction function or hook becomes an error response
+//     and the chaincode keeps serving;
+//   - a missing or malformed creator gives a client identity whose methods
+//     return the reason, never a nil identity;
+//   - more arguments than the function takes is an error;
+//   - a *StatusError (NewError) in a returned error's chain sets the
+//     response status and payload;
+//   - arguments are checked against the metadata however the caller spelled
+//     the first letter of the function name;
+//   - metadata schemas are metadata.Schema values, not go-openapi's
+//     spec.Schema, and are checked by this module's own validator.
 package contractapi
 
 import (
