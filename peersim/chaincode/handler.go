@@ -1,7 +1,6 @@
 package chaincode
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -18,7 +17,6 @@ import (
 type stream interface {
 	Send(*peer.ChaincodeMessage) error
 	RecvMsg(m any) error
-	Context() context.Context
 }
 
 // outgoing is a message queued for the single sender goroutine; sent, when
@@ -47,6 +45,7 @@ type handler struct {
 	ccid string
 
 	sendq    chan outgoing
+	sendDone chan struct{} // closed when the sender goroutine has exited
 	quit     chan struct{} // closed once the handler stops, for any reason
 	stopOnce sync.Once
 	stopErr  error // why it stopped; written before quit is closed
@@ -60,13 +59,14 @@ type handler struct {
 
 func newHandler(s *Server, st stream, info ConnInfo) *handler {
 	return &handler{
-		srv:   s,
-		st:    st,
-		info:  info,
-		log:   s.log,
-		sendq: make(chan outgoing, 16),
-		quit:  make(chan struct{}),
-		txs:   map[string]*txContext{},
+		srv:      s,
+		st:       st,
+		info:     info,
+		log:      s.log,
+		sendq:    make(chan outgoing, 16),
+		sendDone: make(chan struct{}),
+		quit:     make(chan struct{}),
+		txs:      map[string]*txContext{},
 	}
 }
 
@@ -132,6 +132,8 @@ func (h *handler) shutdown(cause error) error {
 		tx.finish()
 	}
 	h.wg.Wait()
+	// Nothing may use the stream once the caller has it back.
+	<-h.sendDone
 
 	if wasReady {
 		h.log.Info("chaincode disconnected", "ccid", h.ccid, "cause", cause)
@@ -158,9 +160,15 @@ func (h *handler) recvLoop(out chan<- received) {
 }
 
 func (h *handler) sendLoop() {
+	defer close(h.sendDone)
 	for {
 		select {
 		case o := <-h.sendq:
+			select {
+			case <-h.quit:
+				return // stopped meanwhile: send nothing more
+			default:
+			}
 			err := h.st.Send(o.msg)
 			if o.sent != nil {
 				o.sent <- err

@@ -107,7 +107,8 @@ func WithSimulatorFactory(f SimulatorFactory) Option { return func(s *Server) { 
 
 // WithDisconnectHook registers fn to be called, after deregistration, each
 // time a registered chaincode's stream ends; cause says why (nil for a clean
-// end of stream).
+// end of stream). fn runs on the stream's goroutine and should return
+// quickly.
 func WithDisconnectHook(fn func(ccid string, cause error)) Option {
 	return func(s *Server) { s.onDisconnect = fn }
 }
