@@ -29,6 +29,12 @@
 //     transaction) are answered with ERROR and the stream keeps serving the
 //     other transactions. Fabric ends the whole stream for an unexpected type
 //     and for an envelope protobuf cannot decode.
+//   - Requests Fabric would crash on or half-accept get a clear ERROR instead:
+//     PUT_STATE_METADATA (or a batch record) without metadata, and
+//     INVOKE_CHAINCODE without a chaincode id.
 //   - Capabilities (V1_3 metadata, V2_5 purge) are not modelled: every request
 //     type is always available.
+//   - A chaincode-to-chaincode callee runs under the caller's context, so it
+//     also ends when the caller's transaction ends (Fabric lets it run to its
+//     own timeout, with nobody waiting for the result).
 package chaincode

@@ -115,7 +115,9 @@ func (h *handler) getStateByRange(tx *txContext, payload []byte) ([]byte, error)
 	if err != nil {
 		return nil, err
 	}
-	paginated, limit := isPaginated(md), h.queryLimit(md)
+	// Private queries ignore pagination but, as in Fabric, a page size
+	// still caps them.
+	paginated, limit := isPaginated(md) && req.Collection == "", h.queryLimit(md)
 	var it resultIterator
 	switch {
 	case req.Collection != "":
@@ -160,7 +162,7 @@ func (h *handler) getQueryResult(tx *txContext, payload []byte) ([]byte, error) 
 	if err != nil {
 		return nil, err
 	}
-	paginated, limit := isPaginated(md), h.queryLimit(md)
+	paginated, limit := isPaginated(md) && req.Collection == "", h.queryLimit(md)
 	var it resultIterator
 	switch {
 	case req.Collection != "":
