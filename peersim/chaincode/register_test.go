@@ -13,6 +13,7 @@ import (
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/testing/protocmp"
 )
 
@@ -51,6 +52,15 @@ func TestRegistration(t *testing.T) {
 				return &peer.ChaincodeMessage{Type: peer.ChaincodeMessage_REGISTER, Payload: []byte{0xff, 0xff}}
 			},
 			wantText: "REGISTER payload is not a ChaincodeID: unmarshal failed",
+			wantCode: codes.InvalidArgument,
+		},
+		{
+			name: "a REGISTER whose name is not UTF-8 is refused",
+			first: func(*testing.T) *peer.ChaincodeMessage {
+				name := protowire.AppendString(protowire.AppendTag(nil, 1, protowire.BytesType), "my\xffcc:1.0")
+				return &peer.ChaincodeMessage{Type: peer.ChaincodeMessage_REGISTER, Payload: name}
+			},
+			wantText: "REGISTER payload is not a ChaincodeID: unmarshal failed: string field contains invalid UTF-8",
 			wantCode: codes.InvalidArgument,
 		},
 		{
