@@ -1,0 +1,207 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"time"
+
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+	"github.com/hyperledger/fabric-protos-go-apiv2/orderer"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/chaincodekit/chaincodekit/peersim/identity"
+)
+
+// Result is a committed transaction.
+type Result struct {
+	// TxID is the transaction ID.
+	TxID string
+	// Payload is the chaincode's response payload from endorsement.
+	Payload []byte
+	// Code is the validation code; always VALID when Submit returns no error.
+	Code peer.TxValidationCode
+	// BlockNumber is the block the transaction was committed in.
+	BlockNumber uint64
+}
+
+// Submit endorses inv, assembles and signs the transaction, orders it and
+// waits until the peer has committed it. It opens the DeliverFiltered stream
+// (seeking from the newest block) before broadcasting, as Fabric's peer CLI
+// does, so the commit cannot be missed. A transaction committed with a code
+// other than VALID gives a *CommitError. The wait ends with ctx: give it a
+// deadline.
+func (c *Client) Submit(ctx context.Context, inv identity.Invocation) (*Result, error) {
+	prop, resp, txID, err := c.propose(ctx, inv)
+	if err != nil {
+		return nil, err
+	}
+	env, err := NewSignedTx(prop, c.signer, resp)
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.order(ctx, inv.ChannelID, txID, env)
+	if err != nil {
+		return nil, err
+	}
+	res.Payload = resp.GetResponse().GetPayload()
+	return res, nil
+}
+
+// order broadcasts a signed transaction and waits for its validation code.
+func (c *Client) order(ctx context.Context, channel, txID string, env *common.Envelope) (*Result, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // ends the deliver stream on every path
+
+	events, err := c.openDeliverFiltered(ctx, channel)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.broadcast(ctx, txID, env); err != nil {
+		return nil, err
+	}
+	return c.waitForCommit(ctx, events, channel, txID)
+}
+
+// openDeliverFiltered opens a DeliverFiltered stream on channel and sends
+// the signed seek request: from the newest block, with no end, waiting for
+// blocks to come.
+func (c *Client) openDeliverFiltered(ctx context.Context, channel string) (peer.Deliver_DeliverFilteredClient, error) {
+	seek := &orderer.SeekInfo{
+		Start:    &orderer.SeekPosition{Type: &orderer.SeekPosition_Newest{Newest: &orderer.SeekNewest{}}},
+		Stop:     &orderer.SeekPosition{Type: &orderer.SeekPosition_Specified{Specified: &orderer.SeekSpecified{Number: math.MaxUint64}}},
+		Behavior: orderer.SeekInfo_BLOCK_UNTIL_READY,
+	}
+	env, err := NewSeekEnvelope(c.signer, channel, seek, c.tlsCertHash)
+	if err != nil {
+		return nil, err
+	}
+	stream, err := c.deliverer.DeliverFiltered(ctx)
+	if err != nil {
+		return nil, c.transportError("open deliver", err)
+	}
+	if err := stream.Send(env); err != nil {
+		return nil, c.transportError("send deliver request", recvErr(stream, err))
+	}
+	return stream, nil
+}
+
+// recvErr returns the stream's real error when Send fails with io.EOF (gRPC
+// reports the status on Recv).
+func recvErr(stream interface{ RecvMsg(any) error }, err error) error {
+	if !errors.Is(err, io.EOF) {
+		return err
+	}
+	if rerr := stream.RecvMsg(&peer.DeliverResponse{}); rerr != nil && !errors.Is(rerr, io.EOF) {
+		return rerr
+	}
+	return err
+}
+
+func (c *Client) broadcast(ctx context.Context, txID string, env *common.Envelope) error {
+	stream, err := c.broadcaster.Broadcast(ctx)
+	if err != nil {
+		return &SubmitError{TxID: txID, Err: c.transportError("broadcast", err)}
+	}
+	if err := stream.Send(env); err != nil {
+		if errors.Is(err, io.EOF) {
+			if _, rerr := stream.Recv(); rerr != nil && !errors.Is(rerr, io.EOF) {
+				err = rerr
+			}
+		}
+		return &SubmitError{TxID: txID, Err: c.transportError("broadcast", err)}
+	}
+	resp, err := stream.Recv()
+	if err != nil {
+		return &SubmitError{TxID: txID, Err: c.transportError("broadcast", err)}
+	}
+	_ = stream.CloseSend()
+	if resp.GetStatus() != common.Status_SUCCESS {
+		return &SubmitError{TxID: txID, Status: resp.GetStatus(), Info: resp.GetInfo()}
+	}
+	return nil
+}
+
+func (c *Client) waitForCommit(ctx context.Context, events peer.Deliver_DeliverFilteredClient, channel, txID string) (*Result, error) {
+	for {
+		resp, err := events.Recv()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("wait for the commit of transaction %s on channel %q: %w", txID, channel, context.Cause(ctx))
+			}
+			if errors.Is(err, io.EOF) {
+				return nil, fmt.Errorf("wait for the commit of transaction %s on channel %q: the peer %s closed the deliver stream", txID, channel, c.address)
+			}
+			return nil, fmt.Errorf("wait for the commit of transaction %s: %w", txID, c.transportError("deliver", err))
+		}
+		switch t := resp.GetType().(type) {
+		case *peer.DeliverResponse_FilteredBlock:
+			for _, ftx := range t.FilteredBlock.GetFilteredTransactions() {
+				if ftx.GetTxid() != txID {
+					continue
+				}
+				res := &Result{TxID: txID, Code: ftx.GetTxValidationCode(), BlockNumber: t.FilteredBlock.GetNumber()}
+				if res.Code != peer.TxValidationCode_VALID {
+					return nil, &CommitError{TxID: txID, Code: res.Code, BlockNumber: res.BlockNumber, Reason: CodeReason(res.Code)}
+				}
+				return res, nil
+			}
+		case *peer.DeliverResponse_Status:
+			return nil, fmt.Errorf("wait for the commit of transaction %s on channel %q: the peer %s ended deliver with status %s before the transaction committed", txID, channel, c.address, t.Status)
+		default:
+			return nil, fmt.Errorf("wait for the commit of transaction %s: the peer %s sent %T on DeliverFiltered, expected filtered blocks", txID, c.address, t)
+		}
+	}
+}
+
+// NewSeekEnvelope builds the signed request that opens a Deliver or
+// DeliverFiltered stream, as Fabric's clients do: a Payload whose channel
+// header has type DELIVER_SEEK_INFO, version 0, epoch 0, the channel, a
+// timestamp in whole seconds and the optional TLS certificate hash; whose
+// signature header carries the signer and a fresh nonce; whose data is the
+// marshalled SeekInfo; signed by signer.
+func NewSeekEnvelope(signer Signer, channel string, seek *orderer.SeekInfo, tlsCertHash []byte) (*common.Envelope, error) {
+	if signer == nil {
+		return nil, errors.New("seek envelope: the signer is nil")
+	}
+	if seek == nil {
+		return nil, errors.New("seek envelope: the seek info is nil")
+	}
+	nonce, err := identity.NewNonce()
+	if err != nil {
+		return nil, fmt.Errorf("seek envelope: %w", err)
+	}
+	chdr, err := proto.Marshal(&common.ChannelHeader{
+		Type:        int32(common.HeaderType_DELIVER_SEEK_INFO),
+		ChannelId:   channel,
+		Timestamp:   &timestamppb.Timestamp{Seconds: time.Now().Unix()},
+		TlsCertHash: tlsCertHash,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("seek envelope: marshal channel header: %w", err)
+	}
+	shdr, err := proto.Marshal(&common.SignatureHeader{Creator: signer.Serialize(), Nonce: nonce})
+	if err != nil {
+		return nil, fmt.Errorf("seek envelope: marshal signature header: %w", err)
+	}
+	data, err := proto.Marshal(seek)
+	if err != nil {
+		return nil, fmt.Errorf("seek envelope: marshal seek info: %w", err)
+	}
+	payload, err := proto.Marshal(&common.Payload{
+		Header: &common.Header{ChannelHeader: chdr, SignatureHeader: shdr},
+		Data:   data,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("seek envelope: marshal payload: %w", err)
+	}
+	sig, err := signer.Sign(payload)
+	if err != nil {
+		return nil, fmt.Errorf("seek envelope: sign: %w", err)
+	}
+	return &common.Envelope{Payload: payload, Signature: sig}, nil
+}

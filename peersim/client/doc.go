@@ -1,0 +1,22 @@
+// Package client talks to a peersim peer (or a Fabric peer with the legacy
+// lifecycle) on its client port, as Fabric's peer CLI and SDKs do: it sends
+// signed proposals to the Endorser service, assembles the endorsed
+// transaction envelope, orders it through AtomicBroadcast and waits for its
+// validation code on DeliverFiltered.
+//
+//	conn, err := grpc.NewClient("127.0.0.1:7051", grpc.WithTransportCredentials(insecure.NewCredentials()))
+//	c, err := client.New(conn, signer) // e.g. an *identity.SigningIdentity
+//	payload, err := c.Evaluate(ctx, identity.Invocation{ChannelID: "mychannel", Chaincode: "basic", Args: args})
+//	res, err := c.Submit(ctx, identity.Invocation{...}) // returns once committed
+//
+// The lifecycle helpers (Install, Instantiate, Upgrade, InstalledChaincodes,
+// InstantiatedChaincodes) drive Fabric 1.4's lscc; Channels and CreateChannel
+// use cscc; RunningChaincodes uses peersim's own pscc.
+//
+// Failures come as a small family of error types for errors.As:
+// *EndorseError (the proposal was refused, or the Endorser call failed),
+// *SubmitError (ordering refused the transaction), *CommitError (the
+// transaction committed with a code other than VALID) and *TransportError
+// (a gRPC call to the peer failed; it names the address, and status.FromError
+// sees the gRPC status through it). Timeouts come from the context.
+package client

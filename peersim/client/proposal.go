@@ -1,0 +1,88 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/chaincodekit/chaincodekit/peersim/identity"
+)
+
+// Endorse sends a signed proposal to the peer's Endorser service. It returns
+// the proposal response when the peer endorsed it (response status in
+// [200, 400), as Fabric's clients require); otherwise an *EndorseError with
+// the peer's status and message, or wrapping a *TransportError when the call
+// failed.
+func (c *Client) Endorse(ctx context.Context, sp *peer.SignedProposal) (*peer.ProposalResponse, error) {
+	if sp == nil {
+		return nil, errors.New("endorse: the signed proposal is nil")
+	}
+	return c.endorse(ctx, sp, proposalTxID(sp))
+}
+
+func (c *Client) endorse(ctx context.Context, sp *peer.SignedProposal, txID string) (*peer.ProposalResponse, error) {
+	resp, err := c.endorser.ProcessProposal(ctx, sp)
+	if err != nil {
+		return nil, &EndorseError{TxID: txID, Err: c.transportError("endorse", err)}
+	}
+	if resp.GetResponse() == nil {
+		return nil, &EndorseError{TxID: txID, Message: "the peer returned a proposal response without a response"}
+	}
+	if st := resp.GetResponse().GetStatus(); st < 200 || st >= 400 {
+		return nil, &EndorseError{TxID: txID, Status: st, Message: resp.GetResponse().GetMessage()}
+	}
+	return resp, nil
+}
+
+// Evaluate proposes inv (a query) and returns the chaincode's response
+// payload; nothing is ordered or committed.
+func (c *Client) Evaluate(ctx context.Context, inv identity.Invocation) ([]byte, error) {
+	_, resp, _, err := c.propose(ctx, inv)
+	if err != nil {
+		return nil, err
+	}
+	return resp.GetResponse().GetPayload(), nil
+}
+
+// propose builds, signs and endorses a proposal for inv.
+func (c *Client) propose(ctx context.Context, inv identity.Invocation) (*peer.Proposal, *peer.ProposalResponse, string, error) {
+	prop, txID, err := c.signer.NewProposal(inv)
+	if err != nil {
+		return nil, nil, "", fmt.Errorf("build proposal for chaincode %q on channel %q: %w", inv.Chaincode, inv.ChannelID, err)
+	}
+	sp, err := c.sign(prop)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	resp, err := c.endorse(ctx, sp, txID)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	return prop, resp, txID, nil
+}
+
+// proposalTxID reads the txid from a signed proposal, or returns "" when it
+// cannot be read (the peer will say why).
+func proposalTxID(sp *peer.SignedProposal) string {
+	prop := &peer.Proposal{}
+	if proto.Unmarshal(sp.GetProposalBytes(), prop) != nil {
+		return ""
+	}
+	hdr := &common.Header{}
+	if proto.Unmarshal(prop.GetHeader(), hdr) != nil {
+		return ""
+	}
+	ch := &common.ChannelHeader{}
+	if proto.Unmarshal(hdr.GetChannelHeader(), ch) != nil {
+		return ""
+	}
+	return ch.GetTxId()
+}
+
+func marshal(m proto.Message) ([]byte, error) {
+	return proto.Marshal(m)
+}
