@@ -1,8 +1,11 @@
 package mango
 
 // Doc is one state entry of a namespace: the state key (CouchDB's _id) and the
-// value the chaincode wrote. Values that are not a JSON object are never
-// matched by a query, as CouchDB stores them as attachments.
+// value the chaincode wrote. A value that is not a JSON object (including the
+// JSON literal null) is, as in Fabric's CouchDB state database, a document
+// with no fields but _id: selectors on its fields never match it, but {} or
+// conditions on _id do, and it is returned as stored. In a [Result], Value is
+// what Fabric returns to the chaincode.
 type Doc struct {
 	Key   string
 	Value []byte
@@ -22,7 +25,8 @@ type SortField struct {
 type Query struct {
 	// Fields lists the projected fields; empty means the whole document.
 	Fields []string
-	// Sort is the requested order; empty means document id order.
+	// Sort is the requested order; empty means the order of the index that
+	// serves the query (document id order when that is _all_docs).
 	Sort []SortField
 	// Limit is the query's "limit", or -1 when the query has none.
 	Limit int
@@ -55,12 +59,13 @@ type Index struct {
 	partial *node // partial_filter_selector, if any
 }
 
-// Options carries the peer's overrides of a query's paging parameters.
+// Options carries the peer's overrides of a query's paging parameters; see
+// the package documentation for how Fabric's peer sets them.
 type Options struct {
-	// Limit, when > 0, replaces the query's "limit": Fabric's peer sets it to
-	// the page size of a paginated query or to its internal query limit. When
-	// 0, the query's own "limit" applies, and when the query has none there
-	// is no limit (CouchDB's default of 25 never reaches CouchDB from Fabric).
+	// Limit, when > 0, replaces the query's "limit", as Fabric's peer always
+	// does. When 0, the query's own "limit" applies, and when the query has
+	// none there is no limit (CouchDB's default of 25 never applies under
+	// Fabric, which always sends a limit).
 	Limit int
 	// Bookmark, when non-empty, replaces the query's "bookmark".
 	Bookmark string
@@ -68,8 +73,10 @@ type Options struct {
 
 // Result is one page of query results.
 type Result struct {
-	// Docs are the matching documents in result order; each Value is the
-	// document after the "fields" projection.
+	// Docs are the matching documents in result order. Each Value is what
+	// Fabric hands the chaincode: the JSON object re-encoded by Go's
+	// encoding/json (keys sorted, numbers as float64, <>& escaped) after the
+	// "fields" projection.
 	Docs []Doc
 	// Bookmark resumes the query after this page; see [Execute] for its
 	// value when the page is empty.

@@ -205,32 +205,19 @@ func limits(q *Query, opts Options) (skip, limit int) {
 
 // Execute runs q over docs and returns one page of results, as CouchDB's
 // _find would over a database holding exactly docs. docs must arrive in
-// ascending key order (the order of the state database); Execute returns
-// an error if they do not. indexes are the indexes defined for the
-// namespace: they decide whether a sort is allowed, which documents a query
-// can see and in which order results come (see below), but Execute does
-// not use them to avoid reading every document; [Collection] does.
+// ascending key order (the order of the state database); Execute returns an
+// error if they do not. A caller whose iterator can fail stops yielding and
+// reports its own error after Execute returns.
 //
-// Semantics, all CouchDB's:
+// indexes are the indexes defined for the namespace. They decide, as in
+// CouchDB, whether a sort is allowed, which documents a query can see and
+// the order of the results (see the package documentation), but Execute
+// reads and decodes every document regardless; [Collection] uses them to
+// read less.
 //
-//   - Index selection follows CouchDB 3 (see the package documentation).
-//     With an index, results come in index order (index fields, then
-//     key), reversed for a descending sort; documents that lack one of the
-//     index's fields are not in the index and never returned. Without one
-//     (_all_docs), results come in key order.
-//   - The bookmark, if any (opts.Bookmark, else the query's), positions the
-//     read just after the document the previous page ended on.
-//   - Then the selector filters, "skip" matching documents are dropped, on
-//     every page, and at most limit documents are returned: opts.Limit when
-//     > 0, else the query's "limit", else all.
-//   - Result.Bookmark identifies the last matching document read while the
-//     limit was not reached. If the page read none, it is the bookmark
-//     passed in, or "nil" (CouchDB's text) for a first page; note that
-//     CouchDB rejects "nil" if it is passed back.
-//
-// A query with "sort" that no index serves fails with a [*CouchError]
-// wrapping [ErrNoUsableIndex]; a bookmark this engine did not issue for the
-// same index fails with one wrapping [ErrInvalidBookmark].
+// Errors: a [*CouchError] wrapping [ErrNoUsableIndex] for a sort no index
+// serves, or [ErrInvalidBookmark] for a bookmark this engine did not issue
+// for the same index.
 func Execute(q *Query, docs iter.Seq[Doc], indexes []Index, opts Options) (Result, error) {
 	if q == nil || q.selector == nil {
 		return Result{}, errors.New("execute: query is nil or was not made by Parse")

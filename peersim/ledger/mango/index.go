@@ -161,28 +161,8 @@ func (p plan) name() string {
 	return p.index.String()
 }
 
-// choosePlan selects the index that serves q, following CouchDB 3's rules:
-//
-//  1. Candidates are every index without a partial_filter_selector, the
-//     indexes named by use_index, and _all_docs.
-//  2. A JSON index is usable when the selector requires every index field
-//     that is not a sort field (a condition other than $exists:false, seen
-//     through $and, and through $or only if every branch has it), and, if
-//     there is a sort, when the sort fields are a prefix of the index
-//     fields once leading fields the selector fixes with $eq are dropped.
-//     Directions in the index definition play no part; a descending sort
-//     reads the index backwards. _all_docs is usable without a sort, or
-//     for a sort on _id when the selector constrains _id with $eq, $gt,
-//     $gte, $lt or $lte.
-//  3. No usable index: the query fails with CouchDB's no_usable_index
-//     error ("No index exists for this sort, try indexing by the sort
-//     fields.").
-//  4. If use_index names usable indexes, the choice is among them; if not,
-//     use_index is ignored with a warning, as CouchDB does.
-//  5. JSON indexes win over _all_docs. Among JSON indexes the one whose
-//     leading fields cover the most fields the selector restricts with
-//     $eq/$gt/$gte/$lt/$lte wins, then the one with fewer fields, then
-//     the smallest "ddoc/name".
+// choosePlan selects the index that serves q, following CouchDB 3's rules
+// as listed in the package documentation.
 func choosePlan(q *Query, indexes []Index) (plan, error) {
 	sortFields := make([]string, len(q.Sort))
 	for i, s := range q.Sort {
