@@ -139,13 +139,13 @@ func (c *config) Validate() error {
 		return nil
 	}
 	if c.RootCertFile == "" {
-		return errors.New("tls is on (CORE_PEER_TLS_ENABLED=true) but CORE_PEER_TLS_ROOTCERT_FILE is not set: set it to the PEM file of the peer's TLS CA, or set CORE_PEER_TLS_ENABLED=false")
+		return errors.New("tls is on (CORE_PEER_TLS_ENABLED=true) but CORE_PEER_TLS_ROOTCERT_FILE is not set: set it to the PEM file of the peer's TLS CA, e.g. CORE_PEER_TLS_ROOTCERT_FILE=/etc/hyperledger/fabric/peer.crt, or set CORE_PEER_TLS_ENABLED=false")
 	}
 	if c.ClientKeyFile == "" && c.ClientKeyPath == "" {
-		return errors.New("tls is on (CORE_PEER_TLS_ENABLED=true) but neither CORE_TLS_CLIENT_KEY_FILE (PEM) nor CORE_TLS_CLIENT_KEY_PATH (base64 of PEM) is set: set one to the chaincode's TLS private key")
+		return errors.New("tls is on (CORE_PEER_TLS_ENABLED=true) but neither CORE_TLS_CLIENT_KEY_FILE (PEM) nor CORE_TLS_CLIENT_KEY_PATH (base64 of PEM) is set: set one to the chaincode's TLS private key, e.g. CORE_TLS_CLIENT_KEY_FILE=/etc/hyperledger/fabric/client_pem.key")
 	}
 	if c.ClientCertFile == "" && c.ClientCertPath == "" {
-		return errors.New("tls is on (CORE_PEER_TLS_ENABLED=true) but neither CORE_TLS_CLIENT_CERT_FILE (PEM) nor CORE_TLS_CLIENT_CERT_PATH (base64 of PEM) is set: set one to the chaincode's TLS certificate")
+		return errors.New("tls is on (CORE_PEER_TLS_ENABLED=true) but neither CORE_TLS_CLIENT_CERT_FILE (PEM) nor CORE_TLS_CLIENT_CERT_PATH (base64 of PEM) is set: set one to the chaincode's TLS certificate, e.g. CORE_TLS_CLIENT_CERT_FILE=/etc/hyperledger/fabric/client_pem.crt")
 	}
 	return nil
 }

@@ -111,19 +111,19 @@ func TestConfigurationRules(t *testing.T) {
 			name:    "TLS on without a root certificate",
 			args:    []string{"-peer.address", "peer0:7052"},
 			env:     config{IDChaincodeName: "mycc:1.0", TLSEnabled: "true"},
-			wantErr: []string{"CORE_PEER_TLS_ROOTCERT_FILE is not set"},
+			wantErr: []string{"CORE_PEER_TLS_ROOTCERT_FILE is not set", "e.g. CORE_PEER_TLS_ROOTCERT_FILE=/"},
 		},
 		{
 			name:    "TLS on without a client key",
 			args:    []string{"-peer.address", "peer0:7052"},
 			env:     config{IDChaincodeName: "mycc:1.0", TLSEnabled: "true", RootCertFile: "/ca.pem", ClientCertFile: "/c.pem"},
-			wantErr: []string{"CORE_TLS_CLIENT_KEY_FILE", "CORE_TLS_CLIENT_KEY_PATH"},
+			wantErr: []string{"CORE_TLS_CLIENT_KEY_FILE", "CORE_TLS_CLIENT_KEY_PATH", "e.g. CORE_TLS_CLIENT_KEY_FILE=/"},
 		},
 		{
 			name:    "TLS on without a client certificate",
 			args:    []string{"-peer.address", "peer0:7052"},
 			env:     config{IDChaincodeName: "mycc:1.0", TLSEnabled: "true", RootCertFile: "/ca.pem", ClientKeyPath: "/k.b64"},
-			wantErr: []string{"CORE_TLS_CLIENT_CERT_FILE", "CORE_TLS_CLIENT_CERT_PATH"},
+			wantErr: []string{"CORE_TLS_CLIENT_CERT_FILE", "CORE_TLS_CLIENT_CERT_PATH", "e.g. CORE_TLS_CLIENT_CERT_FILE=/"},
 		},
 		{
 			name: "TLS on with everything set",

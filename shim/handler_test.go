@@ -231,7 +231,8 @@ func TestStreamBreakingMidTransactionFailsTheStubCallAndStart(t *testing.T) {
 		if !errContains(err, "stream to the peer has ended") {
 			t.Errorf("GetState returned %v, want a stream-ended error", err)
 		}
-	case <-h.result:
+	case <-time.After(waitLimit):
+		t.Fatal("the pending GetState never returned")
 	}
 }
 

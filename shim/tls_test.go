@@ -1,6 +1,7 @@
 package shim
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -22,6 +23,7 @@ import (
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/protobuf/proto"
 )
 
 // testCA issues certificates for the TLS tests.
@@ -325,5 +327,49 @@ func TestStartReportsAnUnreachablePeer(t *testing.T) {
 	err = run(cfg, &chaincodeFuncs{}, slog.New(slog.DiscardHandler))
 	if !errContains(err, addr) {
 		t.Errorf("got %v, want an error naming %s", err, addr)
+	}
+}
+
+func TestMessagesUpTo100MiBCrossTheStream(t *testing.T) {
+	checkGoroutines(t)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp := serveFakePeer(t, lis, transport.ServerOptions(nil, nil)...)
+	cfg, err := resolveConfig([]string{"-peer.address", lis.Addr().String()}, config{IDChaincodeName: "mycc:1.0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := bytes.Repeat([]byte("x"), 5<<20) // above gRPC's 4 MiB default
+	got := make(chan []byte, 1)
+	h := attach(t, fp.conns, "mycc:1.0", func() error {
+		return run(cfg, &chaincodeFuncs{invoke: func(s ChaincodeStubInterface) *peer.Response {
+			if err := s.PutState("k", big); err != nil {
+				return Error(err.Error())
+			}
+			v, err := s.GetState("k")
+			if err != nil {
+				return Error(err.Error())
+			}
+			got <- v
+			return Success(nil)
+		}}, slog.New(slog.DiscardHandler))
+	})
+	h.handshake(nil)
+	h.transaction(false, "ch", "tx1")
+	// Compared by hand: cmp on 5 MiB of bytes takes a minute under -race.
+	put := h.expectRequest(peer.ChaincodeMessage_PUT_STATE, "ch", "tx1", nil)
+	ps := &peer.PutState{}
+	if err := proto.Unmarshal(put.Payload, ps); err != nil || ps.Key != "k" || !bytes.Equal(ps.Value, big) {
+		t.Fatalf("PUT_STATE carried key %q and %d bytes (%v), want k and %d bytes", ps.Key, len(ps.Value), err, len(big))
+	}
+	h.reply(put, nil)
+	h.reply(h.expectRequest(peer.ChaincodeMessage_GET_STATE, "ch", "tx1", &peer.GetState{Key: "k"}), big)
+	if res, _ := h.expectCompleted("ch", "tx1"); res.Status != OK {
+		t.Fatalf("got %v", res)
+	}
+	if v := <-got; !bytes.Equal(v, big) {
+		t.Errorf("got %d bytes back, want %d", len(v), len(big))
 	}
 }
