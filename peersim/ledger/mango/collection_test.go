@@ -97,3 +97,62 @@ func TestCollectionDefineIndexReplacesAndValidates(t *testing.T) {
 		t.Errorf("String() = %q", got)
 	}
 }
+
+func TestCollectionIndexRangesMatchAFullScan(t *testing.T) {
+	var docs []Doc
+	c := NewCollection()
+	for i := range 40 {
+		var v string
+		switch i % 5 {
+		case 0:
+			v = fmt.Sprintf(`{"size":"s%d"}`, i%7)
+		case 1:
+			v = `{"size":null}`
+		case 2:
+			v = `{"size":[1,2]}`
+		default:
+			v = fmt.Sprintf(`{"size":%d}`, i%13)
+		}
+		d := Doc{Key: fmt.Sprintf("k%02d", i), Value: []byte(v)}
+		docs = append(docs, d)
+		c.Put(d.Key, d.Value)
+	}
+	indexes := []Index{mustIndex(t, sizeIndex)}
+	if err := c.DefineIndex(indexes[0]); err != nil {
+		t.Fatalf("DefineIndex: %v", err)
+	}
+	selectors := []string{
+		`{"size":{"$gt":3,"$gte":5,"$lt":12,"$lte":10}}`,
+		`{"size":{"$gte":5,"$gt":5}}`,
+		`{"size":{"$gt":5,"$gte":5}}`,
+		`{"size":{"$lte":9,"$lt":9}}`,
+		`{"size":{"$lt":9,"$lte":9}}`,
+		`{"size":{"$gte":7,"$lte":7}}`,
+		`{"size":{"$eq":7,"$gt":2}}`,
+		`{"size":{"$gt":10,"$lt":2}}`,
+		`{"size":{"$gt":null}}`,
+		`{"size":{"$lt":"s3"}}`,
+		`{"size":{"$gte":[1]}}`,
+		`{"size":{"$lt":[1,2,3]}}`,
+		`{"$and":[{"size":{"$gte":2}},{"size":{"$lte":4}},{"size":{"$ne":3}}]}`,
+	}
+	for _, sel := range selectors {
+		for _, sort := range []string{`["size"]`, `[{"size":"desc"}]`} {
+			query := `{"selector":` + sel + `,"sort":` + sort + `}`
+			t.Run(query, func(t *testing.T) {
+				q := mustParse(t, query)
+				want, err := Execute(q, slices.Values(docs), indexes, Options{})
+				if err != nil {
+					t.Fatalf("Execute: %v", err)
+				}
+				got, err := c.Find(q, Options{})
+				if err != nil {
+					t.Fatalf("Find: %v", err)
+				}
+				if !slices.Equal(keys(want.Docs), keys(got.Docs)) {
+					t.Errorf("Find %v, Execute %v", keys(got.Docs), keys(want.Docs))
+				}
+			})
+		}
+	}
+}
