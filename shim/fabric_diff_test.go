@@ -159,16 +159,23 @@ func answer(t *testing.T, req *peer.ChaincodeMessage) *peer.ChaincodeMessage {
 // the shim sent after READY, the final one included.
 func record(t *testing.T, fabric bool, ready []byte, body func(sharedStub, queries) *peer.Response) []*peer.ChaincodeMessage {
 	t.Helper()
+	return recordTx(t, fabric, false, ready, body)
+}
+
+// recordTx is record for an INIT when init is true.
+func recordTx(t *testing.T, fabric, init bool, ready []byte, body func(sharedStub, queries) *peer.Response) []*peer.ChaincodeMessage {
+	t.Helper()
 	var h *harness
 	if fabric {
 		h = newHarnessWith(t, "mycc:1.0", func(stream ClientStream) error {
 			return fabshim.StartInProc("mycc:1.0", stream, fabricCC{body: body})
 		})
 	} else {
-		h = newHarness(t, "mycc:1.0", &chaincodeFuncs{invoke: func(s ChaincodeStubInterface) *peer.Response { return body(s, ourQueries(s)) }})
+		run := func(s ChaincodeStubInterface) *peer.Response { return body(s, ourQueries(s)) }
+		h = newHarness(t, "mycc:1.0", &chaincodeFuncs{init: run, invoke: run})
 	}
 	h.handshake(ready)
-	h.transaction(false, "ch", "tx1", "f", "x")
+	h.transaction(init, "ch", "tx1", "f", "x")
 	var sent []*peer.ChaincodeMessage
 	for {
 		m := h.recv()
@@ -312,6 +319,27 @@ func TestCompositeKeysMatchFabricsShim(t *testing.T) {
 		got, err := CreateCompositeKey(in.objectType, in.attrs)
 		if got != want || (err == nil) != (wantErr == nil) {
 			t.Errorf("CreateCompositeKey(%q, %q) = %q, %v; Fabric's shim gives %q, %v", in.objectType, in.attrs, got, err, want, wantErr)
+		}
+	}
+}
+
+func TestSameResponseRulesAsFabricsShim(t *testing.T) {
+	offered := mustMarshal(t, &peer.ChaincodeAdditionalParams{UseWriteBatch: true})
+	for _, init := range []bool{true, false} {
+		for _, status := range []int32{0, 200, 399, 400, 499, 500, 503} {
+			t.Run(fmt.Sprintf("init %t status %d", init, status), func(t *testing.T) {
+				body := func(s sharedStub, _ queries) *peer.Response {
+					_ = s.SetEvent("ev", []byte("payload"))
+					s.StartWriteBatch()
+					_ = s.PutState("k", []byte("v"))
+					return &peer.Response{Status: status, Message: "msg", Payload: []byte("p")}
+				}
+				fab := recordTx(t, true, init, offered, body)
+				ours := recordTx(t, false, init, offered, body)
+				if diff := cmp.Diff(fab, ours, protocmp.Transform()); diff != "" {
+					t.Errorf("messages differ from Fabric's shim (-fabric +ours):\n%s", diff)
+				}
+			})
 		}
 	}
 }
