@@ -1,0 +1,164 @@
+package peersim
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/chaincodekit/chaincodekit/peersim/chaincode"
+	"github.com/chaincodekit/chaincodekit/peersim/identity"
+	"github.com/chaincodekit/chaincodekit/peersim/ledger"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+)
+
+// admit is the chaincode server's Admission. In development mode it accepts
+// an installed "name:version"; in production mode only a ccid the peer is
+// launching, with the TLS certificate issued for that launch.
+func (p *Peer) admit(ccid string, info chaincode.ConnInfo) error {
+	name, version, ok := strings.Cut(ccid, ":")
+	if !ok || name == "" || version == "" {
+		return fmt.Errorf("chaincode id %q is not <name>:<version>: start the chaincode with CORE_CHAINCODE_ID_NAME (or CORE_ID_CHAINCODE_NAME) set to the name and version you installed, e.g. mycc:1.0", ccid)
+	}
+	if _, err := p.store.Get(name, version); err != nil {
+		return fmt.Errorf("%w: install %s first, or start the chaincode as an installed version", err, ccid)
+	}
+	if p.cfg.Dev {
+		return nil
+	}
+	return p.launches.admit(ccid, info)
+}
+
+// commandFor is the command that starts a development-mode chaincode.
+func (p *Peer) commandFor(ccid string) string {
+	_, addr, _ := p.Addrs()
+	if addr == "" {
+		addr = p.cfg.ChaincodeAddress
+	}
+	return fmt.Sprintf("CORE_ID_CHAINCODE_NAME=%s CORE_PEER_TLS_ENABLED=false <binary> -peer.address %s", ccid, addr)
+}
+
+// ensureConnected returns once name:version is registered: at once if it
+// is, else after waiting for the developer to start it (dev mode) or
+// after launching it (production mode), at most
+// Config.ChaincodeStartupTimeout.
+func (p *Peer) ensureConnected(ctx context.Context, name, version string) error {
+	ccid := name + ":" + version
+	if slices.Contains(p.cc.Connected(), ccid) {
+		return nil
+	}
+	if !p.cfg.Dev {
+		if err := p.launch(ctx, name, version); err != nil {
+			return fmt.Errorf("could not launch chaincode %s: %w", ccid, err)
+		}
+	} else {
+		p.log.Info("waiting for chaincode to connect; start it with the command below",
+			"ccid", ccid, "timeout", p.cfg.ChaincodeStartupTimeout, "command", p.commandFor(ccid))
+	}
+	wctx, cancel := context.WithTimeout(ctx, p.cfg.ChaincodeStartupTimeout)
+	defer cancel()
+	if _, err := p.cc.WaitReady(wctx, ccid); err != nil {
+		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			if p.cfg.Dev {
+				return fmt.Errorf("could not launch chaincode %s: %w within %s: start it with: %s",
+					ccid, ErrChaincodeNotConnected, p.cfg.ChaincodeStartupTimeout, p.commandFor(ccid))
+			}
+			return fmt.Errorf("could not launch chaincode %s: timeout expired while starting chaincode %s for transaction", ccid, ccid)
+		}
+		return fmt.Errorf("could not launch chaincode %s: %w", ccid, err)
+	}
+	return nil
+}
+
+// resolveChaincode finds the ccid of the chaincode another chaincode calls.
+func (p *Peer) resolveChaincode(ctx context.Context, channelID, name string, _ *peer.SignedProposal) (string, error) {
+	l, err := p.chans.get(channelID)
+	if err != nil {
+		return "", fmt.Errorf("failed to find ledger for channel: %s", channelID)
+	}
+	def, err := l.ChaincodeDefinition(name)
+	if errors.Is(err, ledger.ErrChaincodeNotDefined) {
+		return "", errors.New(notInstantiated(name))
+	}
+	if err != nil {
+		return "", err
+	}
+	if err := p.ensureConnected(ctx, name, def.Version); err != nil {
+		return "", err
+	}
+	return name + ":" + def.Version, nil
+}
+
+// isAdmin checks that the proposal's creator is an admin, for the
+// operations that need one.
+func isAdmin(up *identity.UnpackedProposal, what string) error {
+	if up.Creator == nil || !up.Creator.IsAdmin() {
+		return fmt.Errorf("%w for [%s]: %s is not an admin of its organisation: use the Admin identity", ErrAccessDenied, what, up.Creator)
+	}
+	return nil
+}
+
+// launches tracks the production-mode launches in progress or done, so
+// that only processes the peer started may register.
+type launches struct {
+	mu sync.Mutex
+	// certs maps a ccid to the hash of the client certificate issued for
+	// it (nil without chaincode TLS).
+	certs map[string][]byte
+}
+
+func (ls *launches) expect(ccid string, certHash []byte) {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	if ls.certs == nil {
+		ls.certs = map[string][]byte{}
+	}
+	ls.certs[ccid] = certHash
+}
+
+func (ls *launches) admit(ccid string, info chaincode.ConnInfo) error {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	want, ok := ls.certs[ccid]
+	if !ok {
+		return fmt.Errorf("peer will not accept external chaincode connection %s (except in dev mode)", ccid)
+	}
+	if want == nil {
+		return nil
+	}
+	if info.PeerCertificate == nil {
+		return fmt.Errorf("TLS is active but chaincode %s didn't send certificate", ccid)
+	}
+	if got := identity.CertHash(info.PeerCertificate.Raw); !bytes.Equal(got, want) {
+		return fmt.Errorf("chaincode %s with given certificate hash %x not found in registry", ccid, got)
+	}
+	return nil
+}
+
+// launch asks the Launcher to start name:version (production mode).
+func (p *Peer) launch(ctx context.Context, name, version string) error {
+	if p.launcher == nil {
+		return ErrNeedLauncher
+	}
+	ccid := name + ":" + version
+	pkg, err := p.store.Load(name, version)
+	if err != nil {
+		return err
+	}
+	_, addr, _ := p.Addrs()
+	req := LaunchRequest{CCID: ccid, Package: pkg, PeerAddress: addr, MSPID: p.org.MSPID()}
+	var hash []byte
+	if p.ccCA != nil {
+		kp, err := p.ccCA.IssueClient(ccid)
+		if err != nil {
+			return fmt.Errorf("issue chaincode TLS certificate: %w", err)
+		}
+		req.TLS = &ChaincodeTLS{ClientCertPEM: kp.CertPEM, ClientKeyPEM: kp.KeyPEM, RootCertPEM: p.ccCA.CertPEM()}
+		hash = kp.Hash()
+	}
+	p.launches.expect(ccid, hash)
+	return p.launcher.Launch(ctx, req)
+}

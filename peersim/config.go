@@ -1,0 +1,137 @@
+package peersim
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/kelseyhightower/envconfig"
+)
+
+// Ledger storage choices for Config.Ledger.
+const (
+	// LedgerBolt keeps each channel's ledger in a bbolt file under
+	// <DataDir>/ledgers/<channel>.
+	LedgerBolt = "bolt"
+	// LedgerMemory keeps ledgers in memory; they are lost when the peer
+	// stops. Installed chaincode and identities still live in DataDir.
+	LedgerMemory = "memory"
+)
+
+// DefaultChannel is the channel every peer has from its first start.
+const DefaultChannel = "mychannel"
+
+// Config configures a Peer. Start from DefaultConfig or ConfigFromEnv; the
+// zero value is not valid.
+type Config struct {
+	// Address is where clients reach the Endorser, AtomicBroadcast and
+	// Deliver services.
+	Address string `envconfig:"ADDRESS" default:"127.0.0.1:7051"`
+	// ChaincodeAddress is where chaincode processes connect
+	// (protos.ChaincodeSupport/Register).
+	ChaincodeAddress string `envconfig:"CHAINCODE_ADDRESS" default:"127.0.0.1:7052"`
+	// OperationsAddress serves /healthz and /metrics over plain HTTP.
+	OperationsAddress string `envconfig:"OPERATIONS_ADDRESS" default:"127.0.0.1:9443"`
+	// DataDir holds the organisation, installed chaincode, ledgers, the
+	// channel list and (production mode) builds and logs. ConfigFromEnv
+	// defaults it to ~/.peersim.
+	DataDir string `envconfig:"DATA_DIR"`
+	// Ledger is LedgerBolt or LedgerMemory.
+	Ledger string `envconfig:"LEDGER" default:"bolt"`
+	// Dev is development mode: the peer owns no chaincode process and
+	// accepts a connection from any installed name:version.
+	Dev bool `envconfig:"DEV"`
+	// ChaincodeStartupTimeout bounds how long instantiate (and, in
+	// production mode, a launch) waits for the chaincode to connect.
+	ChaincodeStartupTimeout time.Duration `envconfig:"CHAINCODE_STARTUP_TIMEOUT" default:"60s"`
+	// ChaincodeExecuteTimeout bounds one Init or Invoke; 0 means no limit.
+	ChaincodeExecuteTimeout time.Duration `envconfig:"CHAINCODE_EXECUTE_TIMEOUT" default:"30s"`
+	// ChaincodeTLS makes the chaincode listener require TLS client
+	// certificates the peer issued (production mode only).
+	ChaincodeTLS bool `envconfig:"CHAINCODE_TLS" default:"true"`
+	// ExternalBuilders are directories of Fabric external builders
+	// (production mode; used by the launcher).
+	ExternalBuilders []string `envconfig:"EXTERNAL_BUILDERS"`
+	// BatchSize is the number of transactions after which the embedded
+	// orderer cuts a block.
+	BatchSize int `envconfig:"BATCH_SIZE" default:"10"`
+	// BatchTimeout is how long the orderer waits before cutting a block
+	// that is not full.
+	BatchTimeout time.Duration `envconfig:"BATCH_TIMEOUT" default:"200ms"`
+}
+
+// DefaultConfig returns the defaults with DataDir set to dataDir.
+func DefaultConfig(dataDir string) Config {
+	return Config{
+		Address:                 "127.0.0.1:7051",
+		ChaincodeAddress:        "127.0.0.1:7052",
+		OperationsAddress:       "127.0.0.1:9443",
+		DataDir:                 dataDir,
+		Ledger:                  LedgerBolt,
+		ChaincodeStartupTimeout: 60 * time.Second,
+		ChaincodeExecuteTimeout: 30 * time.Second,
+		ChaincodeTLS:            true,
+		BatchSize:               10,
+		BatchTimeout:            200 * time.Millisecond,
+	}
+}
+
+// ConfigFromEnv reads the configuration from PEERSIM_* environment
+// variables (PEERSIM_ADDRESS, PEERSIM_DEV, PEERSIM_DATA_DIR, ...); unset
+// variables keep their defaults and DataDir defaults to ~/.peersim.
+// The result is validated.
+func ConfigFromEnv() (Config, error) {
+	var c Config
+	if err := envconfig.Process("PEERSIM", &c); err != nil {
+		return Config{}, fmt.Errorf("read peersim configuration from the environment: %w", err)
+	}
+	if c.DataDir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return Config{}, fmt.Errorf("default data directory: %w; set PEERSIM_DATA_DIR", err)
+		}
+		c.DataDir = filepath.Join(home, ".peersim")
+	}
+	if err := c.Validate(); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+// Validate names the first field whose value the peer cannot use.
+func (c Config) Validate() error {
+	for _, a := range []struct{ field, value string }{
+		{"Address", c.Address}, {"ChaincodeAddress", c.ChaincodeAddress}, {"OperationsAddress", c.OperationsAddress},
+	} {
+		if _, _, err := net.SplitHostPort(a.value); err != nil {
+			return fmt.Errorf("config %s %q: want host:port (port 0 picks a free port): %w", a.field, a.value, err)
+		}
+	}
+	if c.Address == c.ChaincodeAddress {
+		if _, port, _ := net.SplitHostPort(c.Address); port != "0" {
+			return fmt.Errorf("config ChaincodeAddress %q: must differ from Address (clients and chaincode use different ports)", c.ChaincodeAddress)
+		}
+	}
+	switch {
+	case c.DataDir == "":
+		return fmt.Errorf("config DataDir is empty: set a directory for identities, chaincode and ledgers")
+	case c.Ledger != LedgerBolt && c.Ledger != LedgerMemory:
+		return fmt.Errorf("config Ledger %q: want %q or %q", c.Ledger, LedgerBolt, LedgerMemory)
+	case c.ChaincodeStartupTimeout <= 0:
+		return fmt.Errorf("config ChaincodeStartupTimeout %s: must be positive", c.ChaincodeStartupTimeout)
+	case c.ChaincodeExecuteTimeout < 0:
+		return fmt.Errorf("config ChaincodeExecuteTimeout %s: must be positive, or 0 for no limit", c.ChaincodeExecuteTimeout)
+	case c.BatchSize <= 0:
+		return fmt.Errorf("config BatchSize %d: must be at least 1", c.BatchSize)
+	case c.BatchTimeout <= 0:
+		return fmt.Errorf("config BatchTimeout %s: must be positive", c.BatchTimeout)
+	}
+	for i, d := range c.ExternalBuilders {
+		if d == "" {
+			return fmt.Errorf("config ExternalBuilders[%d] is empty: give a builder directory", i)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,25 @@
+package peersim
+
+import "errors"
+
+// Sentinel errors. The wrapping error names the channel, chaincode or
+// identity involved; match them with errors.Is.
+var (
+	// ErrNeedLauncher is returned in production mode when no Launcher was
+	// given to New: the peer cannot start chaincode processes by itself.
+	ErrNeedLauncher = errors.New("production mode needs the launcher (run with --dev, or wire a Launcher with WithLauncher)")
+	// ErrStopped is returned by Start after Stop, and by a second Start.
+	ErrStopped = errors.New("peer stopped")
+	// ErrChannelNotFound is returned for a channel the peer does not have.
+	ErrChannelNotFound = errors.New("channel not found")
+	// ErrChannelExists is returned by CreateChannel for a channel the peer
+	// already has.
+	ErrChannelExists = errors.New("channel already exists")
+	// ErrAccessDenied is returned when the creator of a proposal may not do
+	// what it asks (install, instantiate, upgrade and CreateChannel need an
+	// admin).
+	ErrAccessDenied = errors.New("access denied")
+	// ErrChaincodeNotConnected is returned when a chaincode did not connect
+	// within Config.ChaincodeStartupTimeout.
+	ErrChaincodeNotConnected = errors.New("chaincode not connected")
+)

@@ -1,0 +1,307 @@
+package peersim
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+
+	"github.com/chaincodekit/chaincodekit/peersim/ccpackage"
+	"github.com/chaincodekit/chaincodekit/peersim/chaincode"
+	"github.com/chaincodekit/chaincodekit/peersim/identity"
+	"github.com/hyperledger/fabric-protos-go-apiv2/orderer"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+)
+
+// Peer is a Hyperledger Fabric peer with an embedded orderer: it
+// endorses proposals, runs the legacy lifecycle (lscc), orders and commits
+// transactions and delivers blocks, for chaincode that connects to it (dev
+// mode) or that a Launcher starts (production mode).
+type Peer struct {
+	cfg      Config
+	log      *slog.Logger
+	launcher Launcher
+
+	org    *identity.Org
+	msp    *identity.MSP
+	signer *identity.SigningIdentity
+	store  *ccpackage.Store
+	cc     *chaincode.Server
+	ccCA   *identity.ChaincodeCA // production mode with chaincode TLS
+	chans  *channels
+	met    *metrics
+	endo   *endorser
+	// launches are the production-mode launches the peer made.
+	launches launches
+
+	ready   atomic.Bool
+	closing chan struct{} // closed when Stop begins
+
+	mu        sync.Mutex
+	started   bool
+	clientSrv *grpc.Server
+	ccSrv     *grpc.Server
+	opsSrv    *http.Server
+	addrs     [3]string
+	serving   sync.WaitGroup
+
+	stopOnce sync.Once
+	stopErr  error
+}
+
+// Option configures New.
+type Option func(*Peer)
+
+// WithLauncher wires the production-mode launcher.
+func WithLauncher(l Launcher) Option { return func(p *Peer) { p.launcher = l } }
+
+// Listeners are caller-supplied listeners for StartOn, e.g. bufconn
+// listeners in tests. Operations may be nil (no /healthz or /metrics).
+type Listeners struct {
+	Client     net.Listener
+	Chaincode  net.Listener
+	Operations net.Listener
+}
+
+// New validates cfg and opens what the peer keeps in cfg.DataDir: the
+// organisation (created on first start), the installed chaincode and the
+// channels' ledgers. logger may be nil.
+func New(cfg Config, logger *slog.Logger, opts ...Option) (*Peer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	p := &Peer{cfg: cfg, log: logger, closing: make(chan struct{})}
+	for _, o := range opts {
+		o(p)
+	}
+	org, err := identity.EnsureOrg(filepath.Join(cfg.DataDir, "organizations", "peerOrganizations", "org1.example.com"), identity.DefaultConfig())
+	if err != nil {
+		return nil, fmt.Errorf("peer organisation: %w", err)
+	}
+	p.org, p.msp, p.signer = org, org.MSP(), org.Peer()
+	p.store, err = ccpackage.OpenStore(ccpackage.StoreConfig{Dir: filepath.Join(cfg.DataDir, "chaincodes"), Logger: logger})
+	if err != nil {
+		return nil, fmt.Errorf("installed chaincode store: %w", err)
+	}
+	p.met = newMetrics()
+	ccCfg := chaincode.DefaultConfig()
+	ccCfg.ExecuteTimeout = cfg.ChaincodeExecuteTimeout
+	p.cc, err = chaincode.NewServer(ccCfg, logger.With("component", "chaincode"),
+		chaincode.WithAdmission(chaincode.AdmitFunc(p.admit)),
+		chaincode.WithResolver(chaincode.ResolverFunc(p.resolveChaincode)),
+		chaincode.WithSimulatorFactory(simulatorFactory{p}),
+		chaincode.WithDisconnectHook(func(ccid string, cause error) {
+			logger.Info("chaincode disconnected", "ccid", ccid, "cause", cause)
+		}))
+	if err != nil {
+		return nil, err
+	}
+	p.met.registerChaincodes(p.cc)
+	p.endo = newEndorser(p)
+	if p.chans, err = openChannels(p); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Org returns the peer's organisation (its CA, admin and users).
+func (p *Peer) Org() *identity.Org { return p.org }
+
+// Start listens on the configured addresses and serves. It logs one line
+// containing "peersim ready" with the bound addresses.
+func (p *Peer) Start(ctx context.Context) error {
+	var lc net.ListenConfig
+	var ls Listeners
+	var err error
+	closeAll := func() {
+		for _, l := range []net.Listener{ls.Client, ls.Chaincode, ls.Operations} {
+			if l != nil {
+				l.Close()
+			}
+		}
+	}
+	if ls.Client, err = lc.Listen(ctx, "tcp", p.cfg.Address); err != nil {
+		return fmt.Errorf("listen for clients on %s: %w", p.cfg.Address, err)
+	}
+	if ls.Chaincode, err = lc.Listen(ctx, "tcp", p.cfg.ChaincodeAddress); err != nil {
+		closeAll()
+		return fmt.Errorf("listen for chaincode on %s: %w", p.cfg.ChaincodeAddress, err)
+	}
+	if ls.Operations, err = lc.Listen(ctx, "tcp", p.cfg.OperationsAddress); err != nil {
+		closeAll()
+		return fmt.Errorf("listen for operations on %s: %w", p.cfg.OperationsAddress, err)
+	}
+	if err := p.StartOn(ctx, ls); err != nil {
+		closeAll()
+		return err
+	}
+	return nil
+}
+
+// StartOn serves on listeners the caller opened. The peer closes them when
+// it stops.
+func (p *Peer) StartOn(ctx context.Context, ls Listeners) error {
+	if ls.Client == nil || ls.Chaincode == nil {
+		return errors.New("start peer: client and chaincode listeners are required")
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.started {
+		return fmt.Errorf("start peer: already started: %w", ErrStopped)
+	}
+	select {
+	case <-p.closing:
+		return fmt.Errorf("start peer: %w", ErrStopped)
+	default:
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("start peer: %w", err)
+	}
+	p.started = true
+	if !p.cfg.Dev && p.launcher == nil {
+		p.log.Warn("production mode without a launcher: instantiate and invoke will fail", "hint", "run with --dev")
+	}
+
+	if ls.Operations != nil {
+		p.opsSrv = &http.Server{Handler: p.operationsHandler()}
+		p.addrs[2] = ls.Operations.Addr().String()
+		p.serve("operations", func() error { return p.opsSrv.Serve(ls.Operations) }, http.ErrServerClosed)
+	}
+
+	ccOpts := chaincode.ServerOptions()
+	if !p.cfg.Dev && p.cfg.ChaincodeTLS {
+		tc, err := p.chaincodeTLS(ls.Chaincode.Addr())
+		if err != nil {
+			return err
+		}
+		ccOpts = append(ccOpts, grpc.Creds(credentials.NewTLS(tc)))
+	}
+	p.ccSrv = grpc.NewServer(ccOpts...)
+	peer.RegisterChaincodeSupportServer(p.ccSrv, p.cc)
+	p.addrs[1] = ls.Chaincode.Addr().String()
+	p.serve("chaincode", func() error { return p.ccSrv.Serve(ls.Chaincode) }, grpc.ErrServerStopped)
+
+	p.clientSrv = grpc.NewServer(grpc.MaxRecvMsgSize(chaincode.MaxMessageSize), grpc.MaxSendMsgSize(chaincode.MaxMessageSize))
+	peer.RegisterEndorserServer(p.clientSrv, p.endo)
+	orderer.RegisterAtomicBroadcastServer(p.clientSrv, &broadcaster{p: p})
+	peer.RegisterDeliverServer(p.clientSrv, &deliverer{p: p})
+	p.addrs[0] = ls.Client.Addr().String()
+	p.serve("client", func() error { return p.clientSrv.Serve(ls.Client) }, grpc.ErrServerStopped)
+
+	p.ready.Store(true)
+	mode := "production"
+	if p.cfg.Dev {
+		mode = "development"
+	}
+	p.log.Info("peersim ready", "client", p.addrs[0], "chaincode", p.addrs[1], "operations", p.addrs[2],
+		"mode", mode, "ledger", p.cfg.Ledger, "data_dir", p.cfg.DataDir, "channels", p.chans.names())
+	return nil
+}
+
+func (p *Peer) serve(name string, fn func() error, clean error) {
+	p.serving.Add(1)
+	go func() {
+		defer p.serving.Done()
+		if err := fn(); err != nil && !errors.Is(err, clean) {
+			p.log.Error("server stopped", "server", name, "error", err)
+		}
+	}()
+}
+
+func (p *Peer) chaincodeTLS(addr net.Addr) (*tls.Config, error) {
+	ca, err := identity.NewChaincodeCA(0)
+	if err != nil {
+		return nil, fmt.Errorf("chaincode TLS CA: %w", err)
+	}
+	hosts := []string{"localhost", "127.0.0.1"}
+	if h, _, err := net.SplitHostPort(addr.String()); err == nil && h != "" {
+		hosts = append(hosts, h)
+	}
+	kp, err := ca.IssueServer(hosts...)
+	if err != nil {
+		return nil, fmt.Errorf("chaincode listener certificate: %w", err)
+	}
+	tc, err := ca.ServerTLSConfig(kp)
+	if err != nil {
+		return nil, fmt.Errorf("chaincode listener TLS: %w", err)
+	}
+	p.ccCA = ca
+	return tc, nil
+}
+
+// Addrs returns the bound client, chaincode and operations addresses
+// (empty before Start).
+func (p *Peer) Addrs() (client, chaincode, operations string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.addrs[0], p.addrs[1], p.addrs[2]
+}
+
+// Stop stops accepting work, lets in-flight proposals finish (or fails
+// them once ctx ends), disconnects chaincode, stops launched processes,
+// commits what the orderer holds and closes the ledgers. It is idempotent.
+func (p *Peer) Stop(ctx context.Context) error {
+	p.stopOnce.Do(func() { p.stopErr = p.stop(ctx) })
+	return p.stopErr
+}
+
+func (p *Peer) stop(ctx context.Context) error {
+	p.ready.Store(false)
+	close(p.closing) // ends Deliver and Broadcast streams
+	p.mu.Lock()
+	clientSrv, ccSrv, opsSrv := p.clientSrv, p.ccSrv, p.opsSrv
+	p.mu.Unlock()
+	p.log.Info("peersim stopping")
+	if clientSrv != nil {
+		graceful(ctx, clientSrv)
+	}
+	p.cc.Close()
+	if ccSrv != nil {
+		ccSrv.Stop()
+	}
+	var errs []error
+	if p.launcher != nil {
+		for _, r := range p.launcher.Running() {
+			if err := p.launcher.Stop(ctx, r.CCID); err != nil {
+				errs = append(errs, fmt.Errorf("stop chaincode %s: %w", r.CCID, err))
+			}
+		}
+	}
+	if err := p.chans.close(); err != nil {
+		errs = append(errs, err)
+	}
+	if opsSrv != nil {
+		if err := opsSrv.Shutdown(ctx); err != nil {
+			opsSrv.Close()
+		}
+	}
+	p.serving.Wait()
+	p.log.Info("peersim stopped")
+	return errors.Join(errs...)
+}
+
+// graceful stops srv, waiting for running RPCs until ctx ends.
+func graceful(ctx context.Context, srv *grpc.Server) {
+	done := make(chan struct{})
+	go func() {
+		srv.GracefulStop()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		srv.Stop()
+		<-done
+	}
+}
