@@ -1,6 +1,7 @@
 package client
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -90,7 +91,13 @@ func (c *Client) Address() string {
 	return c.address
 }
 
-func (c *Client) transportError(op string, err error) error {
+// transportError wraps a failed gRPC call; when the caller's context ended,
+// the context's error is what the caller gets, so errors.Is works with
+// context.Canceled and context.DeadlineExceeded.
+func (c *Client) transportError(ctx context.Context, op string, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("%s at peer %s: %w", op, c.address, context.Cause(ctx))
+	}
 	return &TransportError{Address: c.address, Op: op, Err: err}
 }
 

@@ -82,10 +82,10 @@ func (c *Client) openDeliverFiltered(ctx context.Context, channel string) (peer.
 	}
 	stream, err := c.deliverer.DeliverFiltered(ctx)
 	if err != nil {
-		return nil, c.transportError("open deliver", err)
+		return nil, c.transportError(ctx, "open deliver", err)
 	}
 	if err := stream.Send(env); err != nil {
-		return nil, c.transportError("send deliver request", recvErr(stream, err))
+		return nil, c.transportError(ctx, "send deliver request", recvErr(stream, err))
 	}
 	return stream, nil
 }
@@ -105,7 +105,7 @@ func recvErr(stream interface{ RecvMsg(any) error }, err error) error {
 func (c *Client) broadcast(ctx context.Context, txID string, env *common.Envelope) error {
 	stream, err := c.broadcaster.Broadcast(ctx)
 	if err != nil {
-		return &SubmitError{TxID: txID, Err: c.transportError("broadcast", err)}
+		return &SubmitError{TxID: txID, Err: c.transportError(ctx, "broadcast", err)}
 	}
 	if err := stream.Send(env); err != nil {
 		if errors.Is(err, io.EOF) {
@@ -113,11 +113,11 @@ func (c *Client) broadcast(ctx context.Context, txID string, env *common.Envelop
 				err = rerr
 			}
 		}
-		return &SubmitError{TxID: txID, Err: c.transportError("broadcast", err)}
+		return &SubmitError{TxID: txID, Err: c.transportError(ctx, "broadcast", err)}
 	}
 	resp, err := stream.Recv()
 	if err != nil {
-		return &SubmitError{TxID: txID, Err: c.transportError("broadcast", err)}
+		return &SubmitError{TxID: txID, Err: c.transportError(ctx, "broadcast", err)}
 	}
 	_ = stream.CloseSend()
 	if resp.GetStatus() != common.Status_SUCCESS {
@@ -136,7 +136,7 @@ func (c *Client) waitForCommit(ctx context.Context, events peer.Deliver_DeliverF
 			if errors.Is(err, io.EOF) {
 				return nil, fmt.Errorf("wait for the commit of transaction %s on channel %q: the peer %s closed the deliver stream", txID, channel, c.address)
 			}
-			return nil, fmt.Errorf("wait for the commit of transaction %s: %w", txID, c.transportError("deliver", err))
+			return nil, fmt.Errorf("wait for the commit of transaction %s: %w", txID, c.transportError(ctx, "deliver", err))
 		}
 		switch t := resp.GetType().(type) {
 		case *peer.DeliverResponse_FilteredBlock:

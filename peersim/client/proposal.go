@@ -27,7 +27,7 @@ func (c *Client) Endorse(ctx context.Context, sp *peer.SignedProposal) (*peer.Pr
 func (c *Client) endorse(ctx context.Context, sp *peer.SignedProposal, txID string) (*peer.ProposalResponse, error) {
 	resp, err := c.endorser.ProcessProposal(ctx, sp)
 	if err != nil {
-		return nil, &EndorseError{TxID: txID, Err: c.transportError("endorse", err)}
+		return nil, &EndorseError{TxID: txID, Err: c.transportError(ctx, "endorse", err)}
 	}
 	if resp.GetResponse() == nil {
 		return nil, &EndorseError{TxID: txID, Message: "the peer returned a proposal response without a response"}
