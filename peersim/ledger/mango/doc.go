@@ -35,11 +35,14 @@
 //   - Operators do not reach into arrays: {"tags":"a"} does not match
 //     {"tags":["a","b"]}; use $elemMatch, $all or $in ($in and $nin do
 //     compare each element of an array field).
-//   - Comparisons across types follow CouchDB's collation: null < false <
-//     true < numbers < strings < arrays < objects. Deviations: strings are
-//     compared by Unicode code point, not by the ICU collation CouchDB uses
-//     ("B" < "a" here, "a" < "B" in CouchDB), and objects compare their
-//     members in key order rather than in stored order.
+//   - Comparisons follow CouchDB's view collation: null < false < true <
+//     numbers < strings < arrays < objects. Strings compare as ICU does for
+//     7-bit ASCII, which CouchDB documents: punctuation, then digits, then
+//     letters with case ignored, then lower case before upper case, so
+//     "a" < "A" < "aa" < "B". Deviations: characters beyond ASCII sort after
+//     all ASCII by code point (ICU puts "é" beside "e"), and objects compare
+//     their members in key order rather than in stored order. _id compares
+//     byte by byte, as CouchDB's _all_docs does.
 //   - Numbers are float64, which is all CouchDB ever sees from Fabric: the
 //     CouchDB state database re-encodes every value through a Go map before
 //     storing it. $mod only matches integral values (below 1e21).

@@ -1,6 +1,7 @@
 package mango
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -41,7 +42,10 @@ func TestMatch(t *testing.T) {
 		{"$lt matches a smaller number", `{"price":{"$lt":10}}`, asset, "", true},
 		{"$lt does not match a greater number", `{"price":{"$lt":9}}`, asset, "", false},
 		{"$lte matches an equal number", `{"price":{"$lte":9.5}}`, asset, "", true},
-		{"$gt compares strings by code point", `{"owner":{"$gt":"tim"}}`, asset, "", true},
+		{"$gt compares strings", `{"owner":{"$gt":"tim"}}`, asset, "", true},
+		{"$lt compares strings ignoring case first, as CouchDB", `{"owner":{"$lt":"Z"}}`, asset, "", true},
+		{"$gt puts lower case before upper case, as CouchDB", `{"owner":{"$gt":"Tom"}}`, asset, "", false},
+		{"$eq is case-sensitive", `{"owner":"Tom"}`, asset, "", false},
 		{"$lt across types: a number is below any string", `{"size":{"$lt":""}}`, asset, "", true},
 		{"$gt across types: a number is above null and booleans", `{"size":{"$gt":true}}`, asset, "", true},
 		{"$gt across types: a string is not above an array", `{"owner":{"$gt":[]}}`, asset, "", false},
@@ -175,11 +179,33 @@ func TestMatch(t *testing.T) {
 	}
 }
 
+func TestCollateFollowsCouchDBDocumentedASCIIOrder(t *testing.T) {
+	// From CouchDB's "Views Collation" documentation.
+	chars := strings.Split(" ` ^ _ - , ; : ! ? . ' \" ( ) [ ] { } @ * / \\ & # % + < = > | ~ $ 0 1 2 3 4 5 6 7 8 9 "+
+		"a A b B c C d D e E f F g G h H i I j J k K l L m M n N o O p P q Q r R s S t T u U v V w W x X y Y z Z", " ")
+	chars[0] = " "
+	for i := 1; i < len(chars); i++ {
+		if collate(chars[i-1], chars[i]) >= 0 {
+			t.Errorf("collate(%q, %q) >= 0, want < 0", chars[i-1], chars[i])
+		}
+	}
+	// "abc < Abc < ABC < abc1 < AbcZZZZZ", and ignorable control characters.
+	ordered := []string{"abc", "Abc", "ABC", "abc1", "AbcZZZZZ"}
+	for i := 1; i < len(ordered); i++ {
+		if collate(ordered[i-1], ordered[i]) >= 0 {
+			t.Errorf("collate(%q, %q) >= 0, want < 0", ordered[i-1], ordered[i])
+		}
+	}
+	if collate("a\x00b", "ab") != 0 {
+		t.Errorf("control characters are not ignored")
+	}
+}
+
 func TestCompareFollowsCouchDBCollation(t *testing.T) {
 	ordered := []any{
 		nil, false, true,
 		-1.5, 0.0, 2.0, 10.0,
-		"", "A", "B", "a", "aa", "b", "é",
+		"", " ", "`", "~", "$", "0", "9", "a", "A", "a-b", "aa", "aA", "Aa", "AA", "ab", "b", "B", "z", "Z", "é",
 		[]any{}, []any{1.0}, []any{1.0, 2.0}, []any{2.0}, []any{"a"},
 		map[string]any{}, map[string]any{"a": 1.0}, map[string]any{"a": 1.0, "b": 1.0}, map[string]any{"a": 2.0}, map[string]any{"b": 0.0},
 	}

@@ -71,8 +71,8 @@ func typeName(v any) string {
 }
 
 // compare orders two JSON values by CouchDB's collation: null < false < true
-// < numbers < strings < arrays < objects. Strings compare by code point,
-// arrays element by element then by length, objects by their keys in sorted
+// < numbers < strings < arrays < objects. Strings compare as in collate,
+// arrays element by element then by length, objects by their members in key
 // order, each key before its value, then by size.
 func compare(a, b any) int {
 	ra, rb := typeRank(a), typeRank(b)
@@ -93,7 +93,7 @@ func compare(a, b any) int {
 		}
 		return 0
 	case string:
-		return strings.Compare(x, b.(string))
+		return collate(x, b.(string))
 	case []any:
 		y := b.([]any)
 		for i := 0; i < len(x) && i < len(y); i++ {
@@ -106,7 +106,7 @@ func compare(a, b any) int {
 		y := b.(map[string]any)
 		kx, ky := sortedKeys(x), sortedKeys(y)
 		for i := 0; i < len(kx) && i < len(ky); i++ {
-			if c := strings.Compare(kx[i], ky[i]); c != 0 {
+			if c := collate(kx[i], ky[i]); c != 0 {
 				return c
 			}
 			if c := compare(x[kx[i]], y[ky[i]]); c != 0 {
@@ -119,12 +119,13 @@ func compare(a, b any) int {
 }
 
 // compareRaw orders _id values the way CouchDB does for the _id field: by
-// Erlang term order rather than collation. For a string _id against any
-// operand this differs from compare only in that arrays and objects sort
-// below strings.
+// Erlang term order rather than collation, so strings compare byte by byte
+// and arrays and objects sort below strings.
 func compareRaw(a, b any) int {
-	if _, ok := a.(string); ok {
-		switch b.(type) {
+	if x, ok := a.(string); ok {
+		switch y := b.(type) {
+		case string:
+			return strings.Compare(x, y)
 		case []any, map[string]any:
 			return 1
 		}
