@@ -31,6 +31,9 @@
 //   - The selector is normalized as CouchDB normalizes it: negations ($not,
 //     $nor) are pushed down to the conditions, so {"$not":{"a":{"$gt":1}}}
 //     becomes {"a":{"$lte":1}} and does not match documents without "a".
+//     CouchDB does not do this inside $elemMatch, $allMatch and $keyMapMatch:
+//     there $not is a plain negation, and an element that reaches a $nor
+//     makes the whole operator fail, as CouchDB's evaluation error does.
 //   - A condition on a missing field fails, except {"$exists": false}.
 //   - Operators do not reach into arrays: {"tags":"a"} does not match
 //     {"tags":["a","b"]}; use $elemMatch, $all or $in ($in and $nin do

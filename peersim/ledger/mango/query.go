@@ -99,7 +99,7 @@ func Parse(query []byte) (*Query, error) {
 func nonNegInt(name string, v jval) (int, error) {
 	if v.kind != jNumber || !v.isInt || v.num < 0 || v.num > math.MaxInt32 {
 		return 0, queryError("invalid_non_neg_integer",
-			"%s: must be an integer greater than or equal to zero, not %s", name, v)
+			"%s: must be an integer from 0 to %d, not %s", name, math.MaxInt32, v)
 	}
 	return int(v.num), nil
 }

@@ -291,7 +291,10 @@ func newField(path string, cond *node, loc string) (*node, error) {
 
 // normNegations removes $nor and moves every $not as far down as it goes,
 // as CouchDB does; this is what makes {"$not":{"a":{"$gt":1}}} fail for
-// documents without "a".
+// documents without "a". Like CouchDB's, it does not look inside a field's
+// condition, so the argument of $elemMatch, $allMatch and $keyMapMatch keeps
+// its $not (a plain negation) and $nor (which CouchDB cannot evaluate there:
+// the element does not match).
 func normNegations(n *node) *node {
 	switch n.op {
 	case opNot:
@@ -308,14 +311,6 @@ func normNegations(n *node) *node {
 			out.kids = append(out.kids, normNegations(k))
 		}
 		return out
-	case opField:
-		c := *n
-		c.arg = normNegations(n.arg)
-		return &c
-	case opElemMatch, opAllMatch, opKeyMapMatch:
-		c := *n
-		c.arg = normNegations(n.arg)
-		return &c
 	}
 	return n
 }
@@ -358,40 +353,48 @@ func negate(n *node) *node {
 		c.op = op
 		return &c
 	}
-	// $elemMatch, $regex, $type, ... : keep the negation as a $not. Its
-	// argument still has its own negations normalized.
-	return &node{op: opNot, arg: normNegations(n), loc: n.loc}
+	// $elemMatch, $regex, $type, ... : keep the negation as a $not.
+	return &node{op: opNot, arg: n, loc: n.loc}
 }
 
 // matchDoc evaluates a normalized selector against a document whose _id is
 // id. doc is nil for a value that is not a JSON object.
 func matchDoc(n *node, doc map[string]any, id string) bool {
-	return match(n, doc, &id)
+	ok, invalid := match(n, doc, &id)
+	return ok && !invalid
 }
 
 // match evaluates n against v; id is the document id when v is the
-// document root and nil inside $elemMatch and friends.
-func match(n *node, v any, id *string) bool {
+// document root and nil inside $elemMatch and friends. invalid reports that
+// evaluation reached an operator CouchDB cannot evaluate where it stands (a
+// $nor inside $elemMatch, which CouchDB leaves unnormalized); like CouchDB,
+// the enclosing $elemMatch, $allMatch or $keyMapMatch then does not match.
+func match(n *node, v any, id *string) (ok, invalid bool) {
 	switch n.op {
 	case opAnd:
 		for _, k := range n.kids {
-			if !match(k, v, id) {
-				return false
+			ok, invalid := match(k, v, id)
+			if invalid || !ok {
+				return false, invalid
 			}
 		}
-		return true
+		return true, false
 	case opOr:
 		if len(n.kids) == 0 {
-			return true
+			return true, false
 		}
 		for _, k := range n.kids {
-			if match(k, v, id) {
-				return true
+			ok, invalid := match(k, v, id)
+			if invalid || ok {
+				return ok, invalid
 			}
 		}
-		return false
+		return false, false
 	case opNot:
-		return !match(n.arg, v, id)
+		ok, invalid := match(n.arg, v, id)
+		return !ok, invalid
+	case opNor:
+		return false, true
 	case opField:
 		sub, st := v, found
 		switch {
@@ -407,14 +410,17 @@ func match(n *node, v any, id *string) bool {
 		}
 		switch st {
 		case notFound:
-			return n.arg.op == opExists && !n.arg.b
+			return n.arg.op == opExists && !n.arg.b, false
 		case badPath:
-			return false
+			return false, false
 		}
-		return cond(n.arg, sub, id != nil && n.field == "_id")
+		return cond(n.arg, sub, id != nil && n.field == "_id"), false
 	}
-	return cond(n, v, false)
+	return cond(n, v, false), false
 }
+
+// matchElem evaluates the argument of $elemMatch and friends on one element.
+func matchElem(n *node, v any) (ok, invalid bool) { return match(n, v, nil) }
 
 // cond evaluates a condition against a value that exists.
 func cond(n *node, v any, raw bool) bool {
@@ -479,8 +485,8 @@ func cond(n *node, v any, raw bool) bool {
 			return false
 		}
 		for _, e := range arr {
-			if match(n.arg, e, nil) {
-				return true
+			if ok, invalid := matchElem(n.arg, e); ok || invalid {
+				return ok && !invalid
 			}
 		}
 		return false
@@ -490,7 +496,7 @@ func cond(n *node, v any, raw bool) bool {
 			return false
 		}
 		for _, e := range arr {
-			if !match(n.arg, e, nil) {
+			if ok, invalid := matchElem(n.arg, e); !ok || invalid {
 				return false
 			}
 		}
@@ -500,14 +506,12 @@ func cond(n *node, v any, raw bool) bool {
 		if !ok {
 			return false
 		}
-		for k := range obj {
-			if match(n.arg, k, nil) {
-				return true
+		for _, k := range sortedKeys(obj) {
+			if ok, invalid := matchElem(n.arg, k); ok || invalid {
+				return ok && !invalid
 			}
 		}
 		return false
-	case opAnd, opOr, opField:
-		return match(n, v, nil)
 	}
 	return false
 }
