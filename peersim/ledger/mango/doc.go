@@ -50,7 +50,9 @@
 //     CouchDB state database re-encodes every value through a Go map before
 //     storing it. $mod only matches integral values (below 1e21).
 //   - $regex uses Go's RE2 syntax; CouchDB uses PCRE. Patterns RE2 rejects
-//     (look-around, back-references) are errors here.
+//     (look-around, back-references) are errors here, and "." matches a
+//     character where CouchDB's PCRE, run without its UTF-8 option, matches
+//     a byte.
 //   - _id is the state key. Fabric also stores _rev and ~version in each
 //     document; selectors on those are not supported (the fields are missing).
 //

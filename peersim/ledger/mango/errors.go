@@ -20,8 +20,8 @@ var (
 )
 
 // CouchError describes a failed query the way CouchDB's HTTP API would, so
-// that the ledger can word it as Fabric's CouchDB client does
-// ("error handling CouchDB request. Error:%s,  Status Code:%d,  Reason:%s").
+// that the ledger can word it as Fabric's CouchDB client does (see
+// [CouchError.FabricText]).
 type CouchError struct {
 	// StatusCode is the HTTP status CouchDB answers with, e.g. 400.
 	StatusCode int
@@ -41,3 +41,11 @@ func (e *CouchError) Error() string {
 
 // Unwrap returns the wrapped sentinel.
 func (e *CouchError) Unwrap() error { return e.Err }
+
+// FabricText returns the error as a Fabric peer's CouchDB client reports it
+// to the chaincode, e.g. "error handling CouchDB request.
+// Error:no_usable_index,  Status Code:400,  Reason:No index exists for this
+// sort, try indexing by the sort fields.".
+func (e *CouchError) FabricText() string {
+	return fmt.Sprintf("error handling CouchDB request. Error:%s,  Status Code:%d,  Reason:%s", e.Code, e.StatusCode, e.Reason)
+}

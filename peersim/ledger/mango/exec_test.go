@@ -127,6 +127,10 @@ func TestExecuteRefusesASortWithoutAnIndex(t *testing.T) {
 	if got := err.Error(); got != "no_usable_index: No index exists for this sort, try indexing by the sort fields." {
 		t.Errorf("error text = %q", got)
 	}
+	want := "error handling CouchDB request. Error:no_usable_index,  Status Code:400,  Reason:No index exists for this sort, try indexing by the sort fields."
+	if got := ce.FabricText(); got != want {
+		t.Errorf("FabricText() = %q, want %q", got, want)
+	}
 }
 
 func TestExecuteLimitAndSkip(t *testing.T) {
