@@ -1,7 +1,6 @@
 package shim
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -73,6 +72,3 @@ func validateSimpleKeys(keys ...string) error {
 	}
 	return nil
 }
-
-// errNoMoreResults is returned by Next on an exhausted iterator.
-var errNoMoreResults = errors.New("no such key: the iterator has no more results (check HasNext before Next)")

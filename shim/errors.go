@@ -10,6 +10,14 @@ import (
 // because the stream to the peer has ended.
 var errStreamEnded = errors.New("chaincode stream to the peer has ended")
 
+// errNoMoreResults is returned by Next on an exhausted iterator. Its text
+// starts as Fabric's does.
+var errNoMoreResults = errors.New("no such key: the iterator has no more results (check HasNext before Next)")
+
+// errNoCollection is returned by the private-data calls given collection "",
+// with Fabric's text.
+var errNoCollection = errors.New("collection must not be an empty string")
+
 // peerError is an ERROR reply of the peer to a stub request. Its text is
 // exactly the peer's, as with Fabric's shim, so that chaincode matching on
 // it keeps working.

@@ -583,9 +583,6 @@ func (s *ChaincodeStub) GetHistoryForKey(key string) (HistoryQueryIteratorInterf
 	return &HistoryQueryIterator{CommonIterator: &CommonIterator{stub: s, response: res}}, nil
 }
 
-// errNoCollection is returned by the private-data calls given collection "".
-var errNoCollection = errors.New("collection must not be an empty string")
-
 // GetPrivateData returns the committed value of key in collection, or nil.
 func (s *ChaincodeStub) GetPrivateData(collection, key string) ([]byte, error) {
 	if collection == "" {
