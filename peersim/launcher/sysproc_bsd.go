@@ -14,8 +14,10 @@ import (
 // stream to the peer closing to notice that the peer is gone.
 func setProcessGroup(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return signalGroup(cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = outputDrain
+	if cmd.Cancel != nil { // made by exec.CommandContext
+		cmd.Cancel = func() error { return signalGroup(cmd.Process.Pid, syscall.SIGKILL) }
+		cmd.WaitDelay = outputDrain
+	}
 }
 
 // outputDrain bounds how long waiting for a process also waits for its

@@ -18,8 +18,10 @@ import (
 // context kills the whole group.
 func setProcessGroup(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	cmd.Cancel = func() error { return signalGroup(cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = outputDrain
+	if cmd.Cancel != nil { // made by exec.CommandContext
+		cmd.Cancel = func() error { return signalGroup(cmd.Process.Pid, syscall.SIGKILL) }
+		cmd.WaitDelay = outputDrain
+	}
 }
 
 // outputDrain bounds how long waiting for a process also waits for its
