@@ -1,0 +1,260 @@
+package peersimtest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/chaincodekit/chaincodekit/peersim"
+	"github.com/chaincodekit/chaincodekit/peersim/ccpackage"
+	"github.com/chaincodekit/chaincodekit/peersim/client"
+	"github.com/chaincodekit/chaincodekit/peersim/identity"
+	"github.com/chaincodekit/chaincodekit/peersim/ledger"
+	"github.com/chaincodekit/chaincodekit/shim"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+)
+
+// Chaincode is a chaincode instantiated on one channel of a Peer. Its
+// methods build and send transactions to it.
+type Chaincode struct {
+	peer    *Peer
+	name    string
+	version string
+	channel string
+	signer  *identity.SigningIdentity // nil: User1
+}
+
+type deployment struct {
+	version     string
+	channel     string
+	args        [][]byte
+	policy      string
+	collections []byte
+	metaInf     string
+}
+
+// DeployOption configures Deploy.
+type DeployOption func(*deployment)
+
+// Version sets the chaincode version (default "1.0").
+func Version(v string) DeployOption { return func(d *deployment) { d.version = v } }
+
+// Channel sets the channel to instantiate on (default mychannel).
+func Channel(name string) DeployOption { return func(d *deployment) { d.channel = name } }
+
+// InitArgs are the arguments of Init, function name first as the peer
+// CLI's -c gives them (default none).
+func InitArgs(args ...string) DeployOption {
+	return func(d *deployment) { d.args = toBytes(args) }
+}
+
+// Policy sets the endorsement policy in the peer CLI's language, e.g.
+// "OR('Org1MSP.peer')"; the default is any member of the channel's
+// organisations.
+func Policy(policy string) DeployOption { return func(d *deployment) { d.policy = policy } }
+
+// Collections sets the private data collections, in the
+// collections_config.json form of Fabric's peer CLI.
+func Collections(collectionsJSON []byte) DeployOption {
+	return func(d *deployment) { d.collections = collectionsJSON }
+}
+
+// MetaInf packages a META-INF directory with the chaincode, e.g.
+// "META-INF" next to the test: its statedb/couchdb/indexes become the
+// CouchDB indexes rich queries use.
+func MetaInf(dir string) DeployOption { return func(d *deployment) { d.metaInf = dir } }
+
+// Deploy installs name (version 1.0 unless Version says otherwise),
+// connects cc to the peer in process as that chaincode, and instantiates
+// it on mychannel (or Channel), running Init with InitArgs. The test fails
+// if any step fails; the chaincode is disconnected when the test ends.
+//
+// Deploying the same name and version again, e.g. on another channel,
+// reuses the installed package and the connected chaincode (a Fabric peer
+// runs one chaincode process for all channels); cc is then ignored.
+func (p *Peer) Deploy(t TB, name string, cc shim.Chaincode, opts ...DeployOption) *Chaincode {
+	t.Helper()
+	d := deploymentOf(opts)
+	p.Connect(t, name, d.version, cc, d.metaInf)
+	c, err := p.Instantiate(t, name, opts...)
+	if err != nil {
+		t.Fatalf("peersimtest: %v", err)
+	}
+	return c
+}
+
+// Instantiate instantiates a chaincode that Connect connected (with the
+// same Version) and returns the peer's refusal or the commit's failure as
+// an error, e.g. to test a failing Init. Bad options fail the test.
+func (p *Peer) Instantiate(t TB, name string, opts ...DeployOption) (*Chaincode, error) {
+	t.Helper()
+	d := deploymentOf(opts)
+	dep := client.Deployment{Channel: d.channel, Name: name, Version: d.version, Args: d.args}
+	if d.policy != "" {
+		env, err := identity.ParsePolicy(d.policy)
+		if err != nil {
+			t.Fatalf("peersimtest: deploy %s: endorsement policy: %v", name, err)
+		}
+		dep.Policy = env
+	}
+	if d.collections != nil {
+		pkg, err := ledger.ParseCollectionsJSON(d.collections)
+		if err != nil {
+			t.Fatalf("peersimtest: deploy %s: collections: %v", name, err)
+		}
+		dep.Collections = pkg
+	}
+	admin := p.Client(t, p.Admin(t))
+	ctx, cancel := p.context()
+	defer cancel()
+	if _, err := admin.Instantiate(ctx, dep); err != nil {
+		return nil, fmt.Errorf("instantiate %s:%s on %s: %w", name, d.version, d.channel, err)
+	}
+	return &Chaincode{peer: p, name: name, version: d.version, channel: d.channel}, nil
+}
+
+func deploymentOf(opts []DeployOption) deployment {
+	d := deployment{version: "1.0", channel: peersim.DefaultChannel}
+	for _, o := range opts {
+		o(&d)
+	}
+	return d
+}
+
+// Connect installs name:version (with the META-INF directory metaInf, if
+// not empty) and connects cc to the peer as that chaincode, without
+// instantiating it; Deploy calls it. A name:version already connected is
+// left as it is. The chaincode is disconnected when the test ends.
+func (p *Peer) Connect(t TB, name, version string, cc shim.Chaincode, metaInf string) {
+	t.Helper()
+	ccid := name + ":" + version
+	p.mu.Lock()
+	done := p.connected[ccid]
+	p.connected[ccid] = true
+	p.mu.Unlock()
+	if done {
+		return
+	}
+	if cc == nil {
+		t.Fatalf("peersimtest: connect %s: the chaincode is nil", ccid)
+	}
+	pkg, err := packageFor(t.TempDir(), name, version, metaInf)
+	if err != nil {
+		t.Fatalf("peersimtest: package %s: %v", ccid, err)
+	}
+	ctx, cancel := p.context()
+	defer cancel()
+	if _, err := p.Client(t, p.Admin(t)).Install(ctx, name, version, pkg); err != nil {
+		t.Fatalf("peersimtest: install %s: %v", ccid, err)
+	}
+
+	streamCtx, stop := context.WithCancel(context.Background())
+	stream, err := peer.NewChaincodeSupportClient(p.ccConn).Register(streamCtx)
+	if err != nil {
+		stop()
+		t.Fatalf("peersimtest: open the chaincode stream of %s: %v", ccid, err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- shim.StartInProc(ccid, stream, cc) }()
+	t.Cleanup(func() {
+		stop()
+		<-served
+	})
+	// The peer waits for the registration when the chaincode is first
+	// instantiated or called (Config.ChaincodeStartupTimeout).
+}
+
+// packageFor makes a chaincode-as-a-service package: the peer in
+// development mode only needs it installed to accept the chaincode's
+// registration, and reads the CouchDB indexes from its META-INF.
+func packageFor(dir, name, version, metaInf string) ([]byte, error) {
+	conn, err := json.Marshal(ccpackage.Connection{Address: "in-process:0"})
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "connection.json"), conn, 0o600); err != nil {
+		return nil, err
+	}
+	if metaInf != "" {
+		if err := copyDir(metaInf, filepath.Join(dir, "META-INF")); err != nil {
+			return nil, fmt.Errorf("META-INF %s: %w", metaInf, err)
+		}
+	}
+	return ccpackage.Pack(ccpackage.PackOptions{Dir: dir, Label: ccpackage.Label(name, version), Type: ccpackage.TypeCCaaS})
+}
+
+func copyDir(src, dst string) error {
+	info, err := os.Stat(src)
+	if err != nil {
+		return err
+	}
+	if !info.IsDir() {
+		return errors.New("not a directory")
+	}
+	return filepath.WalkDir(src, func(path string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, path)
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(dst, rel)
+		if e.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, data, 0o644)
+	})
+}
+
+// Name returns the chaincode's name.
+func (c *Chaincode) Name() string { return c.name }
+
+// Channel returns the channel the chaincode handle sends to.
+func (c *Chaincode) Channel() string { return c.channel }
+
+// As returns a handle whose transactions are signed by id by default.
+func (c *Chaincode) As(id *identity.SigningIdentity) *Chaincode {
+	cp := *c
+	cp.signer = id
+	return &cp
+}
+
+// Tx starts a transaction calling fn with args, signed by User1 unless
+// As says otherwise.
+func (c *Chaincode) Tx(fn string, args ...string) Tx {
+	return Tx{cc: c, args: toBytes(append([]string{fn}, args...)), signer: c.signer, channel: c.channel}
+}
+
+// TxBytes is Tx with arguments as bytes, function name first.
+func (c *Chaincode) TxBytes(args ...[]byte) Tx {
+	return Tx{cc: c, args: args, signer: c.signer, channel: c.channel}
+}
+
+// Submit submits fn(args) and returns once it is committed; see Tx.Submit.
+func (c *Chaincode) Submit(t TB, fn string, args ...string) *Result {
+	t.Helper()
+	return c.Tx(fn, args...).Submit(t)
+}
+
+// Evaluate evaluates fn(args) as a query; see Tx.Evaluate.
+func (c *Chaincode) Evaluate(t TB, fn string, args ...string) *Result {
+	t.Helper()
+	return c.Tx(fn, args...).Evaluate(t)
+}
+
+func toBytes(args []string) [][]byte {
+	out := make([][]byte, len(args))
+	for i, a := range args {
+		out[i] = []byte(a)
+	}
+	return out
+}

@@ -1,0 +1,207 @@
+package peersimtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/chaincodekit/chaincodekit/peersim"
+	"github.com/chaincodekit/chaincodekit/peersim/client"
+	"github.com/chaincodekit/chaincodekit/peersim/identity"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/test/bufconn"
+)
+
+// TB is the part of testing.TB (and of Ginkgo's GinkgoT()) the kit uses.
+type TB interface {
+	Helper()
+	Cleanup(func())
+	Fatalf(format string, args ...any)
+	TempDir() string
+}
+
+// bufSize is the buffer of each in-memory listener.
+const bufSize = 1 << 20
+
+// Peer is an in-process development-mode peer with its client and
+// chaincode connections. It is stopped by the test's cleanup.
+type Peer struct {
+	peer    *peersim.Peer
+	org     *identity.Org
+	timeout time.Duration
+	log     *slog.Logger
+
+	clientConn *grpc.ClientConn
+	ccConn     *grpc.ClientConn
+
+	mu        sync.Mutex
+	connected map[string]bool // name:version served by an in-process chaincode
+	users     map[string]*identity.SigningIdentity
+}
+
+type settings struct {
+	logger       *slog.Logger
+	channels     []string
+	batchSize    int
+	batchTimeout time.Duration
+	timeout      time.Duration
+}
+
+// Option configures New.
+type Option func(*settings)
+
+// WithLogger sends the peer's and the chaincodes' logs to l; the default
+// discards them.
+func WithLogger(l *slog.Logger) Option { return func(s *settings) { s.logger = l } }
+
+// WithChannels creates these channels besides peersim.DefaultChannel
+// (mychannel).
+func WithChannels(names ...string) Option {
+	return func(s *settings) { s.channels = append(s.channels, names...) }
+}
+
+// WithBatch sets the embedded orderer's block cutting: a block after size
+// transactions or after timeout. The default, one transaction per block,
+// makes block numbers predictable; a larger size lets a test put several
+// submitted transactions into one block.
+func WithBatch(size int, timeout time.Duration) Option {
+	return func(s *settings) { s.batchSize, s.batchTimeout = size, timeout }
+}
+
+// WithTimeout bounds each call the kit makes to the peer (default 30s).
+func WithTimeout(d time.Duration) Option { return func(s *settings) { s.timeout = d } }
+
+// New starts a development-mode peer on an in-memory ledger in
+// t.TempDir(), served on in-memory listeners, and stops it when the test
+// ends. It has the channel mychannel and those given by WithChannels.
+func New(t TB, opts ...Option) *Peer {
+	t.Helper()
+	s := settings{batchSize: 1, batchTimeout: 50 * time.Millisecond, timeout: 30 * time.Second}
+	for _, o := range opts {
+		o(&s)
+	}
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
+	}
+	if s.timeout <= 0 {
+		t.Fatalf("peersimtest: WithTimeout %s: must be positive", s.timeout)
+	}
+	cfg := peersim.DefaultConfig(t.TempDir())
+	cfg.Address, cfg.ChaincodeAddress, cfg.OperationsAddress = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	cfg.Ledger = peersim.LedgerMemory
+	cfg.Dev = true
+	cfg.ChaincodeStartupTimeout = s.timeout
+	cfg.ChaincodeExecuteTimeout = s.timeout
+	cfg.BatchSize, cfg.BatchTimeout = s.batchSize, s.batchTimeout
+	ps, err := peersim.New(cfg, s.logger)
+	if err != nil {
+		t.Fatalf("peersimtest: create peer: %v", err)
+	}
+	clientLis, ccLis := bufconn.Listen(bufSize), bufconn.Listen(bufSize)
+	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
+	defer cancel()
+	if err := ps.StartOn(ctx, peersim.Listeners{Client: clientLis, Chaincode: ccLis}); err != nil {
+		_ = ps.Stop(ctx)
+		t.Fatalf("peersimtest: start peer: %v", err)
+	}
+	p := &Peer{
+		peer: ps, org: ps.Org(), timeout: s.timeout, log: s.logger,
+		connected: map[string]bool{}, users: map[string]*identity.SigningIdentity{},
+	}
+	// Registered first, so it runs last: after the chaincodes are gone.
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), p.timeout)
+		defer cancel()
+		if err := ps.Stop(ctx); err != nil {
+			t.Fatalf("peersimtest: stop peer: %v", err)
+		}
+	})
+	if p.clientConn, err = dial(clientLis); err != nil {
+		t.Fatalf("peersimtest: connect to the peer's client service: %v", err)
+	}
+	t.Cleanup(func() { p.clientConn.Close() })
+	if p.ccConn, err = dial(ccLis); err != nil {
+		t.Fatalf("peersimtest: connect to the peer's chaincode service: %v", err)
+	}
+	t.Cleanup(func() { p.ccConn.Close() })
+	for _, ch := range s.channels {
+		if err := ps.CreateChannel(ch); err != nil && !errors.Is(err, peersim.ErrChannelExists) {
+			t.Fatalf("peersimtest: create channel %q: %v", ch, err)
+		}
+	}
+	return p
+}
+
+func dial(l *bufconn.Listener) (*grpc.ClientConn, error) {
+	return grpc.NewClient("passthrough:///bufconn",
+		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return l.DialContext(ctx) }),
+		grpc.WithTransportCredentials(insecure.NewCredentials()))
+}
+
+// Peer returns the running peersim peer.
+func (p *Peer) Peer() *peersim.Peer { return p.peer }
+
+// Org returns the peer's organisation (Org1MSP), which holds its users.
+func (p *Peer) Org() *identity.Org { return p.org }
+
+// Admin returns the organisation's admin, who installs and instantiates.
+func (p *Peer) Admin(t TB) *identity.SigningIdentity {
+	t.Helper()
+	return p.User(t, "Admin")
+}
+
+// User returns a user of the organisation by name: "Admin", "User1", or
+// one made with Issue.
+func (p *Peer) User(t TB, name string) *identity.SigningIdentity {
+	t.Helper()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if id := p.users[name]; id != nil {
+		return id
+	}
+	id, err := p.org.Identity(name)
+	if err != nil {
+		t.Fatalf("peersimtest: identity %q: %v", name, err)
+	}
+	p.users[name] = id
+	return id
+}
+
+// Issue issues a new client identity of the organisation whose
+// certificate carries attrs (the Fabric CA attribute extension that
+// cid.GetAttributeValue reads), e.g. Issue(t, "alice",
+// map[string]string{"abac.creator": "true"}).
+func (p *Peer) Issue(t TB, name string, attrs map[string]string) *identity.SigningIdentity {
+	t.Helper()
+	id, err := p.org.IssueIdentity(name, attrs, false)
+	if err != nil {
+		t.Fatalf("peersimtest: issue identity %q: %v", name, err)
+	}
+	p.mu.Lock()
+	p.users[name] = id
+	p.mu.Unlock()
+	return id
+}
+
+// Client returns a peersim client that signs as id, on the peer's
+// in-memory client connection.
+func (p *Peer) Client(t TB, id *identity.SigningIdentity) *client.Client {
+	t.Helper()
+	c, err := client.New(p.clientConn, id, client.WithAddress("peersimtest"))
+	if err != nil {
+		t.Fatalf("peersimtest: client for %s: %v", id.Name(), err)
+	}
+	return c
+}
+
+// context returns a context bounded by the kit's timeout.
+func (p *Peer) context() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), p.timeout)
+}
+
+func (p *Peer) String() string { return fmt.Sprintf("peersimtest peer (%s)", p.org.MSPID()) }

@@ -1,0 +1,298 @@
+package peersimtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"math"
+
+	"github.com/chaincodekit/chaincodekit/peersim/client"
+	"github.com/chaincodekit/chaincodekit/peersim/identity"
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset"
+	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset/kvrwset"
+	"github.com/hyperledger/fabric-protos-go-apiv2/orderer"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"google.golang.org/protobuf/proto"
+)
+
+// Tx is a transaction being built. Its methods return modified copies, so
+// a Tx can be reused as a template.
+type Tx struct {
+	cc        *Chaincode
+	args      [][]byte
+	signer    *identity.SigningIdentity
+	channel   string
+	transient map[string][]byte
+}
+
+// As signs the transaction with id (default User1).
+func (tx Tx) As(id *identity.SigningIdentity) Tx {
+	tx.signer = id
+	return tx
+}
+
+// WithTransient adds an entry to the proposal's transient map: given to
+// the chaincode (GetTransient), never recorded in the transaction.
+func (tx Tx) WithTransient(key string, value []byte) Tx {
+	m := maps.Clone(tx.transient)
+	if m == nil {
+		m = map[string][]byte{}
+	}
+	m[key] = value
+	tx.transient = m
+	return tx
+}
+
+// OnChannel sends the transaction on another channel, where the chaincode
+// must also be instantiated.
+func (tx Tx) OnChannel(name string) Tx {
+	tx.channel = name
+	return tx
+}
+
+// Result is what the peer answered to a transaction.
+type Result struct {
+	// TxID is the transaction ID.
+	TxID string
+	// Channel is the channel it was sent on.
+	Channel string
+	// Status, Message and Payload are the chaincode's response (or the
+	// peer's, when it refused the proposal before running the chaincode).
+	Status  int32
+	Message string
+	Payload []byte
+	// Event is the chaincode event (SetEvent), nil if none was set.
+	Event *peer.ChaincodeEvent
+	// RWSet is the public read-write set of the simulation (with the
+	// hashes of private data); nil when the peer returned none.
+	RWSet *rwset.TxReadWriteSet
+	// Endorsed reports whether the peer signed the response (status < 400).
+	Endorsed bool
+	// Committed reports whether the transaction was ordered and committed,
+	// valid or not. Evaluate never commits; Submit does not order a
+	// transaction that was not endorsed, as Fabric's clients do not.
+	Committed bool
+	// Code is the validation code once committed; NOT_VALIDATED otherwise.
+	Code peer.TxValidationCode
+	// BlockNumber is the block the transaction was committed in.
+	BlockNumber uint64
+}
+
+// KVRWSet returns the public reads and writes of namespace ns (a
+// chaincode name), or nil when the read-write set has none.
+func (r *Result) KVRWSet(ns string) *kvrwset.KVRWSet {
+	for _, n := range r.RWSet.GetNsRwset() {
+		if n.GetNamespace() != ns {
+			continue
+		}
+		kv := &kvrwset.KVRWSet{}
+		if err := proto.Unmarshal(n.GetRwset(), kv); err != nil {
+			return nil
+		}
+		return kv
+	}
+	return nil
+}
+
+// Namespaces lists the namespaces of the read-write set, in its order.
+func (r *Result) Namespaces() []string {
+	var out []string
+	for _, n := range r.RWSet.GetNsRwset() {
+		out = append(out, n.GetNamespace())
+	}
+	return out
+}
+
+func (r *Result) String() string {
+	if r == nil {
+		return "<nil result>"
+	}
+	s := fmt.Sprintf("tx %s on %s: status %d", r.TxID, r.Channel, r.Status)
+	if r.Message != "" {
+		s += fmt.Sprintf(" message %q", r.Message)
+	}
+	s += fmt.Sprintf(" payload %q", r.Payload)
+	if r.Event != nil {
+		s += fmt.Sprintf(" event %q", r.Event.GetEventName())
+	}
+	if r.Committed {
+		s += fmt.Sprintf(", committed %s in block %d", r.Code, r.BlockNumber)
+	} else {
+		s += ", not committed"
+	}
+	return s
+}
+
+// Endorsement is an endorsed (or refused) proposal not yet submitted.
+type Endorsement struct {
+	// Result holds the endorsement's answer; Committed is false.
+	Result
+	peer   *Peer
+	signer *identity.SigningIdentity
+	prop   *peer.Proposal
+	resp   *peer.ProposalResponse
+}
+
+// Evaluate sends the proposal and returns the answer without ordering it,
+// as a query does: nothing is written.
+func (tx Tx) Evaluate(t TB) *Result {
+	t.Helper()
+	e := tx.Endorse(t)
+	return &e.Result
+}
+
+// Submit endorses the transaction, orders it and returns once the peer has
+// committed it (Result.Code says whether valid). A proposal the peer did
+// not endorse is not ordered.
+func (tx Tx) Submit(t TB) *Result {
+	t.Helper()
+	return tx.Endorse(t).Submit(t)
+}
+
+// Endorse sends the proposal and returns the endorsement, to be submitted
+// later with Endorsement.Submit.
+func (tx Tx) Endorse(t TB) *Endorsement {
+	t.Helper()
+	p := tx.cc.peer
+	signer := tx.signer
+	if signer == nil {
+		signer = p.User(t, "User1")
+	}
+	inv := identity.Invocation{ChannelID: tx.channel, Chaincode: tx.cc.name, Args: tx.args, Transient: tx.transient}
+	prop, txID, err := signer.NewProposal(inv)
+	if err != nil {
+		t.Fatalf("peersimtest: proposal for %s: %v", tx.cc.name, err)
+	}
+	sp, err := signer.SignProposal(prop)
+	if err != nil {
+		t.Fatalf("peersimtest: sign proposal for %s: %v", tx.cc.name, err)
+	}
+	ctx, cancel := p.context()
+	defer cancel()
+	resp, err := peer.NewEndorserClient(p.clientConn).ProcessProposal(ctx, sp)
+	if err != nil {
+		t.Fatalf("peersimtest: endorse %s on %s: %v", tx.cc.name, tx.channel, err)
+	}
+	e := &Endorsement{peer: p, signer: signer, prop: prop, resp: resp}
+	e.Result = Result{
+		TxID: txID, Channel: tx.channel,
+		Status: resp.GetResponse().GetStatus(), Message: resp.GetResponse().GetMessage(), Payload: resp.GetResponse().GetPayload(),
+		Endorsed: resp.GetEndorsement() != nil,
+		Code:     peer.TxValidationCode_NOT_VALIDATED,
+	}
+	if err := e.decodeAction(); err != nil {
+		t.Fatalf("peersimtest: endorsement of %s: %v", txID, err)
+	}
+	return e
+}
+
+// decodeAction reads the event and read-write set out of the proposal
+// response payload.
+func (e *Endorsement) decodeAction() error {
+	if len(e.resp.GetPayload()) == 0 {
+		return nil
+	}
+	prp := &peer.ProposalResponsePayload{}
+	if err := proto.Unmarshal(e.resp.GetPayload(), prp); err != nil {
+		return fmt.Errorf("proposal response payload: %w", err)
+	}
+	action := &peer.ChaincodeAction{}
+	if err := proto.Unmarshal(prp.GetExtension(), action); err != nil {
+		return fmt.Errorf("chaincode action: %w", err)
+	}
+	if len(action.GetResults()) > 0 {
+		e.RWSet = &rwset.TxReadWriteSet{}
+		if err := proto.Unmarshal(action.GetResults(), e.RWSet); err != nil {
+			return fmt.Errorf("read-write set: %w", err)
+		}
+	}
+	if len(action.GetEvents()) > 0 {
+		e.Event = &peer.ChaincodeEvent{}
+		if err := proto.Unmarshal(action.GetEvents(), e.Event); err != nil {
+			return fmt.Errorf("chaincode event: %w", err)
+		}
+	}
+	return nil
+}
+
+// Submit orders the endorsed transaction and returns once the peer has
+// committed it. An endorsement the peer refused is returned as it is, not
+// committed.
+func (e *Endorsement) Submit(t TB) *Result {
+	t.Helper()
+	r := e.Result
+	if !r.Endorsed {
+		return &r
+	}
+	env, err := client.NewSignedTx(e.prop, e.signer, e.resp)
+	if err != nil {
+		t.Fatalf("peersimtest: transaction %s: %v", r.TxID, err)
+	}
+	ctx, cancel := e.peer.context()
+	defer cancel()
+	block, code, err := e.peer.order(ctx, e.signer, r.Channel, r.TxID, env)
+	if err != nil {
+		t.Fatalf("peersimtest: submit %s: %v", r.TxID, err)
+	}
+	r.Committed, r.Code, r.BlockNumber = true, code, block
+	return &r
+}
+
+// order broadcasts env and waits on DeliverFiltered for its validation
+// code; the stream is opened first so the commit cannot be missed.
+func (p *Peer) order(ctx context.Context, signer *identity.SigningIdentity, channel, txID string, env *common.Envelope) (uint64, peer.TxValidationCode, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	seek, err := client.NewSeekEnvelope(signer, channel, &orderer.SeekInfo{
+		Start:    &orderer.SeekPosition{Type: &orderer.SeekPosition_Newest{Newest: &orderer.SeekNewest{}}},
+		Stop:     &orderer.SeekPosition{Type: &orderer.SeekPosition_Specified{Specified: &orderer.SeekSpecified{Number: math.MaxUint64}}},
+		Behavior: orderer.SeekInfo_BLOCK_UNTIL_READY,
+	}, nil)
+	if err != nil {
+		return 0, 0, err
+	}
+	events, err := peer.NewDeliverClient(p.clientConn).DeliverFiltered(ctx)
+	if err != nil {
+		return 0, 0, fmt.Errorf("open deliver: %w", err)
+	}
+	if err := events.Send(seek); err != nil {
+		return 0, 0, fmt.Errorf("send deliver request: %w", err)
+	}
+	bc, err := orderer.NewAtomicBroadcastClient(p.clientConn).Broadcast(ctx)
+	if err != nil {
+		return 0, 0, fmt.Errorf("open broadcast: %w", err)
+	}
+	if err := bc.Send(env); err != nil {
+		return 0, 0, fmt.Errorf("broadcast: %w", err)
+	}
+	ack, err := bc.Recv()
+	if err != nil {
+		return 0, 0, fmt.Errorf("broadcast answer: %w", err)
+	}
+	_ = bc.CloseSend()
+	if ack.GetStatus() != common.Status_SUCCESS {
+		return 0, 0, fmt.Errorf("ordering refused the transaction: %s %s", ack.GetStatus(), ack.GetInfo())
+	}
+	for {
+		resp, err := events.Recv()
+		if errors.Is(err, io.EOF) {
+			return 0, 0, errors.New("the peer closed the deliver stream before the transaction committed")
+		}
+		if err != nil {
+			return 0, 0, fmt.Errorf("wait for the commit: %w", err)
+		}
+		switch r := resp.GetType().(type) {
+		case *peer.DeliverResponse_FilteredBlock:
+			for _, ftx := range r.FilteredBlock.GetFilteredTransactions() {
+				if ftx.GetTxid() == txID {
+					return r.FilteredBlock.GetNumber(), ftx.GetTxValidationCode(), nil
+				}
+			}
+		case *peer.DeliverResponse_Status:
+			return 0, 0, fmt.Errorf("the peer ended deliver with status %s before the transaction committed", r.Status)
+		}
+	}
+}
