@@ -40,6 +40,9 @@ type Query struct {
 
 	selector   *node
 	fieldPaths [][]string
+	// noop is set for a selector that normalizes to an empty $and or $or
+	// ({"$or":[]}, {"$and":[]}, {"$nor":[]}): CouchDB then reads nothing.
+	noop bool
 }
 
 // Index is a CouchDB JSON index definition, as shipped in a chaincode package

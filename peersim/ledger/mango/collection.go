@@ -189,6 +189,9 @@ func (c *Collection) Find(q *Query, opts Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	if q.noop {
+		return Result{IndexUsed: p.name()}, nil
+	}
 	ci := c.all
 	if p.index != nil {
 		ci = c.indexes[p.index.String()]

@@ -35,6 +35,8 @@
 //     there $not is a plain negation, and an element that reaches a $nor
 //     makes the whole operator fail, as CouchDB's evaluation error does.
 //   - A condition on a missing field fails, except {"$exists": false}.
+//   - An empty $and or $or is true, but a selector that is nothing else
+//     ({"$or":[]}) returns no documents: CouchDB 3 does not read at all.
 //   - Operators do not reach into arrays: {"tags":"a"} does not match
 //     {"tags":["a","b"]}; use $elemMatch, $all or $in ($in and $nin do
 //     compare each element of an array field).

@@ -215,6 +215,10 @@ func limits(q *Query, opts Options) (skip, limit int) {
 // reads and decodes every document regardless; [Collection] uses them to
 // read less.
 //
+// A selector that normalizes to an empty $and or $or ({"$or":[]}) returns
+// nothing and no bookmark, as CouchDB 3 skips reading altogether; combined
+// with other conditions an empty $or or $and is simply true.
+//
 // Errors: a [*CouchError] wrapping [ErrNoUsableIndex] for a sort no index
 // serves, or [ErrInvalidBookmark] for a bookmark this engine did not issue
 // for the same index.
@@ -230,6 +234,9 @@ func Execute(q *Query, docs iter.Seq[Doc], indexes []Index, opts Options) (Resul
 	p, err := choosePlan(q, indexes)
 	if err != nil {
 		return Result{}, err
+	}
+	if q.noop {
+		return Result{IndexUsed: p.name()}, nil
 	}
 	inBookmark := q.Bookmark
 	if opts.Bookmark != "" {

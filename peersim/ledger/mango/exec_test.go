@@ -419,3 +419,39 @@ func TestCollectionAgreesWithExecute(t *testing.T) {
 		t.Errorf("Indexes() = %v", got)
 	}
 }
+
+func TestExecuteReadsNothingForAnEmptyOrAndLikeCouchDB(t *testing.T) {
+	tests := []struct {
+		name     string
+		selector string
+		want     int
+	}{
+		{"an empty $or", `{"$or":[]}`, 0},
+		{"an empty $and", `{"$and":[]}`, 0},
+		{"an empty $nor", `{"$nor":[]}`, 0},
+		{"an empty $or beside a condition is true", `{"owner":"tom","$or":[]}`, 4},
+		{"the empty selector matches everything", `{}`, len(marbles)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := run(t, `{"selector":`+tt.selector+`}`, nil, Options{})
+			if len(res.Docs) != tt.want {
+				t.Errorf("%d docs, want %d", len(res.Docs), tt.want)
+			}
+			if tt.want == 0 && (res.Bookmark != "" || res.Warning != "") {
+				t.Errorf("bookmark %q warning %q, want none: CouchDB returns before reading", res.Bookmark, res.Warning)
+			}
+			c := NewCollection()
+			for _, d := range marbles {
+				c.Put(d.Key, d.Value)
+			}
+			got, err := c.Find(mustParse(t, `{"selector":`+tt.selector+`}`), Options{})
+			if err != nil {
+				t.Fatalf("Find: %v", err)
+			}
+			if diff := cmp.Diff(res, got); diff != "" {
+				t.Errorf("Find differs from Execute (-Execute +Find):\n%s", diff)
+			}
+		})
+	}
+}

@@ -44,6 +44,7 @@ func Parse(query []byte) (*Query, error) {
 				return nil, err
 			}
 			q.selector, haveSelector = sel, true
+			q.noop = len(m.val.obj) > 0 && (sel.op == opAnd || sel.op == opOr) && len(sel.kids) == 0
 		case "fields":
 			if err := q.parseFields(m.val); err != nil {
 				return nil, err
