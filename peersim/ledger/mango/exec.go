@@ -226,6 +226,9 @@ func Execute(q *Query, docs iter.Seq[Doc], indexes []Index, opts Options) (Resul
 	if q == nil || q.selector == nil {
 		return Result{}, errors.New("execute: query is nil or was not made by Parse")
 	}
+	if docs == nil {
+		docs = func(func(Doc) bool) {}
+	}
 	for _, ix := range indexes {
 		if err := ix.validate(); err != nil {
 			return Result{}, fmt.Errorf("execute: %w", err)

@@ -314,6 +314,13 @@ func TestExecuteRequiresKeyOrder(t *testing.T) {
 	}
 }
 
+func TestExecuteTreatsANilIteratorAsEmpty(t *testing.T) {
+	res, err := Execute(mustParse(t, `{"selector":{}}`), nil, nil, Options{})
+	if err != nil || len(res.Docs) != 0 || res.Bookmark != "nil" {
+		t.Errorf("Execute(nil docs) = %+v, %v; want an empty page", res, err)
+	}
+}
+
 func TestExecuteRejectsAQueryNotMadeByParse(t *testing.T) {
 	if _, err := Execute(&Query{}, slices.Values(marbles), nil, Options{}); err == nil {
 		t.Error("Execute(&Query{}) succeeded")
