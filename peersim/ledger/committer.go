@@ -33,7 +33,16 @@ func (l *Ledger) CommitBlock(envs []*common.Envelope) (*CommittedBlock, error) {
 	if err != nil {
 		return nil, fmt.Errorf("commit block %d on %s: %w", number, l.channel, err)
 	}
-	defer snap.release()
+	// The read view must be released before the write: bbolt cannot grow
+	// its file while a read transaction is open.
+	released := false
+	release := func() {
+		if !released {
+			released = true
+			snap.release()
+		}
+	}
+	defer release()
 	view := newBlockView(l, snap, number)
 
 	data := make([][]byte, len(envs))
@@ -85,6 +94,7 @@ func (l *Ledger) CommitBlock(envs []*common.Envelope) (*CommittedBlock, error) {
 		return nil, fmt.Errorf("commit block %d on %s: %w", number, l.channel, err)
 	}
 	b.hook = l.faultHook
+	release()
 	if err := l.st.apply(b); err != nil {
 		return nil, fmt.Errorf("commit block %d on %s: %w", number, l.channel, err)
 	}
@@ -148,15 +158,15 @@ func splitCollPrefix(p string) (ns, coll string) {
 // storedResult is the persisted verdict on one transaction, enough to
 // rebuild TxResult (with its typed reason) when a subscriber replays.
 type storedResult struct {
-	TxID      string            `json:"txid"`
-	Code      int32             `json:"code"`
-	Chaincode string            `json:"cc,omitempty"`
-	Event     []byte            `json:"event,omitempty"`
-	Reason    string            `json:"reason,omitempty"`
+	TxID      string             `json:"txid"`
+	Code      int32              `json:"code"`
+	Chaincode string             `json:"cc,omitempty"`
+	Event     []byte             `json:"event,omitempty"`
+	Reason    string             `json:"reason,omitempty"`
 	MVCC      *MVCCConflictError `json:"mvcc,omitempty"`
-	Phantom   *PhantomReadError `json:"phantom,omitempty"`
-	Dup       *DuplicateTxError `json:"dup,omitempty"`
-	Endorse   *storedEndorse    `json:"endorse,omitempty"`
+	Phantom   *PhantomReadError  `json:"phantom,omitempty"`
+	Dup       *DuplicateTxError  `json:"dup,omitempty"`
+	Endorse   *storedEndorse     `json:"endorse,omitempty"`
 }
 
 type storedEndorse struct {

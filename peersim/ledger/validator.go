@@ -207,10 +207,10 @@ func (v *blockView) checkWriteSet(tx *parsedTx) error {
 // the key-level policy of each written key that has one, otherwise the
 // collection's or the chaincode's policy (§7.6).
 func (v *blockView) checkEndorsements(tx *parsedTx) error {
+	// The invoked chaincode's policy applies unless every write in its
+	// namespace is covered by a key-level policy.
 	needNS := map[string]bool{}
-	if tx.ccName != "" {
-		needNS[tx.ccName] = true
-	}
+	ccWrote := false
 	var checks []Policy
 	definedHere := map[string]bool{}
 	for _, n := range tx.nss {
@@ -311,9 +311,12 @@ func (v *blockView) checkEndorsements(tx *parsedTx) error {
 				}
 			}
 		}
-		if !wrote && n.ns == tx.ccName {
-			needNS[n.ns] = true
+		if wrote && n.ns == tx.ccName {
+			ccWrote = true
 		}
+	}
+	if tx.ccName != "" && !ccWrote {
+		needNS[tx.ccName] = true
 	}
 	for _, ns := range slices.Sorted(maps.Keys(needNS)) {
 		if ns == LSCCNamespace || definedHere[ns] {
