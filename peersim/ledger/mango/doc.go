@@ -17,7 +17,10 @@
 //	{"selector": {...}, "fields": [...], "sort": [...], "limit": N, "skip": N,
 //	 "use_index": "ddoc" | "ddoc/name" | ["ddoc", "name"], "bookmark": "..."}
 //
-// "selector" is required, as in CouchDB. The selector operators are CouchDB's:
+// "selector" is required, as in CouchDB; CouchDB's other _find members (r,
+// conflicts, stale, update, stable, execution_stats, allow_fallback) are
+// accepted and ignored, so an unusable use_index always falls back. The
+// selector operators are CouchDB's:
 // $eq $ne $gt $gte $lt $lte $in $nin $exists $type $size $mod $regex $all
 // $elemMatch $allMatch $keyMapMatch $and $or $nor $not, with implicit $eq and
 // implicit $and, dotted paths ("a.b", "tags.0", "a\.b" for a field named
