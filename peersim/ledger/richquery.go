@@ -1,6 +1,8 @@
 package ledger
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -84,7 +86,9 @@ func (r *richIndex) collection(snap snapshot, ns, coll string) (*mango.Collectio
 		if err != nil {
 			return nil, fmt.Errorf("load documents of %s: %w", k, err)
 		}
-		c.Put(string(key[len(prefix):]), rec.Value)
+		if isJSONObject(rec.Value) {
+			c.Put(string(key[len(prefix):]), rec.Value)
+		}
 	}
 	for _, ix := range r.indexes[k] {
 		c.DefineIndex(ix)
@@ -102,11 +106,19 @@ func (r *richIndex) update(ns, coll, key string, value []byte, del bool) {
 	if c == nil {
 		return
 	}
-	if del {
+	if del || !isJSONObject(value) {
 		c.Delete(key)
 	} else {
 		c.Put(key, value)
 	}
+}
+
+// isJSONObject reports whether a state value is a JSON object, the only
+// kind of value CouchDB stores as a queryable document (others become
+// attachments and no query returns them).
+func isJSONObject(v []byte) bool {
+	v = bytes.TrimLeft(v, " \t\r\n")
+	return len(v) > 0 && v[0] == '{' && json.Valid(v)
 }
 
 // queryError words an engine error as Fabric's CouchDB client does.

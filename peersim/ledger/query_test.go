@@ -1,0 +1,239 @@
+package ledger
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+)
+
+func drain(t *testing.T, it StateIterator) []string {
+	t.Helper()
+	defer it.Close()
+	var keys []string
+	for {
+		kv, err := it.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if kv == nil {
+			return keys
+		}
+		keys = append(keys, kv.Key)
+	}
+}
+
+func TestRangeQueries(t *testing.T) {
+	l := newLedger(t)
+	put(t, l, "cc", "b", "1", "a", "1", "c", "1", "\x00comp\x00x\x00", "1", "d", "")
+	define(t, l, &ChaincodeDefinition{Name: "other", Version: "1"})
+	put(t, l, "other", "a", "1")
+	tests := []struct {
+		name       string
+		start, end string
+		pageSize   int32 // 0: unpaginated
+		want       string
+		bookmark   string
+	}{
+		{"keys come in byte order within the namespace", "a", "z", 0, "a,b,c", ""},
+		{"the end key is exclusive", "a", "c", 0, "a,b", ""},
+		{"an empty end key means no upper bound", "b", "", 0, "b,c", ""},
+		{"an empty start key includes composite keys", "", "", 0, "\x00comp\x00x\x00,a,b,c", ""},
+		{"a page stops at its size and bookmarks the next key", "a", "", 2, "a,b", "c"},
+		{"the last page has no bookmark", "c", "", 2, "c", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := l.NewSimulator("tx", org1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Done()
+			var got []string
+			if tc.pageSize == 0 {
+				it, err := s.GetStateRangeScanIterator("cc", tc.start, tc.end)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = drain(t, it)
+			} else {
+				it, err := s.GetStateRangeScanIteratorWithPagination("cc", tc.start, tc.end, tc.pageSize)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = drain(t, it)
+				if it.Bookmark() != tc.bookmark {
+					t.Errorf("bookmark %q, want %q", it.Bookmark(), tc.bookmark)
+				}
+			}
+			if strings.Join(got, ",") != tc.want {
+				t.Errorf("keys %q, want %q", strings.Join(got, ","), tc.want)
+			}
+		})
+	}
+}
+
+func TestRichQueries(t *testing.T) {
+	l := newLedger(t)
+	put(t, l, "cc",
+		"m1", `{"docType":"marble","color":"blue","size":5,"owner":"tom"}`,
+		"m2", `{"docType":"marble","color":"red","size":3,"owner":"tom"}`,
+		"m3", `{"docType":"marble","color":"blue","size":9,"owner":"ann"}`,
+		"raw", `not json`,
+	)
+	if err := l.DefineIndexes("cc", "", []byte(`{"index":{"fields":["size"]},"ddoc":"indexSizeDoc","name":"indexSize","type":"json"}`)); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		query   string
+		want    string
+		wantErr bool
+	}{
+		{"a selector matches JSON documents in key order", `{"selector":{"color":"blue"}}`, "m1,m3", false},
+		{"a value that is not JSON is never returned", `{"selector":{}}`, "m1,m2,m3", false},
+		{"a sort backed by an index is allowed", `{"selector":{"size":{"$gt":0}},"sort":[{"size":"desc"}]}`, "m3,m1,m2", false},
+		{"a sort without an index fails as on CouchDB", `{"selector":{"owner":"tom"},"sort":["owner"]}`, "", true},
+		{"a malformed query fails", `{"selector":`, "", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := l.NewSimulator("tx", org1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Done()
+			it, err := s.ExecuteQuery("cc", tc.query)
+			if tc.wantErr {
+				if !errors.Is(err, ErrInvalidQuery) {
+					t.Fatalf("error %v, want ErrInvalidQuery", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(drain(t, it), ","); got != tc.want {
+				t.Errorf("keys %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestRichQueryResultsAreMVCCCheckedButNotPhantomChecked(t *testing.T) {
+	l := newLedger(t)
+	put(t, l, "cc", "m1", `{"color":"blue"}`, "m2", `{"color":"red"}`)
+	c := newClient(t, org1)
+	query := func(s *Simulator) error {
+		it, err := s.ExecuteQuery("cc", `{"selector":{"color":"blue"}}`)
+		if err != nil {
+			return err
+		}
+		defer it.Close()
+		for {
+			kv, err := it.Next()
+			if err != nil || kv == nil {
+				return err
+			}
+		}
+	}
+	tests := []struct {
+		name  string
+		first func(s *Simulator) error
+		want  peer.TxValidationCode
+	}{
+		{"an update of a returned document is an MVCC conflict",
+			func(s *Simulator) error { return s.SetState("cc", "m1", []byte(`{"color":"green"}`)) },
+			peer.TxValidationCode_MVCC_READ_CONFLICT},
+		{"a new matching document is not detected", func(s *Simulator) error { return s.SetState("cc", "m9", []byte(`{"color":"blue"}`)) },
+			peer.TxValidationCode_VALID},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			first := c.propose(t, "cc").endorse(t, l, tc.first)
+			second := c.propose(t, "cc").endorse(t, l, query)
+			cb := commit(t, l, first, second)
+			if cb.Txs[1].Code != tc.want {
+				t.Errorf("code %s (%v), want %s", cb.Txs[1].Code, cb.Txs[1].Err, tc.want)
+			}
+		})
+	}
+}
+
+func TestRichQueryPagination(t *testing.T) {
+	l := newLedger(t)
+	put(t, l, "cc", "a", `{"n":1}`, "b", `{"n":2}`, "c", `{"n":3}`)
+	var pages []string
+	bookmark := ""
+	for range 3 {
+		s, err := l.NewSimulator("tx", org1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		it, err := s.ExecuteQueryWithPagination("cc", `{"selector":{}}`, bookmark, 2)
+		if err != nil {
+			s.Done()
+			t.Fatal(err)
+		}
+		pages = append(pages, strings.Join(drain(t, it), ","))
+		bookmark = it.Bookmark()
+		s.Done()
+	}
+	if got := strings.Join(pages, "|"); got != "a,b|c|" {
+		t.Errorf("pages %q, want %q", got, "a,b|c|")
+	}
+}
+
+func TestHistoryIsNewestFirstForValidTransactions(t *testing.T) {
+	l := newLedger(t)
+	c := newClient(t, org1)
+	p1 := c.propose(t, "cc")
+	commitValid(t, l, p1.endorse(t, l, func(s *Simulator) error { return s.SetState("cc", "k", []byte("v1")) }))
+	p2 := c.propose(t, "cc")
+	commitValid(t, l, p2.endorse(t, l, func(s *Simulator) error { return s.DeleteState("cc", "k") }))
+	p3 := c.propose(t, "cc")
+	p3.event = &peer.ChaincodeEvent{EventName: "e"}
+	commitValid(t, l, p3.endorse(t, l, func(s *Simulator) error { return s.SetState("cc", "k", []byte("v3")) }))
+	put(t, l, "cc", "k\x00longer", "other key")
+
+	s, err := l.NewSimulator("h", org1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Done()
+	it, err := s.GetHistoryForKey("cc", "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer it.Close()
+	want := []struct {
+		p     *proposal
+		value string
+		del   bool
+	}{{p3, "v3", false}, {p2, "", true}, {p1, "v1", false}}
+	for i, w := range want {
+		km, err := it.Next()
+		if err != nil || km == nil {
+			t.Fatalf("entry %d: %v, %v", i, km, err)
+		}
+		if km.TxId != w.p.txID || string(km.Value) != w.value || km.IsDelete != w.del || !km.Timestamp.AsTime().Equal(w.p.ts) {
+			t.Errorf("entry %d = {%s %q del=%v %v}, want {%s %q del=%v %v}", i, km.TxId, km.Value, km.IsDelete, km.Timestamp.AsTime(), w.p.txID, w.value, w.del, w.p.ts)
+		}
+	}
+	if km, err := it.Next(); km != nil || err != nil {
+		t.Errorf("extra entry %v, %v", km, err)
+	}
+}
+
+func TestHistoryDisabled(t *testing.T) {
+	l := openTestLedger(t, testOpts{mutate: func(c *Config) { c.HistoryEnabled = false }})
+	s, err := l.NewSimulator("h", org1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Done()
+	if _, err := s.GetHistoryForKey("cc", "k"); err == nil || err.Error() != "history database is not enabled" {
+		t.Errorf("error %v, want Fabric's text", err)
+	}
+}
