@@ -223,27 +223,68 @@ func (e *Endorsement) decodeAction() error {
 // committed.
 func (e *Endorsement) Submit(t TB) *Result {
 	t.Helper()
-	r := e.Result
-	if !r.Endorsed {
-		return &r
-	}
-	env, err := client.NewSignedTx(e.prop, e.signer, e.resp)
-	if err != nil {
-		t.Fatalf("peersimtest: transaction %s: %v", r.TxID, err)
-	}
-	ctx, cancel := e.peer.context()
-	defer cancel()
-	block, code, err := e.peer.order(ctx, e.signer, r.Channel, r.TxID, env)
-	if err != nil {
-		t.Fatalf("peersimtest: submit %s: %v", r.TxID, err)
-	}
-	r.Committed, r.Code, r.BlockNumber = true, code, block
-	return &r
+	return SubmitAll(t, e)[0]
 }
 
-// order broadcasts env and waits on DeliverFiltered for its validation
-// code; the stream is opened first so the commit cannot be missed.
-func (p *Peer) order(ctx context.Context, signer *identity.SigningIdentity, channel, txID string, env *common.Envelope) (uint64, peer.TxValidationCode, error) {
+// SubmitAll orders the endorsed transactions one after the other, as
+// quickly as the orderer takes them, and returns once the peer has
+// committed all of them; results are in argument order. With WithBatch
+// they can land in one block, where a later transaction that read what an
+// earlier one wrote fails MVCC validation. All endorsements must come
+// from the same Peer; refused endorsements are returned uncommitted.
+func SubmitAll(t TB, es ...*Endorsement) []*Result {
+	t.Helper()
+	results := make([]*Result, len(es))
+	var pending []int
+	for i, e := range es {
+		r := e.Result
+		results[i] = &r
+		if r.Endorsed {
+			pending = append(pending, i)
+		}
+	}
+	if len(pending) == 0 {
+		return results
+	}
+	p := es[pending[0]].peer
+	byChannel := map[string][]int{}
+	for _, i := range pending {
+		if es[i].peer != p {
+			t.Fatalf("peersimtest: SubmitAll: endorsements %d and %d come from different peers", pending[0], i)
+		}
+		byChannel[es[i].Channel] = append(byChannel[es[i].Channel], i)
+	}
+	ctx, cancel := p.context()
+	defer cancel()
+	for channel, idx := range byChannel {
+		envs := make([]*common.Envelope, len(idx))
+		for j, i := range idx {
+			env, err := client.NewSignedTx(es[i].prop, es[i].signer, es[i].resp)
+			if err != nil {
+				t.Fatalf("peersimtest: transaction %s: %v", es[i].TxID, err)
+			}
+			envs[j] = env
+		}
+		commits, err := p.order(ctx, es[idx[0]].signer, channel, envs)
+		if err != nil {
+			t.Fatalf("peersimtest: submit on %s: %v", channel, err)
+		}
+		for _, i := range idx {
+			c := commits[results[i].TxID]
+			results[i].Committed, results[i].Code, results[i].BlockNumber = true, c.code, c.block
+		}
+	}
+	return results
+}
+
+type commit struct {
+	block uint64
+	code  peer.TxValidationCode
+}
+
+// order broadcasts envs and waits on DeliverFiltered for their validation
+// codes, by txid; the stream is opened first so no commit can be missed.
+func (p *Peer) order(ctx context.Context, signer *identity.SigningIdentity, channel string, envs []*common.Envelope) (map[string]commit, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	seek, err := client.NewSeekEnvelope(signer, channel, &orderer.SeekInfo{
@@ -252,47 +293,71 @@ func (p *Peer) order(ctx context.Context, signer *identity.SigningIdentity, chan
 		Behavior: orderer.SeekInfo_BLOCK_UNTIL_READY,
 	}, nil)
 	if err != nil {
-		return 0, 0, err
+		return nil, err
 	}
 	events, err := peer.NewDeliverClient(p.clientConn).DeliverFiltered(ctx)
 	if err != nil {
-		return 0, 0, fmt.Errorf("open deliver: %w", err)
+		return nil, fmt.Errorf("open deliver: %w", err)
 	}
 	if err := events.Send(seek); err != nil {
-		return 0, 0, fmt.Errorf("send deliver request: %w", err)
+		return nil, fmt.Errorf("send deliver request: %w", err)
 	}
 	bc, err := orderer.NewAtomicBroadcastClient(p.clientConn).Broadcast(ctx)
 	if err != nil {
-		return 0, 0, fmt.Errorf("open broadcast: %w", err)
+		return nil, fmt.Errorf("open broadcast: %w", err)
 	}
-	if err := bc.Send(env); err != nil {
-		return 0, 0, fmt.Errorf("broadcast: %w", err)
-	}
-	ack, err := bc.Recv()
-	if err != nil {
-		return 0, 0, fmt.Errorf("broadcast answer: %w", err)
+	waiting := map[string]bool{}
+	for _, env := range envs {
+		if err := bc.Send(env); err != nil {
+			return nil, fmt.Errorf("broadcast: %w", err)
+		}
+		ack, err := bc.Recv()
+		if err != nil {
+			return nil, fmt.Errorf("broadcast answer: %w", err)
+		}
+		if ack.GetStatus() != common.Status_SUCCESS {
+			return nil, fmt.Errorf("ordering refused a transaction: %s %s", ack.GetStatus(), ack.GetInfo())
+		}
+		txID, err := envelopeTxID(env)
+		if err != nil {
+			return nil, err
+		}
+		waiting[txID] = true
 	}
 	_ = bc.CloseSend()
-	if ack.GetStatus() != common.Status_SUCCESS {
-		return 0, 0, fmt.Errorf("ordering refused the transaction: %s %s", ack.GetStatus(), ack.GetInfo())
-	}
-	for {
+	out := map[string]commit{}
+	for len(waiting) > 0 {
 		resp, err := events.Recv()
 		if errors.Is(err, io.EOF) {
-			return 0, 0, errors.New("the peer closed the deliver stream before the transaction committed")
+			return nil, errors.New("the peer closed the deliver stream before the transactions committed")
 		}
 		if err != nil {
-			return 0, 0, fmt.Errorf("wait for the commit: %w", err)
+			return nil, fmt.Errorf("wait for the commit: %w", err)
 		}
 		switch r := resp.GetType().(type) {
 		case *peer.DeliverResponse_FilteredBlock:
 			for _, ftx := range r.FilteredBlock.GetFilteredTransactions() {
-				if ftx.GetTxid() == txID {
-					return r.FilteredBlock.GetNumber(), ftx.GetTxValidationCode(), nil
+				if waiting[ftx.GetTxid()] {
+					delete(waiting, ftx.GetTxid())
+					out[ftx.GetTxid()] = commit{block: r.FilteredBlock.GetNumber(), code: ftx.GetTxValidationCode()}
 				}
 			}
 		case *peer.DeliverResponse_Status:
-			return 0, 0, fmt.Errorf("the peer ended deliver with status %s before the transaction committed", r.Status)
+			return nil, fmt.Errorf("the peer ended deliver with status %s before the transactions committed", r.Status)
 		}
 	}
+	return out, nil
+}
+
+// envelopeTxID reads the transaction ID from an envelope's channel header.
+func envelopeTxID(env *common.Envelope) (string, error) {
+	payload := &common.Payload{}
+	if err := proto.Unmarshal(env.GetPayload(), payload); err != nil {
+		return "", fmt.Errorf("transaction envelope: %w", err)
+	}
+	ch := &common.ChannelHeader{}
+	if err := proto.Unmarshal(payload.GetHeader().GetChannelHeader(), ch); err != nil {
+		return "", fmt.Errorf("transaction channel header: %w", err)
+	}
+	return ch.GetTxId(), nil
 }
