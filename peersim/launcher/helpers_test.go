@@ -100,8 +100,8 @@ type logSink struct {
 func newLogSink() *logSink { return &logSink{changed: make(chan struct{})} }
 
 func (s *logSink) Enabled(context.Context, slog.Level) bool { return true }
-func (s *logSink) WithAttrs([]slog.Attr) slog.Handler      { return s }
-func (s *logSink) WithGroup(string) slog.Handler           { return s }
+func (s *logSink) WithAttrs([]slog.Attr) slog.Handler       { return s }
+func (s *logSink) WithGroup(string) slog.Handler            { return s }
 func (s *logSink) Handle(_ context.Context, rec slog.Record) error {
 	var b strings.Builder
 	b.WriteString(rec.Message)
@@ -363,7 +363,9 @@ func helperPackage(t testing.TB, r *Runner, label string) *ccpackage.Package {
 
 func helperMode(mode string) func(*Config) {
 	// GORACE: a race-enabled helper would otherwise sleep a second at exit.
-	return func(c *Config) { c.ChaincodeEnv = append(c.ChaincodeEnv, helperEnv+"="+mode, "GORACE=atexit_sleep_ms=0") }
+	return func(c *Config) {
+		c.ChaincodeEnv = append(c.ChaincodeEnv, helperEnv+"="+mode, "GORACE=atexit_sleep_ms=0")
+	}
 }
 
 func launch(t testing.TB, r *Runner, ccid string, pkg *ccpackage.Package) *Process {
@@ -397,4 +399,3 @@ func pidString(p *Process) string { return strconv.Itoa(p.PID) }
 func slogFor(sink *logSink) *slog.Logger { return slog.New(sink) }
 
 func fmtSscan(s string, n *int) (int, error) { return fmt.Sscan(s, n) }
-
