@@ -1,0 +1,80 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"github.com/spf13/cobra"
+
+	"github.com/chaincodekit/chaincodekit/peersim/client"
+	"github.com/chaincodekit/chaincodekit/peersim/identity"
+)
+
+func newChaincodeInvokeCommand(a *app, f *chaincodeFlags) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   `invoke -C CHANNEL -n NAME -c '{"Args":["fn","a"]}' [--transient JSON]`,
+		Short: "Invoke chaincode and wait for the commit; the response payload goes to stdout",
+		Long: `Endorses the call, orders the transaction and waits until the peer committed it.
+The chaincode's response payload is printed on stdout, the txid and validation code on stderr.
+Exits 1 if endorsement fails or the transaction is committed invalid (e.g. MVCC_READ_CONFLICT).
+--transient is a JSON object whose values are base64, as in Fabric's peer CLI.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			inv, err := f.invocation()
+			if err != nil {
+				return err
+			}
+			s, err := a.connect(cmd, &f.client)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			ctx, cancel := withTimeout(cmd, &f.client)
+			defer cancel()
+			res, err := s.Submit(ctx, inv)
+			if err != nil {
+				return commitFailure(a, err)
+			}
+			if len(res.Payload) > 0 {
+				fmt.Fprintf(a.stdout, "%s\n", res.Payload)
+			}
+			reportCommit(a, res)
+			return nil
+		},
+	}
+	channelFlag(cmd, &f.channel)
+	nameFlag(cmd, &f.name)
+	ctorFlag(cmd, &f.ctor)
+	transientFlag(cmd, &f.transient)
+	return cmd
+}
+
+// invocation checks the flags of invoke and query and builds the call.
+func (f *chaincodeFlags) invocation() (identity.Invocation, error) {
+	if err := require([2]string{"-C (channel)", f.channel}, [2]string{"-n (chaincode name)", f.name},
+		[2]string{"-c (function and arguments)", f.ctor}); err != nil {
+		return identity.Invocation{}, err
+	}
+	args, err := parseCtor(f.ctor)
+	if err != nil {
+		return identity.Invocation{}, err
+	}
+	transient, err := parseTransient(f.transient)
+	if err != nil {
+		return identity.Invocation{}, err
+	}
+	return identity.Invocation{
+		ChannelID: f.channel,
+		Chaincode: f.name,
+		Type:      peer.ChaincodeSpec_GOLANG, // what Fabric's peer CLI sends by default
+		Args:      args,
+		Transient: transient,
+	}, nil
+}
+
+func asCommitError(err error) (*client.CommitError, bool) {
+	var ce *client.CommitError
+	ok := errors.As(err, &ce)
+	return ce, ok
+}

@@ -1,0 +1,39 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+func newChaincodeQueryCommand(a *app, f *chaincodeFlags) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   `query -C CHANNEL -n NAME -c '{"Args":["fn","a"]}' [--transient JSON]`,
+		Short: "Query chaincode (endorse only, nothing is committed); the response payload goes to stdout",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			inv, err := f.invocation()
+			if err != nil {
+				return err
+			}
+			s, err := a.connect(cmd, &f.client)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			ctx, cancel := withTimeout(cmd, &f.client)
+			defer cancel()
+			payload, err := s.Evaluate(ctx, inv)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "%s\n", payload)
+			return nil
+		},
+	}
+	channelFlag(cmd, &f.channel)
+	nameFlag(cmd, &f.name)
+	ctorFlag(cmd, &f.ctor)
+	transientFlag(cmd, &f.transient)
+	return cmd
+}
