@@ -246,7 +246,6 @@ func TestConfigValidate(t *testing.T) {
 	}
 }
 
-
 // TestCrashHelperProcess is not a test: TestProcessKilledMidCommit re-runs
 // the test binary with it to have a real process die inside a commit.
 func TestCrashHelperProcess(t *testing.T) {
