@@ -46,6 +46,7 @@ func (c *Client) Submit(ctx context.Context, inv identity.Invocation) (*Result, 
 	}
 	res, err := c.order(ctx, inv.ChannelID, txID, env)
 	if err != nil {
+		c.explain(ctx, inv.ChannelID, err)
 		return nil, err
 	}
 	res.Payload = resp.GetResponse().GetPayload()
@@ -155,6 +156,22 @@ func (c *Client) waitForCommit(ctx context.Context, events peer.Deliver_DeliverF
 		default:
 			return nil, fmt.Errorf("wait for the commit of transaction %s: the peer %s sent %T on DeliverFiltered, expected filtered blocks", txID, c.address, t)
 		}
+	}
+}
+
+// explain asks the peer why a transaction was invalidated (peersim's pscc
+// "GetTxReason" channel txid, answering the validator's verdict, e.g. the
+// key of an MVCC conflict) and puts the answer in the CommitError. A peer
+// that cannot say (Fabric's, or an older peersim) leaves the code's generic
+// explanation.
+func (c *Client) explain(ctx context.Context, channel string, err error) {
+	var ce *CommitError
+	if !errors.As(err, &ce) || ctx.Err() != nil {
+		return
+	}
+	reason, qerr := c.Evaluate(ctx, systemCall("", PSCC, []byte("GetTxReason"), []byte(channel), []byte(ce.TxID)))
+	if qerr == nil && len(reason) > 0 {
+		ce.Reason = string(reason)
 	}
 }
 

@@ -11,7 +11,10 @@
 //
 // The lifecycle helpers (Install, Instantiate, Upgrade, InstalledChaincodes,
 // InstantiatedChaincodes) drive Fabric 1.4's lscc; Channels and CreateChannel
-// use cscc; RunningChaincodes uses peersim's own pscc.
+// use cscc; RunningChaincodes uses peersim's own pscc. When a transaction is
+// committed invalid, Submit asks pscc "GetTxReason" for the validator's
+// verdict (e.g. the key of an MVCC conflict); a peer without it leaves a
+// generic explanation of the code.
 //
 // Failures come as a small family of error types for errors.As:
 // *EndorseError (the proposal was refused, or the Endorser call failed),

@@ -333,3 +333,61 @@ func TestSeekEnvelopeCarriesTheTLSCertHash(t *testing.T) {
 		t.Errorf("seek info = %v, want %v", got, seek)
 	}
 }
+
+func TestCommitErrorCarriesThePeersReasonWhenItGivesOne(t *testing.T) {
+	tests := []struct {
+		name       string
+		answer     func(org *identity.Org) func(context.Context, *peer.SignedProposal) (*peer.ProposalResponse, error)
+		wantReason string
+	}{
+		{
+			name: "a peer that explains gives its reason",
+			answer: func(org *identity.Org) func(context.Context, *peer.SignedProposal) (*peer.ProposalResponse, error) {
+				return endorseWith(org, 200, "", []byte(`read conflict on key "a" of namespace basic`))
+			},
+			wantReason: `read conflict on key "a" of namespace basic`,
+		},
+		{
+			name: "a peer that cannot explain leaves the code's meaning",
+			answer: func(org *identity.Org) func(context.Context, *peer.SignedProposal) (*peer.ProposalResponse, error) {
+				return endorseWith(org, 500, "pscc knows one function: ListRunning", nil)
+			},
+			wantReason: CodeReason(peer.TxValidationCode_MVCC_READ_CONFLICT),
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			org := newOrg(t)
+			ok := endorseWith(org, 200, "", nil)
+			explain := tt.answer(org)
+			var asked []string
+			e := &stubEndorser{processProposal: func(ctx context.Context, sp *peer.SignedProposal) (*peer.ProposalResponse, error) {
+				up, err := identity.UnpackProposal(sp)
+				if err != nil {
+					return nil, err
+				}
+				if up.ChaincodeID.GetName() == PSCC {
+					for _, a := range up.Spec.GetInput().GetArgs() {
+						asked = append(asked, string(a))
+					}
+					return explain(ctx, sp)
+				}
+				return ok(ctx, sp)
+			}}
+			o := newStubOrderer()
+			o.code = func(string) peer.TxValidationCode { return peer.TxValidationCode_MVCC_READ_CONFLICT }
+			c := startStub(t, e, o, userOf(t, org, "User1"))
+			_, err := c.Submit(testContext(t), invocation())
+			var ce *CommitError
+			if !errors.As(err, &ce) {
+				t.Fatalf("Submit error = %v, want a CommitError", err)
+			}
+			if ce.Reason != tt.wantReason {
+				t.Errorf("Reason = %q, want %q", ce.Reason, tt.wantReason)
+			}
+			if want := "GetTxReason mychannel " + ce.TxID; strings.Join(asked, " ") != want {
+				t.Errorf("pscc asked %q, want %q", asked, want)
+			}
+		})
+	}
+}
