@@ -389,6 +389,7 @@ func (r *Runner) StopAll(ctx context.Context) error {
 	r.closed = true
 	var procs []*Process
 	for _, e := range r.entries {
+		e.service = "" // the peer closes the streams it dialled when it stops
 		if e.proc != nil {
 			procs = append(procs, e.proc)
 		}
