@@ -80,7 +80,7 @@ func TestExternalBuilderBuildsReleasesAndRuns(t *testing.T) {
 	sink.wait(t, "[ext:1] env PROPAGATED=yes")
 	sink.wait(t, "[ext:1] env PATH=")
 	line := sink.wait(t, `[ext:1] {"chaincode_id"`)
-	raw := line[strings.Index(line, "{"):strings.LastIndex(line, "}")+1]
+	raw := line[strings.Index(line, "{") : strings.LastIndex(line, "}")+1]
 	var meta chaincodeJSON
 	if err := json.Unmarshal([]byte(raw), &meta); err != nil {
 		t.Fatalf("chaincode.json %q: %v", raw, err)
