@@ -3,7 +3,6 @@ package ledger
 import (
 	"context"
 	"crypto/sha256"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -257,5 +256,3 @@ func beUint64(b []byte) uint64 {
 	}
 	return v
 }
-
-var errStop = errors.New("stop")

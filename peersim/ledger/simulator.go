@@ -1,7 +1,6 @@
 package ledger
 
 import (
-	"errors"
 	"fmt"
 	"maps"
 	"strings"
@@ -327,11 +326,3 @@ func cloneMeta(m map[string][]byte) map[string][]byte {
 
 // trackIterator registers an open iterator so Done can close it.
 func (s *Simulator) trackIterator(it iterCloser) { s.itrs[it] = struct{}{} }
-
-func (s *Simulator) untrackIterator(it iterCloser) {
-	s.mu.Lock()
-	delete(s.itrs, it)
-	s.mu.Unlock()
-}
-
-var errIteratorClosed = errors.New("iterator closed")

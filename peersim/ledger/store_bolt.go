@@ -2,10 +2,12 @@ package ledger
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // boltStore is the persistent backend: one bbolt file per channel. A batch
@@ -38,7 +40,7 @@ func openBoltStore(path string) (*boltStore, error) {
 func (s *boltStore) snapshot() (snapshot, error) {
 	tx, err := s.db.Begin(false)
 	if err != nil {
-		if err == bolt.ErrDatabaseNotOpen {
+		if errors.Is(err, bolterrors.ErrDatabaseNotOpen) {
 			return nil, ErrClosed
 		}
 		return nil, fmt.Errorf("begin read transaction: %w", err)

@@ -1,7 +1,6 @@
 package ledger
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"maps"
@@ -55,14 +54,12 @@ type historyEntry struct {
 }
 
 type expiryEntry struct {
-	at        uint64
-	ns, coll  string
-	keyHash   []byte
-	clearKey  string
-	v         Version
-	hasClear  bool
-	collBTL   uint64
-	collFound bool
+	at       uint64
+	ns, coll string
+	keyHash  []byte
+	clearKey string
+	v        Version
+	hasClear bool
 }
 
 func newBlockView(l *Ledger, snap snapshot, number uint64) *blockView {
@@ -498,5 +495,3 @@ func (v *blockView) checkRange(ns string, rq *kvrwset.RangeQueryInfo) error {
 	}
 	return nil
 }
-
-var _ = bytes.Compare
