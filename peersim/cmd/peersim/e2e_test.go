@@ -1,0 +1,433 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/test/bufconn"
+
+	"github.com/chaincodekit/chaincodekit/peersim"
+	"github.com/chaincodekit/chaincodekit/peersim/ccpackage"
+	"github.com/chaincodekit/chaincodekit/shim"
+	"github.com/chaincodekit/chaincodekit/shim/cid"
+)
+
+// waitLimit bounds every wait of these tests, so a bug fails them instead
+// of hanging them.
+const waitLimit = 30 * time.Second
+
+// testPeer is a development-mode peer in process, served on bufconn.
+type testPeer struct {
+	dataDir   string
+	client    *bufconn.Listener
+	chaincode *bufconn.Listener
+}
+
+func startPeer(t *testing.T) *testPeer {
+	t.Helper()
+	checkNoLeaks(t)
+	tp := &testPeer{dataDir: t.TempDir(), client: bufconn.Listen(1 << 20), chaincode: bufconn.Listen(1 << 20)}
+	cfg := peersim.DefaultConfig(tp.dataDir)
+	cfg.Dev = true
+	cfg.Ledger = peersim.LedgerMemory
+	cfg.BatchTimeout = 20 * time.Millisecond
+	cfg.ChaincodeStartupTimeout = waitLimit
+	p, err := peersim.New(cfg, nil)
+	if err != nil {
+		t.Fatalf("new peer: %v", err)
+	}
+	if err := p.StartOn(context.Background(), peersim.Listeners{Client: tp.client, Chaincode: tp.chaincode}); err != nil {
+		t.Fatalf("start peer: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+		defer cancel()
+		if err := p.Stop(ctx); err != nil {
+			t.Errorf("stop peer: %v", err)
+		}
+	})
+	return tp
+}
+
+func bufDial(l *bufconn.Listener) (*grpc.ClientConn, error) {
+	return grpc.NewClient("passthrough:///bufnet",
+		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return l.DialContext(ctx) }),
+		grpc.WithTransportCredentials(insecure.NewCredentials()))
+}
+
+// result is one CLI run.
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+// cli runs the peersim command line against the test peer, with its data
+// directory in the environment as a user would set it.
+func (tp *testPeer) cli(args ...string) result {
+	var stdout, stderr bytes.Buffer
+	a := newApp(&stdout, &stderr)
+	a.lookupEnv = func(k string) (string, bool) {
+		if k == envDataDir {
+			return tp.dataDir, true
+		}
+		return "", false
+	}
+	a.dial = func(string) (*grpc.ClientConn, error) { return bufDial(tp.client) }
+	code := run(context.Background(), args, a)
+	return result{stdout.String(), stderr.String(), code}
+}
+
+func (r result) mustSucceed(t *testing.T, args ...string) result {
+	t.Helper()
+	if r.code != exitOK {
+		t.Fatalf("peersim %s exited %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
+	}
+	return r
+}
+
+func (tp *testPeer) ok(t *testing.T, args ...string) result {
+	t.Helper()
+	return tp.cli(args...).mustSucceed(t, args...)
+}
+
+// testChaincode is a small key-value chaincode: put, get, fail, whoami,
+// transient, and incr, which waits at barrier (when set) so that two
+// concurrent increments read the same version.
+type testChaincode struct {
+	barrier *barrier
+}
+
+func (testChaincode) Init(stub shim.ChaincodeStubInterface) *peer.Response {
+	args := stub.GetStringArgs()
+	for i := 1; i+1 < len(args); i += 2 {
+		if err := stub.PutState(args[i], []byte(args[i+1])); err != nil {
+			return shim.Error(err.Error())
+		}
+	}
+	return shim.Success(nil)
+}
+
+func (cc testChaincode) Invoke(stub shim.ChaincodeStubInterface) *peer.Response {
+	fn, args := stub.GetFunctionAndParameters()
+	switch fn {
+	case "put":
+		if err := stub.PutState(args[0], []byte(args[1])); err != nil {
+			return shim.Error(err.Error())
+		}
+		return shim.Success([]byte("stored " + args[0]))
+	case "get":
+		v, err := stub.GetState(args[0])
+		if err != nil {
+			return shim.Error(err.Error())
+		}
+		return shim.Success(v)
+	case "incr":
+		v, err := stub.GetState(args[0])
+		if err != nil {
+			return shim.Error(err.Error())
+		}
+		if cc.barrier != nil && !cc.barrier.arrive() {
+			return shim.Error("the other increment never came")
+		}
+		if err := stub.PutState(args[0], append(v, '+')); err != nil {
+			return shim.Error(err.Error())
+		}
+		return shim.Success(nil)
+	case "transient":
+		m, err := stub.GetTransient()
+		if err != nil {
+			return shim.Error(err.Error())
+		}
+		return shim.Success(m[args[0]])
+	case "whoami":
+		v, _, err := cid.GetAttributeValue(stub, args[0])
+		if err != nil {
+			return shim.Error(err.Error())
+		}
+		return shim.Success([]byte(v))
+	case "fail":
+		return shim.Error("asked to fail")
+	}
+	return shim.Error("unknown function " + fn)
+}
+
+// barrier releases its parties once n of them arrived.
+type barrier struct {
+	mu      sync.Mutex
+	n       int
+	release chan struct{}
+}
+
+func newBarrier(n int) *barrier { return &barrier{n: n, release: make(chan struct{})} }
+
+func (b *barrier) arrive() bool {
+	b.mu.Lock()
+	b.n--
+	if b.n == 0 {
+		close(b.release)
+	}
+	b.mu.Unlock()
+	select {
+	case <-b.release:
+		return true
+	case <-time.After(waitLimit):
+		return false
+	}
+}
+
+// startChaincode connects cc to the peer as ccid, as a developer starts
+// chaincode against a development-mode peer.
+func (tp *testPeer) startChaincode(t *testing.T, ccid string, cc shim.Chaincode) {
+	t.Helper()
+	conn, err := bufDial(tp.chaincode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	stream, err := peer.NewChaincodeSupportClient(conn).Register(ctx)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	ended := make(chan error, 1)
+	go func() { ended <- shim.StartInProc(ccid, stream, cc) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-ended:
+		case <-time.After(waitLimit):
+			t.Errorf("chaincode %s did not stop", ccid)
+		}
+		conn.Close()
+	})
+}
+
+// chaincodeDir writes a Go module with a main package to package.
+func chaincodeDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, content := range map[string]string{
+		"go.mod":  "module example.com/kv\n\ngo 1.22\n",
+		"main.go": "package main\n\nfunc main() {}\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func TestChaincodeLifecycleInvokeAndQueryThroughTheCLI(t *testing.T) {
+	tp := startPeer(t)
+	src := chaincodeDir(t)
+	pkgFile := filepath.Join(t.TempDir(), "kv.tar.gz")
+
+	packaged := tp.ok(t, "chaincode", "package", "-n", "kv", "-v", "1.0", "-p", src, "-o", pkgFile)
+	pkg, err := os.ReadFile(pkgFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantID := ccpackage.PackageID("kv_1.0", pkg)
+	if strings.TrimSpace(packaged.stdout) != wantID {
+		t.Errorf("package printed %q, want the package ID %s", packaged.stdout, wantID)
+	}
+	installed := tp.ok(t, "chaincode", "install", "-n", "kv", "-v", "1.0", "-p", pkgFile)
+	if strings.TrimSpace(installed.stdout) != wantID {
+		t.Errorf("install of the file printed %q, want %s", installed.stdout, wantID)
+	}
+	// A directory is packaged on the fly: same source, same bytes, same ID
+	// but for the label.
+	installed2 := tp.ok(t, "chaincode", "install", "-n", "kv", "-v", "2.0", "-p", src)
+	if !strings.HasPrefix(installed2.stdout, "kv_2.0:") {
+		t.Errorf("install of the directory printed %q, want a kv_2.0 package ID", installed2.stdout)
+	}
+	list := tp.ok(t, "chaincode", "list", "--installed")
+	for _, want := range []string{"Get installed chaincodes on peer:", "Name: kv, Version: 1.0, Path: example.com/kv, Id: " + wantID, "Name: kv, Version: 2.0"} {
+		if !strings.Contains(list.stdout, want) {
+			t.Errorf("list --installed output lacks %q:\n%s", want, list.stdout)
+		}
+	}
+
+	tp.startChaincode(t, "kv:1.0", testChaincode{})
+	inst := tp.ok(t, "chaincode", "instantiate", "-C", "mychannel", "-n", "kv", "-v", "1.0",
+		"-c", `{"Args":["init","a","100"]}`, "-P", "OR('Org1MSP.member')")
+	if !strings.Contains(inst.stderr, "validation code: VALID") {
+		t.Errorf("instantiate stderr lacks the validation code:\n%s", inst.stderr)
+	}
+	if got := tp.ok(t, "chaincode", "list", "--instantiated", "-C", "mychannel").stdout; !strings.Contains(got, "Name: kv, Version: 1.0") {
+		t.Errorf("list --instantiated:\n%s", got)
+	}
+
+	q := tp.ok(t, "chaincode", "query", "-C", "mychannel", "-n", "kv", "-c", `{"Args":["get","a"]}`)
+	if q.stdout != "100\n" {
+		t.Errorf("query of Init's write printed %q, want 100", q.stdout)
+	}
+	inv := tp.ok(t, "chaincode", "invoke", "-C", "mychannel", "-n", "kv", "--identity", "User1", "-c", `{"function":"put","Args":["b","7"]}`)
+	if inv.stdout != "stored b\n" {
+		t.Errorf("invoke printed %q on stdout, want the payload", inv.stdout)
+	}
+	if !strings.Contains(inv.stderr, "txid: ") || !strings.Contains(inv.stderr, "validation code: VALID") {
+		t.Errorf("invoke stderr lacks txid and code:\n%s", inv.stderr)
+	}
+	if got := tp.ok(t, "chaincode", "query", "-C", "mychannel", "-n", "kv", "-c", `{"Args":["get","b"]}`).stdout; got != "7\n" {
+		t.Errorf("query after invoke printed %q, want 7 (invoke waits for the commit)", got)
+	}
+	if got := tp.ok(t, "chaincode", "query", "-C", "mychannel", "-n", "kv", "-c", `{"Args":["transient","k"]}`, "--transient", `{"k":"c2VjcmV0"}`).stdout; got != "secret\n" {
+		t.Errorf("query with --transient printed %q, want the decoded value secret", got)
+	}
+
+	failed := tp.cli("chaincode", "invoke", "-C", "mychannel", "-n", "kv", "-c", `{"Args":["fail"]}`)
+	if failed.code != exitFailure || !strings.Contains(failed.stderr, "asked to fail") || failed.stdout != "" {
+		t.Errorf("a failing invoke: exit %d, stdout %q, stderr %q; want 1 and the chaincode's message", failed.code, failed.stdout, failed.stderr)
+	}
+	running := tp.ok(t, "chaincode", "list", "--running")
+	if strings.TrimSpace(running.stdout) != "CCID  PID  CHANNELS  STARTED" {
+		t.Errorf("a development-mode peer runs no chaincode, got:\n%s", running.stdout)
+	}
+}
+
+func TestInvokeReportsAnMVCCConflict(t *testing.T) {
+	tp := startPeer(t)
+	tp.ok(t, "chaincode", "install", "-n", "kv", "-v", "1.0", "-p", chaincodeDir(t))
+	tp.startChaincode(t, "kv:1.0", testChaincode{barrier: newBarrier(2)})
+	tp.ok(t, "chaincode", "instantiate", "-C", "mychannel", "-n", "kv", "-v", "1.0", "-c", `{"Args":["init","k","0"]}`)
+
+	// Both increments read k before either writes it: the one committed
+	// second must be invalidated.
+	results := make(chan result, 2)
+	for range 2 {
+		go func() {
+			results <- tp.cli("chaincode", "invoke", "-C", "mychannel", "-n", "kv", "-c", `{"Args":["incr","k"]}`)
+		}()
+	}
+	var valid, conflicts int
+	for range 2 {
+		r := <-results
+		switch {
+		case r.code == exitOK && strings.Contains(r.stderr, "validation code: VALID"):
+			valid++
+		case r.code == exitFailure && strings.Contains(r.stderr, "validation code: MVCC_READ_CONFLICT") && strings.Contains(r.stderr, "Error: transaction"):
+			conflicts++
+		default:
+			t.Errorf("unexpected outcome: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+		}
+	}
+	if valid != 1 || conflicts != 1 {
+		t.Errorf("%d valid and %d conflicting invokes, want 1 and 1", valid, conflicts)
+	}
+}
+
+func TestChannelAndIdentityCommands(t *testing.T) {
+	tp := startPeer(t)
+	if got := tp.ok(t, "channel", "list").stdout; got != "mychannel\n" {
+		t.Errorf("channel list = %q, want mychannel", got)
+	}
+	tp.ok(t, "channel", "create", "-c", "other")
+	if got := tp.ok(t, "channel", "list").stdout; got != "mychannel\nother\n" {
+		t.Errorf("channel list after create = %q", got)
+	}
+	denied := tp.cli("channel", "create", "-c", "third", "--identity", "User1")
+	if denied.code != exitFailure || !strings.Contains(denied.stderr, "access denied") || !strings.Contains(denied.stderr, "Hint: ") {
+		t.Errorf("create as User1: exit %d, stderr %q; want 1, access denied and a hint", denied.code, denied.stderr)
+	}
+
+	tp.ok(t, "identity", "add", "carol", "--attr", "role=auditor")
+	if got := tp.ok(t, "identity", "list").stdout; got != "Admin\nUser1\ncarol\n" {
+		t.Errorf("identity list = %q", got)
+	}
+	again := tp.cli("identity", "add", "carol")
+	if again.code != exitFailure || !strings.Contains(again.stderr, "already exists") {
+		t.Errorf("adding carol twice: exit %d, stderr %q", again.code, again.stderr)
+	}
+	tp.ok(t, "chaincode", "install", "-n", "kv", "-v", "1.0", "-p", chaincodeDir(t))
+	tp.startChaincode(t, "kv:1.0", testChaincode{})
+	tp.ok(t, "chaincode", "instantiate", "-C", "mychannel", "-n", "kv", "-v", "1.0", "-c", `{"Args":["init"]}`)
+	if got := tp.ok(t, "chaincode", "query", "-C", "mychannel", "-n", "kv", "--identity", "carol", "-c", `{"Args":["whoami","role"]}`).stdout; got != "auditor\n" {
+		t.Errorf("carol's role attribute read by the chaincode = %q, want auditor", got)
+	}
+}
+
+func TestClientErrorsSayHowToFixThem(t *testing.T) {
+	tp := startPeer(t)
+	tests := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"an unknown identity lists the known ones", []string{"channel", "list", "--identity", "bob"},
+			[]string{`unknown identity "bob"`, "known identities are Admin, User1", "peersim identity add bob"}},
+		{"a missing flag is named", []string{"chaincode", "invoke", "-C", "mychannel", "-c", `{"Args":[]}`},
+			[]string{"-n (chaincode name) is required"}},
+		{"a bad policy is named with an example", []string{"chaincode", "instantiate", "-C", "mychannel", "-n", "kv", "-v", "1", "-c", `{"Args":[]}`, "-P", "OR(Org1MSP.member"},
+			[]string{`-P "OR(Org1MSP.member"`, "e.g. -P"}},
+		{"list needs exactly one choice", []string{"chaincode", "list"},
+			[]string{"exactly one of --installed"}},
+		{"a package file that is not one is refused before sending", []string{"chaincode", "install", "-n", "kv", "-v", "1", "-p", writeFile(t, "junk")},
+			[]string{"is not a valid chaincode package"}},
+		{"an uninstalled chaincode is the peer's message", []string{"chaincode", "query", "-C", "mychannel", "-n", "nosuch", "-c", `{"Args":["get"]}`},
+			[]string{"nosuch"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := tp.cli(tt.args...)
+			if r.code != exitFailure {
+				t.Errorf("exit %d, want 1", r.code)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(r.stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, r.stderr)
+				}
+			}
+		})
+	}
+}
+
+func writeFile(t *testing.T, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestAnUnreachablePeerSuggestsStartingOne(t *testing.T) {
+	tp := startPeer(t) // for its data directory
+	var stdout, stderr bytes.Buffer
+	a := newApp(&stdout, &stderr)
+	a.lookupEnv = func(k string) (string, bool) {
+		switch k {
+		case envDataDir:
+			return tp.dataDir, true
+		case envPeerAddress:
+			return "127.0.0.1:1", true
+		}
+		return "", false
+	}
+	dead := bufconn.Listen(1)
+	dead.Close()
+	var dialed string
+	a.dial = func(addr string) (*grpc.ClientConn, error) { dialed = addr; return bufDial(dead) }
+	code := run(context.Background(), []string{"channel", "list"}, a)
+	if code != exitFailure {
+		t.Errorf("exit %d, want 1", code)
+	}
+	if dialed != "127.0.0.1:1" {
+		t.Errorf("dialed %q, want PEERSIM_PEER_ADDRESS 127.0.0.1:1", dialed)
+	}
+	for _, w := range []string{"127.0.0.1:1", "peersim node start"} {
+		if !strings.Contains(stderr.String(), w) {
+			t.Errorf("stderr lacks %q:\n%s", w, stderr.String())
+		}
+	}
+}
