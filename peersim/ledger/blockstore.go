@@ -159,3 +159,20 @@ func txIDAt(snap snapshot, v Version) string {
 	tx, _ := parseEnvelope(env, "")
 	return tx.txID
 }
+
+// Info returns the chain's height and the hashes of its last two blocks,
+// as qscc's GetChainInfo reports them.
+func (l *Ledger) Info() (*common.BlockchainInfo, error) {
+	l.mu.Lock()
+	height, last := l.height, l.lastHash
+	l.mu.Unlock()
+	info := &common.BlockchainInfo{Height: height, CurrentBlockHash: last}
+	if height > 0 {
+		b, err := l.GetBlockByNumber(height - 1)
+		if err != nil {
+			return nil, err
+		}
+		info.PreviousBlockHash = b.GetHeader().GetPreviousHash()
+	}
+	return info, nil
+}

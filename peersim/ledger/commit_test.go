@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -283,5 +284,46 @@ func TestProcessKilledMidCommit(t *testing.T) {
 	}
 	if got := string(read(t, l, "cc", "k")); got != "whole" {
 		t.Errorf("k = %q after the crash, want whole", got)
+	}
+}
+
+func TestCloseStopsTheOrderer(t *testing.T) {
+	before := runtime.NumGoroutine()
+	l := openTestLedger(t, testOpts{mutate: func(c *Config) { c.BatchTimeout = time.Hour }})
+	env := newClient(t, org1).propose(t, "cc").endorse(t, l, func(s *Simulator) error {
+		return s.SetState("cc", "pending", []byte("v"))
+	})
+	if err := l.Submit(context.Background(), env); err != nil {
+		t.Fatal(err)
+	}
+	h := l.Height()
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// The pending transaction was committed on the way out: the store
+	// itself is closed now, so check through the ledger's last height.
+	if l.Height() != h+1 {
+		t.Errorf("height %d after Close, want %d (pending batch committed)", l.Height(), h+1)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		runtime.Gosched()
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		t.Errorf("%d goroutines after Close, %d before Open", n, before)
+	}
+}
+
+func TestInfo(t *testing.T) {
+	l := newLedger(t)
+	put(t, l, "cc", "k", "v")
+	info, err := l.Info()
+	if err != nil {
+		t.Fatal(err)
+	}
+	last, _ := l.GetBlockByNumber(1)
+	if info.Height != 2 || string(info.CurrentBlockHash) != string(BlockHeaderHash(last.Header)) ||
+		string(info.PreviousBlockHash) != string(last.Header.PreviousHash) {
+		t.Errorf("info %v does not describe the chain", info)
 	}
 }

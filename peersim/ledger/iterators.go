@@ -99,7 +99,8 @@ func (s *Simulator) newRangeIterator(ns, startKey, endKey string, limit int) (*r
 		}
 	}
 	reads := &kvrwset.QueryReads{}
-	info := &kvrwset.RangeQueryInfo{StartKey: startKey, EndKey: endKey,
+	// Like Fabric, EndKey stays empty until a result or the end is seen.
+	info := &kvrwset.RangeQueryInfo{StartKey: startKey,
 		ReadsInfo: &kvrwset.RangeQueryInfo_RawReads{RawReads: reads}}
 	b := s.ns(ns)
 	b.ranges = append(b.ranges, info)

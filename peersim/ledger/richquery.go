@@ -138,7 +138,11 @@ func queryError(ns string, err error) error {
 // there is no phantom protection. Values that are not JSON objects are never
 // returned. The query's "limit" is ignored, as Fabric replaces it.
 func (s *Simulator) ExecuteQuery(ns, query string) (StateIterator, error) {
-	return s.richQuery(ns, "", query, "", 0, false)
+	it, err := s.richQuery(ns, "", query, "", 0, false)
+	if err != nil {
+		return nil, err
+	}
+	return it, nil
 }
 
 // ExecuteQueryWithPagination runs one page of a Mango query: at most
@@ -148,14 +152,22 @@ func (s *Simulator) ExecuteQueryWithPagination(ns, query, bookmark string, pageS
 	if pageSize < 0 {
 		return nil, fmt.Errorf("rich query in %s: page size %d is negative: %w", ns, pageSize, ErrInvalidArgument)
 	}
-	return s.richQuery(ns, "", query, bookmark, int(pageSize), true)
+	it, err := s.richQuery(ns, "", query, bookmark, int(pageSize), true)
+	if err != nil {
+		return nil, err
+	}
+	return it, nil
 }
 
 // ExecuteQueryOnPrivateData runs a Mango query over the clear values of a
 // collection. Like Fabric it records nothing and makes the transaction
 // read-only.
 func (s *Simulator) ExecuteQueryOnPrivateData(ns, collection, query string) (StateIterator, error) {
-	return s.richQuery(ns, collection, query, "", 0, false)
+	it, err := s.richQuery(ns, collection, query, "", 0, false)
+	if err != nil {
+		return nil, err
+	}
+	return it, nil
 }
 
 func (s *Simulator) richQuery(ns, coll, query, bookmark string, pageSize int, paginated bool) (*richIterator, error) {

@@ -42,6 +42,17 @@ func TestValidationCodes(t *testing.T) {
 			}
 		}
 	}
+	scanFirst := func(start string) func(s *Simulator) error {
+		return func(s *Simulator) error {
+			it, err := s.GetStateRangeScanIterator("cc", start, "")
+			if err != nil {
+				return err
+			}
+			defer it.Close()
+			_, err = it.Next()
+			return err
+		}
+	}
 	write := func(k, v string) func(s *Simulator) error {
 		return func(s *Simulator) error { return s.SetState("cc", k, []byte(v)) }
 	}
@@ -66,6 +77,12 @@ func TestValidationCodes(t *testing.T) {
 			[]peer.TxValidationCode{peer.TxValidationCode_VALID, peer.TxValidationCode_PHANTOM_READ_CONFLICT}},
 		{"an update of a scanned key by an earlier transaction is a phantom read",
 			[]func(s *Simulator) error{write("b", "changed"), scan("a", "")},
+			[]peer.TxValidationCode{peer.TxValidationCode_VALID, peer.TxValidationCode_PHANTOM_READ_CONFLICT}},
+		{"an insert after the last key a stopped iterator returned is not a conflict",
+			[]func(s *Simulator) error{write("b2", "new"), scanFirst("a")},
+			[]peer.TxValidationCode{peer.TxValidationCode_VALID, peer.TxValidationCode_VALID}},
+		{"an insert before the last key a stopped iterator returned is a phantom read",
+			[]func(s *Simulator) error{write("0", "new"), scanFirst("")},
 			[]peer.TxValidationCode{peer.TxValidationCode_VALID, peer.TxValidationCode_PHANTOM_READ_CONFLICT}},
 		{"an insert outside the scanned range is not a conflict",
 			[]func(s *Simulator) error{write("d", "new"), scan("a", "c")},
