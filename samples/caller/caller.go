@@ -88,7 +88,13 @@ func call(stub shim.ChaincodeStubInterface, c Call) *peer.Response {
 		if c.Channel != "" {
 			where = "channel " + c.Channel
 		}
-		return shim.Error(fmt.Sprintf("chaincode %s on %s answered %d: %s", c.Chaincode, where, resp.GetStatus(), resp.GetMessage()))
+		// When the peer could not run the callee at all (not instantiated,
+		// not reachable), the reason comes as the payload, not the message.
+		reason := resp.GetMessage()
+		if reason == "" {
+			reason = string(resp.GetPayload())
+		}
+		return shim.Error(fmt.Sprintf("chaincode %s on %s answered %d: %s", c.Chaincode, where, resp.GetStatus(), reason))
 	}
 	return shim.Success(resp.GetPayload())
 }
