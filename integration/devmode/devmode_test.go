@@ -1,0 +1,162 @@
+package devmode_test
+
+import (
+	"fmt"
+	"path/filepath"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega/gbytes"
+	"github.com/onsi/gomega/gexec"
+
+	"github.com/chaincodekit/chaincodekit/integration/network"
+)
+
+const channel = "mychannel"
+
+// tallyDir is the test chaincode in the source snapshot.
+func tallyDir() string {
+	return filepath.Join(components.Source, "integration", "testdata", "tally")
+}
+
+// startDevPeer starts a development-mode peer on a fresh data directory
+// and stops it when the spec ends.
+func startDevPeer(args ...string) *network.Peer {
+	GinkgoHelper()
+	p := &network.Peer{Name: "dev peer", Binary: components.Peersim, DataDir: GinkgoT().TempDir(), Dev: true, Args: args}
+	p.Start()
+	DeferCleanup(p.Stop)
+	return p
+}
+
+// startChaincode starts a dev-mode chaincode and stops it when the spec
+// ends (before the peer stops: cleanups run last-in first-out).
+func startChaincode(p *network.Peer, binary, ccid string) *gexec.Session {
+	GinkgoHelper()
+	cc := p.StartChaincode(binary, ccid)
+	DeferCleanup(network.StopChaincode, cc)
+	return cc
+}
+
+var _ = Describe("a development-mode peer", func() {
+	var peer *network.Peer
+
+	BeforeEach(func() {
+		peer = startDevPeer()
+	})
+
+	It("runs the seed's flow: install, start the chaincode by hand, instantiate, invoke, query", func() {
+		By("installing sacc 1.0")
+		out := peer.Output(network.Install{Name: "sacc", Version: "1.0", Path: components.Sample("sacc")})
+		Expect(out).To(HavePrefix("sacc_1.0:"))
+
+		By("starting the chaincode with CORE_ID_CHAINCODE_NAME=sacc:1.0 CORE_PEER_TLS_ENABLED=false sacc -peer.address " + peer.ChaincodeAddr)
+		startChaincode(peer, components.Binary("sacc"), "sacc:1.0")
+
+		By("instantiating it on " + channel)
+		s := peer.Exec(network.Instantiate{Channel: channel, Name: "sacc", Version: "1.0", Args: []string{"a", "10"}})
+		Expect(s.Err).To(gbytes.Say("validation code: VALID"))
+
+		By("invoking set a 20")
+		s = peer.Exec(network.Invoke{Channel: channel, Name: "sacc", Args: []string{"set", "a", "20"}})
+		Expect(s.Out).To(gbytes.Say("20"))
+		Expect(s.Err).To(gbytes.Say("validation code: VALID"))
+
+		By("querying get a")
+		Expect(peer.Output(network.Query{Channel: channel, Name: "sacc", Args: []string{"get", "a"}})).To(Equal("20"))
+
+		By("listing what is installed and instantiated")
+		Expect(peer.Output(network.ListInstalled{})).To(ContainSubstring("Name: sacc, Version: 1.0"))
+		Expect(peer.Output(network.ListInstantiated{Channel: channel})).To(ContainSubstring("Name: sacc, Version: 1.0"))
+	})
+
+	DescribeTable("refuses a chaincode that starts as a name:version that is not installed",
+		func(ccid, says string) {
+			peer.Exec(network.Install{Name: "sacc", Version: "1.0", Path: components.Sample("sacc")})
+
+			cc := peer.StartChaincode(components.Binary("sacc"), ccid)
+			Eventually(cc, network.StopTimeout).Should(gexec.Exit())
+			Expect(cc.ExitCode()).NotTo(Equal(0), "the chaincode should fail when the peer refuses it")
+			Expect(cc.Err).To(gbytes.Say(says))
+		},
+		Entry("another version of an installed name", "sacc:2.0", `sacc:2\.0.*installed versions of sacc: 1\.0`),
+		Entry("a name never installed", "nosuch:1.0", `nosuch:1\.0.*not installed`),
+	)
+
+	It("accepts the chaincode restarted with new code under the same name:version, without a reinstall", func() {
+		peer.Exec(network.Install{Name: "tally", Version: "1.0", Path: tallyDir()})
+		query := func(args ...string) string {
+			return peer.Output(network.Query{Channel: channel, Name: "tally", Args: args})
+		}
+
+		By("running the first build")
+		v1 := startChaincode(peer, components.Binary("tally"), "tally:1.0")
+		peer.WaitForChaincode("tally:1.0")
+		peer.Exec(network.Instantiate{Channel: channel, Name: "tally", Version: "1.0", Args: []string{"init"}})
+		Expect(query("version")).To(Equal("tally v1"))
+		peer.Exec(network.Invoke{Channel: channel, Name: "tally", Args: []string{"incr", "k"}})
+
+		By("stopping it and starting a build with different code as tally:1.0")
+		network.StopChaincode(v1)
+		peer.WaitForLog(`chaincode disconnected.* ccid=tally:1\.0`)
+		startChaincode(peer, components.Binary("tally-v2"), "tally:1.0")
+		peer.WaitForChaincode("tally:1.0")
+
+		By("seeing the new code answer, on the state the old code wrote")
+		Expect(query("version")).To(Equal("tally v2"))
+		Expect(query("get", "k")).To(Equal("1"))
+		Expect(peer.Output(network.ListInstalled{})).To(SatisfyAll(
+			ContainSubstring("Name: tally, Version: 1.0"),
+			Not(ContainSubstring("Version: 2")),
+		))
+	})
+})
+
+var _ = Describe("concurrent invokes of the same key", func() {
+	It("commit exactly one winner per key; the others fail with MVCC_READ_CONFLICT", func() {
+		const (
+			keys   = 3
+			perKey = 4
+		)
+		peer := startDevPeer()
+		peer.Exec(network.Install{Name: "tally", Version: "1.0", Path: tallyDir()})
+		cc := startChaincode(peer, components.Binary("tally"), "tally:1.0")
+		peer.Exec(network.Instantiate{Channel: channel, Name: "tally", Version: "1.0", Args: []string{"init"}})
+
+		By(fmt.Sprintf("restarting the peer so that it cuts a block only once %d transactions arrived", keys*perKey))
+		// Every invoke is then endorsed before any commits: all of them
+		// read the same version of their key, whatever the scheduling.
+		peer.Stop()
+		Eventually(cc, network.StopTimeout).Should(gexec.Exit())
+		peer.Args = []string{"--batch-size", fmt.Sprint(keys * perKey), "--batch-timeout", "10m"}
+		peer.Start()
+		startChaincode(peer, components.Binary("tally"), "tally:1.0")
+		peer.WaitForChaincode("tally:1.0")
+		height := peer.BlockHeight(channel)
+
+		By(fmt.Sprintf("invoking incr on each of %d keys %d times at once", keys, perKey))
+		sessions := map[string][]*gexec.Session{}
+		for k := range keys {
+			key := fmt.Sprintf("key%d", k)
+			for range perKey {
+				sessions[key] = append(sessions[key], peer.Run(network.Invoke{Channel: channel, Name: "tally", Args: []string{"incr", key}}))
+			}
+		}
+		for key, ss := range sessions {
+			winners := 0
+			for _, s := range ss {
+				Eventually(s, network.CommandTimeout).Should(gexec.Exit())
+				switch s.ExitCode() {
+				case 0:
+					winners++
+					Expect(s.Err).To(gbytes.Say("validation code: VALID"))
+				default:
+					Expect(s.Err).To(gbytes.Say("validation code: MVCC_READ_CONFLICT"), "a losing invoke of %s", key)
+				}
+			}
+			Expect(winners).To(Equal(1), "winners for %s", key)
+			Expect(peer.Output(network.Query{Channel: channel, Name: "tally", Args: []string{"get", key}})).To(Equal("1"))
+		}
+		Expect(peer.BlockHeight(channel)).To(Equal(height+1), "all invokes should have been ordered in one block")
+	})
+})

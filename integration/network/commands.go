@@ -1,0 +1,188 @@
+package network
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+)
+
+// Command is one `peersim` CLI call as a typed value; Peer.Run adds the
+// data directory and the peer's address.
+type Command interface {
+	// Argv is the command line after the binary, without --data-dir,
+	// --peer-address and --timeout.
+	Argv() []string
+}
+
+// offlineCommand marks commands that work on the data directory only and
+// take no --peer-address.
+type offlineCommand interface {
+	Command
+	offline()
+}
+
+// ctor encodes arguments as the -c JSON of Fabric's peer CLI.
+func ctor(args []string) string {
+	if args == nil {
+		args = []string{}
+	}
+	b, err := json.Marshal(struct{ Args []string }{args})
+	if err != nil {
+		panic(fmt.Sprintf("network: encode -c %q: %v", args, err)) // []string always encodes
+	}
+	return string(b)
+}
+
+// Package is `peersim chaincode package`.
+type Package struct {
+	Name, Version, Path, Output string
+}
+
+// Argv implements Command.
+func (c Package) Argv() []string {
+	return []string{"chaincode", "package", "-n", c.Name, "-v", c.Version, "-p", c.Path, "-o", c.Output}
+}
+
+func (Package) offline() {}
+
+// Install is `peersim chaincode install`; Path is a chaincode directory
+// or a package file.
+type Install struct {
+	Name, Version, Path string
+}
+
+// Argv implements Command.
+func (c Install) Argv() []string {
+	return []string{"chaincode", "install", "-n", c.Name, "-v", c.Version, "-p", c.Path}
+}
+
+// Instantiate is `peersim chaincode instantiate`: Init runs with Args.
+type Instantiate struct {
+	Channel, Name, Version string
+	Args                   []string
+	// Policy is -P, e.g. "OR('Org1MSP.member')"; the peer's default when empty.
+	Policy string
+	// CollectionsConfig is --collections-config, a collections_config.json.
+	CollectionsConfig string
+}
+
+// Argv implements Command.
+func (c Instantiate) Argv() []string { return deployArgs("instantiate", c) }
+
+// Upgrade is `peersim chaincode upgrade`, with the fields of Instantiate.
+type Upgrade Instantiate
+
+// Argv implements Command.
+func (c Upgrade) Argv() []string { return deployArgs("upgrade", Instantiate(c)) }
+
+func deployArgs(op string, c Instantiate) []string {
+	args := []string{"chaincode", op, "-C", c.Channel, "-n", c.Name, "-v", c.Version, "-c", ctor(c.Args)}
+	if c.Policy != "" {
+		args = append(args, "-P", c.Policy)
+	}
+	if c.CollectionsConfig != "" {
+		args = append(args, "--collections-config", c.CollectionsConfig)
+	}
+	return args
+}
+
+// Invoke is `peersim chaincode invoke`: endorse, order, wait for commit.
+type Invoke struct {
+	Channel, Name string
+	Args          []string
+	// Transient is sent in the proposal's transient map (the CLI takes it
+	// as JSON of base64 values, which is how encoding/json writes bytes).
+	Transient map[string][]byte
+	// Identity signs the proposal; the CLI's default (Admin) when empty.
+	Identity string
+}
+
+// Argv implements Command.
+func (c Invoke) Argv() []string { return callArgs("invoke", c) }
+
+// Query is `peersim chaincode query`: endorse only.
+type Query Invoke
+
+// Argv implements Command.
+func (c Query) Argv() []string { return callArgs("query", Invoke(c)) }
+
+func callArgs(op string, c Invoke) []string {
+	args := []string{"chaincode", op, "-C", c.Channel, "-n", c.Name, "-c", ctor(c.Args)}
+	if len(c.Transient) > 0 {
+		b, err := json.Marshal(c.Transient)
+		if err != nil {
+			panic(fmt.Sprintf("network: encode --transient: %v", err)) // map[string][]byte always encodes
+		}
+		args = append(args, "--transient", string(b))
+	}
+	if c.Identity != "" {
+		args = append(args, "--identity", c.Identity)
+	}
+	return args
+}
+
+// ListInstalled is `peersim chaincode list --installed`.
+type ListInstalled struct{}
+
+// Argv implements Command.
+func (ListInstalled) Argv() []string { return []string{"chaincode", "list", "--installed"} }
+
+// ListInstantiated is `peersim chaincode list --instantiated -C <channel>`.
+type ListInstantiated struct{ Channel string }
+
+// Argv implements Command.
+func (c ListInstantiated) Argv() []string {
+	return []string{"chaincode", "list", "--instantiated", "-C", c.Channel}
+}
+
+// ListRunning is `peersim chaincode list --running`.
+type ListRunning struct{}
+
+// Argv implements Command.
+func (ListRunning) Argv() []string { return []string{"chaincode", "list", "--running"} }
+
+// ChannelCreate is `peersim channel create`.
+type ChannelCreate struct{ Channel string }
+
+// Argv implements Command.
+func (c ChannelCreate) Argv() []string { return []string{"channel", "create", "-c", c.Channel} }
+
+// ChannelList is `peersim channel list`.
+type ChannelList struct{}
+
+// Argv implements Command.
+func (ChannelList) Argv() []string { return []string{"channel", "list"} }
+
+// IdentityAdd is `peersim identity add`.
+type IdentityAdd struct {
+	Name  string
+	Attrs map[string]string
+	Admin bool
+}
+
+// Argv implements Command.
+func (c IdentityAdd) Argv() []string {
+	args := []string{"identity", "add", c.Name}
+	keys := make([]string, 0, len(c.Attrs))
+	for k := range c.Attrs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		args = append(args, "--attr", k+"="+c.Attrs[k])
+	}
+	if c.Admin {
+		args = append(args, "--admin")
+	}
+	return args
+}
+
+func (IdentityAdd) offline() {}
+
+// IdentityList is `peersim identity list`.
+type IdentityList struct{}
+
+// Argv implements Command.
+func (IdentityList) Argv() []string { return []string{"identity", "list"} }
+
+func (IdentityList) offline() {}

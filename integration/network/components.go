@@ -1,0 +1,133 @@
+// Package network runs the real peersim binary and the sample chaincode for
+// the Ginkgo suites under integration/: it builds the binaries once
+// (Components), starts peers with configuration overrides on free ports and
+// waits for their ready line (Peer), runs CLI commands given as typed values
+// (Install, Instantiate, Invoke, ...) and starts development-mode chaincode
+// the way Fabric's guide does.
+package network
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/onsi/gomega/gexec"
+)
+
+// Module is the import path of this repository's module.
+const Module = "github.com/chaincodekit/chaincodekit"
+
+// PeersimPackage is the import path of the peersim command.
+const PeersimPackage = Module + "/peersim/cmd/peersim"
+
+// Samples are the sample chaincode folders under samples/, each a main
+// package.
+var Samples = []string{"sacc", "abstore", "marbles", "assettransfer", "privatedata", "sbe", "caller"}
+
+// Build describes one binary to compile: a name to find it by, its import
+// path and extra `go build` arguments (e.g. "-tags", "variant2").
+type Build struct {
+	Name    string
+	Package string
+	Args    []string
+}
+
+// SampleBuild builds samples/<name>.
+func SampleBuild(name string) Build {
+	return Build{Name: name, Package: Module + "/samples/" + name}
+}
+
+// Components are the paths of the compiled binaries, shared by every
+// parallel Ginkgo process (marshal it in SynchronizedBeforeSuite).
+type Components struct {
+	// Peersim is the peersim binary.
+	Peersim string `json:"peersim"`
+	// Binaries maps a Build's Name to its binary.
+	Binaries map[string]string `json:"binaries"`
+	// Source is a Snapshot of the module: install chaincode from here.
+	Source string `json:"source"`
+}
+
+// BuildComponents compiles peersim (with peersimArgs, e.g. "-race") and the
+// given builds with gexec.Build, and snapshots the module's source into
+// sourceDir. Call gexec.CleanupBuildArtifacts and remove sourceDir when
+// the suite ends.
+func BuildComponents(sourceDir string, peersimArgs []string, builds ...Build) (Components, error) {
+	c := Components{Binaries: map[string]string{}, Source: sourceDir}
+	root, err := ModuleRoot()
+	if err != nil {
+		return Components{}, err
+	}
+	if err := Snapshot(root, sourceDir); err != nil {
+		return Components{}, err
+	}
+	if c.Peersim, err = gexec.Build(PeersimPackage, peersimArgs...); err != nil {
+		return Components{}, fmt.Errorf("build %s: %w", PeersimPackage, err)
+	}
+	for _, b := range builds {
+		if _, dup := c.Binaries[b.Name]; dup {
+			return Components{}, fmt.Errorf("build %s: the name %q is used twice", b.Package, b.Name)
+		}
+		built, err := gexec.Build(b.Package, b.Args...)
+		if err != nil {
+			return Components{}, fmt.Errorf("build %s %v: %w", b.Package, b.Args, err)
+		}
+		// gexec names the file after the package's last element, so two
+		// variants of one package would overwrite each other: give each
+		// its build's name.
+		path := filepath.Join(filepath.Dir(built), "build-"+b.Name)
+		if err := os.Rename(built, path); err != nil {
+			return Components{}, fmt.Errorf("build %s: rename the binary: %w", b.Package, err)
+		}
+		c.Binaries[b.Name] = path
+	}
+	return c, nil
+}
+
+// Sample is the directory of samples/<name> in the source snapshot.
+func (c Components) Sample(name string) string {
+	return filepath.Join(c.Source, "samples", name)
+}
+
+// Binary returns the binary built under name; it panics on a name no
+// Build had, which is a mistake in the suite itself.
+func (c Components) Binary(name string) string {
+	p, ok := c.Binaries[name]
+	if !ok {
+		panic(fmt.Sprintf("network: no binary built as %q; add a Build for it in the suite's SynchronizedBeforeSuite", name))
+	}
+	return p
+}
+
+// Marshal encodes the components for SynchronizedBeforeSuite.
+func (c Components) Marshal() ([]byte, error) { return json.Marshal(c) }
+
+// UnmarshalComponents decodes what Marshal encoded.
+func UnmarshalComponents(data []byte) (Components, error) {
+	var c Components
+	if err := json.Unmarshal(data, &c); err != nil {
+		return Components{}, fmt.Errorf("decode components %q: %w", data, err)
+	}
+	return c, nil
+}
+
+// ModuleRoot is the repository's root directory (where go.mod is), found
+// from the working directory, which `go test` sets to the suite's folder.
+func ModuleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("find the module root: %w", err)
+	}
+	for {
+		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && strings.Contains(string(b), "module "+Module+"\n") {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("find the module root: no go.mod of %s above the working directory", Module)
+		}
+		dir = parent
+	}
+}
