@@ -41,7 +41,7 @@ func addClientFlags(cmd *cobra.Command, f *clientFlags, withPeer bool) {
 		return
 	}
 	fs.StringVar(&f.peerAddress, "peer-address", defaultPeerAddress, "the peer's client address (env "+envPeerAddress+")")
-	fs.StringVar(&f.identity, "identity", "Admin", "the identity to sign with: Admin, User1 or one added with `peersim identity add`")
+	fs.StringVar(&f.identity, "identity", "Admin", "the identity to sign with: Admin, User1 or one added with \"peersim identity add\"")
 	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "how long to wait for the peer (endorsement, and the commit of invoke, instantiate and upgrade); Fabric's --waitForEventTimeout")
 }
 
