@@ -102,6 +102,15 @@ func (v *blockView) apply(tx *parsedTx, txNum uint64, pvt *rwset.TxPvtReadWriteS
 				if cw != nil {
 					clearKey, hasClear = cw.byHash[string(w.GetKeyHash())]
 				}
+				if !hasClear && w.GetIsDelete() {
+					// A delete or purge arrives without clear data (the
+					// transient store lost it): find the clear key this
+					// peer holds, if any, so the value goes too.
+					clearKey, hasClear, err = v.knownClearKey(hk)
+					if err != nil {
+						return err
+					}
+				}
 				p.clearKey = clearKey
 				if !w.GetIsDelete() {
 					p.rec = &stateRecord{Value: w.GetValueHash(), Version: ver}
@@ -120,6 +129,11 @@ func (v *blockView) apply(tx *parsedTx, txNum uint64, pvt *rwset.TxPvtReadWriteS
 						}
 					}
 					v.pvt[string(ck)] = pp
+					if w.GetIsDelete() {
+						v.pvtKeys[string(hk)] = ""
+					} else {
+						v.pvtKeys[string(hk)] = clearKey
+					}
 				}
 				if !w.GetIsDelete() && info != nil && info.blockToLive > 0 {
 					v.expiry = append(v.expiry, expiryEntry{at: v.number + info.blockToLive + 1, ns: n.ns, coll: c.name,
@@ -226,6 +240,19 @@ func (v *blockView) clearWrites(tx *parsedTx, pvt *rwset.TxPvtReadWriteSet) map[
 	return out
 }
 
+// knownClearKey returns the clear key of a hashed store key whose clear
+// value this peer holds.
+func (v *blockView) knownClearKey(hk []byte) (string, bool, error) {
+	if k, ok := v.pvtKeys[string(hk)]; ok {
+		return k, k != "", nil
+	}
+	raw, err := v.snap.get(bucketPvtKeys, hk)
+	if err != nil || raw == nil {
+		return "", false, err
+	}
+	return string(raw), true, nil
+}
+
 // expiryValue is stored per scheduled purge: the version written and the
 // clear key (when this peer holds the clear value).
 func expiryValue(e expiryEntry) []byte {
@@ -269,8 +296,14 @@ func (v *blockView) purgeExpired(b *batch) ([]purgedKey, error) {
 			continue // rewritten or deleted since
 		}
 		b.delete(bucketHashed, hk)
-		if d.b[0] == 1 {
-			clearKey := string(d.b[1:])
+		clearKey, hasClear := string(d.b[1:]), d.b[0] == 1
+		if !hasClear {
+			if clearKey, hasClear, err = v.knownClearKey(hk); err != nil {
+				return nil, err
+			}
+		}
+		if hasClear {
+			b.delete(bucketPvtKeys, hk)
 			// hk is ns 0 coll 0 hash; rebuild the clear key's store key.
 			prefix := hk[:len(hk)-32]
 			ck := append(bytes.Clone(prefix), clearKey...)
@@ -309,6 +342,13 @@ func (v *blockView) buildBatch(block *common.Block, results []byte, locs map[str
 			} else {
 				b.put(m.bucket, []byte(k), p.rec.encode())
 			}
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(v.pvtKeys)) {
+		if ck := v.pvtKeys[k]; ck == "" {
+			b.delete(bucketPvtKeys, []byte(k))
+		} else {
+			b.put(bucketPvtKeys, []byte(k), []byte(ck))
 		}
 	}
 	for _, e := range v.expiry {

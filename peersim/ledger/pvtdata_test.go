@@ -236,3 +236,28 @@ func TestParseSignaturePolicyMembers(t *testing.T) {
 		t.Errorf("N = %d, want 2", n)
 	}
 }
+
+func TestPrivateDeleteWithoutTransientDataRemovesTheClearValue(t *testing.T) {
+	l := pvtLedger(t, "")
+	c := newClient(t, org1)
+	putPvt(t, l, c, "shared", "k", "secret")
+	p := c.propose(t, "cc")
+	res, err := l.Simulate(p.txID, org1, func(s *Simulator) error { return s.DeletePrivateData("cc", "shared", "k") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	commitValid(t, l, p.envelope(t, res)) // no PutTransient: the clear delete never reached this peer
+	_, err = l.Simulate("scan", org1, func(s *Simulator) error {
+		it, err := s.GetPrivateDataRangeScanIterator("cc", "shared", "", "")
+		if err != nil {
+			return err
+		}
+		if keys := drain(t, it); len(keys) != 0 {
+			t.Errorf("private keys %q survive the delete", keys)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -9,7 +9,8 @@ const (
 	bucketState   = "state"   // ns 0 key -> stateRecord
 	bucketHashed  = "hashed"  // ns 0 coll 0 sha256(key) -> stateRecord of the value hash
 	bucketPvt     = "pvt"     // ns 0 coll 0 key -> stateRecord of the clear value
-	bucketExpiry  = "expiry"  // be64(expiry block) ns 0 coll 0 key -> empty
+	bucketPvtKeys = "pvtkeys" // ns 0 coll 0 sha256(key) -> key, for clear values this peer holds
+	bucketExpiry  = "expiry"  // be64(expiry block) ns 0 coll 0 sha256(key) -> version, key
 	bucketHistory = "history" // ns 0 key 0 be64(^block) be64(^tx) -> historyRecord
 	bucketBlocks  = "blocks"  // be64(number) -> marshaled common.Block
 	bucketResults = "results" // be64(number) -> encoded verdicts
@@ -17,7 +18,7 @@ const (
 	bucketMeta    = "meta"    // fixed keys
 )
 
-var allBuckets = []string{bucketState, bucketHashed, bucketPvt, bucketExpiry, bucketHistory,
+var allBuckets = []string{bucketState, bucketHashed, bucketPvt, bucketPvtKeys, bucketExpiry, bucketHistory,
 	bucketBlocks, bucketResults, bucketTxIDs, bucketMeta}
 
 // store is a storage backend.

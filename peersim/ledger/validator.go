@@ -37,6 +37,8 @@ type blockView struct {
 	pub    map[string]*pending
 	hashed map[string]*pending
 	pvt    map[string]*pending
+	// pvtKeys maps hashed store keys to clear keys ("" = remove).
+	pvtKeys map[string]string
 	// vpChanged holds keys whose metadata an earlier valid transaction of
 	// the block wrote.
 	vpChanged map[string]bool
@@ -66,6 +68,7 @@ func newBlockView(l *Ledger, snap snapshot, number uint64) *blockView {
 	return &blockView{
 		l: l, snap: snap, number: number,
 		pub: make(map[string]*pending), hashed: make(map[string]*pending), pvt: make(map[string]*pending),
+		pvtKeys:   make(map[string]string),
 		vpChanged: make(map[string]bool), txIDs: make(map[string]bool),
 		defs: make(map[string]*ChaincodeDefinition),
 	}
