@@ -116,8 +116,16 @@ func (s *Simulator) ns(ns string) *nsBuilder {
 	return b
 }
 
+// maxKeyBytes bounds namespace + key (collection names add at most 1000
+// bytes more), so that every store key
+// built from them fits bbolt's 32 KiB key limit.
+const maxKeyBytes = 31000
+
 func checkNSKey(op, ns, key string) error {
 	switch {
+	case len(ns)+len(key) > maxKeyBytes:
+		return fmt.Errorf("%s: key of %d bytes in %s is too long; namespace and key together may have at most %d bytes: %w",
+			op, len(key), ns, maxKeyBytes, ErrInvalidArgument)
 	case ns == "":
 		return fmt.Errorf("%s: empty namespace: %w", op, ErrInvalidArgument)
 	case strings.IndexByte(ns, 0) >= 0:

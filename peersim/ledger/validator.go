@@ -172,6 +172,16 @@ func (v *blockView) checkWriteSet(tx *parsedTx) error {
 		if strings.IndexByte(n.ns, 0) >= 0 {
 			return fmt.Errorf("namespace %q contains a null byte", n.ns)
 		}
+		for _, w := range n.kv.GetWrites() {
+			if len(n.ns)+len(w.GetKey()) > maxKeyBytes {
+				return fmt.Errorf("write of a %d-byte key in %s: namespace and key together may have at most %d bytes", len(w.GetKey()), n.ns, maxKeyBytes)
+			}
+		}
+		for _, w := range n.kv.GetMetadataWrites() {
+			if len(n.ns)+len(w.GetKey()) > maxKeyBytes {
+				return fmt.Errorf("metadata write of a %d-byte key in %s: namespace and key together may have at most %d bytes", len(w.GetKey()), n.ns, maxKeyBytes)
+			}
+		}
 		for _, c := range n.colls {
 			if strings.IndexByte(c.name, 0) >= 0 {
 				return fmt.Errorf("collection %q of %s contains a null byte", c.name, n.ns)

@@ -351,3 +351,31 @@ func TestBlocksAreChainedAsFabricChainsThem(t *testing.T) {
 		t.Errorf("block 4: %v, want ErrBlockNotFound", err)
 	}
 }
+
+func TestOversizedKeysAreRejectedNotFatal(t *testing.T) {
+	l := newLedger(t)
+	big := strings.Repeat("k", maxKeyBytes)
+	s, err := l.NewSimulator("tx", org1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetState("cc", big, []byte("v")); !errors.Is(err, ErrInvalidArgument) {
+		t.Errorf("SetState with a %d-byte key: %v, want ErrInvalidArgument", len(big), err)
+	}
+	s.Done()
+	// A client that bypasses the simulator gets INVALID_WRITESET, and the
+	// rest of the block commits.
+	p := newClient(t, org1).propose(t, "cc")
+	res, err := buildResults(p.txID, map[string]*nsBuilder{"cc": {
+		writes: map[string]write{big: {value: []byte("v")}}, reads: map[string]*Version{},
+		metaWrites: map[string]map[string][]byte{}, colls: map[string]*collBuilder{},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := newClient(t, org1).propose(t, "cc").endorse(t, l, func(s *Simulator) error { return s.SetState("cc", "ok", []byte("v")) })
+	cb := commit(t, l, p.envelope(t, res), good)
+	if cb.Txs[0].Code != peer.TxValidationCode_INVALID_WRITESET || cb.Txs[1].Code != peer.TxValidationCode_VALID {
+		t.Errorf("codes %s (%v), %s; want INVALID_WRITESET, VALID", cb.Txs[0].Code, cb.Txs[0].Err, cb.Txs[1].Code)
+	}
+}
