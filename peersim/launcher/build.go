@@ -1,13 +1,13 @@
 package launcher
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -294,7 +294,8 @@ func (r *Runner) buildGo(ctx context.Context, pkg *ccpackage.Package, srcDir, ou
 	if path != "" && (!goImportPath.MatchString(path) || slices.Contains(strings.Split(path, "/"), "..")) {
 		return fmt.Errorf("build chaincode package %s: metadata.json path %q is not a Go import path", id, path)
 	}
-	args := []string{"build", "-trimpath", "-o", filepath.Join(outDir, binaryName)}
+	// The extracted code is no VCS checkout, whatever directory holds it.
+	args := []string{"build", "-trimpath", "-buildvcs=false", "-o", filepath.Join(outDir, binaryName)}
 	env := append(slices.Clone(r.cfg.Env), "GOWORK=off")
 	var dir, target string
 	gopathMode := false
@@ -328,8 +329,7 @@ func (r *Runner) buildGo(ctx context.Context, pkg *ccpackage.Package, srcDir, ou
 	cmd.Env = env
 	setProcessGroup(cmd)
 	r.log.Info("building chaincode", "package_id", id, "builder", builtinGolang, "command", r.cfg.GoCommand+" "+strings.Join(args, " "))
-	out, err := cmd.CombinedOutput()
-	r.logOutput(out, "package_id", id, "builder", builtinGolang)
+	out, err := r.runLogged(cmd, "package_id", id, "builder", builtinGolang)
 	if err != nil {
 		if ctx.Err() != nil {
 			err = fmt.Errorf("%w (%w)", ctx.Err(), err)
@@ -339,14 +339,59 @@ func (r *Runner) buildGo(ctx context.Context, pkg *ccpackage.Package, srcDir, ou
 	return nil
 }
 
-// logOutput logs a builder's output line by line.
-func (r *Runner) logOutput(out []byte, attrs ...any) {
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	sc.Buffer(nil, maxLogLine)
-	for sc.Scan() {
-		if line := strings.TrimRight(sc.Text(), "\r"); line != "" {
-			r.log.Info(line, attrs...)
+// maxBuildOutput is how much of a builder's output a BuildError keeps;
+// all of it is logged.
+const maxBuildOutput = 64 << 10
+
+// runLogged runs cmd to completion, logging its stdout and stderr line by
+// line as they come, and returns the first maxBuildOutput bytes of them.
+func (r *Runner) runLogged(cmd *exec.Cmd, attrs ...any) ([]byte, error) {
+	w := &outputLogger{log: r.log, attrs: attrs}
+	cmd.Stdout, cmd.Stderr = w, w
+	err := cmd.Run()
+	w.flush()
+	return w.kept.Bytes(), err
+}
+
+// outputLogger is an io.Writer that logs whole lines and keeps the head of
+// what it was given. exec.Cmd serialises writes when Stdout and Stderr are
+// the same writer.
+type outputLogger struct {
+	log     *slog.Logger
+	attrs   []any
+	partial []byte
+	kept    bytes.Buffer
+}
+
+func (o *outputLogger) Write(p []byte) (int, error) {
+	if room := maxBuildOutput - o.kept.Len(); room > 0 {
+		o.kept.Write(p[:min(room, len(p))])
+	}
+	o.partial = append(o.partial, p...)
+	for {
+		i := bytes.IndexByte(o.partial, '\n')
+		if i < 0 {
+			break
 		}
+		o.emit(o.partial[:i])
+		o.partial = o.partial[i+1:]
+	}
+	if len(o.partial) > maxLogLine {
+		o.flush()
+	}
+	return len(p), nil
+}
+
+func (o *outputLogger) flush() {
+	if len(o.partial) > 0 {
+		o.emit(o.partial)
+		o.partial = nil
+	}
+}
+
+func (o *outputLogger) emit(line []byte) {
+	if l := strings.TrimRight(string(line), "\r"); l != "" {
+		o.log.Info(l, o.attrs...)
 	}
 }
 

@@ -53,8 +53,7 @@ func (r *Runner) runScript(ctx context.Context, b *Builder, name string, args ..
 	cmd.Env = r.builderEnv(b)
 	cmd.Dir = b.Path
 	setProcessGroup(cmd)
-	out, err := cmd.CombinedOutput()
-	r.logOutput(out, "builder", b.Name, "script", name)
+	out, err := r.runLogged(cmd, "builder", b.Name, "script", name)
 	if err != nil && ctx.Err() != nil {
 		err = fmt.Errorf("%w (%w)", ctx.Err(), err)
 	}
