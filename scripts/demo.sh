@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# make demo: a tour of peersim in both of a Fabric peer's operating modes.
+#
+#   1. builds peersim and the sacc sample;
+#   2. production mode: starts a peer on its embedded (bolt) ledger, installs
+#      and instantiates samples/abstore (the peer builds and launches it),
+#      invokes and queries it;
+#   3. development mode: starts a second peer with --dev, installs sacc, runs
+#      the chaincode by hand with the start line of Fabric's dev-mode guide,
+#      instantiates, invokes and queries it;
+#   4. stops everything it started and removes its temporary directory.
+#
+# Needs only Go. Every peer listens on free ports of 127.0.0.1 (it picks them
+# and prints them in its "peersim ready" line), so nothing else is disturbed.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+CHANNEL=mychannel
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/peersim-demo.XXXXXX")
+BIN="$WORK/bin"
+PIDS=()      # processes to stop at exit, in the order they were started
+STATUS=fail  # becomes ok at the very end
+
+# --- presentation -------------------------------------------------------------
+
+if [ -t 1 ]; then BOLD=$'\033[1m' PLAIN=$'\033[0m'; else BOLD="" PLAIN=""; fi
+step() { printf '\n%s==> %s%s\n' "$BOLD" "$*" "$PLAIN"; }
+say() { printf '    %s\n' "$*"; }
+
+# shell_words prints its arguments as you would type them, quoting those
+# that need it.
+shell_words() {
+	local out="" a
+	for a in "$@"; do
+		if [[ $a =~ ^[A-Za-z0-9_./:=@,+-]+$ ]]; then
+			out+=" $a"
+		else
+			out+=" '${a//\'/\'\\\'\'}'"
+		fi
+	done
+	printf '%s' "${out# }"
+}
+
+# run prints a command the way you would type it, runs it and indents what it
+# prints (stdout and stderr alike).
+run() {
+	printf '    $ %s\n' "$(shell_words "$@")"
+	"$@" 2>&1 | sed 's/^/      /'
+}
+
+# --- cleanup ------------------------------------------------------------------
+
+stop_all() {
+	local rc=$?
+	set +e
+	if [ ${#PIDS[@]} -gt 0 ]; then
+		step "Stopping everything the demo started"
+		# Last started first: the dev chaincode, then the peers (which stop
+		# the chaincode they launched themselves).
+		for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+			stop_pid "${PIDS[i]}"
+		done
+	fi
+	if [ "$STATUS" != ok ]; then
+		for log in "$WORK"/*.log; do
+			[ -f "$log" ] || continue
+			printf '\n--- last lines of %s ---\n' "$(basename "$log")"
+			tail -n 20 "$log"
+		done
+	fi
+	rm -rf "$WORK"
+	if [ "$STATUS" = ok ]; then
+		say "all processes stopped, temporary files removed"
+	else
+		printf '\nmake demo failed (exit %s); the logs above say why\n' "$rc" >&2
+	fi
+	exit "$rc"
+}
+trap stop_all EXIT
+trap 'exit 130' INT TERM
+
+# stop_pid sends SIGTERM, waits up to 30s for the process to exit, then
+# sends SIGKILL.
+stop_pid() {
+	local pid=$1 name
+	kill -0 "$pid" 2>/dev/null || return 0
+	name=$(ps -o comm= -p "$pid" 2>/dev/null || echo "process")
+	kill -TERM "$pid" 2>/dev/null
+	for _ in $(seq 300); do
+		kill -0 "$pid" 2>/dev/null || { say "stopped $name (pid $pid)"; return 0; }
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null
+	say "killed $name (pid $pid): it did not stop within 30s"
+}
+
+# --- peers --------------------------------------------------------------------
+
+# start_peer NAME [flags...]: starts `peersim node start` with its data in
+# $WORK/NAME and its log in $WORK/NAME.log, waits for its ready line and sets
+# PEER_CLIENT and PEER_CHAINCODE to the addresses it bound.
+start_peer() {
+	local name=$1 log="$WORK/$1.log" pid line
+	shift
+	printf '    $ peersim node start --data-dir %s --address 127.0.0.1:0 --chaincode-address 127.0.0.1:0 --operations-address 127.0.0.1:0 %s\n' \
+		"$WORK/$name" "$*"
+	peersim node start --data-dir "$WORK/$name" \
+		--address 127.0.0.1:0 --chaincode-address 127.0.0.1:0 --operations-address 127.0.0.1:0 "$@" \
+		>"$log" 2>&1 &
+	pid=$!
+	PIDS+=("$pid")
+	for _ in $(seq 600); do
+		line=$(grep -m1 'peersim ready' "$log" || true)
+		[ -n "$line" ] && break
+		kill -0 "$pid" 2>/dev/null || { echo "peersim ($name) exited before it was ready" >&2; exit 1; }
+		sleep 0.1
+	done
+	[ -n "$line" ] || { echo "peersim ($name) was not ready within 60s" >&2; exit 1; }
+	PEER_CLIENT=$(sed -E 's/.* client=([^ ]+).*/\1/' <<<"$line")
+	PEER_CHAINCODE=$(sed -E 's/.* chaincode=([^ ]+).*/\1/' <<<"$line")
+	say "ready (pid $pid): clients connect to $PEER_CLIENT, chaincode to $PEER_CHAINCODE"
+	say "log: $log"
+}
+
+# use_peer points the client commands at a peer: they read its address and
+# data directory (for the Admin identity) from these two variables.
+use_peer() {
+	export PEERSIM_DATA_DIR="$WORK/$1" PEERSIM_PEER_ADDRESS="$2"
+	say "client commands now talk to it: PEERSIM_PEER_ADDRESS=$PEERSIM_PEER_ADDRESS PEERSIM_DATA_DIR=$PEERSIM_DATA_DIR"
+}
+
+# --- the tour -----------------------------------------------------------------
+
+command -v go >/dev/null || { echo "make demo needs Go (1.26 or later) on PATH: https://go.dev/dl/" >&2; exit 1; }
+
+step "1. Building peersim and the sacc sample (first run downloads modules and takes a minute)"
+mkdir -p "$BIN"
+run go build -o "$BIN/peersim" ./peersim/cmd/peersim
+run go build -o "$BIN/sacc" ./samples/sacc
+export PATH="$BIN:$PATH"
+# Only the flags below configure the peers: ignore any PEERSIM_ settings of
+# the calling shell.
+while IFS='=' read -r var _; do unset "$var"; done < <(env | grep '^PEERSIM_' || true)
+
+step "2. Production mode: a peer that builds and runs the chaincode itself"
+start_peer production --ledger bolt
+use_peer production "$PEER_CLIENT"
+
+say ""
+say "Install abstore (packaged from samples/abstore); the peer answers with the package ID:"
+run peersim chaincode install -n abstore -v 1.0 -p "$ROOT/samples/abstore"
+say ""
+say "Instantiate it on $CHANNEL: the peer builds it with Go, launches it and runs Init (a=100, b=200):"
+run peersim chaincode instantiate -C "$CHANNEL" -n abstore -v 1.0 -c '{"Args":["init","a","100","b","200"]}'
+say ""
+say "The process the peer launched:"
+run peersim chaincode list --running
+say ""
+say "Move 10 from a to b (the invoke waits until the transaction is committed):"
+run peersim chaincode invoke -C "$CHANNEL" -n abstore -c '{"Args":["invoke","a","b","10"]}'
+say ""
+say "Query both balances (a query is endorsed only, nothing is committed):"
+run peersim chaincode query -C "$CHANNEL" -n abstore -c '{"Args":["query","a"]}'
+run peersim chaincode query -C "$CHANNEL" -n abstore -c '{"Args":["query","b"]}'
+
+step "3. Development mode: a second peer; you run the chaincode yourself"
+start_peer development --dev
+use_peer development "$PEER_CLIENT"
+
+say ""
+say "Install sacc:"
+run peersim chaincode install -n sacc -v 1.0 -p "$ROOT/samples/sacc"
+say ""
+say "Start the chaincode by hand, with the start line of Fabric's dev-mode guide:"
+printf '    $ CORE_ID_CHAINCODE_NAME=sacc:1.0 CORE_PEER_TLS_ENABLED=false sacc -peer.address %s &\n' "$PEER_CHAINCODE"
+CORE_ID_CHAINCODE_NAME=sacc:1.0 CORE_PEER_TLS_ENABLED=false sacc -peer.address "$PEER_CHAINCODE" >"$WORK/sacc.log" 2>&1 &
+PIDS+=("$!")
+say "sacc is running (pid $!), log: $WORK/sacc.log"
+say ""
+say "Instantiate it (Init stores a=10):"
+run peersim chaincode instantiate -C "$CHANNEL" -n sacc -v 1.0 -c '{"Args":["a","10"]}'
+say ""
+say "Set a to 20, then read it back:"
+run peersim chaincode invoke -C "$CHANNEL" -n sacc -c '{"Args":["set","a","20"]}'
+run peersim chaincode query -C "$CHANNEL" -n sacc -c '{"Args":["get","a"]}'
+say ""
+say "The development peer accepts only installed versions: sacc started as sacc:2.0 is refused:"
+printf '    $ CORE_ID_CHAINCODE_NAME=sacc:2.0 CORE_PEER_TLS_ENABLED=false sacc -peer.address %s\n' "$PEER_CHAINCODE"
+if CORE_ID_CHAINCODE_NAME=sacc:2.0 CORE_PEER_TLS_ENABLED=false sacc -peer.address "$PEER_CHAINCODE" 2>&1 | sed 's/^/      /'; then
+	echo "sacc:2.0 was accepted, but it was never installed" >&2
+	exit 1
+fi
+
+STATUS=ok
+step "Done: abstore ran in production mode, sacc in development mode"
