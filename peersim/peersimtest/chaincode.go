@@ -128,13 +128,17 @@ func deploymentOf(opts []DeployOption) deployment {
 // Connect installs name:version (with the META-INF directory metaInf, if
 // not empty) and connects cc to the peer as that chaincode, without
 // instantiating it; Deploy calls it. A name:version already connected is
-// left as it is. The chaincode is disconnected when the test ends.
+// left as it is. The chaincode is disconnected when the test (or subtest)
+// t ends.
 func (p *Peer) Connect(t TB, name, version string, cc shim.Chaincode, metaInf string) {
 	t.Helper()
 	ccid := name + ":" + version
+	// One connection at a time, so that two Deploys of one chaincode do
+	// not both install and connect it.
+	p.connectMu.Lock()
+	defer p.connectMu.Unlock()
 	p.mu.Lock()
 	done := p.connected[ccid]
-	p.connected[ccid] = true
 	p.mu.Unlock()
 	if done {
 		return
@@ -163,7 +167,13 @@ func (p *Peer) Connect(t TB, name, version string, cc shim.Chaincode, metaInf st
 	t.Cleanup(func() {
 		stop()
 		<-served
+		p.mu.Lock()
+		delete(p.connected, ccid)
+		p.mu.Unlock()
 	})
+	p.mu.Lock()
+	p.connected[ccid] = true
+	p.mu.Unlock()
 	// The peer waits for the registration when the chaincode is first
 	// instantiated or called (Config.ChaincodeStartupTimeout).
 }

@@ -39,6 +39,7 @@ type Peer struct {
 	clientConn *grpc.ClientConn
 	ccConn     *grpc.ClientConn
 
+	connectMu sync.Mutex // serialises Connect
 	mu        sync.Mutex
 	connected map[string]bool // name:version served by an in-process chaincode
 	users     map[string]*identity.SigningIdentity
