@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -128,29 +127,6 @@ func TestUnfinishedBuildsAreNeverReused(t *testing.T) {
 	}
 	if b.Reused || r.builds.Load() != 1 {
 		t.Errorf("Reused=%v builds=%d: the incomplete build was used", b.Reused, r.builds.Load())
-	}
-}
-
-func TestGoBuildOfAPackageInsideThisModule(t *testing.T) {
-	if testing.Short() {
-		t.Skip("compiles the shim and its dependencies")
-	}
-	_, file, _, _ := runtime.Caller(0)
-	repo := filepath.Join(filepath.Dir(file), "..", "..")
-	// Pack takes the whole module, including whatever build output lies in
-	// the working tree; a copy without large files keeps the test quick.
-	module := copyModule(t, repo)
-	pkg := pack(t, filepath.Join(module, "peersim", "launcher", "testdata", "incc"), "incc_1", "")
-	if pkg.Metadata.Path != "github.com/chaincodekit/chaincodekit/peersim/launcher/testdata/incc" {
-		t.Fatalf("metadata path = %q", pkg.Metadata.Path)
-	}
-	r := newRunner(t, nil, nil)
-	b, err := r.Build(context.Background(), pkg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st, err := os.Stat(b.Executable); err != nil || st.Mode().Perm()&0o100 == 0 {
-		t.Fatalf("no executable at %s (%v)", b.Executable, err)
 	}
 }
 

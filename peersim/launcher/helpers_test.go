@@ -4,6 +4,7 @@ package launcher
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -401,3 +402,11 @@ func pidString(p *Process) string { return strconv.Itoa(p.PID) }
 func slogFor(sink *logSink) *slog.Logger { return slog.New(sink) }
 
 func fmtSscan(s string, n *int) (int, error) { return fmt.Sscan(s, n) }
+
+func mustParse(der []byte) *x509.Certificate {
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
