@@ -22,7 +22,8 @@
 //
 // A Simulator records what Fabric records (§6 of the peer semantics): reads
 // with the committed version (nil = absent), last write per key, metadata
-// writes, range query infos with the raw reads for phantom detection, and
+// writes, range query infos for phantom detection (raw reads up to 50
+// results, Fabric's Merkle summary beyond), and
 // hashed reads/writes of private data with the clear writes kept apart.
 // Reads see committed state only, from one snapshot: a simulator holds the
 // commit lock shared until Done. Fabric's simulator error texts are kept
@@ -55,8 +56,6 @@
 //
 // # Deviations
 //
-// Range query infos always carry raw reads (Fabric switches to Merkle
-// summaries above 50 results; the outcome of validation is the same).
 // Rich queries run on the in-memory Mango engine of package mango, as on a
 // CouchDB peer. The ledger does not create a genesis (config) block: block
 // 0 holds the first transactions.

@@ -76,8 +76,7 @@ type rangeIterator struct {
 	cur      cursor
 	limit    int
 	count    int
-	info     *kvrwset.RangeQueryInfo
-	reads    *kvrwset.QueryReads
+	rec      *rangeRecord
 	bookmark string
 	finished bool
 }
@@ -98,13 +97,11 @@ func (s *Simulator) newRangeIterator(ns, startKey, endKey string, limit int) (*r
 			return nil, err
 		}
 	}
-	reads := &kvrwset.QueryReads{}
-	// Like Fabric, EndKey stays empty until a result or the end is seen.
-	info := &kvrwset.RangeQueryInfo{StartKey: startKey,
-		ReadsInfo: &kvrwset.RangeQueryInfo_RawReads{RawReads: reads}}
+	// Like Fabric, the end key stays empty until a result or the end is seen.
+	rec := &rangeRecord{startKey: startKey}
 	b := s.ns(ns)
-	b.ranges = append(b.ranges, info)
-	it := &rangeIterator{s: s, ns: ns, endKey: endKey, prefix: len(ns) + 1, limit: limit, info: info, reads: reads,
+	b.ranges = append(b.ranges, rec)
+	it := &rangeIterator{s: s, ns: ns, endKey: endKey, prefix: len(ns) + 1, limit: limit, rec: rec,
 		cur: s.snap.scan(bucketState, stateKey(ns, startKey), rangeEnd(ns, endKey))}
 	s.trackIterator(it)
 	return it, nil
@@ -143,8 +140,8 @@ func (it *rangeIterator) Next() (*queryresult.KV, error) {
 		return nil, fmt.Errorf("range query in %s: %w", it.ns, err)
 	}
 	if !ok {
-		it.info.EndKey = it.endKey
-		it.info.ItrExhausted = true
+		it.rec.endKey = it.endKey
+		it.rec.exhausted = true
 		it.finish()
 		return nil, nil
 	}
@@ -154,8 +151,8 @@ func (it *rangeIterator) Next() (*queryresult.KV, error) {
 	}
 	key := string(k[it.prefix:])
 	it.count++
-	it.reads.KvReads = append(it.reads.KvReads, &kvrwset.KVRead{Key: key, Version: rec.Version.proto()})
-	it.info.EndKey = key
+	it.rec.reads = append(it.rec.reads, &kvrwset.KVRead{Key: key, Version: rec.Version.proto()})
+	it.rec.endKey = key
 	return &queryresult.KV{Namespace: it.ns, Key: key, Value: rec.Value}, nil
 }
 

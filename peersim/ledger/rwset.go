@@ -46,7 +46,7 @@ type nsBuilder struct {
 	reads      map[string]*Version // nil value: read as absent
 	writes     map[string]write
 	metaWrites map[string]map[string][]byte
-	ranges     []*kvrwset.RangeQueryInfo
+	ranges     []*rangeRecord
 	colls      map[string]*collBuilder
 }
 
@@ -100,7 +100,10 @@ func buildResults(txID string, nss map[string]*nsBuilder) (*SimulationResults, e
 	pvt := &rwset.TxPvtReadWriteSet{DataModel: rwset.TxReadWriteSet_KV}
 	for _, ns := range slices.Sorted(maps.Keys(nss)) {
 		b := nss[ns]
-		kv := &kvrwset.KVRWSet{RangeQueriesInfo: b.ranges}
+		kv := &kvrwset.KVRWSet{}
+		for _, r := range b.ranges {
+			kv.RangeQueriesInfo = append(kv.RangeQueriesInfo, r.info())
+		}
 		for _, k := range slices.Sorted(maps.Keys(b.reads)) {
 			kv.Reads = append(kv.Reads, &kvrwset.KVRead{Key: k, Version: protoVersion(b.reads[k])})
 		}

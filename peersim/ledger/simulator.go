@@ -117,8 +117,8 @@ func (s *Simulator) ns(ns string) *nsBuilder {
 }
 
 // maxKeyBytes bounds namespace + key (collection names add at most 1000
-// bytes more), so that every store key
-// built from them fits bbolt's 32 KiB key limit.
+// bytes more), so that every store key built from them fits bbolt's 32 KiB
+// key limit.
 const maxKeyBytes = 31000
 
 func checkNSKey(op, ns, key string) error {

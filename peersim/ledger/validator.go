@@ -421,12 +421,11 @@ func (v *blockView) fillWriter(e *MVCCConflictError, p *pending) {
 // checkRange re-runs a range query over the block view and compares the
 // keys and versions with those the simulation saw.
 func (v *blockView) checkRange(ns string, rq *kvrwset.RangeQueryInfo) error {
-	raw := rq.GetRawReads()
-	if raw == nil {
-		return &PhantomReadError{Namespace: ns, StartKey: rq.GetStartKey(), EndKey: rq.GetEndKey(),
-			Detail: "cannot be checked: the range query info carries Merkle hashes, which this ledger does not produce"}
+	raw, merkle := rq.GetRawReads(), rq.GetReadsMerkleHashes()
+	if raw == nil && merkle == nil {
+		return &PhantomReadError{Namespace: ns, StartKey: rq.GetStartKey(), EndKey: rq.GetEndKey(), Detail: "cannot be checked: the range query info carries no reads"}
 	}
-	if !rq.GetItrExhausted() && rq.GetEndKey() == "" && len(raw.GetKvReads()) == 0 {
+	if merkle == nil && !rq.GetItrExhausted() && rq.GetEndKey() == "" && len(raw.GetKvReads()) == 0 {
 		return nil // an iterator that was opened but never returned anything observed nothing
 	}
 	start := stateKey(ns, rq.GetStartKey())
@@ -486,6 +485,18 @@ func (v *blockView) checkRange(ns string, rq *kvrwset.RangeQueryInfo) error {
 				return err
 			}
 		}
+	}
+	if merkle != nil {
+		reads := make([]*kvrwset.KVRead, len(got))
+		for i, g := range got {
+			reads[i] = &kvrwset.KVRead{Key: g.key, Version: g.v.proto()}
+		}
+		_, sum := summarizeReads(reads, merkle.GetMaxDegree())
+		if !proto.Equal(sum, merkle) {
+			return &PhantomReadError{Namespace: ns, StartKey: rq.GetStartKey(), EndKey: rq.GetEndKey(),
+				Detail: fmt.Sprintf("or another key of the %d now in the range changed (the simulation's Merkle summary of its results no longer matches)", len(got))}
+		}
+		return nil
 	}
 	want := raw.GetKvReads()
 	for i := 0; i < max(len(got), len(want)); i++ {
