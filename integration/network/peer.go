@@ -260,3 +260,19 @@ func StopChaincode(s *gexec.Session) {
 	s.Terminate()
 	Eventually(s, StopTimeout).Should(gexec.Exit())
 }
+
+// RunningPID is the process id `peersim chaincode list --running` shows
+// for ccid, or 0 when the peer runs no process for it.
+func (p *Peer) RunningPID(ccid string) int {
+	GinkgoHelper()
+	out := p.Output(ListRunning{})
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 2 && f[0] == ccid {
+			pid, err := strconv.Atoi(f[1])
+			Expect(err).NotTo(HaveOccurred(), "the PID column of %q", line)
+			return pid
+		}
+	}
+	return 0
+}

@@ -1,0 +1,203 @@
+package production_test
+
+import (
+	"errors"
+	"path/filepath"
+	"syscall"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega/gbytes"
+	"github.com/onsi/gomega/gexec"
+	"github.com/onsi/gomega/types"
+
+	"github.com/chaincodekit/chaincodekit/integration/network"
+)
+
+const channel = "mychannel"
+
+// startPeer starts a production-mode peer on a fresh data directory and
+// stops it when the spec ends.
+func startPeer(args ...string) *network.Peer {
+	GinkgoHelper()
+	p := &network.Peer{Name: "peer", Binary: components.Peersim, DataDir: GinkgoT().TempDir(), Args: args}
+	p.Start()
+	DeferCleanup(p.Stop)
+	return p
+}
+
+// deploy installs samples/<name> as name:1.0 and instantiates it with
+// Init's arguments; the peer builds and launches it.
+func deploy(p *network.Peer, name string, initArgs []string, collections string) {
+	GinkgoHelper()
+	p.Exec(network.Install{Name: name, Version: "1.0", Path: components.Sample(name)})
+	s := p.Exec(network.Instantiate{Channel: channel, Name: name, Version: "1.0", Args: initArgs, CollectionsConfig: collections})
+	Expect(s.Err).To(gbytes.Say("validation code: VALID"))
+}
+
+// processGone reports whether no process (not even a zombie) has pid.
+func processGone(pid int) func() bool {
+	return func() bool { return errors.Is(syscall.Kill(pid, 0), syscall.ESRCH) }
+}
+
+// sampleFlow is what one sample needs to be deployed and used.
+type sampleFlow struct {
+	initArgs    []string
+	collections string // file under the sample's folder
+	setup       func(p *network.Peer)
+	invoke      []string
+	transient   map[string][]byte
+	identity    string
+	query       []string
+	answer      types.GomegaMatcher
+}
+
+var _ = DescribeTable("a production-mode peer deploys, invokes and queries",
+	func(name string, f sampleFlow) {
+		p := startPeer()
+		if f.setup != nil {
+			f.setup(p)
+		}
+		collections := ""
+		if f.collections != "" {
+			collections = filepath.Join(components.Sample(name), f.collections)
+		}
+		By("installing and instantiating " + name + ": the peer builds and launches it")
+		deploy(p, name, f.initArgs, collections)
+		Expect(p.RunningPID(name+":1.0")).To(BeNumerically(">", 0), "list --running should show %s:1.0", name)
+
+		By("invoking it")
+		s := p.Exec(network.Invoke{Channel: channel, Name: name, Args: f.invoke, Transient: f.transient, Identity: f.identity})
+		Expect(s.Err).To(gbytes.Say("validation code: VALID"))
+
+		By("querying it")
+		Expect(p.Output(network.Query{Channel: channel, Name: name, Args: f.query})).To(f.answer)
+	},
+	Entry("sacc", "sacc", sampleFlow{
+		initArgs: []string{"a", "10"},
+		invoke:   []string{"set", "a", "20"},
+		query:    []string{"get", "a"},
+		answer:   Equal("20"),
+	}),
+	Entry("abstore", "abstore", sampleFlow{
+		initArgs: []string{"init", "a", "100", "b", "200"},
+		invoke:   []string{"invoke", "a", "b", "10"},
+		query:    []string{"query", "b"},
+		answer:   Equal("210"),
+	}),
+	Entry("marbles", "marbles", sampleFlow{
+		initArgs: []string{"init"},
+		invoke:   []string{"initMarble", "marble1", "blue", "35", "tom"},
+		query:    []string{"readMarble", "marble1"},
+		answer:   SatisfyAll(ContainSubstring(`"color":"blue"`), ContainSubstring(`"owner":"tom"`)),
+	}),
+	Entry("assettransfer, as an identity with the abac.creator attribute", "assettransfer", sampleFlow{
+		initArgs: []string{},
+		setup: func(p *network.Peer) {
+			p.Exec(network.IdentityAdd{Name: "creator", Attrs: map[string]string{"abac.creator": "true"}})
+		},
+		invoke:   []string{"CreateAsset", "asset1", "blue", "5", "300"},
+		identity: "creator",
+		query:    []string{"ReadAsset", "asset1"},
+		answer:   SatisfyAll(ContainSubstring(`"ID":"asset1"`), ContainSubstring(`"appraisedValue":300`)),
+	}),
+	Entry("privatedata, with its collections and transient data", "privatedata", sampleFlow{
+		initArgs:    []string{"init"},
+		collections: "collections_config.json",
+		invoke:      []string{"createAsset", "asset1"},
+		transient:   map[string][]byte{"asset": []byte(`{"color":"blue","size":5,"owner":"tom"}`)},
+		query:       []string{"readAsset", "asset1"},
+		answer:      SatisfyAll(ContainSubstring(`"color":"blue"`), ContainSubstring(`"owner":"tom"`)),
+	}),
+	Entry("sbe", "sbe", sampleFlow{
+		initArgs: []string{"init"},
+		invoke:   []string{"setValue", "k", "v1"},
+		query:    []string{"getValue", "k"},
+		answer:   Equal("v1"),
+	}),
+	Entry("caller, calling sacc on the same channel", "caller", sampleFlow{
+		initArgs: []string{"init"},
+		setup: func(p *network.Peer) {
+			deploy(p, "sacc", []string{"a", "10"}, "")
+		},
+		invoke: []string{"callAndRecord", "sacc", "set", "a", "30"},
+		query:  []string{"call", "sacc", "", "get", "a"},
+		answer: Equal("30"),
+	}),
+)
+
+var _ = Describe("a production-mode peer", func() {
+	It("refuses a process it did not launch, even with the right name:version", func() {
+		p := startPeer()
+		deploy(p, "sacc", []string{"a", "10"}, "")
+		pid := p.RunningPID("sacc:1.0")
+
+		By("starting sacc by hand as sacc:1.0, as in development mode")
+		rogue := p.StartChaincode(components.Binary("sacc"), "sacc:1.0")
+		DeferCleanup(network.StopChaincode, rogue)
+		Eventually(rogue, network.StopTimeout).Should(gexec.Exit())
+		Expect(rogue.ExitCode()).NotTo(Equal(0))
+
+		By("still serving with the process it launched")
+		Expect(p.RunningPID("sacc:1.0")).To(Equal(pid))
+		p.Exec(network.Invoke{Channel: channel, Name: "sacc", Args: []string{"set", "a", "11"}})
+		Expect(p.Output(network.Query{Channel: channel, Name: "sacc", Args: []string{"get", "a"}})).To(Equal("11"))
+	})
+
+	It("refuses a process it did not launch when chaincode TLS is off, naming the reason", func() {
+		p := startPeer("--chaincode-tls=false")
+		p.Exec(network.Install{Name: "sacc", Version: "1.0", Path: components.Sample("sacc")})
+
+		rogue := p.StartChaincode(components.Binary("sacc"), "sacc:1.0")
+		DeferCleanup(network.StopChaincode, rogue)
+		Eventually(rogue, network.StopTimeout).Should(gexec.Exit())
+		Expect(rogue.ExitCode()).NotTo(Equal(0))
+		Expect(rogue.Err).To(gbytes.Say(`will not accept external chaincode connection sacc:1\.0`))
+	})
+
+	It("relaunches chaincode that was killed, on the next invoke", func() {
+		p := startPeer()
+		deploy(p, "sacc", []string{"a", "10"}, "")
+		pid := p.RunningPID("sacc:1.0")
+		Expect(pid).To(BeNumerically(">", 0))
+
+		By("killing the chaincode process with SIGKILL")
+		Expect(syscall.Kill(pid, syscall.SIGKILL)).To(Succeed())
+		Eventually(processGone(pid), network.StopTimeout).Should(BeTrue())
+		p.WaitForLog(`chaincode disconnected.* ccid=sacc:1\.0`)
+
+		By("invoking it again")
+		s := p.Exec(network.Invoke{Channel: channel, Name: "sacc", Args: []string{"set", "a", "12"}})
+		Expect(s.Err).To(gbytes.Say("validation code: VALID"))
+		Expect(p.Output(network.Query{Channel: channel, Name: "sacc", Args: []string{"get", "a"}})).To(Equal("12"))
+		Expect(p.RunningPID("sacc:1.0")).To(SatisfyAll(BeNumerically(">", 0), Not(Equal(pid))))
+	})
+
+	It("keeps everything across a restart: installed and instantiated chaincode, state and blocks", func() {
+		p := startPeer()
+		deploy(p, "abstore", []string{"init", "a", "100", "b", "200"}, "")
+		for range 2 {
+			p.Exec(network.Invoke{Channel: channel, Name: "abstore", Args: []string{"invoke", "a", "b", "10"}})
+		}
+		installed := p.Output(network.ListInstalled{})
+		instantiated := p.Output(network.ListInstantiated{Channel: channel})
+		height := p.BlockHeight(channel)
+		Expect(height).To(BeNumerically(">=", 2))
+		pid := p.RunningPID("abstore:1.0")
+
+		By("restarting the peer")
+		p.Restart()
+		Eventually(processGone(pid), network.StopTimeout).Should(BeTrue(), "the peer should stop the chaincode it launched")
+
+		By("finding the same chaincode, state and blocks")
+		Expect(p.Output(network.ListInstalled{})).To(Equal(installed))
+		Expect(p.Output(network.ListInstantiated{Channel: channel})).To(Equal(instantiated))
+		Expect(p.BlockHeight(channel)).To(Equal(height))
+		Expect(p.Output(network.Query{Channel: channel, Name: "abstore", Args: []string{"query", "a"}})).To(Equal("80"))
+
+		By("carrying on from there")
+		p.Exec(network.Invoke{Channel: channel, Name: "abstore", Args: []string{"invoke", "a", "b", "10"}})
+		Expect(p.Output(network.Query{Channel: channel, Name: "abstore", Args: []string{"query", "b"}})).To(Equal("230"))
+		Expect(p.BlockHeight(channel)).To(Equal(height + 1))
+	})
+})
