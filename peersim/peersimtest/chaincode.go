@@ -92,6 +92,23 @@ func (p *Peer) Deploy(t TB, name string, cc shim.Chaincode, opts ...DeployOption
 // an error, e.g. to test a failing Init. Bad options fail the test.
 func (p *Peer) Instantiate(t TB, name string, opts ...DeployOption) (*Chaincode, error) {
 	t.Helper()
+	return p.deploy(t, "instantiate", name, opts)
+}
+
+// Upgrade connects cc as name at the version Version gives (which must
+// differ from the instantiated one), installs it and moves the channel's
+// definition to it, running Init again with InitArgs; the policy and
+// collections are replaced by the options' (none given: the defaults). The
+// peer's refusal or the commit's failure is returned as an error.
+func (p *Peer) Upgrade(t TB, name string, cc shim.Chaincode, opts ...DeployOption) (*Chaincode, error) {
+	t.Helper()
+	d := deploymentOf(opts)
+	p.Connect(t, name, d.version, cc, d.metaInf)
+	return p.deploy(t, "upgrade", name, opts)
+}
+
+func (p *Peer) deploy(t TB, op, name string, opts []DeployOption) (*Chaincode, error) {
+	t.Helper()
 	d := deploymentOf(opts)
 	dep := client.Deployment{Channel: d.channel, Name: name, Version: d.version, Args: d.args}
 	if d.policy != "" {
@@ -111,8 +128,12 @@ func (p *Peer) Instantiate(t TB, name string, opts ...DeployOption) (*Chaincode,
 	admin := p.Client(t, p.Admin(t))
 	ctx, cancel := p.context()
 	defer cancel()
-	if _, err := admin.Instantiate(ctx, dep); err != nil {
-		return nil, fmt.Errorf("instantiate %s:%s on %s: %w", name, d.version, d.channel, err)
+	run := admin.Instantiate
+	if op == "upgrade" {
+		run = admin.Upgrade
+	}
+	if _, err := run(ctx, dep); err != nil {
+		return nil, fmt.Errorf("%s %s:%s on %s: %w", op, name, d.version, d.channel, err)
 	}
 	return &Chaincode{peer: p, name: name, version: d.version, channel: d.channel}, nil
 }

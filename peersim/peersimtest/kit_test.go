@@ -336,7 +336,7 @@ func TestAConflictWithinOneBlock(t *testing.T) {
 	t.Parallel()
 	// Two transactions per block; a lone transaction (the deployment) waits
 	// for the batch timeout.
-	_, cc := deployProbe(t, peersimtest.WithBatch(2, time.Second))
+	_, cc := deployProbe(t, peersimtest.WithBatch(2, 2*time.Second))
 	a, b := cc.Tx("incr", "n").Endorse(t), cc.Tx("incr", "n").Endorse(t)
 	rs := peersimtest.SubmitAll(t, a, b)
 	if rs[0].BlockNumber != rs[1].BlockNumber {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/chaincodekit/chaincodekit/peersim/peersimtest"
+	"github.com/chaincodekit/chaincodekit/shim"
 	pb "github.com/hyperledger/fabric-protos-go-apiv2/peer"
 )
 
@@ -136,4 +137,37 @@ func TestDeployOptions(t *testing.T) {
 			t.Errorf("second instantiate: %v, want refused", err)
 		}
 	})
+}
+
+// versioned answers "version" with its version, to tell upgrades apart.
+type versioned struct {
+	probe
+	v string
+}
+
+func (c versioned) Invoke(stub shim.ChaincodeStubInterface) *pb.Response {
+	if fn, _ := stub.GetFunctionAndParameters(); fn == "version" {
+		return shim.Success([]byte(c.v))
+	}
+	return c.probe.Invoke(stub)
+}
+
+func TestUpgradeKeepsStateAndSwitchesTheCode(t *testing.T) {
+	t.Parallel()
+	p := peersimtest.New(t)
+	v1 := p.Deploy(t, "probe", versioned{v: "one"})
+	mustValid(t, v1.Submit(t, "put", "k", "kept"))
+	v2, err := p.Upgrade(t, "probe", versioned{v: "two"}, peersimtest.Version("2.0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(v2.Evaluate(t, "version").Payload); got != "two" {
+		t.Errorf("after the upgrade version = %q, want two", got)
+	}
+	if got := string(v2.Evaluate(t, "get", "k").Payload); got != "kept" {
+		t.Errorf("after the upgrade k = %q, want the state kept", got)
+	}
+	if _, err := p.Upgrade(t, "probe", versioned{v: "two"}, peersimtest.Version("2.0")); err == nil || !strings.Contains(err.Error(), "version already exists") {
+		t.Errorf("upgrade to the same version: %v, want refused", err)
+	}
 }
