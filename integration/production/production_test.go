@@ -174,7 +174,13 @@ var _ = Describe("a production-mode peer", func() {
 	})
 
 	It("keeps everything across a restart: installed and instantiated chaincode, state and blocks", func() {
-		p := startPeer()
+		// A fixed client address, as clients configured with it expect
+		// the peer back there after a restart.
+		p := &network.Peer{Name: "peer", Binary: components.Peersim, DataDir: GinkgoT().TempDir(), Address: network.FreeAddress()}
+		p.Start()
+		DeferCleanup(p.Stop)
+		clientAddr := p.ClientAddr
+		Expect(clientAddr).To(Equal(p.Address))
 		deploy(p, "abstore", []string{"init", "a", "100", "b", "200"}, "")
 		for range 2 {
 			p.Exec(network.Invoke{Channel: channel, Name: "abstore", Args: []string{"invoke", "a", "b", "10"}})
@@ -188,6 +194,8 @@ var _ = Describe("a production-mode peer", func() {
 		By("restarting the peer")
 		p.Restart()
 		Eventually(processGone(pid), network.StopTimeout).Should(BeTrue(), "the peer should stop the chaincode it launched")
+
+		Expect(p.ClientAddr).To(Equal(clientAddr))
 
 		By("finding the same chaincode, state and blocks")
 		Expect(p.Output(network.ListInstalled{})).To(Equal(installed))
