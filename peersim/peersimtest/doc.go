@@ -32,6 +32,17 @@
 //	a.Submit(t) // VALID
 //	b.Submit(t) // MVCC_READ_CONFLICT: x changed since b read it
 //
+// Several endorsements given to SubmitAll are ordered back to back; with
+// WithBatch they share a block, where block order decides which of two
+// conflicting transactions is valid.
+//
+// Deploy is Connect (install a package and connect the chaincode in
+// process) followed by Instantiate; calling those separately, or Upgrade,
+// returns the peer's refusal as an error, e.g. to test a failing Init.
+// Deploy options set the version, channel, Init arguments, endorsement
+// policy, private data collections (collections_config.json) and a
+// META-INF directory with CouchDB indexes.
+//
 // Every call returns a *Result with the chaincode's status, message and
 // payload, its event, its public read-write set, the transaction ID and the
 // validation code. A business failure (status ≥ 400) or an invalid
