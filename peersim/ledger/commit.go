@@ -40,7 +40,6 @@ type TxResult struct {
 // apply records the writes of a valid transaction in the block view.
 func (v *blockView) apply(tx *parsedTx, txNum uint64, pvt *rwset.TxPvtReadWriteSet) error {
 	ver := Version{BlockNum: v.number, TxNum: txNum}
-	v.txIDs[tx.txID] = true
 	clear := v.clearWrites(tx, pvt)
 	for _, n := range tx.nss {
 		written := map[string]bool{}

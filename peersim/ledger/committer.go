@@ -62,8 +62,11 @@ func (l *Ledger) CommitBlock(envs []*common.Envelope) (*CommittedBlock, error) {
 		var reason error
 		if perr != nil {
 			code, reason = parseCode(perr), perr
+			if _, seen := view.txIDs[tx.txID]; tx.txID != "" && !seen {
+				view.txIDs[tx.txID] = uint64(i)
+			}
 		} else {
-			code, reason = view.validate(tx)
+			code, reason = view.validate(tx, uint64(i))
 		}
 		if code == peer.TxValidationCode_VALID {
 			if err := view.apply(tx, uint64(i), l.transient.get(tx.txID)); err != nil {

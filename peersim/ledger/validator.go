@@ -42,7 +42,7 @@ type blockView struct {
 	// vpChanged holds keys whose metadata an earlier valid transaction of
 	// the block wrote.
 	vpChanged map[string]bool
-	txIDs     map[string]bool
+	txIDs     map[string]uint64 // first index of each txID in the block
 	// pubOrder and friends keep first-write order for deterministic output.
 	history []historyEntry
 	expiry  []expiryEntry
@@ -69,7 +69,7 @@ func newBlockView(l *Ledger, snap snapshot, number uint64) *blockView {
 		l: l, snap: snap, number: number,
 		pub: make(map[string]*pending), hashed: make(map[string]*pending), pvt: make(map[string]*pending),
 		pvtKeys:   make(map[string]string),
-		vpChanged: make(map[string]bool), txIDs: make(map[string]bool),
+		vpChanged: make(map[string]bool), txIDs: make(map[string]uint64),
 		defs: make(map[string]*ChaincodeDefinition),
 	}
 }
@@ -127,11 +127,18 @@ func sameVersion(a, b *Version) bool {
 	return *a == *b
 }
 
-// validate judges one parsed transaction. It returns VALID and nil, or the
-// code and the reason.
-func (v *blockView) validate(tx *parsedTx) (peer.TxValidationCode, error) {
-	if v.txIDs[tx.txID] {
-		return peer.TxValidationCode_DUPLICATE_TXID, &DuplicateTxError{TxID: tx.txID, BlockNum: v.number}
+// validate judges one parsed transaction, the txNum-th of the block. It
+// returns VALID and nil, or the code and the reason. Like Fabric, a txID
+// seen earlier in the block makes a duplicate whether or not that earlier
+// transaction was valid.
+func (v *blockView) validate(tx *parsedTx, txNum uint64) (code peer.TxValidationCode, err error) {
+	defer func() {
+		if _, seen := v.txIDs[tx.txID]; !seen && code != peer.TxValidationCode_DUPLICATE_TXID {
+			v.txIDs[tx.txID] = txNum
+		}
+	}()
+	if first, ok := v.txIDs[tx.txID]; ok {
+		return peer.TxValidationCode_DUPLICATE_TXID, &DuplicateTxError{TxID: tx.txID, BlockNum: v.number, TxNum: first}
 	}
 	if loc, ok, err := readTxLocation(v.snap, tx.txID); err != nil {
 		return peer.TxValidationCode_INVALID_OTHER_REASON, err

@@ -379,3 +379,23 @@ func TestOversizedKeysAreRejectedNotFatal(t *testing.T) {
 		t.Errorf("codes %s (%v), %s; want INVALID_WRITESET, VALID", cb.Txs[0].Code, cb.Txs[0].Err, cb.Txs[1].Code)
 	}
 }
+
+func TestDuplicateOfAnInvalidTransactionInTheSameBlock(t *testing.T) {
+	l := newLedger(t)
+	put(t, l, "cc", "k", "v1")
+	c := newClient(t, org1)
+	p := c.propose(t, "cc")
+	stale := p.endorse(t, l, func(s *Simulator) error {
+		if _, err := s.GetState("cc", "k"); err != nil {
+			return err
+		}
+		return s.SetState("cc", "k", []byte("mine"))
+	})
+	writer := c.propose(t, "cc").endorse(t, l, func(s *Simulator) error { return s.SetState("cc", "k", []byte("theirs")) })
+	cb := commit(t, l, writer, stale, stale)
+	var de *DuplicateTxError
+	if cb.Txs[1].Code != peer.TxValidationCode_MVCC_READ_CONFLICT || cb.Txs[2].Code != peer.TxValidationCode_DUPLICATE_TXID ||
+		!errors.As(cb.Txs[2].Err, &de) || de.TxNum != 1 {
+		t.Errorf("codes %s, %s (%v); want MVCC_READ_CONFLICT then DUPLICATE_TXID pointing at tx 1", cb.Txs[1].Code, cb.Txs[2].Code, cb.Txs[2].Err)
+	}
+}
