@@ -92,8 +92,10 @@ func TestAssetTransfer(t *testing.T) {
 		wantStatus int32
 		wantMsg    string
 		wantEvent  string
-		// wantOwner names who owns asset1 afterwards.
+		// wantOwner names who owns asset1 afterwards; wantMSP is its MSP
+		// ("" means Org1MSP).
 		wantOwner func(fixture) *identity.SigningIdentity
+		wantMSP   string
 	}{
 		{
 			name:       "an identity without abac.creator cannot create",
@@ -139,7 +141,8 @@ func TestAssetTransfer(t *testing.T) {
 			},
 			wantStatus: 200,
 			wantEvent:  EventTransferred,
-			wantOwner:  func(fixture) *identity.SigningIdentity { return nil },
+			wantOwner:  func(f fixture) *identity.SigningIdentity { return f.creator },
+			wantMSP:    "Org2MSP",
 		},
 		{
 			name:       "someone else cannot delete it",
@@ -170,9 +173,13 @@ func TestAssetTransfer(t *testing.T) {
 			if got := r.Event.GetEventName(); got != tc.wantEvent {
 				t.Errorf("event %q, want %q", got, tc.wantEvent)
 			}
-			a := readAsset(t, f.cc, "asset1")
-			if owner := tc.wantOwner(f); owner != nil && (a == nil || a.Owner != idOf(t, owner) || a.OwnerMSP != "Org1MSP") {
-				t.Errorf("asset1 afterwards: %+v, want owned by %s", a, owner.Name())
+			wantMSP := tc.wantMSP
+			if wantMSP == "" {
+				wantMSP = "Org1MSP"
+			}
+			a, owner := readAsset(t, f.cc, "asset1"), tc.wantOwner(f)
+			if a == nil || a.Owner != idOf(t, owner) || a.OwnerMSP != wantMSP {
+				t.Errorf("asset1 afterwards: %+v, want owned by %s of %s", a, owner.Name(), wantMSP)
 			}
 		})
 	}
