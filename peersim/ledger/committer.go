@@ -139,7 +139,7 @@ func (l *Ledger) afterCommit(v *blockView, purged []purgedKey, results []TxResul
 	for _, r := range results {
 		ids = append(ids, r.TxID)
 	}
-	l.transient.remove(ids)
+	l.transient.remove(ids, v.number+1)
 }
 
 func splitStateKey(k string) (ns, key string) {

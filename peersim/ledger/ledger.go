@@ -234,7 +234,7 @@ func (l *Ledger) PutTransient(txID string, pvt *rwset.TxPvtReadWriteSet) {
 	if pvt == nil {
 		return
 	}
-	l.transient.put(txID, pvt)
+	l.transient.put(txID, pvt, l.Height())
 }
 
 // waitChan returns a channel closed at the next commit or Close.

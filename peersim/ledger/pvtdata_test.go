@@ -6,6 +6,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 )
 
@@ -259,5 +260,18 @@ func TestPrivateDeleteWithoutTransientDataRemovesTheClearValue(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestTransientDataOfUncommittedTransactionsIsDroppedAfterRetention(t *testing.T) {
+	ts := newTransientStore()
+	pvt := &rwset.TxPvtReadWriteSet{}
+	ts.put("old", pvt, 5)
+	ts.put("recent", pvt, 900)
+	ts.put("committed", pvt, 900)
+	ts.remove([]string{"committed"}, 5+transientRetention+1)
+	if ts.get("old") != nil || ts.get("committed") != nil || ts.get("recent") == nil {
+		t.Errorf("after pruning: old=%v committed=%v recent=%v; want only recent kept",
+			ts.get("old") != nil, ts.get("committed") != nil, ts.get("recent") != nil)
 	}
 }

@@ -20,6 +20,9 @@ type boltStore struct {
 func openBoltStore(path string) (*boltStore, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second})
 	if err != nil {
+		if errors.Is(err, bolterrors.ErrTimeout) {
+			return nil, fmt.Errorf("open ledger file %s: still locked after 5s; is another peer using this data directory? %w", path, err)
+		}
 		return nil, fmt.Errorf("open ledger file %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
