@@ -43,6 +43,8 @@ func TestMain(m *testing.M) {
 //	crash        exit 3 at once
 //	crash-usr1   print "ready", exit 3 on SIGUSR1, exit 0 on SIGTERM
 //	fork         start a child (mode ignore-term) in the same process group, print "child <pid>", then as env
+//	peer         act as a peer: launch the package in $LAUNCHER_TEST_PKG (mode ignore-term) from the
+//	             cache in $LAUNCHER_TEST_DATADIR, print "child <pid>", then wait to be killed
 func helperMain(mode string) int {
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGUSR1)
@@ -67,6 +69,8 @@ func helperMain(mode string) int {
 				fmt.Printf("file %s mode %o\n", k, st.Mode().Perm())
 			}
 		}
+	case "peer":
+		return fakePeerMain()
 	case "fork":
 		cmd := exec.Command(os.Args[0])
 		cmd.Env = append(os.Environ(), helperEnv+"=ignore-term")
@@ -409,4 +413,34 @@ func mustParse(der []byte) *x509.Certificate {
 		panic(err)
 	}
 	return c
+}
+
+// fakePeerMain is a peer process that launches one chaincode and waits.
+func fakePeerMain() int {
+	raw, err := os.ReadFile(os.Getenv("LAUNCHER_TEST_PKG"))
+	if err != nil {
+		fmt.Println("read package:", err)
+		return 1
+	}
+	pkg, err := ccpackage.Parse(raw)
+	if err != nil {
+		fmt.Println("parse package:", err)
+		return 1
+	}
+	r, err := New(Config{
+		DataDir:      os.Getenv("LAUNCHER_TEST_DATADIR"),
+		PeerAddress:  "127.0.0.1:1",
+		ChaincodeEnv: []string{helperEnv + "=ignore-term", "GORACE=atexit_sleep_ms=0"},
+	}, nil)
+	if err != nil {
+		fmt.Println("new runner:", err)
+		return 1
+	}
+	inst, err := r.Launch(context.Background(), "orphan:1", pkg)
+	if err != nil {
+		fmt.Println("launch:", err)
+		return 1
+	}
+	fmt.Printf("child %d\n", inst.Process.PID)
+	select {}
 }
