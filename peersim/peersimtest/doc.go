@@ -52,4 +52,12 @@
 // The package works with the standard testing package and with Ginkgo
 // (pass GinkgoT()), and offers Gomega matchers for results: HaveStatus,
 // HavePayload, HaveJSONPayload, HaveEvent, HaveValidationCode and BeValid.
+//
+//	var _ = Describe("sacc", func() {
+//		It("stores values", func() {
+//			cc := peersimtest.New(GinkgoT()).Deploy(GinkgoT(), "sacc", SimpleAsset{}, peersimtest.InitArgs("a", "1"))
+//			Expect(cc.Submit(GinkgoT(), "set", "a", "2")).To(peersimtest.BeValid())
+//			Expect(cc.Evaluate(GinkgoT(), "get", "a")).To(peersimtest.HavePayload("2"))
+//		})
+//	})
 package peersimtest

@@ -64,7 +64,9 @@ type Result struct {
 	Status  int32
 	Message string
 	Payload []byte
-	// Event is the chaincode event (SetEvent), nil if none was set.
+	// Event is the chaincode event (SetEvent) as endorsed, nil if none was
+	// set. Event listeners on a peer receive it only once the transaction
+	// commits VALID.
 	Event *peer.ChaincodeEvent
 	// RWSet is the public read-write set of the simulation (with the
 	// hashes of private data); nil when the peer returned none.
