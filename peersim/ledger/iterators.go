@@ -5,7 +5,6 @@ import (
 
 	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/queryresult"
 	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset/kvrwset"
-	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 // StateIterator streams the results of a range or rich query.
@@ -230,71 +229,6 @@ func (it *listIterator) Next() (*queryresult.KV, error) {
 }
 
 func (it *listIterator) Close() {
-	it.s.mu.Lock()
-	defer it.s.mu.Unlock()
-	if !it.closed {
-		it.closed = true
-		it.cur.close()
-	}
-	delete(it.s.itrs, it)
-}
-
-// GetHistoryForKey returns every committed value write of key by a valid
-// transaction, newest first. It records nothing in the read-write set.
-func (s *Simulator) GetHistoryForKey(ns, key string) (HistoryIterator, error) {
-	if err := checkNSKey("get history for key", ns, key); err != nil {
-		return nil, err
-	}
-	if !s.l.cfg.HistoryEnabled {
-		return nil, ErrHistoryDisabled
-	}
-	if err := s.lock("get history for key"); err != nil {
-		return nil, err
-	}
-	defer s.mu.Unlock()
-	prefix := historyPrefix(ns, key)
-	it := &historyIterator{s: s, want: len(prefix) + 16, cur: s.snap.scan(bucketHistory, prefix, prefixEnd(prefix))}
-	s.trackIterator(it)
-	return it, nil
-}
-
-type historyIterator struct {
-	s      *Simulator
-	cur    cursor
-	want   int
-	closed bool
-}
-
-func (it *historyIterator) Next() (*queryresult.KeyModification, error) {
-	if err := it.s.lock("history next"); err != nil {
-		return nil, err
-	}
-	defer it.s.mu.Unlock()
-	if it.closed {
-		return nil, nil
-	}
-	for {
-		k, v, ok, err := it.cur.next()
-		if err != nil || !ok {
-			return nil, err
-		}
-		if len(k) != it.want {
-			continue // a longer key that shares this key as prefix
-		}
-		rec, err := decodeHistoryRecord(v)
-		if err != nil {
-			return nil, err
-		}
-		return &queryresult.KeyModification{
-			TxId:      rec.TxID,
-			Value:     rec.Value,
-			Timestamp: &timestamppb.Timestamp{Seconds: rec.Seconds, Nanos: rec.Nanos},
-			IsDelete:  rec.IsDelete,
-		}, nil
-	}
-}
-
-func (it *historyIterator) Close() {
 	it.s.mu.Lock()
 	defer it.s.mu.Unlock()
 	if !it.closed {
