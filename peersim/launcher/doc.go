@@ -40,6 +40,31 @@
 // children too, and on Linux with Pdeathsig=SIGKILL, so that the kernel
 // kills it if the peer dies without stopping it.
 //
+// Wiring into the peer (a sketch; the peer owns the chaincode listener and
+// the stream handler, the launcher owns processes and builds):
+//
+//	ca, _ := identity.NewChaincodeCA(0) // the listener's server cert: ca.IssueServer(host)
+//	r, _ := launcher.New(launcher.Config{DataDir: dataDir, PeerAddress: chaincodeAddr, MSPID: mspID,
+//		TLS: cfg.ChaincodeTLS, CA: ca, ExternalBuilders: launcher.BuildersFromDirs(cfg.ExternalBuilders)}, log)
+//	admit := func(ccid string, info chaincode.ConnInfo) error {
+//		if info.Dialed { // chaincode-as-a-service: the peer dialled it; check the name only
+//			return nil
+//		}
+//		return r.AuthorizeCert(ccid, info.PeerCertificate)
+//	}
+//	// chaincode.WithAdmission(chaincode.AdmitFunc(admit)),
+//	// chaincode.WithDisconnectHook(func(ccid string, _ error) { r.Disconnected(ccid) })
+//
+//	inst, err := r.Launch(ctx, ccid, pkg) // err: "could not launch chaincode <ccid>: <err>"
+//	if inst.Connection != nil {
+//		conn, err := launcher.Dial(ctx, *inst.Connection) // then peer.NewChaincodeClient(conn).Connect and ServeDialed
+//	} else {
+//		// wait for the chaincode to be ready, bounded by the startup timeout, or for
+//		// inst.Process.Done(): "chaincode registration failed: container exited with <ExitError.Code>"
+//	}
+//	r.AddChannel(ccid, channel) // after instantiate; r.List() answers pscc ListRunning
+//	r.StopAll(ctx)              // at peer shutdown
+//
 // Where peersim differs from Fabric here:
 //
 //   - Go chaincode is built by the local toolchain (with -trimpath, without

@@ -129,24 +129,28 @@ type Instance struct {
 // waits as Config.Backoff says, or until ctx ends. For a package served as
 // chaincode-as-a-service, Launch starts nothing and returns the
 // Connection.
+//
+// Errors name the package, builder or chaincode at fault but do not start
+// with the ccid: the peer wraps them as Fabric does, "could not launch
+// chaincode <ccid>: <err>". A failed build is a *BuildError.
 func (r *Runner) Launch(ctx context.Context, ccid string, pkg *ccpackage.Package) (*Instance, error) {
 	if ccid == "" {
-		return nil, errors.New("launch chaincode: chaincode id is empty")
+		return nil, errors.New("chaincode id is empty")
 	}
 	if pkg == nil {
-		return nil, fmt.Errorf("launch chaincode %s: no package given", ccid)
+		return nil, fmt.Errorf("no package given for chaincode %s", ccid)
 	}
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
-		return nil, fmt.Errorf("launch chaincode %s: %w", ccid, ErrClosed)
+		return nil, fmt.Errorf("start chaincode %s: %w", ccid, ErrClosed)
 	}
 	e := r.entry(ccid)
 	r.mu.Unlock()
 	select {
 	case e.lock <- struct{}{}:
 	case <-ctx.Done():
-		return nil, fmt.Errorf("launch chaincode %s: waiting for another launch of it: %w", ccid, ctx.Err())
+		return nil, fmt.Errorf("waiting for another launch of chaincode %s: %w", ccid, ctx.Err())
 	}
 	defer func() { <-e.lock }()
 
@@ -161,13 +165,13 @@ func (r *Runner) Launch(ctx context.Context, ccid string, pkg *ccpackage.Package
 		select {
 		case <-p.Done():
 		case <-ctx.Done():
-			return nil, fmt.Errorf("launch chaincode %s: waiting for its disconnected process %d to exit: %w", ccid, p.PID, ctx.Err())
+			return nil, fmt.Errorf("waiting for the disconnected process %d of chaincode %s to exit: %w", p.PID, ccid, ctx.Err())
 		}
 	}
 
 	b, err := r.Build(ctx, pkg)
 	if err != nil {
-		return nil, fmt.Errorf("launch chaincode %s: %w", ccid, err)
+		return nil, err // names the package and the builder
 	}
 	if b.Connection != nil {
 		r.mu.Lock()
@@ -181,7 +185,7 @@ func (r *Runner) Launch(ctx context.Context, ccid string, pkg *ccpackage.Package
 	}
 	p, err = r.start(ccid, b)
 	if err != nil {
-		return nil, fmt.Errorf("launch chaincode %s: %w", ccid, err)
+		return nil, err // "start chaincode <ccid>: ..."
 	}
 	return &Instance{CCID: ccid, Build: b, Process: p}, nil
 }
@@ -204,9 +208,9 @@ func (r *Runner) backoff(ctx context.Context, ccid string, e *entry) error {
 	case <-r.cfg.Clock.After(delay):
 		return nil
 	case <-ctx.Done():
-		return fmt.Errorf("launch chaincode %s: waiting %s before relaunching after %d crashes in a row: %w", ccid, delay, crashes, ctx.Err())
+		return fmt.Errorf("waiting %s before relaunching chaincode %s after %d crashes in a row: %w", delay, ccid, crashes, ctx.Err())
 	case <-r.ctx.Done():
-		return fmt.Errorf("launch chaincode %s: %w", ccid, ErrClosed)
+		return fmt.Errorf("start chaincode %s: %w", ccid, ErrClosed)
 	}
 }
 
