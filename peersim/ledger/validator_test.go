@@ -399,3 +399,35 @@ func TestDuplicateOfAnInvalidTransactionInTheSameBlock(t *testing.T) {
 		t.Errorf("codes %s, %s (%v); want MVCC_READ_CONFLICT then DUPLICATE_TXID pointing at tx 1", cb.Txs[1].Code, cb.Txs[2].Code, cb.Txs[2].Err)
 	}
 }
+
+func TestValidationParameterChangedEarlierInTheBlock(t *testing.T) {
+	l := newLedger(t)
+	put(t, l, "cc", "k", "v")
+	c := newClient(t, org1)
+	env, err := ParseSignaturePolicy("OR('Org1MSP.peer')")
+	if err != nil {
+		t.Fatal(err)
+	}
+	vp, _ := proto.Marshal(env)
+	setVP := c.propose(t, "cc").endorse(t, l, func(s *Simulator) error {
+		return s.SetStateMetadata("cc", "k", map[string][]byte{"VALIDATION_PARAMETER": vp})
+	})
+	write := c.propose(t, "cc").endorse(t, l, func(s *Simulator) error { return s.SetState("cc", "k", []byte("w")) })
+	cb := commit(t, l, setVP, write)
+	var ee *EndorsementError
+	if cb.Txs[0].Code != peer.TxValidationCode_VALID || cb.Txs[1].Code != peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE || !errors.As(cb.Txs[1].Err, &ee) || ee.Key != "k" {
+		t.Errorf("codes %s, %s (%v); want VALID then ENDORSEMENT_POLICY_FAILURE on key k", cb.Txs[0].Code, cb.Txs[1].Code, cb.Txs[1].Err)
+	}
+	// The metadata committed and the value kept; a value write later keeps it.
+	put(t, l, "cc", "k", "x")
+	_, err = l.Simulate("m", org1, func(s *Simulator) error {
+		md, err := s.GetStateMetadata("cc", "k")
+		if err == nil && !bytes.Equal(md["VALIDATION_PARAMETER"], vp) {
+			t.Errorf("metadata %v after a value-only write, want the validation parameter kept", md)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
