@@ -45,6 +45,7 @@ type entry struct {
 	lock     chan struct{} // held while a Launch of this ccid runs
 	proc     *Process      // live process, nil when none
 	service  string        // address of a chaincode-as-a-service, when dialled
+	since    time.Time     // when service was set
 	channels []string
 	crashes  int // consecutive crashes
 	lastExit time.Time
@@ -121,7 +122,9 @@ type Instance struct {
 // Launch makes sure chaincode ccid runs from package pkg: it builds pkg (or
 // reuses its cached build) and starts the chaincode. The caller waits for
 // the REGISTER itself, bounded by its startup timeout, and watches
-// Process.Done for an early exit.
+// Process.Done for an early exit. When the startup timeout expires the
+// caller should Stop the process, as Fabric stops a container that did not
+// register; otherwise the next Launch returns the same silent process.
 //
 // A live process of ccid is returned as it is (AlreadyRunning); concurrent
 // Launches of one ccid start one process. A process the peer reported
@@ -175,7 +178,9 @@ func (r *Runner) Launch(ctx context.Context, ccid string, pkg *ccpackage.Package
 	}
 	if b.Connection != nil {
 		r.mu.Lock()
-		e.service = b.Connection.Address
+		if e.service != b.Connection.Address {
+			e.service, e.since = b.Connection.Address, r.cfg.Clock.Now()
+		}
 		r.mu.Unlock()
 		r.log.Info("chaincode runs as a service", "ccid", ccid, "address", b.Connection.Address, "package_id", b.PackageID)
 		return &Instance{CCID: ccid, Build: b, Connection: b.Connection}, nil
@@ -359,7 +364,7 @@ func (r *Runner) List() []Running {
 		case e.proc != nil:
 			out = append(out, Running{CCID: ccid, PID: e.proc.PID, Channels: ch, Started: e.proc.Started})
 		case e.service != "":
-			out = append(out, Running{CCID: ccid, Channels: ch, Address: e.service})
+			out = append(out, Running{CCID: ccid, Channels: ch, Started: e.since, Address: e.service})
 		}
 	}
 	slices.SortFunc(out, func(a, b Running) int { return strings.Compare(a.CCID, b.CCID) })
