@@ -196,3 +196,27 @@ func compareState(t *testing.T, l *Ledger, model map[string]modelEntry) {
 		t.Fatalf("state %v, model %v", got, want)
 	}
 }
+
+// FuzzCommitCorruptEnvelope flips bytes of a well-formed transaction: the
+// commit must never panic or fail, and a corrupt transaction must never
+// change state unless it still decodes to a valid one.
+func FuzzCommitCorruptEnvelope(f *testing.F) {
+	f.Add(uint16(0), byte(0xff), []byte(nil))
+	f.Add(uint16(40), byte(0x01), []byte{1, 2, 3})
+	f.Add(uint16(300), byte(0x80), []byte{0x0a, 0x00})
+	f.Fuzz(func(t *testing.T, pos uint16, xor byte, tail []byte) {
+		l := newLedger(t)
+		p := newClient(t, org1).propose(t, "cc")
+		env := p.endorse(t, l, func(s *Simulator) error { return s.SetState("cc", "k", []byte("v")) })
+		payload := append([]byte(nil), env.Payload...)
+		payload[int(pos)%len(payload)] ^= xor
+		payload = append(payload, tail...)
+		cb, err := l.CommitBlock([]*common.Envelope{{Payload: payload, Signature: env.Signature}})
+		if err != nil {
+			t.Fatalf("commit of a corrupt envelope failed the block: %v", err)
+		}
+		if cb.Txs[0].Code != peer.TxValidationCode_VALID && read(t, l, "cc", "k") != nil {
+			t.Fatalf("an invalid (%s) transaction changed state", cb.Txs[0].Code)
+		}
+	})
+}
