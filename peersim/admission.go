@@ -162,3 +162,7 @@ func (p *Peer) launch(ctx context.Context, name, version string) error {
 	p.launches.expect(ccid, hash)
 	return p.launcher.Launch(ctx, req)
 }
+
+// Connected returns the ccids ("name:version") of the chaincode connected
+// and ready, sorted.
+func (p *Peer) Connected() []string { return p.cc.Connected() }
