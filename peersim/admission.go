@@ -60,6 +60,14 @@ func (p *Peer) ensureConnected(ctx context.Context, name, version string) error 
 	}
 	wctx, cancel := context.WithTimeout(ctx, p.cfg.ChaincodeStartupTimeout)
 	defer cancel()
+	// A peer that stops does not wait for chaincode any more.
+	go func() {
+		select {
+		case <-p.closing:
+			cancel()
+		case <-wctx.Done():
+		}
+	}()
 	if _, err := p.cc.WaitReady(wctx, ccid); err != nil {
 		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
 			if p.cfg.Dev {
@@ -67,6 +75,11 @@ func (p *Peer) ensureConnected(ctx context.Context, name, version string) error 
 					ccid, ErrChaincodeNotConnected, p.cfg.ChaincodeStartupTimeout, p.commandFor(ccid))
 			}
 			return fmt.Errorf("could not launch chaincode %s: timeout expired while starting chaincode %s for transaction", ccid, ccid)
+		}
+		select {
+		case <-p.closing:
+			return fmt.Errorf("could not launch chaincode %s: %w", ccid, ErrStopped)
+		default:
 		}
 		return fmt.Errorf("could not launch chaincode %s: %w", ccid, err)
 	}

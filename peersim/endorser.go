@@ -30,6 +30,10 @@ type endorser struct {
 	peer.UnimplementedEndorserServer
 	p *Peer
 
+	// running counts the proposals being processed, so that Stop can wait
+	// for them before closing the ledgers.
+	running sync.WaitGroup
+
 	mu sync.Mutex
 	// inflight holds channel+txid of the proposals being endorsed.
 	inflight map[string]bool
@@ -39,6 +43,13 @@ func newEndorser(p *Peer) *endorser { return &endorser{p: p, inflight: map[strin
 
 // ProcessProposal endorses one signed proposal.
 func (e *endorser) ProcessProposal(ctx context.Context, sp *peer.SignedProposal) (*peer.ProposalResponse, error) {
+	e.running.Add(1)
+	defer e.running.Done()
+	select {
+	case <-e.p.closing:
+		return failure("peer is stopping"), nil
+	default:
+	}
 	resp := e.process(ctx, sp)
 	e.p.met.proposal(resp.GetResponse().GetStatus())
 	return resp, nil

@@ -44,14 +44,30 @@ type testNet struct {
 	stop   func()
 }
 
-type netOption func(*Config)
+type netSetup struct {
+	cfg  Config
+	opts []Option
+}
 
-func withLedger(kind string) netOption { return func(c *Config) { c.Ledger = kind } }
+type netOption func(*netSetup)
+
+func withLedger(kind string) netOption { return func(s *netSetup) { s.cfg.Ledger = kind } }
 func withExecuteTimeout(d time.Duration) netOption {
-	return func(c *Config) { c.ChaincodeExecuteTimeout = d }
+	return func(s *netSetup) { s.cfg.ChaincodeExecuteTimeout = d }
 }
 func withStartupTimeout(d time.Duration) netOption {
-	return func(c *Config) { c.ChaincodeStartupTimeout = d }
+	return func(s *netSetup) { s.cfg.ChaincodeStartupTimeout = d }
+}
+
+// withProduction runs the peer in production mode (chaincode TLS off, as
+// bufconn carries no TLS) with l as its launcher; l may be nil.
+func withProduction(l Launcher) netOption {
+	return func(s *netSetup) {
+		s.cfg.Dev, s.cfg.ChaincodeTLS = false, false
+		if l != nil {
+			s.opts = append(s.opts, WithLauncher(l))
+		}
+	}
 }
 
 func testLogger(t testing.TB) *slog.Logger {
@@ -72,10 +88,11 @@ func startNet(t testing.TB, dir string, opts ...netOption) *testNet {
 	cfg.BatchTimeout = 20 * time.Millisecond
 	cfg.ChaincodeStartupTimeout = waitLimit
 	cfg.Address, cfg.ChaincodeAddress, cfg.OperationsAddress = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	setup := &netSetup{cfg: cfg}
 	for _, o := range opts {
-		o(&cfg)
+		o(setup)
 	}
-	p, err := New(cfg, testLogger(t))
+	p, err := New(setup.cfg, testLogger(t), setup.opts...)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

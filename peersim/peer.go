@@ -266,10 +266,14 @@ func (p *Peer) stop(ctx context.Context) error {
 	if clientSrv != nil {
 		graceful(ctx, clientSrv)
 	}
+	// Transactions still running on a chaincode fail with "chaincode
+	// stream terminated"; the ledgers close once no proposal holds a
+	// simulator.
 	p.cc.Close()
 	if ccSrv != nil {
 		ccSrv.Stop()
 	}
+	p.endo.running.Wait()
 	var errs []error
 	if p.launcher != nil {
 		for _, r := range p.launcher.Running() {

@@ -1,0 +1,64 @@
+package peersim
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestConfigValidate(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(*Config)
+		want   string // "" = valid
+	}{
+		{name: "the defaults are valid", mutate: func(*Config) {}},
+		{name: "port 0 everywhere is valid", mutate: func(c *Config) {
+			c.Address, c.ChaincodeAddress, c.OperationsAddress = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+		}},
+		{name: "an address without a port is refused", mutate: func(c *Config) { c.Address = "localhost" }, want: `Address "localhost"`},
+		{name: "clients and chaincode on one port are refused", mutate: func(c *Config) { c.ChaincodeAddress = c.Address }, want: "must differ from Address"},
+		{name: "an empty data dir is refused", mutate: func(c *Config) { c.DataDir = "" }, want: "DataDir is empty"},
+		{name: "an unknown ledger is refused", mutate: func(c *Config) { c.Ledger = "leveldb" }, want: `Ledger "leveldb"`},
+		{name: "a zero startup timeout is refused", mutate: func(c *Config) { c.ChaincodeStartupTimeout = 0 }, want: "ChaincodeStartupTimeout 0s"},
+		{name: "a zero execute timeout means none", mutate: func(c *Config) { c.ChaincodeExecuteTimeout = 0 }},
+		{name: "a negative execute timeout is refused", mutate: func(c *Config) { c.ChaincodeExecuteTimeout = -time.Second }, want: "ChaincodeExecuteTimeout -1s"},
+		{name: "a zero batch size is refused", mutate: func(c *Config) { c.BatchSize = 0 }, want: "BatchSize 0"},
+		{name: "an empty builder directory is refused", mutate: func(c *Config) { c.ExternalBuilders = []string{"/b", ""} }, want: "ExternalBuilders[1]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := DefaultConfig("/data")
+			tt.mutate(&c)
+			err := c.Validate()
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("unexpected error: %v", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Errorf("error %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestConfigFromEnv(t *testing.T) {
+	t.Setenv("PEERSIM_DEV", "true")
+	t.Setenv("PEERSIM_LEDGER", "memory")
+	t.Setenv("PEERSIM_CHAINCODE_EXECUTE_TIMEOUT", "0s")
+	t.Setenv("PEERSIM_DATA_DIR", "/tmp/x")
+	c, err := ConfigFromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := DefaultConfig("/tmp/x")
+	want.Dev, want.Ledger, want.ChaincodeExecuteTimeout = true, LedgerMemory, 0
+	if c.Address != want.Address || c.Dev != want.Dev || c.Ledger != want.Ledger || c.ChaincodeExecuteTimeout != 0 ||
+		c.ChaincodeStartupTimeout != want.ChaincodeStartupTimeout || c.DataDir != "/tmp/x" || c.BatchTimeout != want.BatchTimeout {
+		t.Errorf("got %+v", c)
+	}
+
+	t.Setenv("PEERSIM_BATCH_TIMEOUT", "soon")
+	if _, err := ConfigFromEnv(); err == nil || !strings.Contains(err.Error(), "BATCH_TIMEOUT") {
+		t.Errorf("bad duration: %v", err)
+	}
+}

@@ -1,0 +1,151 @@
+package peersim
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// logBuffer collects log output from several goroutines.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func TestStartOnRealPortsLogsReadyAndServesOperations(t *testing.T) {
+	cfg := DefaultConfig(t.TempDir())
+	cfg.Dev, cfg.Ledger = true, LedgerMemory
+	cfg.Address, cfg.ChaincodeAddress, cfg.OperationsAddress = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	var logs logBuffer
+	p, err := New(cfg, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := httptest.NewRecorder()
+	p.operationsHandler().ServeHTTP(before, httptest.NewRequest(http.MethodGet, "/healthz", nil))
+	if before.Code != http.StatusServiceUnavailable {
+		t.Errorf("/healthz before Start: %d, want 503", before.Code)
+	}
+	if err := p.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	stopped := false
+	t.Cleanup(func() {
+		if !stopped {
+			p.Stop(context.Background())
+		}
+	})
+	client, cc, ops := p.Addrs()
+	for _, a := range []string{client, cc, ops} {
+		if a == "" || strings.HasSuffix(a, ":0") {
+			t.Errorf("bound address %q", a)
+		}
+	}
+	if client == cc {
+		t.Errorf("client and chaincode share %s", client)
+	}
+	var ready string
+	for _, line := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(line, "peersim ready") {
+			ready = line
+		}
+	}
+	for _, a := range []string{client, cc, ops} {
+		if !strings.Contains(ready, a) {
+			t.Errorf("ready line %q lacks %s", ready, a)
+		}
+	}
+
+	get := func(path string) (int, string) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+ops+path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get("/healthz"); code != http.StatusOK || !strings.Contains(body, `"OK"`) {
+		t.Errorf("/healthz: %d %s", code, body)
+	}
+	code, body := get("/metrics")
+	for _, m := range []string{`peersim_block_height{channel="mychannel"} 0`, "peersim_registered_chaincodes 0"} {
+		if code != http.StatusOK || !strings.Contains(body, m) {
+			t.Errorf("/metrics (%d) lacks %q:\n%s", code, m, body)
+		}
+	}
+	if strings.Contains(body, "go_goroutines") {
+		t.Errorf("/metrics carries the global registry's collectors")
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+	if err := p.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	stopped = true
+	if err := p.Stop(ctx); err != nil {
+		t.Errorf("second Stop: %v", err)
+	}
+	if err := p.Start(ctx); err == nil {
+		t.Errorf("Start after Stop succeeded")
+	}
+}
+
+func TestMetricsCountProposalsAndCommits(t *testing.T) {
+	n := startNet(t, t.TempDir())
+	n.install(t, n.admin, "mycc", "1.0")
+	n.startCC(t, "mycc:1.0", newTestCC())
+	n.instantiate(t, DefaultChannel, "mycc", "1.0", "init")
+	n.invoke(t, n.user, DefaultChannel, "mycc", "put", "k", "v")
+	n.query(t, DefaultChannel, "mycc", "fail")
+	want := []string{
+		`peersim_proposals_received_total{status="200"} 3`,
+		`peersim_proposals_received_total{status="500"} 1`,
+		`peersim_transactions_committed_total{channel="mychannel",validation_code="VALID"} 2`,
+		`peersim_block_height{channel="mychannel"} 2`,
+		"peersim_registered_chaincodes 1",
+		`peersim_chaincode_execute_duration_seconds_count{chaincode="mycc:1.0",success="true",type="TRANSACTION"} 2`,
+	}
+	deadline := time.Now().Add(waitLimit)
+	for {
+		rec := httptest.NewRecorder()
+		n.p.operationsHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+		var missing []string
+		for _, w := range want {
+			if !strings.Contains(rec.Body.String(), w) {
+				missing = append(missing, w)
+			}
+		}
+		if len(missing) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("metrics lack %q:\n%s", missing, rec.Body.String())
+		}
+		time.Sleep(time.Millisecond) // the height follower runs asynchronously; poll with a deadline
+	}
+}
