@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"time"
 
 	"github.com/chaincodekit/chaincodekit/peersim"
 	"github.com/chaincodekit/chaincodekit/peersim/ccpackage"
@@ -183,8 +185,12 @@ func (p *Peer) Connect(t TB, name, version string, cc shim.Chaincode, metaInf st
 		stop()
 		t.Fatalf("peersimtest: open the chaincode stream of %s: %v", ccid, err)
 	}
-	served := make(chan error, 1)
-	go func() { served <- shim.StartInProc(ccid, stream, cc) }()
+	served := make(chan struct{})
+	var serveErr error
+	go func() {
+		defer close(served)
+		serveErr = shim.StartInProc(ccid, stream, cc)
+	}()
 	t.Cleanup(func() {
 		stop()
 		<-served
@@ -192,11 +198,29 @@ func (p *Peer) Connect(t TB, name, version string, cc shim.Chaincode, metaInf st
 		delete(p.connected, ccid)
 		p.mu.Unlock()
 	})
+	if err := p.waitRegistered(ctx, ccid, served, &serveErr); err != nil {
+		t.Fatalf("peersimtest: connect %s: %v", ccid, err)
+	}
 	p.mu.Lock()
 	p.connected[ccid] = true
 	p.mu.Unlock()
-	// The peer waits for the registration when the chaincode is first
-	// instantiated or called (Config.ChaincodeStartupTimeout).
+}
+
+// waitRegistered polls the peer until it lists ccid as connected, and
+// fails early with the shim's error if the peer refused the chaincode.
+func (p *Peer) waitRegistered(ctx context.Context, ccid string, served <-chan struct{}, serveErr *error) error {
+	tick := time.NewTicker(2 * time.Millisecond)
+	defer tick.Stop()
+	for !slices.Contains(p.peer.Connected(), ccid) {
+		select {
+		case <-served:
+			return fmt.Errorf("the peer ended the chaincode's stream before it registered: %v", *serveErr)
+		case <-ctx.Done():
+			return fmt.Errorf("the chaincode did not register: %w", ctx.Err())
+		case <-tick.C:
+		}
+	}
+	return nil
 }
 
 // packageFor makes a chaincode-as-a-service package: the peer in

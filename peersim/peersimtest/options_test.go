@@ -79,6 +79,11 @@ func TestBadTestInputFailsTheTestClearly(t *testing.T) {
 			want: `peersimtest: instantiate probe5:1.0 on nochannel:`,
 		},
 		{
+			name: "a chaincode name Fabric does not allow",
+			fn:   func(tb peersimtest.TB) { p.Deploy(tb, "bad name", probe{}) },
+			want: `peersimtest: package bad name:1.0: pack `,
+		},
+		{
 			name: "an unknown user",
 			fn:   func(tb peersimtest.TB) { p.User(tb, "nobody") },
 			want: `peersimtest: identity "nobody":`,
@@ -96,7 +101,8 @@ func TestBadTestInputFailsTheTestClearly(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := fatalOf(t, tc.fn); !strings.HasPrefix(got, tc.want) {
+			got := fatalOf(t, tc.fn)
+			if !strings.HasPrefix(got, tc.want) {
 				t.Errorf("failed with %q, want a message starting %q", got, tc.want)
 			}
 		})
