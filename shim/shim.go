@@ -27,9 +27,8 @@ import (
 // and the peer address from the -peer.address host:port argument (also
 // --peer.address and the "=" form), or CORE_PEER_ADDRESS when it is absent.
 // The arguments are read from os.Args without parsing the global flag set,
-// so the chaincode's own flags are its own business. The shim declares
-// -peer.address on the global flag set (as Fabric's does), so a chaincode
-// that calls flag.Parse for its own flags accepts it too.
+// so the chaincode's own flags are its own business; a chaincode that calls
+// flag.Parse must define peer.address itself, since the shim does not.
 //
 // Logs go to slog.Default().
 func Start(cc Chaincode) error {
