@@ -499,8 +499,21 @@ func (c *testCC) Invoke(stub ckshim.ChaincodeStubInterface) *peer.Response {
 			return ckshim.Error(err.Error())
 		}
 		return ckshim.Success(nil)
-	case "call":
-		return stub.InvokeChaincode(a[0], args(a[1:]...), "")
+	case "rich":
+		it, err := stub.GetQueryResult(a[0])
+		if err != nil {
+			return ckshim.Error(err.Error())
+		}
+		defer it.Close()
+		var keys []string
+		for it.HasNext() {
+			kv, err := it.Next()
+			if err != nil {
+				return ckshim.Error(err.Error())
+			}
+			keys = append(keys, kv.Key)
+		}
+		return ckshim.Success([]byte(strings.Join(keys, ",")))
 	case "block":
 		c.entered <- struct{}{}
 		<-c.release
