@@ -1,13 +1,11 @@
 package peersim
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/chaincodekit/chaincodekit/peersim/chaincode"
 	"github.com/chaincodekit/chaincodekit/peersim/identity"
@@ -26,10 +24,15 @@ func (p *Peer) admit(ccid string, info chaincode.ConnInfo) error {
 	if _, err := p.store.Get(name, version); err != nil {
 		return fmt.Errorf("%w: install %s first, or start the chaincode as an installed version", err, ccid)
 	}
-	if p.cfg.Dev {
+	if p.cfg.Dev || info.Dialed {
+		// Dev mode accepts any installed id; a chaincode server was dialled
+		// by the peer itself.
 		return nil
 	}
-	return p.launches.admit(ccid, info)
+	if p.launcher == nil {
+		return fmt.Errorf("peer will not accept external chaincode connection %s (except in dev mode)", ccid)
+	}
+	return p.launcher.AuthorizeCert(ccid, info.PeerCertificate)
 }
 
 // commandFor is the command that starts a development-mode chaincode.
@@ -50,36 +53,45 @@ func (p *Peer) ensureConnected(ctx context.Context, name, version string) error 
 	if slices.Contains(p.cc.Connected(), ccid) {
 		return nil
 	}
+	var exited <-chan struct{}
+	var exitErr func() error
 	if !p.cfg.Dev {
-		if err := p.launch(ctx, name, version); err != nil {
+		var err error
+		if exited, exitErr, err = p.launch(ctx, name, version); err != nil {
 			return fmt.Errorf("could not launch chaincode %s: %w", ccid, err)
 		}
 	} else {
 		p.log.Info("waiting for chaincode to connect; start it with the command below",
 			"ccid", ccid, "timeout", p.cfg.ChaincodeStartupTimeout, "command", p.commandFor(ccid))
 	}
-	wctx, cancel := context.WithTimeout(ctx, p.cfg.ChaincodeStartupTimeout)
-	defer cancel()
-	// A peer that stops does not wait for chaincode any more.
+	tctx, cancelTimeout := context.WithTimeout(ctx, p.cfg.ChaincodeStartupTimeout)
+	defer cancelTimeout()
+	wctx, cancel := context.WithCancelCause(tctx)
+	defer cancel(nil)
+	// Stop waiting when the peer stops or the launched process exits.
 	go func() {
 		select {
 		case <-p.closing:
-			cancel()
+			cancel(ErrStopped)
+		case <-exited:
+			cancel(exitCause(exitErr()))
 		case <-wctx.Done():
 		}
 	}()
 	if _, err := p.cc.WaitReady(wctx, ccid); err != nil {
+		if cause := context.Cause(wctx); cause != nil && !errors.Is(cause, context.Canceled) && !errors.Is(cause, context.DeadlineExceeded) {
+			return fmt.Errorf("could not launch chaincode %s: %w", ccid, cause)
+		}
 		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
 			if p.cfg.Dev {
 				return fmt.Errorf("could not launch chaincode %s: %w within %s: start it with: %s",
 					ccid, ErrChaincodeNotConnected, p.cfg.ChaincodeStartupTimeout, p.commandFor(ccid))
 			}
+			// As Fabric stops a container that did not register.
+			if err := p.launcher.Stop(context.WithoutCancel(ctx), ccid); err != nil {
+				p.log.Warn("could not stop chaincode that missed its startup timeout", "ccid", ccid, "error", err)
+			}
 			return fmt.Errorf("could not launch chaincode %s: timeout expired while starting chaincode %s for transaction", ccid, ccid)
-		}
-		select {
-		case <-p.closing:
-			return fmt.Errorf("could not launch chaincode %s: %w", ccid, ErrStopped)
-		default:
 		}
 		return fmt.Errorf("could not launch chaincode %s: %w", ccid, err)
 	}
@@ -112,68 +124,6 @@ func isAdmin(up *identity.UnpackedProposal, what string) error {
 		return fmt.Errorf("%w for [%s]: %s is not an admin of its organisation: use the Admin identity", ErrAccessDenied, what, up.Creator)
 	}
 	return nil
-}
-
-// launches tracks the production-mode launches in progress or done, so
-// that only processes the peer started may register.
-type launches struct {
-	mu sync.Mutex
-	// certs maps a ccid to the hash of the client certificate issued for
-	// it (nil without chaincode TLS).
-	certs map[string][]byte
-}
-
-func (ls *launches) expect(ccid string, certHash []byte) {
-	ls.mu.Lock()
-	defer ls.mu.Unlock()
-	if ls.certs == nil {
-		ls.certs = map[string][]byte{}
-	}
-	ls.certs[ccid] = certHash
-}
-
-func (ls *launches) admit(ccid string, info chaincode.ConnInfo) error {
-	ls.mu.Lock()
-	defer ls.mu.Unlock()
-	want, ok := ls.certs[ccid]
-	if !ok {
-		return fmt.Errorf("peer will not accept external chaincode connection %s (except in dev mode)", ccid)
-	}
-	if want == nil {
-		return nil
-	}
-	if info.PeerCertificate == nil {
-		return fmt.Errorf("TLS is active but chaincode %s didn't send certificate", ccid)
-	}
-	if got := identity.CertHash(info.PeerCertificate.Raw); !bytes.Equal(got, want) {
-		return fmt.Errorf("chaincode %s with given certificate hash %x not found in registry", ccid, got)
-	}
-	return nil
-}
-
-// launch asks the Launcher to start name:version (production mode).
-func (p *Peer) launch(ctx context.Context, name, version string) error {
-	if p.launcher == nil {
-		return ErrNeedLauncher
-	}
-	ccid := name + ":" + version
-	pkg, err := p.store.Load(name, version)
-	if err != nil {
-		return err
-	}
-	_, addr, _ := p.Addrs()
-	req := LaunchRequest{CCID: ccid, Package: pkg, PeerAddress: addr, MSPID: p.org.MSPID()}
-	var hash []byte
-	if p.ccCA != nil {
-		kp, err := p.ccCA.IssueClient(ccid)
-		if err != nil {
-			return fmt.Errorf("issue chaincode TLS certificate: %w", err)
-		}
-		req.TLS = &ChaincodeTLS{ClientCertPEM: kp.CertPEM, ClientKeyPEM: kp.KeyPEM, RootCertPEM: p.ccCA.CertPEM()}
-		hash = kp.Hash()
-	}
-	p.launches.expect(ccid, hash)
-	return p.launcher.Launch(ctx, req)
 }
 
 // Connected returns the ccids ("name:version") of the chaincode connected

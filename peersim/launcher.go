@@ -2,55 +2,120 @@ package peersim
 
 import (
 	"context"
-	"time"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
 
 	"github.com/chaincodekit/chaincodekit/peersim/ccpackage"
+	"github.com/chaincodekit/chaincodekit/peersim/chaincode"
+	"github.com/chaincodekit/chaincodekit/peersim/launcher"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 )
 
-// Launcher starts and stops chaincode processes for a peer in production
-// mode. Package peersim/launcher provides one; the peer works without it in
-// development mode only.
+// Launcher is what the peer needs from a production-mode launcher: build
+// and start chaincode, say which registrations come from processes it
+// started, and stop them. *launcher.Runner implements it; New creates one
+// when production mode is asked for without WithLauncher.
 type Launcher interface {
-	// Launch builds the package if needed and starts its chaincode so that
-	// it connects to the peer as req.CCID. It returns once the process is
-	// started; the peer then waits for the registration. Launching a ccid
-	// that is already running does nothing.
-	Launch(ctx context.Context, req LaunchRequest) error
-	// Stop stops the process serving ccid; a ccid that is not running is
-	// not an error.
+	// Launch makes sure ccid runs from pkg. The peer waits for the
+	// REGISTER itself (or dials Instance.Connection for
+	// chaincode-as-a-service) and watches Instance.Process for an early
+	// exit.
+	Launch(ctx context.Context, ccid string, pkg *ccpackage.Package) (*launcher.Instance, error)
+	// AuthorizeCert decides whether a REGISTER for ccid, presenting cert
+	// (nil without TLS), comes from a process the launcher started.
+	AuthorizeCert(ccid string, cert *x509.Certificate) error
+	// Disconnected tells the launcher that ccid's stream has ended.
+	Disconnected(ccid string)
+	// Stop stops the process serving ccid.
 	Stop(ctx context.Context, ccid string) error
-	// Running lists the processes the launcher runs.
-	Running() []RunningChaincode
+	// List describes the running chaincode (pscc ListRunning).
+	List() []launcher.Running
+	// StopAll stops every process; the peer calls it when it stops.
+	StopAll(ctx context.Context) error
 }
 
-// LaunchRequest is what a Launcher needs to start one chaincode.
-type LaunchRequest struct {
-	// CCID is the routing id the chaincode must register with
-	// (CORE_CHAINCODE_ID_NAME): "name:version".
-	CCID string
-	// Package is the installed package.
-	Package *ccpackage.Package
-	// PeerAddress is the peer's chaincode address (-peer.address).
-	PeerAddress string
-	// MSPID is the peer's MSP ID (CORE_PEER_LOCALMSPID).
-	MSPID string
-	// TLS is the client certificate issued for this launch; nil when the
-	// chaincode listener runs without TLS.
-	TLS *ChaincodeTLS
+var _ Launcher = (*launcher.Runner)(nil)
+
+// newRunner creates the production-mode launcher once the chaincode
+// listener is bound (processes are told its real address).
+func (p *Peer) newRunner(ccAddr net.Addr) (Launcher, error) {
+	cfg := launcher.Config{
+		DataDir:          p.cfg.DataDir,
+		PeerAddress:      ccAddr.String(),
+		MSPID:            p.org.MSPID(),
+		TLS:              p.ccCA != nil,
+		ExternalBuilders: launcher.BuildersFromDirs(p.cfg.ExternalBuilders),
+	}
+	if p.ccCA != nil {
+		cfg.CA = p.ccCA
+	}
+	r, err := launcher.New(cfg, p.log.With("component", "launcher"))
+	if err != nil {
+		return nil, fmt.Errorf("production-mode launcher: %w", err)
+	}
+	return r, nil
 }
 
-// ChaincodeTLS is the TLS material of one chaincode launch, all PEM.
-type ChaincodeTLS struct {
-	ClientCertPEM []byte
-	ClientKeyPEM  []byte
-	RootCertPEM   []byte
+// launch has the launcher start name:version and returns what to watch
+// while waiting for its registration: a channel closed if the process
+// exits, and the exit's error. Chaincode-as-a-service is dialled here.
+func (p *Peer) launch(ctx context.Context, name, version string) (exited <-chan struct{}, exitErr func() error, err error) {
+	if p.launcher == nil {
+		return nil, nil, ErrNeedLauncher
+	}
+	ccid := name + ":" + version
+	pkg, err := p.store.Load(name, version)
+	if err != nil {
+		return nil, nil, err
+	}
+	inst, err := p.launcher.Launch(ctx, ccid, pkg)
+	if err != nil {
+		return nil, nil, err
+	}
+	if inst.Connection != nil {
+		if err := p.dialChaincode(ctx, ccid, *inst.Connection); err != nil {
+			return nil, nil, err
+		}
+	}
+	if inst.Process != nil {
+		return inst.Process.Done(), inst.Process.Err, nil
+	}
+	return nil, nil, nil
 }
 
-// RunningChaincode describes one chaincode process (the pscc ListRunning
-// answer). The peer fills Channels.
-type RunningChaincode struct {
-	CCID     string    `json:"ccid"`
-	PID      int       `json:"pid"`
-	Channels []string  `json:"channels"`
-	Started  time.Time `json:"started"`
+// dialChaincode connects to a chaincode server and serves the stream
+// until it ends or the peer stops.
+func (p *Peer) dialChaincode(ctx context.Context, ccid string, c ccpackage.Connection) error {
+	conn, err := launcher.Dial(ctx, c)
+	if err != nil {
+		return fmt.Errorf("dial chaincode server %s: %w", c.Address, err)
+	}
+	sctx, cancel := context.WithCancel(context.Background())
+	stream, err := peer.NewChaincodeClient(conn).Connect(sctx)
+	if err != nil {
+		cancel()
+		conn.Close()
+		return fmt.Errorf("connect to chaincode server %s: %w", c.Address, err)
+	}
+	p.serving.Add(1)
+	go func() {
+		defer p.serving.Done()
+		defer conn.Close()
+		defer cancel()
+		if err := p.cc.ServeDialed(stream, chaincode.ConnInfo{Dialed: true}); err != nil {
+			p.log.Info("chaincode server stream ended", "ccid", ccid, "address", c.Address, "error", err)
+		}
+	}()
+	return nil
+}
+
+// exitCause words an early exit of a launched process as Fabric does.
+func exitCause(err error) error {
+	var ee *launcher.ExitError
+	if errors.As(err, &ee) && ee.Err == nil {
+		return fmt.Errorf("chaincode registration failed: container exited with %d", ee.Code)
+	}
+	return fmt.Errorf("chaincode registration failed: %w", err)
 }

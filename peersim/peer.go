@@ -39,8 +39,6 @@ type Peer struct {
 	chans  *channels
 	met    *metrics
 	endo   *endorser
-	// launches are the production-mode launches the peer made.
-	launches launches
 
 	ready   atomic.Bool
 	closing chan struct{} // closed when Stop begins
@@ -60,7 +58,8 @@ type Peer struct {
 // Option configures New.
 type Option func(*Peer)
 
-// WithLauncher wires the production-mode launcher.
+// WithLauncher wires the production-mode launcher. Without it a peer in
+// production mode creates a *launcher.Runner when it starts.
 func WithLauncher(l Launcher) Option { return func(p *Peer) { p.launcher = l } }
 
 // Listeners are caller-supplied listeners for StartOn, e.g. bufconn
@@ -103,6 +102,9 @@ func New(cfg Config, logger *slog.Logger, opts ...Option) (*Peer, error) {
 		chaincode.WithSimulatorFactory(simulatorFactory{p}),
 		chaincode.WithDisconnectHook(func(ccid string, cause error) {
 			logger.Info("chaincode disconnected", "ccid", ccid, "cause", cause)
+			if p.launcher != nil {
+				p.launcher.Disconnected(ccid)
+			}
 		}))
 	if err != nil {
 		return nil, err
@@ -169,9 +171,6 @@ func (p *Peer) StartOn(ctx context.Context, ls Listeners) error {
 		return fmt.Errorf("start peer: %w", err)
 	}
 	p.started = true
-	if !p.cfg.Dev && p.launcher == nil {
-		p.log.Warn("production mode without a launcher: instantiate and invoke will fail", "hint", "run with --dev")
-	}
 
 	if ls.Operations != nil {
 		p.opsSrv = &http.Server{Handler: p.operationsHandler()}
@@ -186,6 +185,13 @@ func (p *Peer) StartOn(ctx context.Context, ls Listeners) error {
 			return err
 		}
 		ccOpts = append(ccOpts, grpc.Creds(credentials.NewTLS(tc)))
+	}
+	if !p.cfg.Dev && p.launcher == nil {
+		r, err := p.newRunner(ls.Chaincode.Addr())
+		if err != nil {
+			return err
+		}
+		p.launcher = r
 	}
 	p.ccSrv = grpc.NewServer(ccOpts...)
 	peer.RegisterChaincodeSupportServer(p.ccSrv, p.cc)
@@ -260,7 +266,7 @@ func (p *Peer) stop(ctx context.Context) error {
 	p.ready.Store(false)
 	close(p.closing) // ends Deliver and Broadcast streams
 	p.mu.Lock()
-	clientSrv, ccSrv, opsSrv := p.clientSrv, p.ccSrv, p.opsSrv
+	clientSrv, ccSrv, opsSrv, runner := p.clientSrv, p.ccSrv, p.opsSrv, p.launcher
 	p.mu.Unlock()
 	p.log.Info("peersim stopping")
 	if clientSrv != nil {
@@ -275,11 +281,9 @@ func (p *Peer) stop(ctx context.Context) error {
 	}
 	p.endo.running.Wait()
 	var errs []error
-	if p.launcher != nil {
-		for _, r := range p.launcher.Running() {
-			if err := p.launcher.Stop(ctx, r.CCID); err != nil {
-				errs = append(errs, fmt.Errorf("stop chaincode %s: %w", r.CCID, err))
-			}
+	if runner != nil {
+		if err := runner.StopAll(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stop chaincode processes: %w", err))
 		}
 	}
 	if err := p.chans.close(); err != nil {

@@ -2,12 +2,20 @@ package peersim
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/chaincodekit/chaincodekit/peersim/ccpackage"
+	"github.com/chaincodekit/chaincodekit/peersim/chaincode"
+	"github.com/chaincodekit/chaincodekit/peersim/identity"
+	"github.com/chaincodekit/chaincodekit/peersim/launcher"
 	ckshim "github.com/chaincodekit/chaincodekit/shim"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 )
@@ -18,26 +26,47 @@ type fakeLauncher struct {
 	mu       sync.Mutex
 	n        *testNet
 	t        *testing.T
-	launched []LaunchRequest
+	fail     error // Launch fails with it
+	silent   bool  // Launch starts nothing
+	launched []string
+	stopped  []string
 	running  map[string]*runningCC
 }
 
-func (f *fakeLauncher) Launch(_ context.Context, req LaunchRequest) error {
+func (f *fakeLauncher) Launch(_ context.Context, ccid string, pkg *ccpackage.Package) (*launcher.Instance, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.launched = append(f.launched, req)
+	if f.fail != nil {
+		return nil, f.fail
+	}
+	if pkg == nil {
+		return nil, errors.New("no package")
+	}
+	f.launched = append(f.launched, ccid)
 	if f.running == nil {
 		f.running = map[string]*runningCC{}
 	}
-	if f.running[req.CCID] == nil {
-		f.running[req.CCID] = f.n.connect(f.t, req.CCID, ourShim(newTestCC()))
+	if f.running[ccid] == nil && !f.silent {
+		f.running[ccid] = f.n.connect(f.t, ccid, ourShim(newTestCC()))
+	}
+	return &launcher.Instance{CCID: ccid}, nil
+}
+
+func (f *fakeLauncher) AuthorizeCert(ccid string, _ *x509.Certificate) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !slices.Contains(f.launched, ccid) {
+		return fmt.Errorf("peer will not accept external chaincode connection %s (except in dev mode)", ccid)
 	}
 	return nil
 }
 
+func (f *fakeLauncher) Disconnected(string) {}
+
 func (f *fakeLauncher) Stop(_ context.Context, ccid string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.stopped = append(f.stopped, ccid)
 	if r := f.running[ccid]; r != nil {
 		r.cancel()
 		delete(f.running, ccid)
@@ -45,12 +74,19 @@ func (f *fakeLauncher) Stop(_ context.Context, ccid string) error {
 	return nil
 }
 
-func (f *fakeLauncher) Running() []RunningChaincode {
+func (f *fakeLauncher) StopAll(ctx context.Context) error {
+	for _, r := range f.List() {
+		f.Stop(ctx, r.CCID)
+	}
+	return nil
+}
+
+func (f *fakeLauncher) List() []launcher.Running {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var out []RunningChaincode
+	var out []launcher.Running
 	for ccid := range f.running {
-		out = append(out, RunningChaincode{CCID: ccid, PID: 42, Started: time.Unix(0, 0)})
+		out = append(out, launcher.Running{CCID: ccid, PID: 42, Started: time.Unix(0, 0)})
 	}
 	return out
 }
@@ -71,15 +107,15 @@ func TestProductionModeLaunchesThroughTheLauncher(t *testing.T) {
 	})
 
 	n.instantiate(t, DefaultChannel, "mycc", "1.0", "init")
-	if len(fl.launched) != 1 || fl.launched[0].CCID != "mycc:1.0" || fl.launched[0].Package == nil || fl.launched[0].MSPID != "Org1MSP" {
-		t.Fatalf("launches %+v", fl.launched)
+	if strings.Join(fl.launched, ",") != "mycc:1.0" {
+		t.Fatalf("launches %v", fl.launched)
 	}
 	if _, code := n.invoke(t, n.user, DefaultChannel, "mycc", "put", "k", "v"); code != peer.TxValidationCode_VALID {
 		t.Fatalf("invoke: %v", code)
 	}
 
 	resp, _, _ := n.propose(t, n.user, invocation("", psccName, "ListRunning"))
-	var running []RunningChaincode
+	var running []launcher.Running
 	if err := json.Unmarshal(resp.GetResponse().GetPayload(), &running); err != nil {
 		t.Fatalf("ListRunning %q: %v (%s)", resp.GetResponse().GetPayload(), err, resp.GetResponse().GetMessage())
 	}
@@ -88,12 +124,37 @@ func TestProductionModeLaunchesThroughTheLauncher(t *testing.T) {
 	}
 }
 
-func TestProductionModeWithoutLauncherSaysSo(t *testing.T) {
-	n := startNet(t, t.TempDir(), withProduction(nil))
-	n.install(t, n.admin, "mycc", "1.0")
-	resp, _ := n.deploy(t, n.admin, "deploy", DefaultChannel, "mycc", "1.0", "init")
-	if msg := resp.GetResponse().GetMessage(); resp.GetResponse().GetStatus() != 500 || !strings.Contains(msg, "production mode needs the launcher") {
-		t.Errorf("got %d %q", resp.GetResponse().GetStatus(), msg)
+func TestProductionModeLaunchFailures(t *testing.T) {
+	tests := []struct {
+		name     string
+		launcher *fakeLauncher
+		want     string
+		stopped  bool
+	}{
+		{name: "a failed launch is wrapped as Fabric words it", launcher: &fakeLauncher{fail: errors.New("build failed")},
+			want: "error in simulation: failed to execute transaction TXID: could not launch chaincode mycc:1.0: build failed"},
+		{name: "a process that never registers times out and is stopped", launcher: &fakeLauncher{silent: true},
+			want: "could not launch chaincode mycc:1.0: timeout expired while starting chaincode mycc:1.0 for transaction", stopped: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.launcher.t = t
+			n := startNet(t, t.TempDir(), withProduction(tt.launcher), withStartupTimeout(100*time.Millisecond))
+			tt.launcher.n = n
+			n.install(t, n.admin, "mycc", "1.0")
+			cds := &peer.ChaincodeDeploymentSpec{ChaincodeSpec: &peer.ChaincodeSpec{ChaincodeId: &peer.ChaincodeID{Name: "mycc", Version: "1.0"}}}
+			resp, prop, _ := n.propose(t, n.admin, identity.Invocation{ChannelID: DefaultChannel, Chaincode: lsccName,
+				Args: [][]byte{[]byte("deploy"), []byte(DefaultChannel), mustMarshal(t, cds)}})
+			want := strings.ReplaceAll(tt.want, "TXID", txIDOf(t, prop))
+			if msg := resp.GetResponse().GetMessage(); resp.GetResponse().GetStatus() != 500 || !strings.Contains(msg, want) {
+				t.Errorf("got %d %q, want %q", resp.GetResponse().GetStatus(), msg, want)
+			}
+			tt.launcher.mu.Lock()
+			defer tt.launcher.mu.Unlock()
+			if got := len(tt.launcher.stopped) > 0; got != tt.stopped {
+				t.Errorf("stopped %v, want %v", tt.launcher.stopped, tt.stopped)
+			}
+		})
 	}
 }
 
@@ -158,4 +219,31 @@ func TestChaincodeToChaincodeAndInitRules(t *testing.T) {
 			t.Errorf("got %d %q %q", r.GetStatus(), r.GetMessage(), r.GetPayload())
 		}
 	})
+}
+
+func TestProductionModeCreatesItsLauncherWithChaincodeTLS(t *testing.T) {
+	cfg := DefaultConfig(t.TempDir())
+	cfg.Ledger = LedgerMemory
+	cfg.Address, cfg.ChaincodeAddress, cfg.OperationsAddress = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	p, err := New(cfg, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+	defer func() {
+		if err := p.Stop(ctx); err != nil {
+			t.Errorf("Stop: %v", err)
+		}
+	}()
+	if _, ok := p.launcher.(*launcher.Runner); !ok || p.ccCA == nil {
+		t.Errorf("launcher %T, chaincode CA %v: want a *launcher.Runner and a CA for chaincode TLS", p.launcher, p.ccCA)
+	}
+	// Without TLS client certificates nothing may register.
+	if err := p.admit("mycc:1.0", chaincode.ConnInfo{}); err == nil {
+		t.Errorf("an uninstalled, unlaunched chaincode was admitted")
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/chaincodekit/chaincodekit/peersim/identity"
+	"github.com/chaincodekit/chaincodekit/peersim/launcher"
 	"github.com/chaincodekit/chaincodekit/peersim/ledger"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 )
@@ -50,9 +51,9 @@ func (p *Peer) pscc(up *identity.UnpackedProposal) *peer.ProposalResponse {
 	if len(args) == 0 || string(args[0]) != "ListRunning" {
 		return failure("pscc knows one function: ListRunning")
 	}
-	running := []RunningChaincode{}
+	running := []launcher.Running{}
 	if p.launcher != nil {
-		running = append(running, p.launcher.Running()...)
+		running = append(running, p.launcher.List()...)
 	}
 	for i := range running {
 		running[i].Channels = p.channelsOf(running[i].CCID)
