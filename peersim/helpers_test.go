@@ -34,7 +34,7 @@ const waitLimit = 20 * time.Second
 
 // testNet is a peer on in-memory listeners with clients for it.
 type testNet struct {
-	t      *testing.T
+	t      testing.TB
 	p      *Peer
 	dir    string
 	client *grpc.ClientConn
@@ -80,7 +80,6 @@ func testLogger(t testing.TB) *slog.Logger {
 // startNet starts a development-mode peer on dir with the memory ledger
 // unless an option says otherwise.
 func startNet(t testing.TB, dir string, opts ...netOption) *testNet {
-	tt, _ := t.(*testing.T)
 	cfg := DefaultConfig(dir)
 	cfg.Dev = true
 	cfg.Ledger = LedgerMemory
@@ -104,7 +103,7 @@ func startNet(t testing.TB, dir string, opts ...netOption) *testNet {
 	if err := p.StartOn(context.Background(), Listeners{Client: clientLis, Chaincode: ccLis, Operations: opsLis}); err != nil {
 		t.Fatalf("StartOn: %v", err)
 	}
-	n := &testNet{t: tt, p: p, dir: dir}
+	n := &testNet{t: t, p: p, dir: dir}
 	n.client = dialBuf(t, clientLis)
 	n.cc = dialBuf(t, ccLis)
 	if n.admin, err = p.Org().Identity("Admin"); err != nil {
