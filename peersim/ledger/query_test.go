@@ -90,12 +90,16 @@ func TestRichQueries(t *testing.T) {
 		query   string
 		want    string
 		wantErr bool
+		errText string // for errors: a part of the message
 	}{
-		{"a selector matches JSON documents in key order", `{"selector":{"color":"blue"}}`, "m1,m3", false},
-		{"a value that is not JSON is never returned", `{"selector":{}}`, "m1,m2,m3", false},
-		{"a sort backed by an index is allowed", `{"selector":{"size":{"$gt":0}},"sort":[{"size":"desc"}]}`, "m3,m1,m2", false},
-		{"a sort without an index fails as on CouchDB", `{"selector":{"owner":"tom"},"sort":["owner"]}`, "", true},
-		{"a malformed query fails", `{"selector":`, "", true},
+		{"a selector matches JSON documents in key order", `{"selector":{"color":"blue"}}`, "m1,m3", false, ""},
+		{"a value that is not JSON is never returned", `{"selector":{}}`, "m1,m2,m3", false, ""},
+		{"a value that is not JSON is not returned for its key either", `{"selector":{"_id":"raw"}}`, "", false, ""},
+		{"a sort backed by an index is allowed", `{"selector":{"size":{"$gt":0}},"sort":[{"size":"desc"}]}`, "m3,m1,m2", false, ""},
+		{"a sort without an index fails as on CouchDB", `{"selector":{"owner":"tom"},"sort":["owner"]}`, "", true,
+			"error handling CouchDB request. Error:no_usable_index,  Status Code:400,  Reason:No index exists for this sort, try indexing by the sort fields."},
+		{"a malformed query fails", `{"selector":`, "", true, "error handling CouchDB request. Error:bad_request,  Status Code:400"},
+		{"an unknown operator fails naming it", `{"selector":{"owner":{"$foo":1}}}`, "", true, `selector.owner: operator "$foo" is not supported`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -109,6 +113,9 @@ func TestRichQueries(t *testing.T) {
 				if !errors.Is(err, ErrInvalidQuery) {
 					t.Fatalf("error %v, want ErrInvalidQuery", err)
 				}
+				if !strings.Contains(err.Error(), tc.errText) {
+					t.Errorf("error %q, want it to contain %q", err, tc.errText)
+				}
 				return
 			}
 			if err != nil {
@@ -118,6 +125,31 @@ func TestRichQueries(t *testing.T) {
 				t.Errorf("keys %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestRichQueriesFollowCommits(t *testing.T) {
+	l := newLedger(t)
+	put(t, l, "cc", "m1", `{"n":1}`, "m2", `{"n":2}`, "m3", `{"n":3}`)
+	query := func() string {
+		t.Helper()
+		s, err := l.NewSimulator("tx", org1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Done()
+		it, err := s.ExecuteQuery("cc", `{"selector":{"n":{"$gt":0}}}`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(drain(t, it), ",")
+	}
+	if got := query(); got != "m1,m2,m3" {
+		t.Fatalf("before: keys %q, want m1,m2,m3", got)
+	}
+	put(t, l, "cc", "m1", "no longer JSON", "m2", "", "m4", `{"n":4}`) // "" deletes m2
+	if got := query(); got != "m3,m4" {
+		t.Errorf("after overwriting m1 with bytes, deleting m2 and adding m4: keys %q, want m3,m4", got)
 	}
 }
 
@@ -235,5 +267,72 @@ func TestHistoryDisabled(t *testing.T) {
 	defer s.Done()
 	if _, err := s.GetHistoryForKey("cc", "k"); err == nil || err.Error() != "history database is not enabled" {
 		t.Errorf("error %v, want Fabric's text", err)
+	}
+}
+
+func TestDefineIndexes(t *testing.T) {
+	const sizeIndex = `{"index":{"fields":["size"]},"ddoc":"indexSizeDoc","name":"indexSize","type":"json"}`
+	const sorted = `{"selector":{"size":{"$gt":0}},"sort":["size"]}`
+	tests := []struct {
+		name        string
+		loadFirst   bool // run a query before defining, so the engine holds the documents
+		defs        []string
+		wantErr     string
+		wantResults string // of the sorted query; "" when it must fail for want of an index
+	}{
+		{"an index defined before the first query serves a sort", false, []string{sizeIndex}, "", "b,a"},
+		{"an index defined after documents are loaded serves a sort", true, []string{sizeIndex}, "", "b,a"},
+		{"a malformed definition is refused naming the namespace and collection", false,
+			[]string{sizeIndex, `{"index":{}}`}, "define index 2 of 2 for cc/coll1: ", ""},
+		{"a refused call keeps none of its definitions", true, []string{sizeIndex, `not json`}, "define index 2 of 2", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			l := newLedger(t)
+			put(t, l, "cc", "a", `{"size":2}`, "b", `{"size":1}`)
+			query := func() (string, error) {
+				s, err := l.NewSimulator("tx", org1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer s.Done()
+				it, err := s.ExecuteQuery("cc", sorted)
+				if err != nil {
+					return "", err
+				}
+				return strings.Join(drain(t, it), ","), nil
+			}
+			if tc.loadFirst {
+				if _, err := query(); !errors.Is(err, ErrInvalidQuery) {
+					t.Fatalf("sorted query before any index: %v, want ErrInvalidQuery", err)
+				}
+			}
+			defs := make([][]byte, len(tc.defs))
+			for i, d := range tc.defs {
+				defs[i] = []byte(d)
+			}
+			coll := ""
+			if strings.Contains(tc.wantErr, "/coll1") {
+				coll = "coll1"
+			}
+			err := l.DefineIndexes("cc", coll, defs...)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("DefineIndexes = %v, want an error containing %q", err, tc.wantErr)
+				}
+			} else if err != nil {
+				t.Fatalf("DefineIndexes: %v", err)
+			}
+			got, err := query()
+			if tc.wantResults == "" {
+				if !errors.Is(err, ErrInvalidQuery) {
+					t.Errorf("sorted query = %q, %v; want ErrInvalidQuery (no index)", got, err)
+				}
+				return
+			}
+			if err != nil || got != tc.wantResults {
+				t.Errorf("sorted query = %q, %v; want %q", got, err, tc.wantResults)
+			}
+		})
 	}
 }

@@ -1,8 +1,6 @@
 package ledger
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -34,14 +32,19 @@ func richKey(ns, coll string) string { return ns + "\x00" + coll }
 
 // DefineIndexes registers CouchDB index definitions (the JSON files of a
 // chaincode package's META-INF/statedb/couchdb/indexes, or
-// .../collections/<coll>/indexes for collection "coll") for namespace ns.
-// Definitions live in memory: the peer passes them again after a restart.
+// .../collections/<coll>/indexes for collection "coll") for namespace ns. A
+// definition with the ddoc and name of an earlier one replaces it.
+//
+// Definitions live in memory only, like the query engine's documents (which
+// are rebuilt from state): after a restart the peer must pass them again
+// before the chaincode's first rich query, or a sort that needs them fails.
+// On error no definition of this call is kept.
 func (l *Ledger) DefineIndexes(ns, collection string, indexJSON ...[]byte) error {
 	parsed := make([]mango.Index, 0, len(indexJSON))
 	for i, def := range indexJSON {
 		ix, err := mango.ParseIndex(def)
 		if err != nil {
-			return fmt.Errorf("define index %d for %s: %w", i, richKey(ns, collection), err)
+			return fmt.Errorf("define index %d of %d for %s: %w", i+1, len(indexJSON), richName(ns, collection), err)
 		}
 		parsed = append(parsed, ix)
 	}
@@ -49,13 +52,27 @@ func (l *Ledger) DefineIndexes(ns, collection string, indexJSON ...[]byte) error
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	k := richKey(ns, collection)
-	r.indexes[k] = append(r.indexes[k], parsed...)
 	if c := r.colls[k]; c != nil {
 		for _, ix := range parsed {
-			c.DefineIndex(ix)
+			if err := c.DefineIndex(ix); err != nil {
+				// ParseIndex validated ix, so this is a bug; forget the
+				// loaded documents so the next query rebuilds them from
+				// the definitions kept so far.
+				delete(r.colls, k)
+				return fmt.Errorf("define index %s for %s: %w", ix, richName(ns, collection), err)
+			}
 		}
 	}
+	r.indexes[k] = append(r.indexes[k], parsed...)
 	return nil
+}
+
+// richName names a namespace, or a collection of one, in messages.
+func richName(ns, coll string) string {
+	if coll == "" {
+		return ns
+	}
+	return ns + "/" + coll
 }
 
 // collection returns the loaded collection of ns (coll "" = public state),
@@ -77,21 +94,21 @@ func (r *richIndex) collection(snap snapshot, ns, coll string) (*mango.Collectio
 	for {
 		key, v, ok, err := cur.next()
 		if err != nil {
-			return nil, fmt.Errorf("load documents of %s: %w", k, err)
+			return nil, fmt.Errorf("load documents of %s: %w", richName(ns, coll), err)
 		}
 		if !ok {
 			break
 		}
 		rec, err := decodeStateRecord(v)
 		if err != nil {
-			return nil, fmt.Errorf("load documents of %s: %w", k, err)
+			return nil, fmt.Errorf("load documents of %s: key %q: %w", richName(ns, coll), key[len(prefix):], err)
 		}
-		if isJSONObject(rec.Value) {
-			c.Put(string(key[len(prefix):]), rec.Value)
-		}
+		c.Put(string(key[len(prefix):]), rec.Value) // a value that is not a JSON object is skipped
 	}
 	for _, ix := range r.indexes[k] {
-		c.DefineIndex(ix)
+		if err := c.DefineIndex(ix); err != nil {
+			return nil, fmt.Errorf("load documents of %s: index %s: %w", richName(ns, coll), ix, err)
+		}
 	}
 	r.colls[k] = c
 	return c, nil
@@ -106,37 +123,27 @@ func (r *richIndex) update(ns, coll, key string, value []byte, del bool) {
 	if c == nil {
 		return
 	}
-	if del || !isJSONObject(value) {
+	if del {
 		c.Delete(key)
 	} else {
-		c.Put(key, value)
+		c.Put(key, value) // removes the document if value is not a JSON object
 	}
-}
-
-// isJSONObject reports whether a state value is a JSON object, the only
-// kind of value CouchDB stores as a queryable document (others become
-// attachments and no query returns them).
-func isJSONObject(v []byte) bool {
-	v = bytes.TrimLeft(v, " \t\r\n")
-	return len(v) > 0 && v[0] == '{' && json.Valid(v)
 }
 
 // queryError words an engine error as Fabric's CouchDB client does.
 func queryError(ns string, err error) error {
 	var ce *mango.CouchError
 	if errors.As(err, &ce) {
-		return &textError{
-			msg:      fmt.Sprintf("error handling CouchDB request. Error:%s,  Status Code:%d,  Reason:%s", ce.Code, ce.StatusCode, ce.Reason),
-			sentinel: fmt.Errorf("%w: %w", ErrInvalidQuery, err),
-		}
+		return &textError{msg: ce.FabricText(), sentinel: fmt.Errorf("%w: %w", ErrInvalidQuery, err)}
 	}
 	return fmt.Errorf("rich query in %s: %w: %w", ns, ErrInvalidQuery, err)
 }
 
 // ExecuteQuery runs a CouchDB Mango query over the JSON values of ns. Every
 // result is recorded as a plain read (MVCC-checked at commit); like Fabric
-// there is no phantom protection. Values that are not JSON objects are never
-// returned. The query's "limit" is ignored, as Fabric replaces it.
+// there is no phantom protection. Values that are not JSON objects are not
+// documents: no selector matches them, so they are never returned (see
+// mango.Doc). The query's "limit" is ignored, as Fabric replaces it.
 func (s *Simulator) ExecuteQuery(ns, query string) (StateIterator, error) {
 	it, err := s.richQuery(ns, "", query, "", 0, false)
 	if err != nil {

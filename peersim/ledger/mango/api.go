@@ -2,10 +2,13 @@ package mango
 
 // Doc is one state entry of a namespace: the state key (CouchDB's _id) and the
 // value the chaincode wrote. A value that is not a JSON object (including the
-// JSON literal null) is, as in Fabric's CouchDB state database, a document
-// with no fields but _id: selectors on its fields never match it, but {} or
-// conditions on _id do, and it is returned as stored. In a [Result], Value is
-// what Fabric returns to the chaincode.
+// JSON literal null) is not a document: no selector matches it, not even {}
+// or a condition on _id, and it takes no place in pagination. (Fabric's
+// CouchDB state database stores such a value as an attachment of a document
+// that has no fields but _id; a query that reaches it hands the chaincode a
+// value that is not the bytes it stored, so the rich-query rule here is that
+// non-JSON values are skipped.) In a [Result], Value is what Fabric returns
+// to the chaincode.
 type Doc struct {
 	Key   string
 	Value []byte

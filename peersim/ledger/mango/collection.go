@@ -44,13 +44,18 @@ func NewCollection() *Collection {
 	}
 }
 
-// Put inserts or replaces the document stored under key. value is copied.
+// Put inserts or replaces the document stored under key; value is not
+// retained. A value that is not a JSON object is not a document (see
+// [Doc]): Put then removes whatever key held, as Delete does.
 func (c *Collection) Put(key string, value []byte) {
-	raw := slices.Clone(value)
-	doc, ok := decodeDoc(raw)
+	doc, ok := decodeDoc(value)
+	if !ok {
+		c.Delete(key)
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.docs[key] = &row{id: key, doc: doc, raw: raw, json: ok}
+	c.docs[key] = &row{id: key, doc: doc}
 	c.pending[key] = struct{}{}
 }
 
@@ -116,7 +121,7 @@ func (ci *collIndex) rowFor(d *row) (*row, bool) {
 	if ci.def == nil {
 		return d, true
 	}
-	key, ok := indexKey(ci.cols, ci.def.partial, d.id, d.doc, d.json)
+	key, ok := indexKey(ci.cols, ci.def.partial, d.id, d.doc)
 	if !ok {
 		return nil, false
 	}

@@ -12,11 +12,9 @@ import (
 
 // row is one entry of an index: the document and its key in that index.
 type row struct {
-	key  []any // index key; nil for _all_docs, whose key is the id
-	id   string
-	doc  map[string]any // nil for values that are not JSON objects
-	raw  []byte
-	json bool // raw is a JSON object
+	key []any // index key; nil for _all_docs, whose key is the id
+	id  string
+	doc map[string]any // never nil: values that are not JSON objects have no row
 }
 
 // compareRows orders rows as the index does: by key, then by document id.
@@ -31,10 +29,7 @@ func compareRows(a, b *row) int {
 // false when the document does not appear in that index: CouchDB's JSON
 // indexes leave out documents that lack any of their fields or that do not
 // match the index's partial_filter_selector.
-func indexKey(cols [][]string, partial *node, id string, doc map[string]any, isJSON bool) ([]any, bool) {
-	if !isJSON {
-		return nil, false
-	}
+func indexKey(cols [][]string, partial *node, id string, doc map[string]any) ([]any, bool) {
 	key := make([]any, len(cols))
 	for i, c := range cols {
 		if len(c) == 1 && c[0] == "_id" {
@@ -158,12 +153,8 @@ func (pg *pager) result(inBookmark string) (Result, error) {
 
 // project returns the value Fabric hands the chaincode for a matching
 // document: the JSON object re-encoded by encoding/json (sorted keys), with
-// only the requested fields when "fields" is given. A value that is not a
-// JSON object is returned as stored.
+// only the requested fields when "fields" is given.
 func (q *Query) project(r *row) ([]byte, error) {
-	if !r.json {
-		return slices.Clone(r.raw), nil
-	}
 	doc := r.doc
 	if len(q.fieldPaths) > 0 {
 		doc = map[string]any{}
@@ -278,13 +269,16 @@ func streamAllDocs(docs iter.Seq[Doc], bm *bookmark, pg *pager) error {
 		if bm != nil && d.Key < bm.ID {
 			continue
 		}
+		doc, ok := decodeDoc(d.Value)
+		if !ok {
+			continue // not a document: invisible, and not a row to resume after
+		}
 		if !dropped {
 			// CouchDB resumes at the bookmarked row and skips one row.
 			dropped = true
 			continue
 		}
-		doc, ok := decodeDoc(d.Value)
-		more, perr := pg.offer(&row{id: d.Key, doc: doc, raw: d.Value, json: ok}, false)
+		more, perr := pg.offer(&row{id: d.Key, doc: doc}, false)
 		if perr != nil {
 			err = perr
 			break
@@ -323,9 +317,12 @@ func scanAndSort(docs iter.Seq[Doc], bm *bookmark, p plan, pg *pager) error {
 		}
 		first, prev = false, d.Key
 		doc, ok := decodeDoc(d.Value)
-		r := &row{id: d.Key, doc: doc, raw: d.Value, json: ok}
+		if !ok {
+			continue
+		}
+		r := &row{id: d.Key, doc: doc}
 		if p.index != nil {
-			key, in := indexKey(p.cols, partial, d.Key, doc, ok)
+			key, in := indexKey(p.cols, partial, d.Key, doc)
 			if !in {
 				continue
 			}

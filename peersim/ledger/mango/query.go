@@ -215,9 +215,9 @@ func parseUseIndex(v jval) ([]string, error) {
 }
 
 // Match reports whether a state value, stored under key, satisfies the
-// query's selector. A value that is not a JSON object is a document with
-// no fields but _id, as it is in Fabric's CouchDB.
+// query's selector. A value that is not a JSON object never matches (see
+// [Doc]).
 func (q *Query) Match(key string, value []byte) bool {
-	doc, _ := decodeDoc(value)
-	return matchDoc(q.selector, doc, key)
+	doc, ok := decodeDoc(value)
+	return ok && matchDoc(q.selector, doc, key)
 }

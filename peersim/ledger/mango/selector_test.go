@@ -17,7 +17,7 @@ func TestMatch(t *testing.T) {
 		want     bool
 	}{
 		{"an empty selector matches everything", `{}`, asset, "k1", true},
-		{"an empty selector matches a value that is not JSON", `{}`, `not json`, "k1", true},
+		{"an empty selector does not match a value that is not JSON", `{}`, `not json`, "k1", false},
 		{"implicit $eq matches an equal string", `{"owner":"tom"}`, asset, "", true},
 		{"implicit $eq does not match another string", `{"owner":"bob"}`, asset, "", false},
 		{"implicit $eq does not match across types", `{"size":"10"}`, asset, "", false},
@@ -166,8 +166,8 @@ func TestMatch(t *testing.T) {
 		{"_id compares above objects, in Erlang term order", `{"_id":{"$gt":{"a":1}}}`, asset, "k1", true},
 		{"_id compares above numbers", `{"_id":{"$gt":5}}`, asset, "k1", true},
 		{"_id has no subfields", `{"_id.x":{"$exists":false}}`, asset, "k1", false},
-		{"_id matches a value that is not JSON", `{"_id":"k1"}`, `[1,2]`, "k1", true},
-		{"a field of a value that is not JSON is missing", `{"owner":{"$exists":false}}`, `42`, "k1", true},
+		{"_id does not match a value that is not JSON", `{"_id":"k1"}`, `[1,2]`, "k1", false},
+		{"$exists false does not match a value that is not JSON", `{"owner":{"$exists":false}}`, `42`, "k1", false},
 		{"a JSON null value is not a document", `{"owner":"tom"}`, `null`, "k1", false},
 	}
 	for _, tt := range tests {

@@ -19,8 +19,7 @@ import (
 // ever sees float64-representable numbers.
 
 // decodeDoc decodes a state value. ok is false when the value is not a JSON
-// object; Fabric stores such values as CouchDB attachments, and their
-// document has no fields besides _id.
+// object (the JSON literal null included): such a value is not a document.
 func decodeDoc(value []byte) (doc map[string]any, ok bool) {
 	var m map[string]any
 	if err := json.Unmarshal(value, &m); err != nil || m == nil {
