@@ -54,6 +54,14 @@
 // invalid transaction carries a *ValidationError whose reason is typed where
 // a caller needs data (MVCCConflictError, PhantomReadError, ...).
 //
+// # What is not persisted
+//
+// Two things live in memory only, whatever the backend: the rich-query index
+// definitions (DefineIndexes; the peer defines them again at start, from the
+// chaincode packages) and the transient store of clear private writes
+// awaiting commit (PutTransient). Everything else — state, private data,
+// history, blocks and their validation codes — is in the store.
+//
 // # Deviations
 //
 // Rich queries run on the in-memory Mango engine of package mango, as on a

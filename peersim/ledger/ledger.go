@@ -229,7 +229,14 @@ func (l *Ledger) Submit(ctx context.Context, env *common.Envelope) error {
 
 // PutTransient stores the clear private writes of an endorsed transaction
 // until its block commits (Fabric's transient store). The peer calls it at
-// endorsement with SimulationResults.Private.
+// endorsement with SimulationResults.Private. Entries are dropped when the
+// transaction commits, or after 1000 blocks if it never does.
+//
+// The transient store lives in memory only, on every backend: a transaction
+// endorsed before a restart and committed after it commits without its clear
+// private values (the hashes are still applied), as on a Fabric peer whose
+// transient store lost them; GetPrivateData then reports
+// ErrPrivateDataUnavailable for those keys.
 func (l *Ledger) PutTransient(txID string, pvt *rwset.TxPvtReadWriteSet) {
 	if pvt == nil {
 		return
