@@ -180,6 +180,39 @@ func TestProposalFailures(t *testing.T) {
 	}
 }
 
+func TestATxIDBeingEndorsedIsADuplicate(t *testing.T) {
+	n := startNet(t, t.TempDir())
+	n.install(t, n.admin, "mycc", "1.0")
+	cc := newTestCC()
+	n.startCC(t, "mycc:1.0", cc)
+	n.instantiate(t, DefaultChannel, "mycc", "1.0", "init")
+
+	sp, txID, err := n.user.NewSignedProposal(invocation(DefaultChannel, "mycc", "block"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := make(chan *peer.ProposalResponse, 1)
+	go func() {
+		resp, err := peer.NewEndorserClient(n.client).ProcessProposal(context.Background(), sp)
+		if err != nil {
+			t.Error(err)
+		}
+		first <- resp
+	}()
+	<-cc.entered
+	again, err := peer.NewEndorserClient(n.client).ProcessProposal(context.Background(), sp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	close(cc.release)
+	if want := "duplicate transaction found [" + txID + "]. Creator ["; !strings.HasPrefix(again.GetResponse().GetMessage(), want) {
+		t.Errorf("second: %q, want prefix %q", again.GetResponse().GetMessage(), want)
+	}
+	if r := <-first; r.GetResponse().GetStatus() != 200 {
+		t.Errorf("first: %d %s", r.GetResponse().GetStatus(), r.GetResponse().GetMessage())
+	}
+}
+
 func TestChaincodeDisconnectFailsOnlyItsTransaction(t *testing.T) {
 	n := startNet(t, t.TempDir())
 	n.install(t, n.admin, "mycc", "1.0")
@@ -328,6 +361,12 @@ func TestAccessAndReplay(t *testing.T) {
 		}
 		if resp.GetResponse().GetStatus() != 500 || resp.GetEndorsement() != nil || !strings.Contains(resp.GetResponse().GetMessage(), "access denied") {
 			t.Errorf("got %d %q", resp.GetResponse().GetStatus(), resp.GetResponse().GetMessage())
+		}
+	})
+	t.Run("a system chaincode name cannot be installed", func(t *testing.T) {
+		resp := n.install(t, n.admin, "cscc", "1.0")
+		if msg := resp.GetResponse().GetMessage(); !strings.Contains(msg, `chaincode name "cscc" is reserved`) {
+			t.Errorf("got %d %q", resp.GetResponse().GetStatus(), msg)
 		}
 	})
 	t.Run("a committed txid cannot be endorsed again", func(t *testing.T) {

@@ -176,8 +176,13 @@ func (callerCC) Init(stub ckshim.ChaincodeStubInterface) *peer.Response {
 }
 
 func (callerCC) Invoke(stub ckshim.ChaincodeStubInterface) *peer.Response {
+	// caller <target> [@<channel>] args...
 	target, a := stub.GetFunctionAndParameters()
-	return stub.InvokeChaincode(target, args(a...), "")
+	channel := ""
+	if len(a) > 0 && strings.HasPrefix(a[0], "@") {
+		channel, a = a[0][1:], a[1:]
+	}
+	return stub.InvokeChaincode(target, args(a...), channel)
 }
 
 func TestChaincodeToChaincodeAndInitRules(t *testing.T) {
@@ -211,6 +216,25 @@ func TestChaincodeToChaincodeAndInitRules(t *testing.T) {
 	t.Run("a call reaches the instantiated callee", func(t *testing.T) {
 		if r := n.query(t, DefaultChannel, "caller", "mycc", "get", "init"); r.GetStatus() != 200 || string(r.GetPayload()) != "init x" {
 			t.Errorf("got %d %q %q", r.GetStatus(), r.GetMessage(), r.GetPayload())
+		}
+	})
+	t.Run("a call to another channel reads there and its writes are discarded", func(t *testing.T) {
+		if err := n.p.CreateChannel("other"); err != nil {
+			t.Fatal(err)
+		}
+		n.instantiate(t, "other", "mycc", "1.0", "init", "over", "there")
+		if r := n.query(t, DefaultChannel, "caller", "mycc", "@other", "get", "init"); r.GetStatus() != 200 || string(r.GetPayload()) != "init over there" {
+			t.Errorf("read: %d %q %q", r.GetStatus(), r.GetMessage(), r.GetPayload())
+		}
+		resp, code := n.invoke(t, n.user, DefaultChannel, "caller", "mycc", "@other", "put", "x", "lost")
+		if code != peer.TxValidationCode_VALID {
+			t.Fatalf("invoke: %s %v", resp.GetResponse().GetMessage(), code)
+		}
+		if r := n.query(t, "other", "mycc", "get", "x"); r.GetStatus() != 200 || len(r.GetPayload()) != 0 {
+			t.Errorf("cross-channel write landed: %d %q", r.GetStatus(), r.GetPayload())
+		}
+		if r := n.query(t, DefaultChannel, "caller", "mycc", "@nochannel", "get", "k"); !strings.Contains(string(r.GetPayload()), "failed to find ledger for channel: nochannel") {
+			t.Errorf("unknown channel: %d %q", r.GetStatus(), r.GetPayload())
 		}
 	})
 	t.Run("a call to an unknown chaincode fails in the payload", func(t *testing.T) {

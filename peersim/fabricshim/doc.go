@@ -1,7 +1,6 @@
 // Package fabricshim holds only tests: a chaincode written against
 // Fabric's own Go shim (fabric-chaincode-go/v2) runs against a
-// development-mode peersim peer. It is a package of its own so that its
-// test binary does not also link chaincodekit's shim: both shims declare
-// the -peer.address flag on the global flag set, and two declarations
-// panic at start.
+// development-mode peersim peer, driven through peersim's exported API only.
+// Its test binary links Fabric's shim and not chaincodekit's, as a chaincode
+// written for Fabric would be built.
 package fabricshim

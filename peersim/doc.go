@@ -1,0 +1,53 @@
+// Package peersim is a Hyperledger Fabric peer in one process, with the
+// ordering service built in: the reference peer chaincodekit's chaincode
+// runs against.
+//
+// # Shape
+//
+//	p, err := peersim.New(cfg, logger)            // opens DataDir: org, installed chaincode, ledgers
+//	err = p.Start(ctx)                            // listens; logs "peersim ready ..." with the bound addresses
+//	client, chaincode, ops := p.Addrs()
+//	err = p.Stop(ctx)                             // idempotent
+//
+// StartOn serves on caller-supplied listeners (bufconn in tests). Clients
+// speak Fabric's own gRPC services on the client address: protos.Endorser
+// (invoke, query and the lifecycle and channel system chaincodes),
+// orderer.AtomicBroadcast and protos.Deliver (blocks and filtered blocks).
+// Chaincode connects to the chaincode address (protos.ChaincodeSupport) and
+// is served by package peersim/chaincode; world state, validation and blocks
+// are package peersim/ledger; identities and signatures package
+// peersim/identity; installed packages package peersim/ccpackage. The
+// operations address serves /healthz and /metrics (Prometheus, a registry of
+// the peer's own).
+//
+// # Lifecycle
+//
+// peersim runs Fabric 1.4's legacy lifecycle (the lscc system chaincode):
+// install stores a package as name:version; deploy (instantiate) on a
+// channel waits for that chaincode to connect, then simulates its definition
+// and its Init in one transaction that the client orders; upgrade does the
+// same for a new version and runs Init again. A chaincode counts as
+// instantiated once that transaction commits VALID. Only an admin of the
+// organisation may install, instantiate, upgrade or create a channel.
+//
+// In development mode (Config.Dev) the peer starts no chaincode: the
+// developer starts it with the command the peer logs, and the peer accepts a
+// connection from any installed name:version. In production mode a Launcher
+// (package peersim/launcher unless WithLauncher gives another) builds and
+// starts the chaincode, and only the processes it started may register.
+//
+// # Where peersim differs from Fabric
+//
+//   - Channels are created with the cscc function CreateChannel (admin only),
+//     not through an ordering service; mychannel always exists.
+//   - A refused chaincode registration is answered with an ERROR naming the
+//     reason (for an unknown id: the installed versions of that name), where
+//     Fabric stays silent (see package peersim/chaincode).
+//   - An Init that returns a status of 400 or more fails the instantiate;
+//     Fabric 1.4 fails it only for an ERROR message (status 500 and above with
+//     Fabric's shim).
+//   - The default endorsement policy, and the rule for lifecycle writes, is
+//     one endorsement by a member of an organisation the peer knows.
+//   - Failures are answered as ProposalResponse status 500 with Fabric's
+//     message texts; the gRPC call itself succeeds, as with Fabric's endorser.
+package peersim
