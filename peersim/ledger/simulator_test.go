@@ -236,3 +236,68 @@ func TestSimulatorRejectsBadInput(t *testing.T) {
 		})
 	}
 }
+
+// Fabric's resultsItr sets a range query info's end key to the last key
+// handed out, and, once its iterator returns nothing more (the range ended
+// or a page is full), to the requested end key with itr_exhausted.
+func TestSimulatorRecordsRangeQueryInfosAsFabric(t *testing.T) {
+	l := newLedger(t)
+	cb := put(t, l, "cc", "a", "1", "b", "1", "c", "1")
+	v := &kvrwset.Version{BlockNum: cb.Block.GetHeader().GetNumber()}
+	reads := func(keys ...string) *kvrwset.RangeQueryInfo_RawReads {
+		rr := &kvrwset.QueryReads{}
+		for _, k := range keys {
+			rr.KvReads = append(rr.KvReads, &kvrwset.KVRead{Key: k, Version: v})
+		}
+		return &kvrwset.RangeQueryInfo_RawReads{RawReads: rr}
+	}
+	tests := []struct {
+		name       string
+		start, end string
+		pageSize   int32 // 0: unpaginated
+		take       int   // results to read before Close; -1: until Next returns nil
+		want       *kvrwset.RangeQueryInfo
+	}{
+		{"a range read to its end is exhausted at the requested end key", "a", "z", 0, -1,
+			&kvrwset.RangeQueryInfo{StartKey: "a", EndKey: "z", ItrExhausted: true, ReadsInfo: reads("a", "b", "c")}},
+		{"an open range read to its end keeps the empty end key", "b", "", 0, -1,
+			&kvrwset.RangeQueryInfo{StartKey: "b", EndKey: "", ItrExhausted: true, ReadsInfo: reads("b", "c")}},
+		{"a range closed early ends at the last key handed out", "a", "z", 0, 2,
+			&kvrwset.RangeQueryInfo{StartKey: "a", EndKey: "b", ItrExhausted: false, ReadsInfo: reads("a", "b")}},
+		{"a full page is exhausted at the requested end key", "a", "z", 2, -1,
+			&kvrwset.RangeQueryInfo{StartKey: "a", EndKey: "z", ItrExhausted: true, ReadsInfo: reads("a", "b")}},
+		{"a last page is exhausted at the requested end key", "c", "", 2, -1,
+			&kvrwset.RangeQueryInfo{StartKey: "c", EndKey: "", ItrExhausted: true, ReadsInfo: reads("c")}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := l.Simulate("tx", org1, func(s *Simulator) error {
+				var it StateIterator
+				var err error
+				if tc.pageSize == 0 {
+					it, err = s.GetStateRangeScanIterator("cc", tc.start, tc.end)
+				} else {
+					it, err = s.GetStateRangeScanIteratorWithPagination("cc", tc.start, tc.end, tc.pageSize)
+				}
+				if err != nil {
+					return err
+				}
+				defer it.Close()
+				for n := 0; tc.take < 0 || n < tc.take; n++ {
+					kv, err := it.Next()
+					if err != nil || kv == nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := nsRWSet(t, res, "cc").GetRangeQueriesInfo()
+			if diff := cmp.Diff([]*kvrwset.RangeQueryInfo{tc.want}, got, protocmp.Transform()); diff != "" {
+				t.Errorf("range query infos (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

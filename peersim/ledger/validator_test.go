@@ -53,6 +53,21 @@ func TestValidationCodes(t *testing.T) {
 			return err
 		}
 	}
+	page := func(start string, size int32) func(s *Simulator) error {
+		return func(s *Simulator) error {
+			it, err := s.GetStateRangeScanIteratorWithPagination("cc", start, "", size)
+			if err != nil {
+				return err
+			}
+			defer it.Close()
+			for {
+				kv, err := it.Next()
+				if err != nil || kv == nil {
+					return err
+				}
+			}
+		}
+	}
 	write := func(k, v string) func(s *Simulator) error {
 		return func(s *Simulator) error { return s.SetState("cc", k, []byte(v)) }
 	}
@@ -83,6 +98,9 @@ func TestValidationCodes(t *testing.T) {
 			[]peer.TxValidationCode{peer.TxValidationCode_VALID, peer.TxValidationCode_VALID}},
 		{"an insert before the last key a stopped iterator returned is a phantom read",
 			[]func(s *Simulator) error{write("0", "new"), scanFirst("")},
+			[]peer.TxValidationCode{peer.TxValidationCode_VALID, peer.TxValidationCode_PHANTOM_READ_CONFLICT}},
+		{"an insert after a full page, inside the requested range, is a phantom read as on Fabric",
+			[]func(s *Simulator) error{write("b2", "new"), page("a", 1)},
 			[]peer.TxValidationCode{peer.TxValidationCode_VALID, peer.TxValidationCode_PHANTOM_READ_CONFLICT}},
 		{"an insert outside the scanned range is not a conflict",
 			[]func(s *Simulator) error{write("d", "new"), scan("a", "c")},
