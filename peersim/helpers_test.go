@@ -278,10 +278,17 @@ func (n *testNet) install(t testing.TB, signer *identity.SigningIdentity, name, 
 // orders it and returns its validation code.
 func (n *testNet) deploy(t testing.TB, signer *identity.SigningIdentity, fn, channel, name, version string, initArgs ...string) (*peer.ProposalResponse, peer.TxValidationCode) {
 	t.Helper()
+	return n.deployWithPolicy(t, signer, "OR('Org1MSP.member')", fn, channel, name, version, initArgs...)
+}
+
+// deployWithPolicy is deploy with an endorsement policy in the peer CLI's
+// language.
+func (n *testNet) deployWithPolicy(t testing.TB, signer *identity.SigningIdentity, policyText, fn, channel, name, version string, initArgs ...string) (*peer.ProposalResponse, peer.TxValidationCode) {
+	t.Helper()
 	cds := &peer.ChaincodeDeploymentSpec{ChaincodeSpec: &peer.ChaincodeSpec{
 		Type: peer.ChaincodeSpec_GOLANG, ChaincodeId: &peer.ChaincodeID{Name: name, Version: version}, Input: &peer.ChaincodeInput{Args: args(initArgs...)},
 	}}
-	policy := mustMarshal(t, identity.MustParsePolicy("OR('Org1MSP.member')"))
+	policy := mustMarshal(t, identity.MustParsePolicy(policyText))
 	a := [][]byte{[]byte(fn), []byte(channel), mustMarshal(t, cds), policy, []byte("escc"), []byte("vscc"), nil}
 	resp, prop, _ := n.propose(t, signer, identity.Invocation{ChannelID: channel, Chaincode: lsccName, Args: a})
 	if resp.GetResponse().GetStatus() != 200 {

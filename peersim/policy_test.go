@@ -1,0 +1,54 @@
+package peersim
+
+import (
+	"testing"
+
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+)
+
+func TestEndorsementPoliciesAreCheckedAtCommit(t *testing.T) {
+	n := startNet(t, t.TempDir())
+	for _, name := range []string{"open", "closed"} {
+		n.install(t, n.admin, name, "1.0")
+		n.startCC(t, name+":1.0", newTestCC())
+	}
+	n.instantiate(t, DefaultChannel, "open", "1.0", "init")
+	policy := "AND('Org1MSP.member', 'Org2MSP.member')" // Org2 has no peer here
+	if resp, code := n.deployWithPolicy(t, n.admin, policy, "deploy", DefaultChannel, "closed", "1.0", "init"); code != peer.TxValidationCode_VALID {
+		t.Fatalf("instantiate closed: %s %v", resp.GetResponse().GetMessage(), code)
+	}
+
+	tests := []struct {
+		name   string
+		cc     string
+		tamper func(*peer.ProposalResponse)
+		want   peer.TxValidationCode
+	}{
+		{name: "an endorsement satisfying the policy is valid", cc: "open", want: peer.TxValidationCode_VALID},
+		{name: "a policy the peer's organisation cannot satisfy fails", cc: "closed", want: peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE},
+		{name: "a forged endorsement signature fails", cc: "open", want: peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE,
+			tamper: func(r *peer.ProposalResponse) { r.Endorsement.Signature[len(r.Endorsement.Signature)-1] ^= 1 }},
+		{name: "an endorsement by a client identity still counts as a member", cc: "open", want: peer.TxValidationCode_VALID,
+			tamper: func(r *peer.ProposalResponse) {
+				e, err := n.user.Endorse(r.GetPayload())
+				if err != nil {
+					t.Fatal(err)
+				}
+				r.Endorsement = e
+			}},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, prop, _ := n.propose(t, n.user, invocation(DefaultChannel, tt.cc, "put", "k", string(rune('a'+i))))
+			if resp.GetEndorsement() == nil {
+				t.Fatalf("not endorsed: %s", resp.GetResponse().GetMessage())
+			}
+			if tt.tamper != nil {
+				tt.tamper(resp)
+			}
+			if got := n.submit(t, n.user, DefaultChannel, prop, resp)[0]; got != tt.want {
+				t.Errorf("code %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
