@@ -285,11 +285,22 @@ func (n *testNet) deploy(t testing.TB, signer *identity.SigningIdentity, fn, cha
 // language.
 func (n *testNet) deployWithPolicy(t testing.TB, signer *identity.SigningIdentity, policyText, fn, channel, name, version string, initArgs ...string) (*peer.ProposalResponse, peer.TxValidationCode) {
 	t.Helper()
+	return n.deployFull(t, signer, policyText, nil, fn, channel, name, version, initArgs...)
+}
+
+// deployFull is deploy with an endorsement policy and a collection
+// configuration (nil for none).
+func (n *testNet) deployFull(t testing.TB, signer *identity.SigningIdentity, policyText string, colls *peer.CollectionConfigPackage, fn, channel, name, version string, initArgs ...string) (*peer.ProposalResponse, peer.TxValidationCode) {
+	t.Helper()
+	var collBytes []byte
+	if colls != nil {
+		collBytes = mustMarshal(t, colls)
+	}
 	cds := &peer.ChaincodeDeploymentSpec{ChaincodeSpec: &peer.ChaincodeSpec{
 		Type: peer.ChaincodeSpec_GOLANG, ChaincodeId: &peer.ChaincodeID{Name: name, Version: version}, Input: &peer.ChaincodeInput{Args: args(initArgs...)},
 	}}
 	policy := mustMarshal(t, identity.MustParsePolicy(policyText))
-	a := [][]byte{[]byte(fn), []byte(channel), mustMarshal(t, cds), policy, []byte("escc"), []byte("vscc"), nil}
+	a := [][]byte{[]byte(fn), []byte(channel), mustMarshal(t, cds), policy, []byte("escc"), []byte("vscc"), collBytes}
 	resp, prop, _ := n.propose(t, signer, identity.Invocation{ChannelID: channel, Chaincode: lsccName, Args: a})
 	if resp.GetResponse().GetStatus() != 200 {
 		return resp, -1
@@ -524,6 +535,17 @@ func (c *testCC) Invoke(stub ckshim.ChaincodeStubInterface) *peer.Response {
 		c.entered <- struct{}{}
 		<-c.release
 		return ckshim.Success(nil)
+	case "pput":
+		if err := stub.PutPrivateData(a[0], a[1], []byte(a[2])); err != nil {
+			return ckshim.Error(err.Error())
+		}
+		return ckshim.Success(nil)
+	case "pget":
+		v, err := stub.GetPrivateData(a[0], a[1])
+		if err != nil {
+			return ckshim.Error(err.Error())
+		}
+		return ckshim.Success(v)
 	case "notfound":
 		return &peer.Response{Status: 404, Message: "no such thing"}
 	case "fail":

@@ -1,8 +1,10 @@
 package peersim
 
 import (
+	"strings"
 	"testing"
 
+	"github.com/chaincodekit/chaincodekit/peersim/ledger"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 )
 
@@ -50,5 +52,27 @@ func TestEndorsementPoliciesAreCheckedAtCommit(t *testing.T) {
 				t.Errorf("code %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestPrivateDataThroughTheTransientStore(t *testing.T) {
+	n := startNet(t, t.TempDir())
+	n.install(t, n.admin, "mycc", "1.0")
+	n.startCC(t, "mycc:1.0", newTestCC())
+	colls, err := ledger.ParseCollectionsJSON([]byte(`[{"name":"secrets","policy":"OR('Org1MSP.member')","requiredPeerCount":0,"maxPeerCount":1,"blockToLive":0,"memberOnlyRead":true}]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp, code := n.deployFull(t, n.admin, "OR('Org1MSP.member')", colls, "deploy", DefaultChannel, "mycc", "1.0", "init"); code != peer.TxValidationCode_VALID {
+		t.Fatalf("instantiate: %s %v", resp.GetResponse().GetMessage(), code)
+	}
+	if resp, code := n.invoke(t, n.user, DefaultChannel, "mycc", "pput", "secrets", "k", "hidden"); code != peer.TxValidationCode_VALID {
+		t.Fatalf("private write: %s %v", resp.GetResponse().GetMessage(), code)
+	}
+	if r := n.query(t, DefaultChannel, "mycc", "pget", "secrets", "k"); r.GetStatus() != 200 || string(r.GetPayload()) != "hidden" {
+		t.Errorf("private read: %d %q %q", r.GetStatus(), r.GetMessage(), r.GetPayload())
+	}
+	if r := n.query(t, DefaultChannel, "mycc", "pget", "nosuch", "k"); r.GetStatus() != 500 || !strings.Contains(r.GetMessage(), "collection [nosuch] not defined") {
+		t.Errorf("undefined collection: %d %q", r.GetStatus(), r.GetMessage())
 	}
 }
