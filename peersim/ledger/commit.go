@@ -37,8 +37,37 @@ type TxResult struct {
 	Event *peer.ChaincodeEvent
 }
 
-// apply records the writes of a valid transaction in the block view.
+// apply records the writes of a valid transaction in the block view. On
+// error (a store read failed) it leaves the view as it found it, so the
+// transaction, then marked invalid, changes nothing.
 func (v *blockView) apply(tx *parsedTx, txNum uint64, pvt *rwset.TxPvtReadWriteSet) error {
+	v.undo = v.undo[:0]
+	history, expiry := len(v.history), len(v.expiry)
+	if err := v.applyWrites(tx, txNum, pvt); err != nil {
+		for i := len(v.undo) - 1; i >= 0; i-- {
+			v.undo[i]()
+		}
+		v.undo = v.undo[:0]
+		v.history, v.expiry = v.history[:history], v.expiry[:expiry]
+		return err
+	}
+	return nil
+}
+
+// stage sets m[k] = val, journaling the previous entry for apply's undo.
+func stage[V any](v *blockView, m map[string]V, k string, val V) {
+	old, had := m[k]
+	v.undo = append(v.undo, func() {
+		if had {
+			m[k] = old
+		} else {
+			delete(m, k)
+		}
+	})
+	m[k] = val
+}
+
+func (v *blockView) applyWrites(tx *parsedTx, txNum uint64, pvt *rwset.TxPvtReadWriteSet) error {
 	ver := Version{BlockNum: v.number, TxNum: txNum}
 	clear := v.clearWrites(tx, pvt)
 	for _, n := range tx.nss {
@@ -56,7 +85,7 @@ func (v *blockView) apply(tx *parsedTx, txNum uint64, pvt *rwset.TxPvtReadWriteS
 					p.rec.Metadata = cur.Metadata
 				}
 			}
-			v.pub[string(k)] = p
+			stage(v, v.pub, string(k), p)
 			written[w.GetKey()] = true
 			v.history = append(v.history, historyEntry{ns: n.ns, key: w.GetKey(), v: ver, rec: historyRecord{
 				TxID: tx.txID, Value: w.GetValue(), IsDelete: w.GetIsDelete(),
@@ -69,12 +98,12 @@ func (v *blockView) apply(tx *parsedTx, txNum uint64, pvt *rwset.TxPvtReadWriteS
 			if err != nil {
 				return err
 			}
-			v.vpChanged[bucketState+string(k)] = true
+			stage(v, v.vpChanged, bucketState+string(k), true)
 			if cur == nil {
 				continue // metadata of a key that does not exist: no-op
 			}
 			rec := &stateRecord{Value: cur.Value, Version: ver, Metadata: entriesMap(mw.GetEntries())}
-			v.pub[string(k)] = &pending{rec: rec, writer: tx.txID}
+			stage(v, v.pub, string(k), &pending{rec: rec, writer: tx.txID})
 		}
 		var colls map[string]*collectionInfo
 		for _, c := range n.colls {
@@ -117,7 +146,7 @@ func (v *blockView) apply(tx *parsedTx, txNum uint64, pvt *rwset.TxPvtReadWriteS
 						p.rec.Metadata = cur.Metadata
 					}
 				}
-				v.hashed[string(hk)] = p
+				stage(v, v.hashed, string(hk), p)
 				if hasClear {
 					ck := collKey(n.ns, c.name, []byte(clearKey))
 					pp := &pending{writer: tx.txID, purge: w.GetIsPurge(), clearKey: clearKey}
@@ -127,11 +156,11 @@ func (v *blockView) apply(tx *parsedTx, txNum uint64, pvt *rwset.TxPvtReadWriteS
 							pp.rec.Metadata = p.rec.Metadata
 						}
 					}
-					v.pvt[string(ck)] = pp
+					stage(v, v.pvt, string(ck), pp)
 					if w.GetIsDelete() {
-						v.pvtKeys[string(hk)] = ""
+						stage(v, v.pvtKeys, string(hk), "")
 					} else {
-						v.pvtKeys[string(hk)] = clearKey
+						stage(v, v.pvtKeys, string(hk), clearKey)
 					}
 				}
 				if !w.GetIsDelete() && info != nil && info.blockToLive > 0 {
@@ -145,12 +174,12 @@ func (v *blockView) apply(tx *parsedTx, txNum uint64, pvt *rwset.TxPvtReadWriteS
 				if err != nil {
 					return err
 				}
-				v.vpChanged[bucketHashed+string(hk)] = true
+				stage(v, v.vpChanged, bucketHashed+string(hk), true)
 				if cur == nil {
 					continue
 				}
 				meta := entriesMap(mw.GetEntries())
-				v.hashed[string(hk)] = &pending{rec: &stateRecord{Value: cur.Value, Version: ver, Metadata: meta}, writer: tx.txID}
+				stage(v, v.hashed, string(hk), &pending{rec: &stateRecord{Value: cur.Value, Version: ver, Metadata: meta}, writer: tx.txID})
 				if cw != nil {
 					if ckey, ok := cw.byHash[string(mw.GetKeyHash())]; ok {
 						ck := collKey(n.ns, c.name, []byte(ckey))
@@ -159,7 +188,7 @@ func (v *blockView) apply(tx *parsedTx, txNum uint64, pvt *rwset.TxPvtReadWriteS
 							return err
 						}
 						if pcur != nil {
-							v.pvt[string(ck)] = &pending{rec: &stateRecord{Value: pcur.Value, Version: ver, Metadata: meta}, writer: tx.txID, clearKey: ckey}
+							stage(v, v.pvt, string(ck), &pending{rec: &stateRecord{Value: pcur.Value, Version: ver, Metadata: meta}, writer: tx.txID, clearKey: ckey})
 						}
 					}
 				}

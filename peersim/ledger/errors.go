@@ -77,11 +77,15 @@ func versionString(v *Version) string {
 // validation code and the reason behind it. Every TxResult whose Code is not
 // VALID carries one; the concrete reasons below are wrapped in it.
 type ValidationError struct {
+	// TxID is the invalid transaction's ID ("" when the envelope had none).
 	TxID string
+	// Code is Fabric's validation code, as written in the block metadata.
 	Code peer.TxValidationCode
-	Err  error
+	// Err is the reason, worded so that a person can act on it.
+	Err error
 }
 
+// Error returns "transaction <txid> invalid (<code>): <reason>".
 func (e *ValidationError) Error() string {
 	return fmt.Sprintf("transaction %s invalid (%s): %v", e.TxID, e.Code, e.Err)
 }
@@ -105,6 +109,7 @@ type MVCCConflictError struct {
 	InBlock bool
 }
 
+// Error names the key, both versions and the writer, and says to re-run.
 func (e *MVCCConflictError) Error() string {
 	where := "committed"
 	if e.InBlock {
@@ -126,13 +131,16 @@ func (e *MVCCConflictError) Error() string {
 // (code PHANTOM_READ_CONFLICT).
 type PhantomReadError struct {
 	Namespace string
-	StartKey  string
-	EndKey    string
+	// StartKey and EndKey are the range as the simulator recorded it.
+	StartKey string
+	EndKey   string
 	// Key is the first key whose presence or version differs.
-	Key    string
+	Key string
+	// Detail says how it differs, e.g. "appeared with version {BlockNum: 3, TxNum: 0}".
 	Detail string
 }
 
+// Error names the range and the first key that differs, and says to re-run.
 func (e *PhantomReadError) Error() string {
 	return fmt.Sprintf("phantom read in %s range [%q, %q): key %q %s; re-run the transaction against current state",
 		e.Namespace, e.StartKey, e.EndKey, e.Key, e.Detail)
@@ -144,9 +152,11 @@ type EndorsementError struct {
 	Namespace  string
 	Collection string
 	Key        string // "" for the chaincode or collection policy
-	Err        error
+	// Err is the policy checker's reason.
+	Err error
 }
 
+// Error names the policy that failed and the checker's reason.
 func (e *EndorsementError) Error() string {
 	what := "chaincode " + e.Namespace + " endorsement policy"
 	switch {
@@ -171,6 +181,7 @@ type DuplicateTxError struct {
 	TxNum    uint64
 }
 
+// Error names the transaction that first used the ID.
 func (e *DuplicateTxError) Error() string {
 	return fmt.Sprintf("transaction ID %s already used by transaction %d of block %d; a client must create a new proposal for each submission",
 		e.TxID, e.TxNum, e.BlockNum)

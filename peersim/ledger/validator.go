@@ -46,7 +46,7 @@ type blockView struct {
 	// pubOrder and friends keep first-write order for deterministic output.
 	history []historyEntry
 	expiry  []expiryEntry
-	defs    map[string]*ChaincodeDefinition
+	undo    []func() // apply's journal of the current transaction
 }
 
 type historyEntry struct {
@@ -70,7 +70,6 @@ func newBlockView(l *Ledger, snap snapshot, number uint64) *blockView {
 		pub: make(map[string]*pending), hashed: make(map[string]*pending), pvt: make(map[string]*pending),
 		pvtKeys:   make(map[string]string),
 		vpChanged: make(map[string]bool), txIDs: make(map[string]uint64),
-		defs: make(map[string]*ChaincodeDefinition),
 	}
 }
 

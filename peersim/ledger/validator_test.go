@@ -449,3 +449,53 @@ func TestValidationParameterChangedEarlierInTheBlock(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A transaction whose writes cannot be applied (here: a committed record it
+// overwrites became unreadable after validation read it) leaves the block
+// view as it was: the writes it staged before the failure are undone, so
+// the invalid transaction changes nothing.
+func TestApplyUndoesStagedWritesOnFailure(t *testing.T) {
+	l := newLedger(t)
+	put(t, l, "cc", "k", "v")
+	c := newClient(t, org1)
+	earlier := c.propose(t, "cc").endorse(t, l, func(s *Simulator) error { return s.SetState("cc", "b", []byte("kept")) })
+	failing := c.propose(t, "cc").endorse(t, l, func(s *Simulator) error {
+		if err := s.SetState("cc", "a", []byte("staged")); err != nil { // applied before "k"
+			return err
+		}
+		return s.SetState("cc", "k", []byte("x"))
+	})
+	corrupt := &batch{}
+	corrupt.put(bucketState, stateKey("cc", "k"), []byte{0xff, 0xff, 0xff})
+	if err := l.st.apply(corrupt); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := l.st.snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer snap.release()
+	view := newBlockView(l, snap, l.Height())
+	for i, env := range []*common.Envelope{earlier, failing} {
+		tx, err := parseEnvelope(env, l.ChannelID())
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = view.apply(tx, uint64(i), nil)
+		if (i == 0) != (err == nil) {
+			t.Fatalf("apply tx %d: %v", i, err)
+		}
+		if i == 1 && !errors.Is(err, ErrCorrupt) {
+			t.Errorf("apply: %v, want ErrCorrupt", err)
+		}
+	}
+	if _, ok := view.pub[string(stateKey("cc", "a"))]; ok {
+		t.Error(`the failed transaction's write of "a" stayed in the block view`)
+	}
+	if _, ok := view.pub[string(stateKey("cc", "b"))]; !ok {
+		t.Error(`the earlier transaction's write of "b" was undone too`)
+	}
+	if len(view.history) != 1 || view.history[0].key != "b" {
+		t.Errorf("history entries %+v, want only b's", view.history)
+	}
+}
