@@ -42,11 +42,16 @@ type testNet struct {
 	admin  *identity.SigningIdentity
 	user   *identity.SigningIdentity
 	stop   func()
+	// timeout bounds each proposal (waitLimit unless a test needs longer).
+	timeout time.Duration
 }
 
 type netSetup struct {
 	cfg  Config
 	opts []Option
+	// tcpChaincode serves the chaincode listener on 127.0.0.1:0 instead of
+	// bufconn, for processes a real launcher starts.
+	tcpChaincode bool
 }
 
 type netOption func(*netSetup)
@@ -95,7 +100,13 @@ func startNet(t testing.TB, dir string, opts ...netOption) *testNet {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	clientLis, ccLis := bufconn.Listen(1<<20), bufconn.Listen(1<<20)
+	clientLis := bufconn.Listen(1 << 20)
+	var ccLis net.Listener = bufconn.Listen(1 << 20)
+	if setup.tcpChaincode {
+		if ccLis, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			t.Fatal(err)
+		}
+	}
 	opsLis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -103,9 +114,11 @@ func startNet(t testing.TB, dir string, opts ...netOption) *testNet {
 	if err := p.StartOn(context.Background(), Listeners{Client: clientLis, Chaincode: ccLis, Operations: opsLis}); err != nil {
 		t.Fatalf("StartOn: %v", err)
 	}
-	n := &testNet{t: t, p: p, dir: dir}
+	n := &testNet{t: t, p: p, dir: dir, timeout: waitLimit}
 	n.client = dialBuf(t, clientLis)
-	n.cc = dialBuf(t, ccLis)
+	if bl, ok := ccLis.(*bufconn.Listener); ok {
+		n.cc = dialBuf(t, bl)
+	}
 	if n.admin, err = p.Org().Identity("Admin"); err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +134,9 @@ func startNet(t testing.TB, dir string, opts ...netOption) *testNet {
 				t.Errorf("Stop: %v", err)
 			}
 			n.client.Close()
-			n.cc.Close()
+			if n.cc != nil {
+				n.cc.Close()
+			}
 		})
 	}
 	t.Cleanup(n.stop)
@@ -237,7 +252,7 @@ func (n *testNet) propose(t testing.TB, signer *identity.SigningIdentity, inv id
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	ctx, cancel := context.WithTimeout(context.Background(), n.timeout)
 	defer cancel()
 	resp, err := peer.NewEndorserClient(n.client).ProcessProposal(ctx, sp)
 	if err != nil {
@@ -266,9 +281,15 @@ func mustMarshal(t testing.TB, m proto.Message) []byte {
 // install installs name:version as signer and returns the response.
 func (n *testNet) install(t testing.TB, signer *identity.SigningIdentity, name, version string) *peer.ProposalResponse {
 	t.Helper()
+	return n.installPackage(t, signer, name, version, packageBytes(t, name, version))
+}
+
+// installPackage installs pkg as name:version.
+func (n *testNet) installPackage(t testing.TB, signer *identity.SigningIdentity, name, version string, pkg []byte) *peer.ProposalResponse {
+	t.Helper()
 	cds := &peer.ChaincodeDeploymentSpec{
 		ChaincodeSpec: &peer.ChaincodeSpec{Type: peer.ChaincodeSpec_GOLANG, ChaincodeId: &peer.ChaincodeID{Name: name, Version: version, Path: "example.com/" + name}},
-		CodePackage:   packageBytes(t, name, version),
+		CodePackage:   pkg,
 	}
 	resp, _, _ := n.propose(t, signer, identity.Invocation{Chaincode: lsccName, Args: [][]byte{[]byte("install"), mustMarshal(t, cds)}})
 	return resp

@@ -101,7 +101,7 @@ func New(cfg Config, logger *slog.Logger, opts ...Option) (*Peer, error) {
 		chaincode.WithResolver(chaincode.ResolverFunc(p.resolveChaincode)),
 		chaincode.WithSimulatorFactory(simulatorFactory{p}),
 		chaincode.WithDisconnectHook(func(ccid string, cause error) {
-			logger.Info("chaincode disconnected", "ccid", ccid, "cause", cause)
+			logger.Debug("chaincode disconnected", "ccid", ccid, "cause", cause)
 			if p.launcher != nil {
 				p.launcher.Disconnected(ccid)
 			}
