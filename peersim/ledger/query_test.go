@@ -40,6 +40,8 @@ func TestRangeQueries(t *testing.T) {
 		{"the end key is exclusive", "a", "c", 0, "a,b", ""},
 		{"an empty end key means no upper bound", "b", "", 0, "b,c", ""},
 		{"an empty start key includes composite keys", "", "", 0, "\x00comp\x00x\x00,a,b,c", ""},
+		{"the start key U+0001 that the shim sends for an empty one excludes composite keys", "\x01", "", 0, "a,b,c", ""},
+		{"a partial composite key range returns only composite keys", "\x00comp\x00", "\x00comp\x00\U0010FFFF", 0, "\x00comp\x00x\x00", ""},
 		{"a page stops at its size and bookmarks the next key", "a", "", 2, "a,b", "c"},
 		{"the last page has no bookmark", "c", "", 2, "c", ""},
 	}
