@@ -210,6 +210,12 @@ func TestDuplicateTxID(t *testing.T) {
 	}
 }
 
+func secretCollection(t *testing.T) *ChaincodeDefinition {
+	return &ChaincodeDefinition{Name: "cc", Version: "2", Collections: mustCollections(t, `[
+		{"name":"secret","policy":"OR('Org1MSP.member')","requiredPeerCount":0,"maxPeerCount":1,
+		 "endorsementPolicy":{"signaturePolicy":"OR('Org1MSP.peer')"}}]`)}
+}
+
 func TestEndorsementPolicies(t *testing.T) {
 	c := newClient(t, org1)
 	vp := func(s string) []byte {
@@ -256,6 +262,14 @@ func TestEndorsementPolicies(t *testing.T) {
 			},
 			func(s *Simulator) error { return s.SetState("cc", "k", []byte("v2")) },
 			peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE, "key:k"},
+		{"a private write needs its collection's endorsement policy when it has one", "coll:secret",
+			func(t *testing.T, l *Ledger) { define(t, l, secretCollection(t)) },
+			func(s *Simulator) error { return s.SetPrivateData("cc", "secret", "k", []byte("v")) },
+			peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE, "coll:secret"},
+		{"a collection's endorsement policy replaces the chaincode's for its writes", "cc",
+			func(t *testing.T, l *Ledger) { define(t, l, secretCollection(t)) },
+			func(s *Simulator) error { return s.SetPrivateData("cc", "secret", "k", []byte("v")) },
+			peer.TxValidationCode_VALID, "coll:secret"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -263,8 +277,11 @@ func TestEndorsementPolicies(t *testing.T) {
 			armed := false
 			fp := &fakePolicy{endorsements: func(p Policy, prp []byte, es []*peer.Endorsement) error {
 				id := p.Namespace
-				if p.Key != "" {
+				switch {
+				case p.Key != "":
 					id = "key:" + p.Key
+				case p.Collection != "":
+					id = "coll:" + p.Collection
 				}
 				if !armed || p.Namespace == LSCCNamespace {
 					return nil
