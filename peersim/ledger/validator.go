@@ -156,7 +156,11 @@ func (v *blockView) validate(tx *parsedTx, txNum uint64) (code peer.TxValidation
 		return peer.TxValidationCode_INVALID_WRITESET, err
 	}
 	if err := v.checkEndorsements(tx); err != nil {
-		return peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE, err
+		var ee *EndorsementError
+		if errors.As(err, &ee) {
+			return peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE, err
+		}
+		return peer.TxValidationCode_INVALID_OTHER_REASON, err // the store failed, not the endorsers
 	}
 	if err := v.checkReads(tx); err != nil {
 		var pe *PhantomReadError

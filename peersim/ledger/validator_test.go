@@ -471,6 +471,23 @@ func TestValidationParameterChangedEarlierInTheBlock(t *testing.T) {
 // overwrites became unreadable after validation read it) leaves the block
 // view as it was: the writes it staged before the failure are undone, so
 // the invalid transaction changes nothing.
+// A store that fails while validating a transaction makes it
+// INVALID_OTHER_REASON with the store's error, not an endorsement failure.
+func TestAnUnreadableRecordIsNotAnEndorsementFailure(t *testing.T) {
+	l := newLedger(t)
+	put(t, l, "cc", "k", "v")
+	env := newClient(t, org1).propose(t, "cc").endorse(t, l, func(s *Simulator) error { return s.SetState("cc", "k", []byte("x")) })
+	corrupt := &batch{}
+	corrupt.put(bucketState, stateKey("cc", "k"), []byte{0xff, 0xff, 0xff})
+	if err := l.st.apply(corrupt); err != nil {
+		t.Fatal(err)
+	}
+	cb := commit(t, l, env)
+	if cb.Txs[0].Code != peer.TxValidationCode_INVALID_OTHER_REASON || !errors.Is(cb.Txs[0].Err, ErrCorrupt) {
+		t.Errorf("code %s (%v), want INVALID_OTHER_REASON wrapping ErrCorrupt", cb.Txs[0].Code, cb.Txs[0].Err)
+	}
+}
+
 func TestApplyUndoesStagedWritesOnFailure(t *testing.T) {
 	l := newLedger(t)
 	put(t, l, "cc", "k", "v")
