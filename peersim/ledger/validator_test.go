@@ -467,10 +467,6 @@ func TestValidationParameterChangedEarlierInTheBlock(t *testing.T) {
 	}
 }
 
-// A transaction whose writes cannot be applied (here: a committed record it
-// overwrites became unreadable after validation read it) leaves the block
-// view as it was: the writes it staged before the failure are undone, so
-// the invalid transaction changes nothing.
 // A store that fails while validating a transaction makes it
 // INVALID_OTHER_REASON with the store's error, not an endorsement failure.
 func TestAnUnreadableRecordIsNotAnEndorsementFailure(t *testing.T) {
@@ -488,6 +484,10 @@ func TestAnUnreadableRecordIsNotAnEndorsementFailure(t *testing.T) {
 	}
 }
 
+// A transaction whose writes cannot be applied (here: a committed record it
+// overwrites became unreadable after validation read it) leaves the block
+// view as it was: the writes it staged before the failure are undone, so
+// the invalid transaction changes nothing.
 func TestApplyUndoesStagedWritesOnFailure(t *testing.T) {
 	l := newLedger(t)
 	put(t, l, "cc", "k", "v")
