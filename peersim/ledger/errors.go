@@ -11,10 +11,12 @@ import (
 // Sentinel errors. Callers match them with errors.Is; the wrapping error
 // names the channel, namespace, key or transaction involved.
 var (
-	// ErrClosed is returned by every method of a Ledger, Simulator or
-	// iterator used after Close or Done.
+	// ErrClosed is returned by a Ledger used after Close (NewSimulator,
+	// Submit, CommitBlock, reads of blocks) and by a Subscription's Next.
+	// Simulators are Done before Close, so they never see it.
 	ErrClosed = errors.New("ledger closed")
-	// ErrSimulationDone is returned by a Simulator used after Done.
+	// ErrSimulationDone is returned by a Simulator, or one of its
+	// iterators, used after Done.
 	ErrSimulationDone = errors.New("simulation already done")
 	// ErrBlockNotFound is returned for a block number at or above the height.
 	ErrBlockNotFound = errors.New("block not found")
