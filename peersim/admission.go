@@ -45,13 +45,19 @@ func (p *Peer) commandFor(ccid string) string {
 }
 
 // ensureConnected returns once name:version is registered: at once if it
-// is, else after waiting for the developer to start it (dev mode) or
-// after launching it (production mode), at most
-// Config.ChaincodeStartupTimeout.
-func (p *Peer) ensureConnected(ctx context.Context, name, version string) error {
+// is, else after launching it (production mode) or after waiting for the
+// developer to start it (dev mode, when wait is set: instantiate and
+// upgrade), at most Config.ChaincodeStartupTimeout. A dev-mode invoke of a
+// chaincode that is not connected fails at once with the command that
+// starts it.
+func (p *Peer) ensureConnected(ctx context.Context, name, version string, wait bool) error {
 	ccid := name + ":" + version
 	if slices.Contains(p.cc.Connected(), ccid) {
 		return nil
+	}
+	if p.cfg.Dev && !wait {
+		return fmt.Errorf("could not launch chaincode %s: %w: the peer runs in development mode and starts no chaincode; start it with: %s",
+			ccid, ErrChaincodeNotConnected, p.commandFor(ccid))
 	}
 	var exited <-chan struct{}
 	var exitErr func() error
@@ -111,7 +117,7 @@ func (p *Peer) resolveChaincode(ctx context.Context, channelID, name string, _ *
 	if err != nil {
 		return "", err
 	}
-	if err := p.ensureConnected(ctx, name, def.Version); err != nil {
+	if err := p.ensureConnected(ctx, name, def.Version, false); err != nil {
 		return "", err
 	}
 	return name + ":" + def.Version, nil

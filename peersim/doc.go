@@ -32,7 +32,9 @@
 //
 // In development mode (Config.Dev) the peer starts no chaincode: the
 // developer starts it with the command the peer logs, and the peer accepts a
-// connection from any installed name:version. In production mode a Launcher
+// connection from any installed name:version. Instantiate and upgrade wait
+// up to Config.ChaincodeStartupTimeout for it; an invoke of a chaincode that
+// is not connected fails at once, its error carrying that command. In production mode a Launcher
 // (package peersim/launcher unless WithLauncher gives another) builds and
 // starts the chaincode, and only the processes it started may register.
 //

@@ -124,7 +124,7 @@ func (p *Peer) invoke(ctx context.Context, up *identity.UnpackedProposal, l *led
 	if err != nil {
 		return failure(fmt.Sprintf("error in simulation: %v", err))
 	}
-	if err := p.ensureConnected(ctx, name, def.Version); err != nil {
+	if err := p.ensureConnected(ctx, name, def.Version, false); err != nil {
 		return failure(fmt.Sprintf("error in simulation: failed to execute transaction %s: %v", txID, err))
 	}
 	sim, err := l.NewSimulator(txID, up.Creator.MSPID())

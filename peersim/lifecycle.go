@@ -172,7 +172,7 @@ func (p *Peer) instantiate(ctx context.Context, up *identity.UnpackedProposal, l
 		return failure(fmt.Sprintf("version already exists for chaincode with name '%s'", name))
 	}
 	txID := up.TxID()
-	if err := p.ensureConnected(ctx, name, version); err != nil {
+	if err := p.ensureConnected(ctx, name, version, true); err != nil {
 		return failure(fmt.Sprintf("error in simulation: failed to execute transaction %s: %v", txID, err))
 	}
 

@@ -238,8 +238,16 @@ func TestChaincodeDisconnectFailsOnlyItsTransaction(t *testing.T) {
 		t.Errorf("got %d %q, want 500 %q", r.resp.GetResponse().GetStatus(), r.resp.GetResponse().GetMessage(), want)
 	}
 
-	// The restarted process is accepted without reinstalling.
+	// Until it is restarted, an invoke says how to start it.
 	n.waitDisconnected(t, "mycc:1.0")
+	_, ccAddr, _ := n.p.Addrs()
+	wantCmd := "could not launch chaincode mycc:1.0: chaincode not connected: the peer runs in development mode and starts no chaincode; start it with: " +
+		"CORE_ID_CHAINCODE_NAME=mycc:1.0 CORE_PEER_TLS_ENABLED=false <binary> -peer.address " + ccAddr
+	if r := n.query(t, DefaultChannel, "mycc", "get", "k"); r.GetStatus() != 500 || !strings.Contains(r.GetMessage(), wantCmd) {
+		t.Errorf("invoke while disconnected: %d %q, want it to contain %q", r.GetStatus(), r.GetMessage(), wantCmd)
+	}
+
+	// The restarted process is accepted without reinstalling.
 	n.startCC(t, "mycc:1.0", newTestCC())
 	if resp, code := n.invoke(t, n.user, DefaultChannel, "mycc", "put", "after", "restart"); code != peer.TxValidationCode_VALID {
 		t.Errorf("invoke after restart: %s %v", resp.GetResponse().GetMessage(), code)
