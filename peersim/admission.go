@@ -68,7 +68,8 @@ func (p *Peer) ensureConnected(ctx context.Context, name, version string, wait b
 		}
 	} else {
 		p.log.Info("waiting for chaincode to connect; start it with the command below",
-			"ccid", ccid, "timeout", p.cfg.ChaincodeStartupTimeout, "command", p.commandFor(ccid))
+			"ccid", ccid, "timeout", p.cfg.ChaincodeStartupTimeout, "command", p.commandFor(ccid),
+			"note", "a chaincode built on Fabric's own shim reads CORE_CHAINCODE_ID_NAME instead of CORE_ID_CHAINCODE_NAME")
 	}
 	tctx, cancelTimeout := context.WithTimeout(ctx, p.cfg.ChaincodeStartupTimeout)
 	defer cancelTimeout()
