@@ -77,7 +77,7 @@ func (e *endorser) process(ctx context.Context, sp *peer.SignedProposal) *peer.P
 	case csccName:
 		return e.p.cscc(up)
 	case psccName:
-		return e.p.pscc(up)
+		return e.p.pscc(ctx, up)
 	}
 	if l == nil {
 		return failure(fmt.Sprintf("chaincode %s can only be invoked on a channel: the proposal names none", name))
@@ -130,6 +130,24 @@ func (p *Peer) invoke(ctx context.Context, up *identity.UnpackedProposal, l *led
 	sim, err := l.NewSimulator(txID, up.Creator.MSPID())
 	if err != nil {
 		return failure(fmt.Sprintf("error in simulation: failed to execute transaction %s: %v", txID, err))
+	}
+	// Fabric 1.4's endorser reads the definition through the transaction's
+	// simulator, so lscc/<name> is in the read set and an upgrade committed
+	// first (even earlier in the same block) makes this transaction an
+	// MVCC_READ_CONFLICT. The read above, outside the simulator, only picks
+	// the chaincode to connect to.
+	simDef, err := sim.GetChaincodeDefinition(name)
+	if err != nil {
+		sim.Done()
+		if errors.Is(err, ledger.ErrChaincodeNotDefined) {
+			return failure(notInstantiated(name))
+		}
+		return failure(fmt.Sprintf("error in simulation: failed to execute transaction %s: %v", txID, err))
+	}
+	if simDef.Version != def.Version {
+		sim.Done()
+		return failure(fmt.Sprintf("error in simulation: chaincode %s was upgraded from version %s to %s while transaction %s was being endorsed: send the proposal again",
+			name, def.Version, simDef.Version, txID))
 	}
 	resp, event, err := p.execute(ctx, name+":"+def.Version, chaincode.ExecuteRequest{
 		Type: peer.ChaincodeMessage_TRANSACTION, ChannelID: l.ChannelID(), TxID: txID, Namespace: name,

@@ -1,7 +1,9 @@
 package peersim
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -44,25 +46,75 @@ func (p *Peer) cscc(up *identity.UnpackedProposal) *peer.ProposalResponse {
 	}
 }
 
-// pscc is peersim's own registry system chaincode: ListRunning returns the
-// production-mode chaincode processes as JSON.
-func (p *Peer) pscc(up *identity.UnpackedProposal) *peer.ProposalResponse {
+// pscc is peersim's own system chaincode: ListRunning returns the
+// production-mode chaincode processes as JSON; GetTxReason [channel, txid]
+// returns why a committed transaction was invalidated.
+func (p *Peer) pscc(ctx context.Context, up *identity.UnpackedProposal) *peer.ProposalResponse {
 	args := up.Input().GetArgs()
-	if len(args) == 0 || string(args[0]) != "ListRunning" {
-		return failure("pscc knows one function: ListRunning")
+	if len(args) == 0 {
+		return failure("pscc needs a function: ListRunning or GetTxReason")
 	}
-	running := []launcher.Running{}
-	if p.launcher != nil {
-		running = append(running, p.launcher.List()...)
+	ccID := &peer.ChaincodeID{Name: psccName}
+	switch fn := string(args[0]); fn {
+	case "ListRunning":
+		running := []launcher.Running{}
+		if p.launcher != nil {
+			running = append(running, p.launcher.List()...)
+		}
+		for i := range running {
+			running[i].Channels = p.channelsOf(running[i].CCID)
+		}
+		b, err := json.Marshal(running)
+		if err != nil {
+			return failure(fmt.Sprintf("encode running chaincode: %v", err))
+		}
+		return p.endorse(up, nil, ccID, &peer.Response{Status: 200, Payload: b}, nil, nil)
+	case "GetTxReason":
+		if len(args) != 3 {
+			return failure(fmt.Sprintf("Incorrect number of arguments, %d: GetTxReason takes the channel and the transaction ID", len(args)))
+		}
+		reason, err := p.txReason(ctx, string(args[1]), string(args[2]))
+		if err != nil {
+			return failure(err.Error())
+		}
+		return p.endorse(up, nil, ccID, &peer.Response{Status: 200, Payload: []byte(reason)}, nil, nil)
+	default:
+		return failure(fmt.Sprintf("Requested function %s not found: pscc knows ListRunning and GetTxReason", fn))
 	}
-	for i := range running {
-		running[i].Channels = p.channelsOf(running[i].CCID)
-	}
-	b, err := json.Marshal(running)
+}
+
+// txReason returns the validator's verdict on committed transaction txID
+// of channel, e.g. the key and versions of an MVCC conflict: the reason
+// kept with the block's results, without the txid and code the client
+// already has. A VALID transaction has no reason: "".
+func (p *Peer) txReason(ctx context.Context, channel, txID string) (string, error) {
+	l, err := p.chans.get(channel)
 	if err != nil {
-		return failure(fmt.Sprintf("encode running chaincode: %v", err))
+		return "", fmt.Errorf("reason for transaction %s: %w", txID, err)
 	}
-	return p.endorse(up, nil, &peer.ChaincodeID{Name: psccName}, &peer.Response{Status: 200, Payload: b}, nil, nil)
+	loc, err := l.TxStatus(txID)
+	if err != nil {
+		return "", fmt.Errorf("explain transaction: %w", err)
+	}
+	if peer.TxValidationCode(loc.Code) == peer.TxValidationCode_VALID {
+		return "", nil
+	}
+	cb, err := l.Subscribe(loc.BlockNum).Next(ctx)
+	if err != nil {
+		return "", fmt.Errorf("reason for transaction %s: read block %d of channel %s: %w", txID, loc.BlockNum, channel, err)
+	}
+	if loc.TxNum >= uint64(len(cb.Txs)) || cb.Txs[loc.TxNum].TxID != txID {
+		return "", fmt.Errorf("reason for transaction %s: block %d of channel %s has no verdict for it at index %d", txID, loc.BlockNum, channel, loc.TxNum)
+	}
+	verdict := cb.Txs[loc.TxNum].Err
+	var ve *ledger.ValidationError
+	if errors.As(verdict, &ve) && ve.Err != nil {
+		return ve.Err.Error(), nil
+	}
+	if verdict != nil {
+		return verdict.Error(), nil
+	}
+	return "", nil
 }
 
 // channelsOf lists the channels on which ccid is the instantiated version.

@@ -318,6 +318,13 @@ func TestInvokeReportsAnMVCCConflict(t *testing.T) {
 			valid++
 		case r.code == exitFailure && strings.Contains(r.stderr, "validation code: MVCC_READ_CONFLICT") && strings.Contains(r.stderr, "Error: transaction"):
 			conflicts++
+			// The reason comes from the peer's pscc GetTxReason: the key,
+			// its namespace and both versions, not only the code.
+			for _, want := range []string{`read conflict on key "k" in kv`, "read version {BlockNum: 0, TxNum: 0}", "version {BlockNum: 1, TxNum: 0}"} {
+				if !strings.Contains(r.stderr, want) {
+					t.Errorf("the conflicting invoke's stderr lacks %q:\n%s", want, r.stderr)
+				}
+			}
 		default:
 			t.Errorf("unexpected outcome: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
 		}
