@@ -12,59 +12,18 @@ import (
 )
 
 // TestFabricChaincodeBuildsAgainstOurs builds testdata/chaincode, a main
-// package written against fabric-contract-api-go, with `go build -overlay`
-// swapping in the same source with import paths rewritten, then runs the
-// binary to check that a bad META-INF/metadata.json beside it stops it with
-// a message naming the field.
+// package written against fabric-contract-api-go, against ours (see
+// buildChaincode), then runs the binary to check that server mode without a
+// CCID and a bad META-INF/metadata.json beside it stop it with a message
+// naming the setting or field.
 func TestFabricChaincodeBuildsAgainstOurs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a binary with the go command")
 	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command on PATH")
-	}
-	src, err := filepath.Abs(filepath.Join("testdata", "chaincode", "main.go"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	original, err := os.ReadFile(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rewritten := string(original)
-	for _, r := range importRewrites {
-		rewritten = strings.ReplaceAll(rewritten, r.from, r.to)
-	}
-	dir := t.TempDir()
-	replacement := filepath.Join(dir, "main.go")
-	if err := os.WriteFile(replacement, []byte(rewritten), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	overlay, err := json.Marshal(map[string]map[string]string{"Replace": {src: replacement}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	overlayFile := filepath.Join(dir, "overlay.json")
-	if err := os.WriteFile(overlayFile, overlay, 0o600); err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	bin := filepath.Join(dir, "chaincode")
-	build := exec.CommandContext(ctx, goBin, "build", "-overlay", overlayFile, "-o", bin, "./testdata/chaincode")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build with rewritten imports: %v\n%s", err, out)
-	}
-	// the built binary must not contain Fabric's contract API
-	version := exec.CommandContext(ctx, goBin, "version", "-m", bin)
-	out, err := version.CombinedOutput()
-	if err != nil {
-		t.Fatalf("go version -m: %v\n%s", err, out)
-	}
-	if strings.Contains(string(out), "fabric-contract-api-go") {
-		t.Errorf("binary still links fabric-contract-api-go:\n%s", out)
-	}
+	dir := t.TempDir()
+	bin := buildChaincode(ctx, t, dir, true)
 
 	run := func(env ...string) (string, int) {
 		cmd := exec.CommandContext(ctx, bin)
@@ -95,4 +54,59 @@ func TestFabricChaincodeBuildsAgainstOurs(t *testing.T) {
 	if code == 0 || !strings.Contains(out3, "info.version: version is required") {
 		t.Errorf("bad metadata file: exit %d, output %q", code, out3)
 	}
+}
+
+// buildChaincode builds testdata/chaincode into dir and returns the binary's
+// path. With ours it is built against chaincodekit: `go build -overlay`
+// swaps in the same source with only its import paths rewritten, and the
+// binary is checked not to link Fabric's contract API.
+func buildChaincode(ctx context.Context, t *testing.T, dir string, ours bool) string {
+	t.Helper()
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command on PATH")
+	}
+	name, args := "fabric", []string{"build"}
+	if ours {
+		name = "ours"
+		src, err := filepath.Abs(filepath.Join("testdata", "chaincode", "main.go"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		original, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rewritten := string(original)
+		for _, r := range importRewrites {
+			rewritten = strings.ReplaceAll(rewritten, r.from, r.to)
+		}
+		replacement := filepath.Join(dir, "main.go")
+		if err := os.WriteFile(replacement, []byte(rewritten), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		overlay, err := json.Marshal(map[string]map[string]string{"Replace": {src: replacement}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		overlayFile := filepath.Join(dir, "overlay.json")
+		if err := os.WriteFile(overlayFile, overlay, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, "-overlay", overlayFile)
+	}
+	bin := filepath.Join(dir, name)
+	build := exec.CommandContext(ctx, goBin, append(args, "-o", bin, "./testdata/chaincode")...)
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build of the %s chaincode: %v\n%s", name, err, out)
+	}
+	version := exec.CommandContext(ctx, goBin, "version", "-m", bin)
+	out, err := version.CombinedOutput()
+	if err != nil {
+		t.Fatalf("go version -m: %v\n%s", err, out)
+	}
+	if links := strings.Contains(string(out), "fabric-contract-api-go"); links == ours {
+		t.Fatalf("the %s binary linking fabric-contract-api-go is %v, want %v:\n%s", name, links, !ours, out)
+	}
+	return bin
 }

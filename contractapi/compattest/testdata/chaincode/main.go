@@ -26,6 +26,16 @@ func (l *Ledger) Get(ctx contractapi.TransactionContextInterface, key string) (s
 	return string(b), err
 }
 
+// Swap stores value under key and returns what the same transaction then
+// reads there: on a Fabric peer, the value committed before it.
+func (l *Ledger) Swap(ctx contractapi.TransactionContextInterface, key, value string) (string, error) {
+	if err := ctx.GetStub().PutState(key, []byte(value)); err != nil {
+		return "", err
+	}
+	b, err := ctx.GetStub().GetState(key)
+	return string(b), err
+}
+
 func main() {
 	cc, err := contractapi.NewChaincode(&Ledger{})
 	if err != nil {
