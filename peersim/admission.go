@@ -105,13 +105,28 @@ func (p *Peer) ensureConnected(ctx context.Context, name, version string, wait b
 	return nil
 }
 
+// definitionReader is a simulator that reads chaincode definitions,
+// recording the read (the ledger's Simulator, inside txSimulator).
+type definitionReader interface {
+	GetChaincodeDefinition(name string) (*ledger.ChaincodeDefinition, error)
+}
+
 // resolveChaincode finds the ccid of the chaincode another chaincode calls.
-func (p *Peer) resolveChaincode(ctx context.Context, channelID, name string, _ *peer.SignedProposal) (string, error) {
+// As Fabric 1.4's handler does, it reads the callee's definition through
+// the simulator the callee runs on, so on the same channel lscc/<callee>
+// joins the transaction's read set and an upgrade of the callee committed
+// first invalidates it.
+func (p *Peer) resolveChaincode(ctx context.Context, channelID, name string, _ *peer.SignedProposal, sim chaincode.TxSimulator) (string, error) {
 	l, err := p.chans.get(channelID)
 	if err != nil {
 		return "", fmt.Errorf("failed to find ledger for channel: %s", channelID)
 	}
-	def, err := l.ChaincodeDefinition(name)
+	var def *ledger.ChaincodeDefinition
+	if dr, ok := sim.(definitionReader); ok {
+		def, err = dr.GetChaincodeDefinition(name)
+	} else {
+		def, err = l.ChaincodeDefinition(name)
+	}
 	if errors.Is(err, ledger.ErrChaincodeNotDefined) {
 		return "", errors.New(notInstantiated(name))
 	}

@@ -38,6 +38,36 @@ func TestAnInvokeEndorsedBeforeAnUpgradeConflictsOnTheDefinition(t *testing.T) {
 	}
 }
 
+// A chaincode-to-chaincode call reads the callee's definition through the
+// caller's simulator, as Fabric 1.4's handler does: an upgrade of the callee
+// committed first invalidates the caller's transaction.
+func TestACalleeUpgradedBeforeCommitInvalidatesTheCaller(t *testing.T) {
+	n := startNet(t, t.TempDir())
+	n.install(t, n.admin, "mycc", "1.0")
+	n.install(t, n.admin, "mycc", "2.0")
+	n.install(t, n.admin, "caller", "1.0")
+	n.startCC(t, "mycc:1.0", newTestCC())
+	n.startCC(t, "mycc:2.0", newTestCC())
+	n.startCC(t, "caller:1.0", callerCC{})
+	n.instantiate(t, DefaultChannel, "mycc", "1.0", "init")
+	n.instantiate(t, DefaultChannel, "caller", "1.0", "init")
+
+	resp, prop, _ := n.propose(t, n.user, invocation(DefaultChannel, "caller", "mycc", "put", "via", "caller"))
+	if resp.GetEndorsement() == nil {
+		t.Fatalf("cc2cc invoke not endorsed: %s %s", resp.GetResponse().GetMessage(), resp.GetResponse().GetPayload())
+	}
+	if up, code := n.deploy(t, n.admin, "upgrade", DefaultChannel, "mycc", "2.0", "init"); code != peer.TxValidationCode_VALID {
+		t.Fatalf("upgrade: %d %q, code %v", up.GetResponse().GetStatus(), up.GetResponse().GetMessage(), code)
+	}
+	if code := n.submit(t, n.user, DefaultChannel, prop, resp)[0]; code != peer.TxValidationCode_MVCC_READ_CONFLICT {
+		t.Fatalf("caller's transaction committed with %s, want MVCC_READ_CONFLICT on the callee's definition", code)
+	}
+	reason := n.propose1(t, invocation("", psccName, "GetTxReason", DefaultChannel, txIDOf(t, prop)))
+	if !strings.Contains(string(reason.GetPayload()), `key "mycc" in lscc`) {
+		t.Errorf("GetTxReason: %d %q payload %q; want the conflict on key mycc in lscc", reason.GetStatus(), reason.GetMessage(), reason.GetPayload())
+	}
+}
+
 func TestGetTxReason(t *testing.T) {
 	n := startNet(t, t.TempDir())
 	n.install(t, n.admin, "mycc", "1.0")

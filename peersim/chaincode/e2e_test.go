@@ -302,7 +302,7 @@ func TestShimsEndToEnd(t *testing.T) {
 }
 
 func testShimEndToEnd(t *testing.T, sh shimUnderTest) {
-	resolver := ResolverFunc(func(_ context.Context, _, name string, _ *peer.SignedProposal) (string, error) {
+	resolver := ResolverFunc(func(_ context.Context, _, name string, _ *peer.SignedProposal, _ TxSimulator) (string, error) {
 		return name + ":1.0", nil
 	})
 	e := newEnv(t, DefaultConfig(), WithResolver(resolver))

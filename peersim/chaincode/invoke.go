@@ -61,7 +61,7 @@ func (h *handler) invokeChaincode(tx *txContext, payload []byte) ([]byte, error)
 		sim = other
 	}
 
-	ccid, err := h.srv.resolver.ResolveChaincode(tx.ctx, channelID, name, tx.signedProposal)
+	ccid, err := h.srv.resolver.ResolveChaincode(tx.ctx, channelID, name, tx.signedProposal, sim)
 	if err != nil {
 		return nil, fmt.Errorf("execute failed: %w", err)
 	}

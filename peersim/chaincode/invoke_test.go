@@ -42,15 +42,18 @@ type invokeEnv struct {
 	factory  *fakeFactory
 	mu       sync.Mutex
 	resolved []string
+	// resolvedOn holds the simulator each resolver call was given.
+	resolvedOn []TxSimulator
 }
 
 func newInvokeEnv(t *testing.T) *invokeEnv {
 	ie := &invokeEnv{sim2: newFakeSim().commit("b", "k", "on-ch2")}
 	ie.factory = &fakeFactory{sims: map[string]*fakeSim{"ch2": ie.sim2}}
-	resolver := ResolverFunc(func(_ context.Context, channelID, name string, sp *peer.SignedProposal) (string, error) {
+	resolver := ResolverFunc(func(_ context.Context, channelID, name string, sp *peer.SignedProposal, sim TxSimulator) (string, error) {
 		ie.mu.Lock()
 		defer ie.mu.Unlock()
 		ie.resolved = append(ie.resolved, channelID+" "+name+" "+string(sp.GetSignature()))
+		ie.resolvedOn = append(ie.resolvedOn, sim)
 		if name == "undefined" {
 			return "", errors.New("chaincode undefined not found")
 		}
@@ -130,6 +133,11 @@ func TestInvokeOnTheSameChannelSharesTheTransaction(t *testing.T) {
 	if diff := cmp.Diff([]string{"ch1 b sig"}, ie.resolved); diff != "" {
 		t.Errorf("resolver calls (-want +got):\n%s", diff)
 	}
+	// The callee's definition is read through the caller's simulator, so
+	// it lands in the transaction's read set as in Fabric 1.4.
+	if len(ie.resolvedOn) != 1 || ie.resolvedOn[0] != TxSimulator(sim) {
+		t.Errorf("the resolver was given simulators %v, want the caller's", ie.resolvedOn)
+	}
 }
 
 func TestInvokeOnAnotherChannelUsesAThrowawaySimulator(t *testing.T) {
@@ -158,6 +166,11 @@ func TestInvokeOnAnotherChannelUsesAThrowawaySimulator(t *testing.T) {
 	if diff := cmp.Diff([]string{"put b/k=lost"}, ie.sim2.recorded()); diff != "" {
 		t.Errorf("writes on ch2 (-want +got):\n%s", diff)
 	}
+	ie.mu.Lock()
+	if len(ie.resolvedOn) != 1 || ie.resolvedOn[0] != TxSimulator(ie.sim2) {
+		t.Errorf("the resolver was given simulators %v, want ch2's", ie.resolvedOn)
+	}
+	ie.mu.Unlock()
 	ie.factory.mu.Lock()
 	defer ie.factory.mu.Unlock()
 	if ie.factory.released != 1 {

@@ -77,17 +77,20 @@ type Resolver interface {
 	// ResolveChaincode returns the ccid serving chaincode name on channelID
 	// for the caller's signed proposal sp. The peer does here what Fabric
 	// does before a chaincode-to-chaincode call: the ACL on the target
-	// channel, the definition lookup and, if needed, the launch. The error
-	// text reaches the calling chaincode after "execute failed: ".
-	ResolveChaincode(ctx context.Context, channelID, name string, sp *peer.SignedProposal) (ccid string, err error)
+	// channel, the definition lookup and, if needed, the launch. sim is
+	// the simulator the callee will run on (the caller's on the same
+	// channel): Fabric 1.4 reads the callee's definition through it, so the
+	// read set records it. The error text reaches the calling chaincode
+	// after "execute failed: ".
+	ResolveChaincode(ctx context.Context, channelID, name string, sp *peer.SignedProposal, sim TxSimulator) (ccid string, err error)
 }
 
 // ResolverFunc adapts a function to Resolver.
-type ResolverFunc func(ctx context.Context, channelID, name string, sp *peer.SignedProposal) (string, error)
+type ResolverFunc func(ctx context.Context, channelID, name string, sp *peer.SignedProposal, sim TxSimulator) (string, error)
 
 // ResolveChaincode calls f.
-func (f ResolverFunc) ResolveChaincode(ctx context.Context, channelID, name string, sp *peer.SignedProposal) (string, error) {
-	return f(ctx, channelID, name, sp)
+func (f ResolverFunc) ResolveChaincode(ctx context.Context, channelID, name string, sp *peer.SignedProposal, sim TxSimulator) (string, error) {
+	return f(ctx, channelID, name, sp, sim)
 }
 
 // Option configures a Server.
