@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -26,6 +27,23 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/proto"
 )
+
+// withoutLeaks runs body as a subtest, so that its cleanups (stopping the
+// peer, killing processes, closing connections) run, and then fails if
+// goroutines it started outlive it. Tests in this package are not parallel.
+func withoutLeaks(t *testing.T, name string, body func(t *testing.T)) {
+	t.Helper()
+	before := runtime.NumGoroutine()
+	t.Run(name, body)
+	deadline := time.Now().Add(10 * time.Second)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			t.Fatalf("%d goroutines before %q, %d after:\n%s", before, name, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
+		}
+		runtime.Gosched()
+	}
+}
 
 // getMetadata is the system contract's metadata transaction.
 const getMetadata = contractapi.SystemContractName + ":GetMetadata"
@@ -46,38 +64,40 @@ func parseJSON(t *testing.T, who string, b []byte) any {
 // through endorsement, that GetMetadata is the document Fabric's library
 // builds for the same source and that calls answer as Fabric's would.
 func TestRewrittenContractOnPeersim(t *testing.T) {
-	fab, ours := chaincodes(t)
-	p := peersimtest.New(t)
-	cc := p.Deploy(t, "compat", ours)
+	withoutLeaks(t, "the peer and the in-process chaincode stop with the test", func(t *testing.T) {
+		fab, ours := chaincodes(t)
+		p := peersimtest.New(t)
+		cc := p.Deploy(t, "compat", ours)
 
-	res := cc.Evaluate(t, getMetadata)
-	if res.Status != 200 {
-		t.Fatalf("GetMetadata through the peer: %s", res)
-	}
-	want := decode(t, "Fabric", fab.Invoke(&fabricStub{args: []string{getMetadata}}))
-	if diff := cmp.Diff(want, parseJSON(t, "GetMetadata through the peer", res.Payload)); diff != "" {
-		t.Errorf("GetMetadata through the peer differs from Fabric's (-Fabric +ours):\n%s", diff)
-	}
+		res := cc.Evaluate(t, getMetadata)
+		if res.Status != 200 {
+			t.Fatalf("GetMetadata through the peer: %s", res)
+		}
+		want := decode(t, "Fabric", fab.Invoke(&fabricStub{args: []string{getMetadata}}))
+		if diff := cmp.Diff(want, parseJSON(t, "GetMetadata through the peer", res.Payload)); diff != "" {
+			t.Errorf("GetMetadata through the peer differs from Fabric's (-Fabric +ours):\n%s", diff)
+		}
 
-	tests := []struct {
-		name string
-		args []string
-	}{
-		{"a lower-case call to the default contract", []string{"scalars", "true", "-1", "-8", "-16", "-32", "-64", "1", "8", "16", "32", "64", "1.5", "2.5", "s"}},
-		{"a time is returned in RFC 3339", []string{"assets:Timestamp"}},
-		{"an unknown function goes to the unknown hook", []string{"NoticeContract:Nope"}},
-		{"a struct missing required fields is rejected", []string{"assets:Create", `{"id":"a"}`}},
-		{"an unknown contract is an error", []string{"nobody:Read"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			want := fab.Invoke(&fabricStub{args: tt.args})
-			got := cc.Evaluate(t, tt.args[0], tt.args[1:]...)
-			if got.Status != want.GetStatus() || string(got.Payload) != string(want.GetPayload()) {
-				t.Errorf("Fabric answered %d %q %q; through the peer we answered %s", want.GetStatus(), want.GetPayload(), want.GetMessage(), got)
-			}
-		})
-	}
+		tests := []struct {
+			name string
+			args []string
+		}{
+			{"a lower-case call to the default contract", []string{"scalars", "true", "-1", "-8", "-16", "-32", "-64", "1", "8", "16", "32", "64", "1.5", "2.5", "s"}},
+			{"a time is returned in RFC 3339", []string{"assets:Timestamp"}},
+			{"an unknown function goes to the unknown hook", []string{"NoticeContract:Nope"}},
+			{"a struct missing required fields is rejected", []string{"assets:Create", `{"id":"a"}`}},
+			{"an unknown contract is an error", []string{"nobody:Read"}},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				want := fab.Invoke(&fabricStub{args: tt.args})
+				got := cc.Evaluate(t, tt.args[0], tt.args[1:]...)
+				if got.Status != want.GetStatus() || string(got.Payload) != string(want.GetPayload()) {
+					t.Errorf("Fabric answered %d %q %q; through the peer we answered %s", want.GetStatus(), want.GetPayload(), want.GetMessage(), got)
+				}
+			})
+		}
+	})
 }
 
 // devPeer starts a development-mode peersim on an in-memory ledger, listening
@@ -188,54 +208,56 @@ func TestFabricChaincodeOnPeersim(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds binaries with the go command")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	dir := t.TempDir()
-	bins := map[string]string{"fabric": buildChaincode(ctx, t, dir, false), "ours": buildChaincode(ctx, t, dir, true)}
+	withoutLeaks(t, "both binaries serve the peer", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		dir := t.TempDir()
+		bins := map[string]string{"fabric": buildChaincode(ctx, t, dir, false), "ours": buildChaincode(ctx, t, dir, true)}
 
-	p, c := devPeer(t)
-	_, ccAddr, _ := p.Addrs()
-	metadata := map[string]any{}
-	for _, name := range []string{"fabric", "ours"} {
-		install(ctx, t, c, name)
-		proc := start(t, bins[name], []string{"-peer.address", ccAddr}, "CORE_CHAINCODE_ID_NAME="+name+":1.0")
-		waitConnected(ctx, t, p, name+":1.0", proc)
-		if _, err := c.Instantiate(ctx, client.Deployment{Channel: peersim.DefaultChannel, Name: name, Version: "1.0"}); err != nil {
-			t.Fatalf("instantiate %s: %v", name, err)
-		}
-		inv := func(args ...string) identity.Invocation {
-			in := identity.Invocation{ChannelID: peersim.DefaultChannel, Chaincode: name}
-			for _, a := range args {
-				in.Args = append(in.Args, []byte(a))
+		p, c := devPeer(t)
+		_, ccAddr, _ := p.Addrs()
+		metadata := map[string]any{}
+		for _, name := range []string{"fabric", "ours"} {
+			install(ctx, t, c, name)
+			proc := start(t, bins[name], []string{"-peer.address", ccAddr}, "CORE_CHAINCODE_ID_NAME="+name+":1.0")
+			waitConnected(ctx, t, p, name+":1.0", proc)
+			if _, err := c.Instantiate(ctx, client.Deployment{Channel: peersim.DefaultChannel, Name: name, Version: "1.0"}); err != nil {
+				t.Fatalf("instantiate %s: %v", name, err)
 			}
-			return in
-		}
-		doc, err := c.Evaluate(ctx, inv(getMetadata))
-		if err != nil {
-			t.Fatalf("%s GetMetadata: %v", name, err)
-		}
-		metadata[name] = parseJSON(t, name+" GetMetadata", doc)
+			inv := func(args ...string) identity.Invocation {
+				in := identity.Invocation{ChannelID: peersim.DefaultChannel, Chaincode: name}
+				for _, a := range args {
+					in.Args = append(in.Args, []byte(a))
+				}
+				return in
+			}
+			doc, err := c.Evaluate(ctx, inv(getMetadata))
+			if err != nil {
+				t.Fatalf("%s GetMetadata: %v", name, err)
+			}
+			metadata[name] = parseJSON(t, name+" GetMetadata", doc)
 
-		if _, err := c.Submit(ctx, inv("Put", "colour", "blue")); err != nil {
-			t.Fatalf("%s Put: %v", name, err)
+			if _, err := c.Submit(ctx, inv("Put", "colour", "blue")); err != nil {
+				t.Fatalf("%s Put: %v", name, err)
+			}
+			if got, err := c.Evaluate(ctx, inv("Get", "colour")); err != nil || string(got) != "blue" {
+				t.Errorf("%s: Get after the committed Put = %q, %v; want blue", name, got, err)
+			}
+			if res, err := c.Submit(ctx, inv("Swap", "colour", "red")); err != nil || string(res.Payload) != "blue" {
+				t.Fatalf("%s: Swap read %v, %v in its own transaction; want blue, the committed value", name, res, err)
+			}
+			if got, err := c.Evaluate(ctx, inv("Get", "colour")); err != nil || string(got) != "red" {
+				t.Errorf("%s: Get after the committed Swap = %q, %v; want red", name, got, err)
+			}
+			var refused *client.EndorseError
+			if _, err := c.Evaluate(ctx, inv("Put", "colour")); !errors.As(err, &refused) || refused.Status != 500 {
+				t.Errorf("%s: Put with one argument: %v, want a refused endorsement with status 500", name, err)
+			}
 		}
-		if got, err := c.Evaluate(ctx, inv("Get", "colour")); err != nil || string(got) != "blue" {
-			t.Errorf("%s: Get after the committed Put = %q, %v; want blue", name, got, err)
+		if diff := cmp.Diff(metadata["fabric"], metadata["ours"]); diff != "" {
+			t.Errorf("GetMetadata through the peer: ours differs from Fabric's (-Fabric +ours):\n%s", diff)
 		}
-		if res, err := c.Submit(ctx, inv("Swap", "colour", "red")); err != nil || string(res.Payload) != "blue" {
-			t.Fatalf("%s: Swap read %v, %v in its own transaction; want blue, the committed value", name, res, err)
-		}
-		if got, err := c.Evaluate(ctx, inv("Get", "colour")); err != nil || string(got) != "red" {
-			t.Errorf("%s: Get after the committed Swap = %q, %v; want red", name, got, err)
-		}
-		var refused *client.EndorseError
-		if _, err := c.Evaluate(ctx, inv("Put", "colour")); !errors.As(err, &refused) || refused.Status != 500 {
-			t.Errorf("%s: Put with one argument: %v, want a refused endorsement with status 500", name, err)
-		}
-	}
-	if diff := cmp.Diff(metadata["fabric"], metadata["ours"]); diff != "" {
-		t.Errorf("GetMetadata through the peer: ours differs from Fabric's (-Fabric +ours):\n%s", diff)
-	}
+	})
 }
 
 // waitConnected polls the peer until ccid has registered, failing early if
@@ -278,90 +300,92 @@ func TestContractChaincodeServerServesAPeer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a binary with the go command")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	bin := buildChaincode(ctx, t, t.TempDir(), true)
-	addr := freeAddress(t)
-	proc := start(t, bin, nil, "CHAINCODE_SERVER_ADDRESS="+addr, "CHAINCODE_ID=ledger:1.0")
+	withoutLeaks(t, "a peer dials the server", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		bin := buildChaincode(ctx, t, t.TempDir(), true)
+		addr := freeAddress(t)
+		proc := start(t, bin, nil, "CHAINCODE_SERVER_ADDRESS="+addr, "CHAINCODE_ID=ledger:1.0")
 
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	streamCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	// WaitForReady: the call waits for the server to listen, bounded by ctx.
-	stream, err := peer.NewChaincodeClient(conn).Connect(streamCtx, grpc.WaitForReady(true))
-	if err != nil {
-		select {
-		case <-proc.done:
-			t.Fatalf("chaincode server exited: %v", proc.err)
-		default:
-		}
-		t.Fatalf("connect to the chaincode server at %s: %v", addr, err)
-	}
-
-	recv := func(want peer.ChaincodeMessage_Type) *peer.ChaincodeMessage {
-		t.Helper()
-		msg, err := stream.Recv()
+		conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 		if err != nil {
-			t.Fatalf("waiting for %s: %v", want, err)
+			t.Fatal(err)
 		}
-		if msg.GetType() != want {
-			t.Fatalf("got %s %q, want %s", msg.GetType(), msg.GetPayload(), want)
+		t.Cleanup(func() { conn.Close() })
+		streamCtx, stop := context.WithCancel(ctx)
+		defer stop()
+		// WaitForReady: the call waits for the server to listen, bounded by ctx.
+		stream, err := peer.NewChaincodeClient(conn).Connect(streamCtx, grpc.WaitForReady(true))
+		if err != nil {
+			select {
+			case <-proc.done:
+				t.Fatalf("chaincode server exited: %v", proc.err)
+			default:
+			}
+			t.Fatalf("connect to the chaincode server at %s: %v", addr, err)
 		}
-		return msg
-	}
-	send := func(msg *peer.ChaincodeMessage) {
-		t.Helper()
-		if err := stream.Send(msg); err != nil {
-			t.Fatalf("send %s: %v", msg.GetType(), err)
-		}
-	}
 
-	reg := recv(peer.ChaincodeMessage_REGISTER)
-	var id peer.ChaincodeID
-	if err := proto.Unmarshal(reg.GetPayload(), &id); err != nil {
-		t.Fatalf("REGISTER payload: %v", err)
-	}
-	if id.GetName() != "ledger:1.0" {
-		t.Errorf("REGISTER names %q, want the CHAINCODE_ID ledger:1.0", id.GetName())
-	}
-	send(&peer.ChaincodeMessage{Type: peer.ChaincodeMessage_REGISTERED})
-	send(&peer.ChaincodeMessage{Type: peer.ChaincodeMessage_READY})
-
-	input, err := proto.Marshal(&peer.ChaincodeInput{Args: [][]byte{[]byte(getMetadata)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	send(&peer.ChaincodeMessage{Type: peer.ChaincodeMessage_TRANSACTION, Txid: "tx1", ChannelId: "mychannel", Payload: input})
-	done := recv(peer.ChaincodeMessage_COMPLETED)
-	if done.GetTxid() != "tx1" || done.GetChannelId() != "mychannel" {
-		t.Errorf("COMPLETED for %s/%s, want mychannel/tx1", done.GetChannelId(), done.GetTxid())
-	}
-	var resp peer.Response
-	if err := proto.Unmarshal(done.GetPayload(), &resp); err != nil {
-		t.Fatalf("COMPLETED payload: %v", err)
-	}
-	if resp.GetStatus() != 200 {
-		t.Fatalf("GetMetadata over the server stream: %d %s", resp.GetStatus(), resp.GetMessage())
-	}
-	var doc struct {
-		Contracts map[string]struct {
-			Name         string
-			Transactions []struct{ Name string }
+		recv := func(want peer.ChaincodeMessage_Type) *peer.ChaincodeMessage {
+			t.Helper()
+			msg, err := stream.Recv()
+			if err != nil {
+				t.Fatalf("waiting for %s: %v", want, err)
+			}
+			if msg.GetType() != want {
+				t.Fatalf("got %s %q, want %s", msg.GetType(), msg.GetPayload(), want)
+			}
+			return msg
 		}
-	}
-	if err := json.Unmarshal(resp.GetPayload(), &doc); err != nil {
-		t.Fatalf("metadata over the server stream: %v\n%s", err, resp.GetPayload())
-	}
-	ledger := doc.Contracts["Ledger"]
-	var names []string
-	for _, tx := range ledger.Transactions {
-		names = append(names, tx.Name)
-	}
-	if ledger.Name != "Ledger" || !slices.Equal(names, []string{"Get", "Put", "Swap"}) {
-		t.Errorf("metadata has contract %q with transactions %q, want Ledger with Get, Put and Swap:\n%s", ledger.Name, names, resp.GetPayload())
-	}
+		send := func(msg *peer.ChaincodeMessage) {
+			t.Helper()
+			if err := stream.Send(msg); err != nil {
+				t.Fatalf("send %s: %v", msg.GetType(), err)
+			}
+		}
+
+		reg := recv(peer.ChaincodeMessage_REGISTER)
+		var id peer.ChaincodeID
+		if err := proto.Unmarshal(reg.GetPayload(), &id); err != nil {
+			t.Fatalf("REGISTER payload: %v", err)
+		}
+		if id.GetName() != "ledger:1.0" {
+			t.Errorf("REGISTER names %q, want the CHAINCODE_ID ledger:1.0", id.GetName())
+		}
+		send(&peer.ChaincodeMessage{Type: peer.ChaincodeMessage_REGISTERED})
+		send(&peer.ChaincodeMessage{Type: peer.ChaincodeMessage_READY})
+
+		input, err := proto.Marshal(&peer.ChaincodeInput{Args: [][]byte{[]byte(getMetadata)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		send(&peer.ChaincodeMessage{Type: peer.ChaincodeMessage_TRANSACTION, Txid: "tx1", ChannelId: "mychannel", Payload: input})
+		done := recv(peer.ChaincodeMessage_COMPLETED)
+		if done.GetTxid() != "tx1" || done.GetChannelId() != "mychannel" {
+			t.Errorf("COMPLETED for %s/%s, want mychannel/tx1", done.GetChannelId(), done.GetTxid())
+		}
+		var resp peer.Response
+		if err := proto.Unmarshal(done.GetPayload(), &resp); err != nil {
+			t.Fatalf("COMPLETED payload: %v", err)
+		}
+		if resp.GetStatus() != 200 {
+			t.Fatalf("GetMetadata over the server stream: %d %s", resp.GetStatus(), resp.GetMessage())
+		}
+		var doc struct {
+			Contracts map[string]struct {
+				Name         string
+				Transactions []struct{ Name string }
+			}
+		}
+		if err := json.Unmarshal(resp.GetPayload(), &doc); err != nil {
+			t.Fatalf("metadata over the server stream: %v\n%s", err, resp.GetPayload())
+		}
+		ledger := doc.Contracts["Ledger"]
+		var names []string
+		for _, tx := range ledger.Transactions {
+			names = append(names, tx.Name)
+		}
+		if ledger.Name != "Ledger" || !slices.Equal(names, []string{"Get", "Put", "Swap"}) {
+			t.Errorf("metadata has contract %q with transactions %q, want Ledger with Get, Put and Swap:\n%s", ledger.Name, names, resp.GetPayload())
+		}
+	})
 }
