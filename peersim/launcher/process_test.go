@@ -388,3 +388,45 @@ func checkGoroutines(t *testing.T, want int) {
 		time.Sleep(10 * time.Millisecond) // polling with a deadline, not synchronisation
 	}
 }
+
+// At peer shutdown the peer first closes the chaincode streams (so the
+// launcher hears Disconnected) and then calls StopAll: the process must
+// still get its grace period after SIGTERM, not an immediate SIGKILL.
+func TestStopAllAfterDisconnectedKeepsTheGracePeriod(t *testing.T) {
+	sink := newLogSink()
+	clock := newFakeClock()
+	r := newRunner(t, sink, func(c *Config) {
+		helperMode("ignore-term")(c)
+		c.Clock = clock
+	})
+	p := launch(t, r, "slow:1", helperPackage(t, r, "slow_1"))
+	sink.wait(t, "[slow:1] ready")
+	if err := r.Authorize("slow:1", nil); err != nil {
+		t.Fatal(err)
+	}
+	r.Disconnected("slow:1")
+	sink.wait(t, "[slow:1] got SIGTERM")
+	stopped := make(chan error, 1)
+	go func() { stopped <- r.StopAll(context.Background()) }()
+	// Both the Disconnected stop and StopAll's own stop wait out the grace.
+	waits := []fakeWait{clock.nextWait(t), clock.nextWait(t)}
+	// Nothing fires the clock yet, so the process must stay alive; a
+	// short window catches an early SIGKILL (and cannot fail by chance).
+	select {
+	case <-p.Done():
+		t.Fatalf("the process was killed before its grace period ended: %+v", p.Err())
+	case <-time.After(300 * time.Millisecond):
+	}
+	for _, w := range waits {
+		if w.d != r.cfg.StopGrace {
+			t.Errorf("grace period = %s, want %s", w.d, r.cfg.StopGrace)
+		}
+		w.fire <- time.Time{}
+	}
+	if err := <-stopped; err != nil {
+		t.Fatal(err)
+	}
+	if exit := waitDone(t, p); exit.Signal != syscall.SIGKILL || !exit.Stopped {
+		t.Errorf("exit = %+v, want SIGKILL on request after the grace period", exit)
+	}
+}

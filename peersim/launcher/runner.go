@@ -232,7 +232,7 @@ func (r *Runner) exited(p *Process, stopped bool) {
 	}
 	e.proc = nil
 	now := r.cfg.Clock.Now()
-	if stopped && !p.disconnected {
+	if stopped && (!p.disconnected || r.closed) {
 		e.crashes = 0
 		r.log.Info("chaincode process stopped", "ccid", p.CCID, "pid", p.PID, "exit", p.err.Error())
 		return
@@ -321,7 +321,10 @@ func (r *Runner) Disconnected(ccid string) {
 	r.mu.Unlock()
 	go func() {
 		defer r.wg.Done()
-		if err := p.Stop(r.ctx); err != nil {
+		// Not r.ctx: StopAll cancels it at once, which would turn this
+		// SIGTERM into an immediate SIGKILL at peer shutdown. StopAll
+		// stops this process too, and kills it when its own ctx ends.
+		if err := p.Stop(context.Background()); err != nil {
 			r.log.Warn("stop disconnected chaincode", "ccid", ccid, "error", err)
 		}
 	}()
