@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 
@@ -48,23 +49,18 @@ collections_config.json file for private data. Needs an admin identity.`,
 					return err
 				}
 			}
-			s, err := a.connect(cmd, &f.client)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			ctx, cancel := withTimeout(cmd, &f.client)
-			defer cancel()
-			deploy := s.Instantiate
-			if op == "upgrade" {
-				deploy = s.Upgrade
-			}
-			res, err := deploy(ctx, d)
-			if err != nil {
-				return commitFailure(a, err)
-			}
-			reportCommit(a, res)
-			return nil
+			return a.withPeer(cmd, &f.client, func(ctx context.Context, s *session) error {
+				deploy := s.Instantiate
+				if op == "upgrade" {
+					deploy = s.Upgrade
+				}
+				res, err := deploy(ctx, d)
+				if err != nil {
+					return commitFailure(a, err)
+				}
+				reportCommit(a, res)
+				return nil
+			})
 		},
 	}
 	channelFlag(cmd, &f.channel)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 
@@ -26,19 +27,14 @@ func newChaincodeInstallCommand(a *app, f *chaincodeFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			s, err := a.connect(cmd, &f.client)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			ctx, cancel := withTimeout(cmd, &f.client)
-			defer cancel()
-			id, err := s.Install(ctx, f.name, f.version, pkg)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintln(a.stdout, id)
-			return nil
+			return a.withPeer(cmd, &f.client, func(ctx context.Context, s *session) error {
+				id, err := s.Install(ctx, f.name, f.version, pkg)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(a.stdout, id)
+				return nil
+			})
 		},
 	}
 	nameFlag(cmd, &f.name)

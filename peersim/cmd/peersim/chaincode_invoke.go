@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -25,22 +26,17 @@ Exits 1 if endorsement fails or the transaction is committed invalid (e.g. MVCC_
 			if err != nil {
 				return err
 			}
-			s, err := a.connect(cmd, &f.client)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			ctx, cancel := withTimeout(cmd, &f.client)
-			defer cancel()
-			res, err := s.Submit(ctx, inv)
-			if err != nil {
-				return commitFailure(a, err)
-			}
-			if len(res.Payload) > 0 {
-				fmt.Fprintf(a.stdout, "%s\n", res.Payload)
-			}
-			reportCommit(a, res)
-			return nil
+			return a.withPeer(cmd, &f.client, func(ctx context.Context, s *session) error {
+				res, err := s.Submit(ctx, inv)
+				if err != nil {
+					return commitFailure(a, err)
+				}
+				if len(res.Payload) > 0 {
+					fmt.Fprintf(a.stdout, "%s\n", res.Payload)
+				}
+				reportCommit(a, res)
+				return nil
+			})
 		},
 	}
 	channelFlag(cmd, &f.channel)

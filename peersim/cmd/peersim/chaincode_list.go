@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -30,41 +31,36 @@ func newChaincodeListCommand(a *app, f *chaincodeFlags) *cobra.Command {
 			if instantiated && f.channel == "" {
 				return errors.New("--instantiated needs the channel: -C CHANNEL")
 			}
-			s, err := a.connect(cmd, &f.client)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			ctx, cancel := withTimeout(cmd, &f.client)
-			defer cancel()
-			switch {
-			case installed:
-				ccs, err := s.InstalledChaincodes(ctx)
-				if err != nil {
-					return err
+			return a.withPeer(cmd, &f.client, func(ctx context.Context, s *session) error {
+				switch {
+				case installed:
+					ccs, err := s.InstalledChaincodes(ctx)
+					if err != nil {
+						return err
+					}
+					fmt.Fprintln(a.stdout, "Get installed chaincodes on peer:")
+					printChaincodes(a, ccs)
+				case instantiated:
+					ccs, err := s.InstantiatedChaincodes(ctx, f.channel)
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(a.stdout, "Get instantiated chaincodes on channel %s:\n", f.channel)
+					printChaincodes(a, ccs)
+				default:
+					procs, err := s.RunningChaincodes(ctx)
+					if err != nil {
+						return err
+					}
+					w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+					fmt.Fprintln(w, "CCID\tPID\tCHANNELS\tSTARTED")
+					for _, p := range procs {
+						fmt.Fprintf(w, "%s\t%d\t%s\t%s\n", p.CCID, p.PID, strings.Join(p.Channels, ","), p.Started.Format(time.RFC3339))
+					}
+					return w.Flush()
 				}
-				fmt.Fprintln(a.stdout, "Get installed chaincodes on peer:")
-				printChaincodes(a, ccs)
-			case instantiated:
-				ccs, err := s.InstantiatedChaincodes(ctx, f.channel)
-				if err != nil {
-					return err
-				}
-				fmt.Fprintf(a.stdout, "Get instantiated chaincodes on channel %s:\n", f.channel)
-				printChaincodes(a, ccs)
-			default:
-				procs, err := s.RunningChaincodes(ctx)
-				if err != nil {
-					return err
-				}
-				w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(w, "CCID\tPID\tCHANNELS\tSTARTED")
-				for _, p := range procs {
-					fmt.Fprintf(w, "%s\t%d\t%s\t%s\n", p.CCID, p.PID, strings.Join(p.Channels, ","), p.Started.Format(time.RFC3339))
-				}
-				return w.Flush()
-			}
-			return nil
+				return nil
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&installed, "installed", false, "list the chaincode installed on the peer")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -16,19 +17,14 @@ func newChaincodeQueryCommand(a *app, f *chaincodeFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			s, err := a.connect(cmd, &f.client)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			ctx, cancel := withTimeout(cmd, &f.client)
-			defer cancel()
-			payload, err := s.Evaluate(ctx, inv)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(a.stdout, "%s\n", payload)
-			return nil
+			return a.withPeer(cmd, &f.client, func(ctx context.Context, s *session) error {
+				payload, err := s.Evaluate(ctx, inv)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stdout, "%s\n", payload)
+				return nil
+			})
 		},
 	}
 	channelFlag(cmd, &f.channel)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -27,18 +28,13 @@ func newChannelCreateCommand(a *app, f *clientFlags) *cobra.Command {
 			if name == "" {
 				return fmt.Errorf("-c (channel name) is required")
 			}
-			s, err := a.connect(cmd, f)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			ctx, cancel := withTimeout(cmd, f)
-			defer cancel()
-			if err := s.CreateChannel(ctx, name); err != nil {
-				return err
-			}
-			fmt.Fprintf(a.stderr, "channel %s created\n", name)
-			return nil
+			return a.withPeer(cmd, f, func(ctx context.Context, s *session) error {
+				if err := s.CreateChannel(ctx, name); err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stderr, "channel %s created\n", name)
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringVarP(&name, "channelID", "c", "", "the channel name")
@@ -51,21 +47,16 @@ func newChannelListCommand(a *app, f *clientFlags) *cobra.Command {
 		Short: "List the channels the peer has joined, one per line",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := a.connect(cmd, f)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			ctx, cancel := withTimeout(cmd, f)
-			defer cancel()
-			names, err := s.Channels(ctx)
-			if err != nil {
-				return err
-			}
-			for _, n := range names {
-				fmt.Fprintln(a.stdout, n)
-			}
-			return nil
+			return a.withPeer(cmd, f, func(ctx context.Context, s *session) error {
+				names, err := s.Channels(ctx)
+				if err != nil {
+					return err
+				}
+				for _, n := range names {
+					fmt.Fprintln(a.stdout, n)
+				}
+				return nil
+			})
 		},
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -162,4 +163,17 @@ func (a *app) connect(cmd *cobra.Command, f *clientFlags) (*session, error) {
 		return nil, err
 	}
 	return &session{Client: c, conn: conn}, nil
+}
+
+// withPeer connects to the peer as the flags say and runs fn with a
+// context bounded by --timeout, closing the connection afterwards.
+func (a *app) withPeer(cmd *cobra.Command, f *clientFlags, fn func(ctx context.Context, s *session) error) error {
+	s, err := a.connect(cmd, f)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	ctx, cancel := withTimeout(cmd, f)
+	defer cancel()
+	return fn(ctx, s)
 }
