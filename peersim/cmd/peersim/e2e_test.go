@@ -155,6 +155,17 @@ func (cc testChaincode) Invoke(stub shim.ChaincodeStubInterface) *peer.Response 
 			return shim.Error(err.Error())
 		}
 		return shim.Success([]byte(v))
+	case "pput":
+		if err := stub.PutPrivateData(args[0], args[1], []byte(args[2])); err != nil {
+			return shim.Error(err.Error())
+		}
+		return shim.Success(nil)
+	case "pget":
+		v, err := stub.GetPrivateData(args[0], args[1])
+		if err != nil {
+			return shim.Error(err.Error())
+		}
+		return shim.Success(v)
 	case "fail":
 		return shim.Error("asked to fail")
 	}
@@ -331,6 +342,45 @@ func TestInvokeReportsAnMVCCConflict(t *testing.T) {
 	}
 	if valid != 1 || conflicts != 1 {
 		t.Errorf("%d valid and %d conflicting invokes, want 1 and 1", valid, conflicts)
+	}
+}
+
+func TestUpgradeAndCollectionsThroughTheCLI(t *testing.T) {
+	tp := startPeer(t)
+	src := chaincodeDir(t)
+	tp.ok(t, "chaincode", "install", "-n", "kv", "-v", "1.0", "-p", src)
+	tp.ok(t, "chaincode", "install", "-n", "kv", "-v", "2.0", "-p", src)
+	tp.startChaincode(t, "kv:1.0", testChaincode{})
+	tp.startChaincode(t, "kv:2.0", testChaincode{})
+	colls := filepath.Join(t.TempDir(), "collections_config.json")
+	if err := os.WriteFile(colls, []byte(`[{"name":"secrets","policy":"OR('Org1MSP.member')","requiredPeerCount":0,"maxPeerCount":1,"blockToLive":0,"memberOnlyRead":true}]`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	missing := tp.cli("chaincode", "instantiate", "-C", "mychannel", "-n", "kv", "-v", "1.0", "-c", `{"Args":["init"]}`, "--collections-config", colls+".nope")
+	if missing.code != exitFailure || !strings.Contains(missing.stderr, "--collections-config") || !strings.Contains(missing.stderr, "collections_config.json.nope") {
+		t.Errorf("a missing collections file: exit %d, stderr %q; want 1 naming the flag and the file", missing.code, missing.stderr)
+	}
+	tp.ok(t, "chaincode", "instantiate", "-C", "mychannel", "-n", "kv", "-v", "1.0", "-c", `{"Args":["init","a","1"]}`, "--collections-config", colls)
+	tp.ok(t, "chaincode", "invoke", "-C", "mychannel", "-n", "kv", "-c", `{"Args":["pput","secrets","k","hidden"]}`)
+	if got := tp.ok(t, "chaincode", "query", "-C", "mychannel", "-n", "kv", "-c", `{"Args":["pget","secrets","k"]}`).stdout; got != "hidden\n" {
+		t.Errorf("private read after the commit printed %q, want hidden", got)
+	}
+
+	up := tp.ok(t, "chaincode", "upgrade", "-C", "mychannel", "-n", "kv", "-v", "2.0", "-c", `{"Args":["init","b","2"]}`, "--collections-config", colls, "-P", "OR('Org1MSP.member')")
+	if !strings.Contains(up.stderr, "validation code: VALID") {
+		t.Errorf("upgrade stderr lacks the validation code:\n%s", up.stderr)
+	}
+	if got := tp.ok(t, "chaincode", "list", "--instantiated", "-C", "mychannel").stdout; !strings.Contains(got, "Name: kv, Version: 2.0") || strings.Contains(got, "Version: 1.0") {
+		t.Errorf("list --instantiated after the upgrade:\n%s", got)
+	}
+	for key, want := range map[string]string{"a": "1\n", "b": "2\n"} {
+		if got := tp.ok(t, "chaincode", "query", "-C", "mychannel", "-n", "kv", "-c", `{"Args":["get","`+key+`"]}`).stdout; got != want {
+			t.Errorf("after the upgrade get %s printed %q, want %q (Init ran again and kept the state)", key, got, want)
+		}
+	}
+	if got := tp.ok(t, "chaincode", "query", "-C", "mychannel", "-n", "kv", "-c", `{"Args":["pget","secrets","k"]}`).stdout; got != "hidden\n" {
+		t.Errorf("private read after the upgrade printed %q, want hidden", got)
 	}
 }
 
