@@ -17,10 +17,11 @@ import (
 	"time"
 )
 
-// AttributeOID is the X.509 extension under which Fabric CA stores an
+// AttributeOID returns the X.509 extension under which Fabric CA stores an
 // identity's attributes as JSON {"attrs":{"name":"value"}}; fabric-chaincode-go's
-// cid package reads it.
-var AttributeOID = asn1.ObjectIdentifier{1, 2, 3, 4, 5, 6, 7, 8, 1}
+// cid package reads it. It is a function, not a variable, so that no caller
+// can change what the package writes.
+func AttributeOID() asn1.ObjectIdentifier { return asn1.ObjectIdentifier{1, 2, 3, 4, 5, 6, 7, 8, 1} }
 
 // Attribute names Fabric CA puts into every enrollment certificate.
 const (
@@ -141,7 +142,7 @@ func (req certRequest) template(pub *ecdsa.PublicKey) (*x509.Certificate, error)
 		// Fabric CA stores the JSON itself as the extension value, not an
 		// ASN.1-wrapped string; cid reads it back that way.
 		tmpl.ExtraExtensions = append(tmpl.ExtraExtensions, pkix.Extension{
-			Id: AttributeOID, Critical: false, Value: value,
+			Id: AttributeOID(), Critical: false, Value: value,
 		})
 	}
 	return tmpl, nil

@@ -348,7 +348,7 @@ func TestIssuedAttributesAreReadByFabricCID(t *testing.T) {
 				t.Errorf("subject CN=%q OU=%v, want CN=%q OU=%v", cert.Subject.CommonName, cert.Subject.OrganizationalUnit, tt.id, tt.wantOUs)
 			}
 			for _, ext := range cert.Extensions {
-				if ext.Id.Equal(AttributeOID) && ext.Critical {
+				if ext.Id.Equal(AttributeOID()) && ext.Critical {
 					t.Error("attribute extension is critical; Fabric CA marks it non-critical")
 				}
 			}
