@@ -1,7 +1,9 @@
 package peersim
 
 import (
+	"archive/tar"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -337,4 +339,49 @@ func writeFiles(t testing.TB, dir string, mode os.FileMode, files map[string]str
 			t.Fatal(err)
 		}
 	}
+}
+
+// tarEntry is one entry of a hand-made archive.
+type tarEntry struct {
+	name, body, link string
+	typ              byte
+}
+
+// tarGz writes entries as a gzip-compressed tar archive, with no checks:
+// tests use it to make archives Pack would never write.
+func tarGz(t testing.TB, entries ...tarEntry) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(zw)
+	for _, e := range entries {
+		typ := e.typ
+		if typ == 0 {
+			typ = tar.TypeReg
+		}
+		hdr := &tar.Header{Name: e.name, Typeflag: typ, Linkname: e.link, Mode: 0o644}
+		if typ == tar.TypeReg {
+			hdr.Size = int64(len(e.body))
+		}
+		if err := tw.WriteHeader(hdr); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write([]byte(e.body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// rawPackage is a Fabric 2.x package around a hand-made code archive.
+func rawPackage(t testing.TB, label string, code ...tarEntry) []byte {
+	t.Helper()
+	meta := fmt.Sprintf(`{"path":"example.com/%s","type":"golang","label":%q}`, label, label)
+	return tarGz(t, tarEntry{name: "metadata.json", body: meta}, tarEntry{name: "code.tar.gz", body: string(tarGz(t, code...))})
 }
