@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/onsi/ginkgo/v2"
 	"github.com/onsi/gomega/gexec"
 )
 
@@ -21,10 +22,6 @@ const Module = "github.com/chaincodekit/chaincodekit"
 
 // PeersimPackage is the import path of the peersim command.
 const PeersimPackage = Module + "/peersim/cmd/peersim"
-
-// Samples are the sample chaincode folders under samples/, each a main
-// package.
-var Samples = []string{"sacc", "abstore", "marbles", "assettransfer", "privatedata", "sbe", "caller"}
 
 // Build describes one binary to compile: a name to find it by, its import
 // path and extra `go build` arguments (e.g. "-tags", "variant2").
@@ -91,12 +88,13 @@ func (c Components) Sample(name string) string {
 	return filepath.Join(c.Source, "samples", name)
 }
 
-// Binary returns the binary built under name; it panics on a name no
-// Build had, which is a mistake in the suite itself.
+// Binary returns the binary built under name; a name no Build had fails
+// the spec.
 func (c Components) Binary(name string) string {
+	ginkgo.GinkgoHelper()
 	p, ok := c.Binaries[name]
 	if !ok {
-		panic(fmt.Sprintf("network: no binary built as %q; add a Build for it in the suite's SynchronizedBeforeSuite", name))
+		ginkgo.Fail(fmt.Sprintf("no binary was built as %q: add a network.Build for it in the suite's SynchronizedBeforeSuite", name))
 	}
 	return p
 }
