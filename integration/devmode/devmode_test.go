@@ -112,6 +112,27 @@ var _ = Describe("a development-mode peer", func() {
 	})
 })
 
+var _ = Describe("channels", func() {
+	It("keeps each channel's state apart for one chaincode process", func() {
+		peer := startDevPeer()
+		By("creating a second channel")
+		s := peer.Exec(network.ChannelCreate{Channel: "other"})
+		Expect(s.Err).To(gbytes.Say("channel other created"))
+		Expect(peer.Output(network.ChannelList{})).To(SatisfyAll(ContainSubstring(channel), ContainSubstring("other")))
+
+		By("instantiating sacc on both, with different values")
+		peer.Exec(network.Install{Name: "sacc", Version: "1.0", Path: components.Sample("sacc")})
+		startChaincode(peer, components.Binary("sacc"), "sacc:1.0")
+		peer.Exec(network.Instantiate{Channel: channel, Name: "sacc", Version: "1.0", Args: []string{"a", "10"}})
+		peer.Exec(network.Instantiate{Channel: "other", Name: "sacc", Version: "1.0", Args: []string{"a", "99"}})
+
+		By("invoking on one channel only")
+		peer.Exec(network.Invoke{Channel: "other", Name: "sacc", Args: []string{"set", "a", "100"}})
+		Expect(peer.Output(network.Query{Channel: "other", Name: "sacc", Args: []string{"get", "a"}})).To(Equal("100"))
+		Expect(peer.Output(network.Query{Channel: channel, Name: "sacc", Args: []string{"get", "a"}})).To(Equal("10"))
+	})
+})
+
 var _ = Describe("concurrent invokes of the same key", func() {
 	It("commit exactly one winner per key; the others fail with MVCC_READ_CONFLICT", func() {
 		const (
