@@ -58,11 +58,13 @@
 //	inst, err := r.Launch(ctx, ccid, pkg) // err: "could not launch chaincode <ccid>: <err>"
 //	if inst.Connection != nil {
 //		conn, err := launcher.Dial(ctx, *inst.Connection) // then peer.NewChaincodeClient(conn).Connect and ServeDialed
+//		// the server registers with the package ID, as in Fabric; peersim.Peer routes it as ccid
 //	} else {
 //		// wait for the chaincode to be ready, bounded by the startup timeout, or for
 //		// inst.Process.Done(): "chaincode registration failed: container exited with <ExitError.Code>"
 //	}
-//	r.AddChannel(ccid, channel) // after instantiate; r.List() answers pscc ListRunning
+//	r.List()                    // answers pscc ListRunning; peersim.Peer fills Channels from the committed
+//	                            // definitions, so AddChannel is only for peers that keep no such record
 //	r.StopAll(ctx)              // at peer shutdown
 //
 // Where peersim differs from Fabric here:

@@ -330,7 +330,9 @@ func (r *Runner) Disconnected(ccid string) {
 	}()
 }
 
-// AddChannel records that ccid serves channel (shown by List).
+// AddChannel records that ccid serves channel (shown by List). A peer
+// that can read which channels define ccid (as peersim.Peer does from the
+// committed definitions, which also survive a relaunch) need not call it.
 func (r *Runner) AddChannel(ccid, channel string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
