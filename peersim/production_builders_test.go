@@ -106,8 +106,8 @@ func TestProductionModeChaincodeAsAService(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(running) != 1 || running[0].CCID != "svc:1.0" || strings.Join(running[0].Channels, ",") != DefaultChannel {
-			t.Errorf("running %+v, want svc:1.0 on %s", running, DefaultChannel)
+		if len(running) != 1 || running[0].CCID != "svc:1.0" || running[0].Address != addr || strings.Join(running[0].Channels, ",") != DefaultChannel {
+			t.Errorf("running %+v, want svc:1.0 at %s on %s", running, addr, DefaultChannel)
 		}
 		if got := n.running(t, "svc:1.0"); got.Address != addr || got.PID != 0 {
 			t.Errorf("launcher lists %+v, want the server address and no pid", got)

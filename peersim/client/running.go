@@ -17,6 +17,9 @@ type RunningChaincode struct {
 	Channels []string `json:"channels"`
 	// Started is when it was started.
 	Started time.Time `json:"started"`
+	// Address is where the peer dials a chaincode-as-a-service; PID is 0
+	// then.
+	Address string `json:"address,omitempty"`
 }
 
 // RunningChaincodes lists the chaincode processes the peer runs (peersim's

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -55,7 +56,11 @@ func newChaincodeListCommand(a *app, f *chaincodeFlags) *cobra.Command {
 					w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 					fmt.Fprintln(w, "CCID\tPID\tCHANNELS\tSTARTED")
 					for _, p := range procs {
-						fmt.Fprintf(w, "%s\t%d\t%s\t%s\n", p.CCID, p.PID, strings.Join(p.Channels, ","), p.Started.Format(time.RFC3339))
+						pid := strconv.Itoa(p.PID)
+						if p.PID == 0 && p.Address != "" {
+							pid = p.Address // chaincode-as-a-service: the peer dials it, it runs no process
+						}
+						fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", p.CCID, pid, strings.Join(p.Channels, ","), p.Started.Format(time.RFC3339))
 					}
 					return w.Flush()
 				}
