@@ -173,6 +173,20 @@ var _ = Describe("a production-mode peer", func() {
 		Expect(p.RunningPID("sacc:1.0")).To(SatisfyAll(BeNumerically(">", 0), Not(Equal(pid))))
 	})
 
+	It("upgrades to another installed version, which then serves the channel", func() {
+		p := startPeer()
+		deploy(p, "sacc", []string{"a", "10"}, "")
+		p.Exec(network.Install{Name: "sacc", Version: "2.0", Path: components.Sample("sacc")})
+
+		s := p.Exec(network.Upgrade{Channel: channel, Name: "sacc", Version: "2.0", Args: []string{"b", "20"}})
+		Expect(s.Err).To(gbytes.Say("validation code: VALID"))
+		Expect(p.Output(network.ListInstantiated{Channel: channel})).To(SatisfyAll(
+			ContainSubstring("Name: sacc, Version: 2.0"), Not(ContainSubstring("Version: 1.0"))))
+		Expect(p.RunningPID("sacc:2.0")).To(BeNumerically(">", 0))
+		Expect(p.Output(network.Query{Channel: channel, Name: "sacc", Args: []string{"get", "a"}})).To(Equal("10"), "state written by 1.0")
+		Expect(p.Output(network.Query{Channel: channel, Name: "sacc", Args: []string{"get", "b"}})).To(Equal("20"), "state written by 2.0's Init")
+	})
+
 	It("keeps everything across a restart: installed and instantiated chaincode, state and blocks", func() {
 		// A fixed client address, as clients configured with it expect
 		// the peer back there after a restart.
