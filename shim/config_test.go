@@ -1,6 +1,8 @@
 package shim
 
 import (
+	"flag"
+	"io"
 	"strings"
 	"testing"
 
@@ -195,5 +197,51 @@ func TestLoadConfigReadsEveryVariableThroughEnvconfig(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("config differs (-want +got):\n%s", diff)
+	}
+}
+
+// The shim leaves the global flag set alone, so a chaincode that parses it
+// must declare peer.address itself, as Start's documentation says. This
+// checks both halves of that sentence on a flag set built like the global
+// one.
+func TestChaincodeFlagsAndThePeerAddressArgument(t *testing.T) {
+	tests := []struct {
+		name    string
+		declare bool
+		args    []string
+		wantErr string
+	}{
+		{name: "undeclared, the peer's argument stops flag parsing", args: []string{"-peer.address", "127.0.0.1:7052"},
+			wantErr: "flag provided but not defined: -peer.address"},
+		{name: "declared as documented, the separate-value form parses", declare: true, args: []string{"-v", "-peer.address", "127.0.0.1:7052"}},
+		{name: "declared as documented, the = form parses", declare: true, args: []string{"--peer.address=127.0.0.1:7052", "-v"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fs := flag.NewFlagSet("mycc", flag.ContinueOnError)
+			fs.SetOutput(io.Discard)
+			fs.Bool("v", false, "a flag of the chaincode's own")
+			var declared *string
+			if tt.declare {
+				declared = fs.String("peer.address", "", "peer address (read by shim.Start)")
+			}
+			err := fs.Parse(tt.args)
+			if tt.wantErr != "" {
+				if !errContains(err, tt.wantErr) {
+					t.Fatalf("flag parsing returned %v, want an error containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("flag parsing failed: %v", err)
+			}
+			fromArgs, err := peerAddressFromArgs(tt.args)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fromArgs != *declared || fromArgs != "127.0.0.1:7052" {
+				t.Errorf("the shim read %q and the chaincode's flag %q, want both 127.0.0.1:7052", fromArgs, *declared)
+			}
+		})
 	}
 }

@@ -24,8 +24,10 @@
 // On the wire the shim behaves as Fabric's: the same messages in the same
 // order, the same status rules and the same error texts from the peer. It
 // differs where Fabric's shim would crash or hang:
-//   - a panic in Init or Invoke becomes a response with status 500 naming the
-//     panic, and the chaincode keeps serving other transactions;
+//   - a panic in Init or Invoke fails that transaction only, with a message
+//     naming the panic (Invoke answers status 500, Init answers ERROR, and
+//     the writes it left in a write batch are not sent); the chaincode keeps
+//     serving other transactions;
 //   - a key, collection, query or name that is not valid UTF-8 is an error
 //     returned by the stub call (protobuf cannot carry it), not a panic;
 //   - GetTxTimestamp without a signed proposal is an error, not a panic;
@@ -38,4 +40,16 @@
 //     puts the whole encoded message there);
 //   - when the peer has not answered REGISTER after 30 s the shim logs what
 //     to check, since a real peer stays silent when it refuses a registration.
+//
+// One difference is a limitation: the shim does not declare -peer.address on
+// the global flag set. Fabric's shim declares it in an init function, and a
+// second declaration panics ("flag redefined") in any binary that links both
+// shims. A chaincode that calls flag.Parse on the global flag set must
+// therefore declare the flag itself before parsing, or flag.Parse exits with
+// "flag provided but not defined: -peer.address" when a peer starts the
+// chaincode:
+//
+//	flag.String("peer.address", "", "peer address (read by shim.Start)")
+//
+// Start finds the address in os.Args either way.
 package shim

@@ -27,8 +27,20 @@ import (
 // and the peer address from the -peer.address host:port argument (also
 // --peer.address and the "=" form), or CORE_PEER_ADDRESS when it is absent.
 // The arguments are read from os.Args without parsing the global flag set,
-// so the chaincode's own flags are its own business; a chaincode that calls
-// flag.Parse must define peer.address itself, since the shim does not.
+// so the chaincode's own flags are its own business.
+//
+// Unlike Fabric's shim, this one does not declare -peer.address on the
+// global flag set: Fabric's shim declares it in an init function, and a
+// second declaration panics ("flag redefined") in any binary that links
+// both. So a chaincode that calls flag.Parse on the global flag set must
+// declare the flag itself, before flag.Parse, or flag.Parse stops the
+// program with "flag provided but not defined: -peer.address" when a peer
+// starts it:
+//
+//	flag.String("peer.address", "", "peer address (read by shim.Start)")
+//
+// A chaincode that never calls flag.Parse (or parses a flag set of its own)
+// needs nothing.
 //
 // Logs go to slog.Default().
 func Start(cc Chaincode) error {
