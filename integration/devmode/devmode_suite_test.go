@@ -3,7 +3,6 @@
 package devmode_test
 
 import (
-	"os"
 	"testing"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -24,9 +23,7 @@ var components network.Components
 const tallyPackage = network.Module + "/integration/testdata/tally"
 
 var _ = SynchronizedBeforeSuite(func() []byte {
-	source, err := os.MkdirTemp("", "devmode-source-")
-	Expect(err).NotTo(HaveOccurred())
-	c, err := network.BuildComponents(source, []string{"-race"},
+	c, err := network.BuildComponents([]string{"-race"},
 		network.SampleBuild("sacc"),
 		network.Build{Name: "tally", Package: tallyPackage},
 		network.Build{Name: "tally-v2", Package: tallyPackage, Args: []string{"-tags", "variant2"}},
@@ -44,6 +41,5 @@ var _ = SynchronizedBeforeSuite(func() []byte {
 var _ = SynchronizedAfterSuite(func() {
 	gexec.KillAndWait()
 }, func() {
-	gexec.CleanupBuildArtifacts()
-	Expect(os.RemoveAll(components.Source)).To(Succeed())
+	components.Cleanup()
 })

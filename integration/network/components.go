@@ -47,17 +47,27 @@ type Components struct {
 	Source string `json:"source"`
 }
 
-// BuildComponents compiles peersim (with peersimArgs, e.g. "-race") and the
-// given builds with gexec.Build, and snapshots the module's source into
-// sourceDir. Call gexec.CleanupBuildArtifacts and remove sourceDir when
-// the suite ends.
-func BuildComponents(sourceDir string, peersimArgs []string, builds ...Build) (Components, error) {
-	c := Components{Binaries: map[string]string{}, Source: sourceDir}
+// BuildComponents snapshots the module's source into a new temporary
+// directory (Components.Source) and compiles peersim (with peersimArgs,
+// e.g. "-race") and the given builds with gexec.Build. Call Cleanup when
+// the suite ends; on error nothing is left behind.
+func BuildComponents(peersimArgs []string, builds ...Build) (_ Components, err error) {
 	root, err := ModuleRoot()
 	if err != nil {
 		return Components{}, err
 	}
-	if err := Snapshot(root, sourceDir); err != nil {
+	source, err := os.MkdirTemp("", "chaincodekit-source-")
+	if err != nil {
+		return Components{}, fmt.Errorf("snapshot the module: %w", err)
+	}
+	c := Components{Binaries: map[string]string{}, Source: source}
+	defer func() {
+		if err != nil {
+			gexec.CleanupBuildArtifacts()
+			os.RemoveAll(source)
+		}
+	}()
+	if err := Snapshot(root, source); err != nil {
 		return Components{}, err
 	}
 	if c.Peersim, err = gexec.Build(PeersimPackage, peersimArgs...); err != nil {
@@ -81,6 +91,14 @@ func BuildComponents(sourceDir string, peersimArgs []string, builds ...Build) (C
 		c.Binaries[b.Name] = path
 	}
 	return c, nil
+}
+
+// Cleanup removes the binaries and the source snapshot.
+func (c Components) Cleanup() {
+	gexec.CleanupBuildArtifacts()
+	if c.Source != "" {
+		os.RemoveAll(c.Source)
+	}
 }
 
 // Sample is the directory of samples/<name> in the source snapshot.

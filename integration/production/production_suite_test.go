@@ -3,7 +3,6 @@
 package production_test
 
 import (
-	"os"
 	"testing"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -22,11 +21,9 @@ func TestProduction(t *testing.T) {
 var components network.Components
 
 var _ = SynchronizedBeforeSuite(func() []byte {
-	source, err := os.MkdirTemp("", "production-source-")
-	Expect(err).NotTo(HaveOccurred())
 	// sacc is built only to play a rogue process: the peer builds the
 	// chaincode it runs itself.
-	c, err := network.BuildComponents(source, []string{"-race"}, network.SampleBuild("sacc"))
+	c, err := network.BuildComponents([]string{"-race"}, network.SampleBuild("sacc"))
 	Expect(err).NotTo(HaveOccurred())
 	b, err := c.Marshal()
 	Expect(err).NotTo(HaveOccurred())
@@ -40,6 +37,5 @@ var _ = SynchronizedBeforeSuite(func() []byte {
 var _ = SynchronizedAfterSuite(func() {
 	gexec.KillAndWait()
 }, func() {
-	gexec.CleanupBuildArtifacts()
-	Expect(os.RemoveAll(components.Source)).To(Succeed())
+	components.Cleanup()
 })
