@@ -43,8 +43,9 @@ type StateIterator interface {
 // PagedStateIterator is a StateIterator over one page of results.
 type PagedStateIterator interface {
 	StateIterator
-	// Bookmark returns where the next page starts ("" when there is none);
-	// it is valid once Next has returned (nil, nil).
+	// Bookmark returns where the next page starts ("" when there is none)
+	// and ends the iterator. The handler asks for it as soon as a page is
+	// full, without calling Next again, as Fabric's peer does.
 	Bookmark() string
 }
 

@@ -18,8 +18,13 @@ type StateIterator interface {
 // PagedStateIterator is a StateIterator over one page of results.
 type PagedStateIterator interface {
 	StateIterator
-	// Bookmark returns the bookmark of the next page ("" when there is no
-	// more); it is valid once Next returned (nil, nil).
+	// Bookmark returns where the next page starts ("" when there is
+	// nothing after this page) and ends the iterator: later Next calls
+	// return (nil, nil). It may be called as soon as the caller has taken
+	// the results it wants, full page or not; a range iterator then looks
+	// ahead one key, which, like Fabric's GetBookmarkAndClose, is not
+	// recorded in the read-write set. Ask before Close: a closed range
+	// iterator has no bookmark.
 	Bookmark() string
 }
 
@@ -123,20 +128,13 @@ func (it *rangeIterator) Next() (*queryresult.KV, error) {
 		return nil, nil
 	}
 	if it.limit > 0 && it.count >= it.limit {
-		// Page full: the bookmark is the next key, if any.
-		k, _, ok, err := it.cur.next()
-		if err != nil {
-			return nil, fmt.Errorf("range query in %s: %w", it.ns, err)
-		}
-		if ok {
-			it.bookmark = string(k[it.prefix:])
-		}
-		// Fabric's page-limited scanner answers nil here, which its
-		// simulator records as an exhausted iterator up to the requested
-		// end key: a later insert anywhere in the range is a phantom.
+		// Page full. Fabric's page-limited scanner answers nil here without
+		// moving its cursor, and its simulator records that as an exhausted
+		// iterator up to the requested end key (a later insert anywhere in
+		// the range is a phantom). The cursor stays where it is so that
+		// Bookmark still finds the next key.
 		it.rec.endKey = it.endKey
 		it.rec.exhausted = true
-		it.finish()
 		return nil, nil
 	}
 	k, v, ok, err := it.cur.next()
@@ -166,7 +164,26 @@ func (it *rangeIterator) finish() {
 	delete(it.s.itrs, it)
 }
 
-func (it *rangeIterator) Bookmark() string { return it.bookmark }
+// Bookmark peeks at the key after the last one handed out, which is where
+// the next page starts. The handler asks for it as soon as a page is full,
+// without another Next (Fabric's query response generator does the same),
+// so the look-ahead cannot wait for Next. The peeked key is not added to
+// the range query info: like Fabric, the read-write set holds only what was
+// handed out. A cursor error (the store was closed under the simulation)
+// yields "", as Fabric's scanner does when its iterator fails.
+func (it *rangeIterator) Bookmark() string {
+	it.s.mu.Lock()
+	defer it.s.mu.Unlock()
+	if it.finished {
+		return it.bookmark
+	}
+	k, _, ok, err := it.cur.next()
+	if err == nil && ok {
+		it.bookmark = string(k[it.prefix:])
+	}
+	it.finish()
+	return it.bookmark
+}
 
 func (it *rangeIterator) Close() {
 	it.s.mu.Lock()

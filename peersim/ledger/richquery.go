@@ -269,8 +269,14 @@ func (it *richIterator) Next() (*queryresult.KV, error) {
 	return &queryresult.KV{Namespace: it.ns, Key: d.Key, Value: d.Value}, nil
 }
 
-// Bookmark returns the query engine's bookmark after this page.
-func (it *richIterator) Bookmark() string { return it.bookmark }
+// Bookmark returns the query engine's bookmark after this page and closes
+// the iterator.
+func (it *richIterator) Bookmark() string {
+	it.Close()
+	it.s.mu.Lock()
+	defer it.s.mu.Unlock()
+	return it.bookmark
+}
 
 func (it *richIterator) Close() {
 	it.s.mu.Lock()

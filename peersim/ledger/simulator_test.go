@@ -239,7 +239,8 @@ func TestSimulatorRejectsBadInput(t *testing.T) {
 
 // Fabric's resultsItr sets a range query info's end key to the last key
 // handed out, and, once its iterator returns nothing more (the range ended
-// or a page is full), to the requested end key with itr_exhausted.
+// or a page is full), to the requested end key with itr_exhausted. The key
+// a bookmark peeks at is never recorded.
 func TestSimulatorRecordsRangeQueryInfosAsFabric(t *testing.T) {
 	l := newLedger(t)
 	cb := put(t, l, "cc", "a", "1", "b", "1", "c", "1")
@@ -256,18 +257,23 @@ func TestSimulatorRecordsRangeQueryInfosAsFabric(t *testing.T) {
 		start, end string
 		pageSize   int32 // 0: unpaginated
 		take       int   // results to read before Close; -1: until Next returns nil
+		bookmark   bool  // ask for the bookmark after the reads
 		want       *kvrwset.RangeQueryInfo
 	}{
-		{"a range read to its end is exhausted at the requested end key", "a", "z", 0, -1,
+		{"a range read to its end is exhausted at the requested end key", "a", "z", 0, -1, false,
 			&kvrwset.RangeQueryInfo{StartKey: "a", EndKey: "z", ItrExhausted: true, ReadsInfo: reads("a", "b", "c")}},
-		{"an open range read to its end keeps the empty end key", "b", "", 0, -1,
+		{"an open range read to its end keeps the empty end key", "b", "", 0, -1, false,
 			&kvrwset.RangeQueryInfo{StartKey: "b", EndKey: "", ItrExhausted: true, ReadsInfo: reads("b", "c")}},
-		{"a range closed early ends at the last key handed out", "a", "z", 0, 2,
+		{"a range closed early ends at the last key handed out", "a", "z", 0, 2, false,
 			&kvrwset.RangeQueryInfo{StartKey: "a", EndKey: "b", ItrExhausted: false, ReadsInfo: reads("a", "b")}},
-		{"a full page is exhausted at the requested end key", "a", "z", 2, -1,
+		{"a full page read until Next returns nil is exhausted at the requested end key", "a", "z", 2, -1, false,
 			&kvrwset.RangeQueryInfo{StartKey: "a", EndKey: "z", ItrExhausted: true, ReadsInfo: reads("a", "b")}},
-		{"a last page is exhausted at the requested end key", "c", "", 2, -1,
+		{"a last page is exhausted at the requested end key", "c", "", 2, -1, true,
 			&kvrwset.RangeQueryInfo{StartKey: "c", EndKey: "", ItrExhausted: true, ReadsInfo: reads("c")}},
+		{"a full page bookmarked at once, as the handler does, ends at the last key handed out without the peeked key", "a", "z", 2, 2, true,
+			&kvrwset.RangeQueryInfo{StartKey: "a", EndKey: "b", ItrExhausted: false, ReadsInfo: reads("a", "b")}},
+		{"a bookmark taken after Next returned nil on a full page changes nothing", "a", "z", 2, -1, true,
+			&kvrwset.RangeQueryInfo{StartKey: "a", EndKey: "z", ItrExhausted: true, ReadsInfo: reads("a", "b")}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -285,9 +291,15 @@ func TestSimulatorRecordsRangeQueryInfosAsFabric(t *testing.T) {
 				defer it.Close()
 				for n := 0; tc.take < 0 || n < tc.take; n++ {
 					kv, err := it.Next()
-					if err != nil || kv == nil {
+					if err != nil {
 						return err
 					}
+					if kv == nil {
+						break
+					}
+				}
+				if tc.bookmark {
+					it.(PagedStateIterator).Bookmark()
 				}
 				return nil
 			})
