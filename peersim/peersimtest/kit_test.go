@@ -105,6 +105,51 @@ func probeCall(stub shim.ChaincodeStubInterface, fn string, args []string) ([]by
 			keys = append(keys, kv.GetKey())
 		}
 		return json.Marshal(keys)
+	case "fill":
+		// fill <n> [objectType]: keys k00..k<n-1>, or composite keys of
+		// objectType with one attribute 00..<n-1> when objectType is given.
+		n, err := strconv.Atoi(arg(0))
+		if err != nil {
+			return nil, fmt.Errorf("fill: count %q: %w", arg(0), err)
+		}
+		for i := range n {
+			key := fmt.Sprintf("k%02d", i)
+			if arg(1) != "" {
+				if key, err = stub.CreateCompositeKey(arg(1), []string{fmt.Sprintf("%02d", i)}); err != nil {
+					return nil, err
+				}
+			}
+			if err := stub.PutState(key, []byte("v")); err != nil {
+				return nil, err
+			}
+		}
+		return nil, nil
+	case "page", "compositePage":
+		// page <start> <end> <pageSize> <bookmark>, or
+		// compositePage <objectType> <pageSize> <bookmark>.
+		var it shim.StateQueryIteratorInterface
+		var md *pb.QueryResponseMetadata
+		var err error
+		if fn == "page" {
+			size, _ := strconv.Atoi(arg(2))
+			it, md, err = stub.GetStateByRangeWithPagination(arg(0), arg(1), int32(size), arg(3))
+		} else {
+			size, _ := strconv.Atoi(arg(1))
+			it, md, err = stub.GetStateByPartialCompositeKeyWithPagination(arg(0), nil, int32(size), arg(2))
+		}
+		if err != nil {
+			return nil, err
+		}
+		defer it.Close()
+		pg := page{Keys: []string{}, Fetched: md.GetFetchedRecordsCount(), Bookmark: md.GetBookmark()}
+		for it.HasNext() {
+			kv, err := it.Next()
+			if err != nil {
+				return nil, err
+			}
+			pg.Keys = append(pg.Keys, kv.GetKey())
+		}
+		return json.Marshal(pg)
 	case "event":
 		return nil, stub.SetEvent(arg(0), []byte(arg(1)))
 	case "transient":
@@ -129,6 +174,13 @@ func probeCall(stub shim.ChaincodeStubInterface, fn string, args []string) ([]by
 		return nil, fmt.Errorf("%s", arg(0))
 	}
 	return nil, fmt.Errorf("unknown function %q", fn)
+}
+
+// page is what the probe's "page" and "compositePage" functions answer.
+type page struct {
+	Keys     []string `json:"keys"`
+	Fetched  int32    `json:"fetched"`
+	Bookmark string   `json:"bookmark"`
 }
 
 func deployProbe(t *testing.T, opts ...peersimtest.Option) (*peersimtest.Peer, *peersimtest.Chaincode) {
@@ -224,6 +276,67 @@ func TestConcurrentTransactionsConflict(t *testing.T) {
 			t.Errorf("after two racing increments n = %q, want 1", got)
 		}
 	})
+}
+
+// A full page carries the next key as its bookmark, so a client can page
+// through a range; the peer used to answer an empty bookmark for a full
+// page, which sent the client back to the first page.
+func TestPaginatedQueriesPageThroughAllKeys(t *testing.T) {
+	t.Parallel()
+	_, cc := deployProbe(t)
+	mustValid(t, cc.Submit(t, "fill", "25"))
+	mustValid(t, cc.Submit(t, "fill", "25", "item"))
+	keys := func(from, to int, key func(i int) string) []string {
+		var ks []string
+		for i := from; i < to; i++ {
+			ks = append(ks, key(i))
+		}
+		return ks
+	}
+	simple := func(i int) string { return fmt.Sprintf("k%02d", i) }
+	composite := func(i int) string { return fmt.Sprintf("\x00item\x00%02d\x00", i) }
+	tests := []struct {
+		name  string
+		query func(bookmark string) []string // the probe call for one page
+		want  []page
+	}{
+		{"a range query with page size 10 over 25 keys",
+			func(b string) []string { return []string{"page", "", "", "10", b} },
+			[]page{
+				{Keys: keys(0, 10, simple), Fetched: 10, Bookmark: "k10"},
+				{Keys: keys(10, 20, simple), Fetched: 10, Bookmark: "k20"},
+				{Keys: keys(20, 25, simple), Fetched: 5, Bookmark: ""},
+			}},
+		{"a partial composite key query with page size 10 over 25 keys",
+			func(b string) []string { return []string{"compositePage", "item", "10", b} },
+			[]page{
+				{Keys: keys(0, 10, composite), Fetched: 10, Bookmark: composite(10)},
+				{Keys: keys(10, 20, composite), Fetched: 10, Bookmark: composite(20)},
+				{Keys: keys(20, 25, composite), Fetched: 5, Bookmark: ""},
+			}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []page
+			bookmark := ""
+			for range len(tc.want) {
+				args := tc.query(bookmark)
+				res := cc.Evaluate(t, args[0], args[1:]...)
+				if res.Status != shim.OK {
+					t.Fatalf("page after bookmark %q: status %d: %s", bookmark, res.Status, res.Message)
+				}
+				var pg page
+				if err := json.Unmarshal(res.Payload, &pg); err != nil {
+					t.Fatalf("page after bookmark %q: %v", bookmark, err)
+				}
+				got = append(got, pg)
+				bookmark = pg.Bookmark
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("pages (-want +got):\n%s", diff)
+			}
+		})
+	}
 }
 
 func TestHistoryListsCommittedChanges(t *testing.T) {
