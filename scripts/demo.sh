@@ -145,15 +145,18 @@ export PATH="$BIN:$PATH"
 while IFS='=' read -r var _; do unset "$var"; done < <(env | grep '^PEERSIM_' || true)
 
 step "2. Production mode: a peer that builds and runs the chaincode itself"
-start_peer production --ledger bolt
+# The first production build compiles the chaincode's dependencies too (a
+# minute or two on a fresh machine): give the launch time.
+start_peer production --ledger bolt --chaincode-startup-timeout 5m
 use_peer production "$PEER_CLIENT"
 
 say ""
 say "Install abstore (packaged from samples/abstore); the peer answers with the package ID:"
 run peersim chaincode install -n abstore -v 1.0 -p "$ROOT/samples/abstore"
 say ""
-say "Instantiate it on $CHANNEL: the peer builds it with Go, launches it and runs Init (a=100, b=200):"
-run peersim chaincode instantiate -C "$CHANNEL" -n abstore -v 1.0 -c '{"Args":["init","a","100","b","200"]}'
+say "Instantiate it on $CHANNEL: the peer builds it with Go, launches it and runs Init (a=100, b=200)."
+say "(The first build compiles abstore's dependencies as well; --timeout gives it the time.)"
+run peersim chaincode instantiate -C "$CHANNEL" -n abstore -v 1.0 -c '{"Args":["init","a","100","b","200"]}' --timeout 5m
 say ""
 say "The process the peer launched:"
 run peersim chaincode list --running
