@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/chaincodekit/chaincodekit/peersim/ledger"
+	"github.com/chaincodekit/chaincodekit/peersim/identity"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 )
 
@@ -59,7 +59,7 @@ func TestPrivateDataThroughTheTransientStore(t *testing.T) {
 	n := startNet(t, t.TempDir())
 	n.install(t, n.admin, "mycc", "1.0")
 	n.startCC(t, "mycc:1.0", newTestCC())
-	colls, err := ledger.ParseCollectionsJSON([]byte(`[{"name":"secrets","policy":"OR('Org1MSP.member')","requiredPeerCount":0,"maxPeerCount":1,"blockToLive":0,"memberOnlyRead":true}]`))
+	colls, err := identity.ParseCollectionsJSON([]byte(`[{"name":"secrets","policy":"OR('Org1MSP.member')","requiredPeerCount":0,"maxPeerCount":1,"blockToLive":0,"memberOnlyRead":true}]`))
 	if err != nil {
 		t.Fatal(err)
 	}

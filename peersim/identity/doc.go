@@ -3,7 +3,8 @@
 // identities for the peer and its users, identities issued with Fabric CA
 // attributes, signed proposals built the way Fabric clients build them,
 // verification of creators and proposals (the MSP), endorsement policies
-// (evaluation and the policy language of the peer CLI) and the short-lived TLS
+// (evaluation and the policy language of the peer CLI), the peer CLI's
+// collections_config.json (ParseCollectionsJSON) and the short-lived TLS
 // certificates a peer hands to the chaincode it launches.
 //
 // Typical wiring:

@@ -30,6 +30,11 @@ var ErrInvalidTxID = errors.New("invalid txid")
 // signatures does not satisfy a signature policy.
 var ErrPolicyNotSatisfied = errors.New("signature set did not satisfy policy")
 
+// ErrInvalidCollectionConfig is returned by ParseCollectionsJSON for a
+// collections_config.json that is not a JSON array of collection objects or
+// whose policies do not parse.
+var ErrInvalidCollectionConfig = errors.New("invalid collection configuration")
+
 // ErrIdentityExists is returned by IssueIdentity when an identity of that name
 // is already on disk.
 var ErrIdentityExists = errors.New("identity already exists")

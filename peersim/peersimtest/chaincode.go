@@ -15,7 +15,6 @@ import (
 	"github.com/chaincodekit/chaincodekit/peersim/ccpackage"
 	"github.com/chaincodekit/chaincodekit/peersim/client"
 	"github.com/chaincodekit/chaincodekit/peersim/identity"
-	"github.com/chaincodekit/chaincodekit/peersim/ledger"
 	"github.com/chaincodekit/chaincodekit/shim"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 )
@@ -121,7 +120,7 @@ func (p *Peer) deploy(t TB, op, name string, opts []DeployOption) (*Chaincode, e
 		dep.Policy = env
 	}
 	if d.collections != nil {
-		pkg, err := ledger.ParseCollectionsJSON(d.collections)
+		pkg, err := identity.ParseCollectionsJSON(d.collections)
 		if err != nil {
 			t.Fatalf("peersimtest: deploy %s: collections: %v", name, err)
 		}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/chaincodekit/chaincodekit/peersim/client"
 	"github.com/chaincodekit/chaincodekit/peersim/identity"
-	"github.com/chaincodekit/chaincodekit/peersim/ledger"
 )
 
 // newChaincodeDeployCommand makes `chaincode instantiate` or `chaincode
@@ -77,7 +76,7 @@ func readCollections(path string) (*peer.CollectionConfigPackage, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--collections-config: %w", err)
 	}
-	pkg, err := ledger.ParseCollectionsJSON(b)
+	pkg, err := identity.ParseCollectionsJSON(b)
 	if err != nil {
 		return nil, fmt.Errorf("--collections-config %s: %w", path, err)
 	}
