@@ -213,3 +213,61 @@ func read(t testing.TB, l *Ledger, ns, key string) []byte {
 }
 
 var errFault = errors.New("injected fault")
+
+// anyOf returns the envelope of OR('<mspID>.<role>', ...) as Fabric's
+// policy parser builds it. The ledger parses no policy language; clients
+// do (identity.ParsePolicy), so its tests build envelopes directly.
+func anyOf(role msp.MSPRole_MSPRoleType, mspIDs ...string) *common.SignaturePolicyEnvelope {
+	env := &common.SignaturePolicyEnvelope{Rule: &common.SignaturePolicy{Type: &common.SignaturePolicy_NOutOf_{
+		NOutOf: &common.SignaturePolicy_NOutOf{N: 1},
+	}}}
+	for i, id := range mspIDs {
+		b, err := proto.Marshal(&msp.MSPRole{MspIdentifier: id, Role: role})
+		if err != nil {
+			panic(err) // a test input error
+		}
+		env.Identities = append(env.Identities, &msp.MSPPrincipal{PrincipalClassification: msp.MSPPrincipal_ROLE, Principal: b})
+		nout := env.Rule.GetNOutOf()
+		nout.Rules = append(nout.Rules, &common.SignaturePolicy{Type: &common.SignaturePolicy_SignedBy{SignedBy: int32(i)}})
+	}
+	return env
+}
+
+// collSpec is one static collection of a test chaincode definition.
+type collSpec struct {
+	name            string
+	members         []string // MSP IDs: the member policy is any of their members
+	requiredPeers   int32
+	maxPeers        int32
+	blockToLive     uint64
+	memberOnlyRead  bool
+	memberOnlyWrite bool
+	endorsers       []string // MSP IDs: the collection's endorsement policy is any of their peers; nil: none
+}
+
+// collections builds the collection package a client sends for specs.
+func collections(specs ...collSpec) *peer.CollectionConfigPackage {
+	pkg := &peer.CollectionConfigPackage{}
+	for _, c := range specs {
+		sc := &peer.StaticCollectionConfig{
+			Name: c.name,
+			MemberOrgsPolicy: &peer.CollectionPolicyConfig{Payload: &peer.CollectionPolicyConfig_SignaturePolicy{
+				SignaturePolicy: anyOf(msp.MSPRole_MEMBER, c.members...),
+			}},
+			RequiredPeerCount: c.requiredPeers,
+			MaximumPeerCount:  c.maxPeers,
+			BlockToLive:       c.blockToLive,
+			MemberOnlyRead:    c.memberOnlyRead,
+			MemberOnlyWrite:   c.memberOnlyWrite,
+		}
+		if c.endorsers != nil {
+			sc.EndorsementPolicy = &peer.ApplicationPolicy{Type: &peer.ApplicationPolicy_SignaturePolicy{
+				SignaturePolicy: anyOf(msp.MSPRole_PEER, c.endorsers...),
+			}}
+		}
+		pkg.Config = append(pkg.Config, &peer.CollectionConfig{
+			Payload: &peer.CollectionConfig_StaticCollectionConfig{StaticCollectionConfig: sc},
+		})
+	}
+	return pkg
+}

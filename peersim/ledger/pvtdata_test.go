@@ -4,30 +4,29 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"errors"
+	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset"
+	"github.com/hyperledger/fabric-protos-go-apiv2/msp"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"google.golang.org/protobuf/proto"
 )
 
-func mustCollections(t testing.TB, js string) *peer.CollectionConfigPackage {
-	t.Helper()
-	pkg, err := ParseCollectionsJSON([]byte(js))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pkg
+// testCollections is Fabric's sample collections_config.json as a package.
+func testCollections() *peer.CollectionConfigPackage {
+	return collections(
+		collSpec{name: "shared", members: []string{"Org1MSP", "Org2MSP"}, maxPeers: 3, memberOnlyRead: true, memberOnlyWrite: true},
+		collSpec{name: "org1only", members: []string{"Org1MSP"}, maxPeers: 1, blockToLive: 2, memberOnlyRead: true},
+	)
 }
-
-const testCollections = `[
- {"name":"shared","policy":"OR('Org1MSP.member','Org2MSP.member')","requiredPeerCount":0,"maxPeerCount":3,"blockToLive":0,"memberOnlyRead":true,"memberOnlyWrite":true},
- {"name":"org1only","policy":"OR('Org1MSP.member')","requiredPeerCount":0,"maxPeerCount":1,"blockToLive":2,"memberOnlyRead":true,"memberOnlyWrite":false}
-]`
 
 func pvtLedger(t *testing.T, peerMSP string) *Ledger {
 	t.Helper()
 	l := openTestLedger(t, testOpts{mutate: func(c *Config) { c.PeerMSPID = peerMSP }})
-	define(t, l, &ChaincodeDefinition{Name: "cc", Version: "1", Collections: mustCollections(t, testCollections)})
+	define(t, l, &ChaincodeDefinition{Name: "cc", Version: "1", Collections: testCollections()})
 	return l
 }
 
@@ -190,51 +189,81 @@ func TestPrivateDataPurge(t *testing.T) {
 	})
 }
 
-func TestParseCollectionsJSON(t *testing.T) {
+// The peer checks a definition's collections when it is committed;
+// clients only parse the file (identity.ParseCollectionsJSON).
+func TestCollectionDefinitionsAreChecked(t *testing.T) {
+	ok := collSpec{name: "c", members: []string{"A"}, maxPeers: 1}
+	with := func(f func(c *collSpec)) collSpec {
+		c := ok
+		f(&c)
+		return c
+	}
 	tests := []struct {
 		name    string
-		js      string
-		wantErr bool
+		pkg     *peer.CollectionConfigPackage
+		errText string // "" when valid; else a part of the message
 	}{
-		{"Fabric's sample file", testCollections, false},
-		{"an endorsement policy per collection", `[{"name":"c","policy":"OR('A.member')","requiredPeerCount":0,"maxPeerCount":1,
-			"endorsementPolicy":{"signaturePolicy":"AND('A.peer', OutOf(1, 'B.peer', 'C.peer'))"}}]`, false},
-		{"a missing maxPeerCount", `[{"name":"c","policy":"OR('A.member')","requiredPeerCount":0}]`, true},
-		{"an unknown field", `[{"name":"c","policy":"OR('A.member')","requiredPeerCount":0,"maxPeerCount":1,"colour":1}]`, true},
-		{"a bad policy", `[{"name":"c","policy":"XOR('A.member')","requiredPeerCount":0,"maxPeerCount":1}]`, true},
-		{"a bad role", `[{"name":"c","policy":"OR('A.king')","requiredPeerCount":0,"maxPeerCount":1}]`, true},
-		{"a duplicate name", `[{"name":"c","policy":"OR('A.member')","requiredPeerCount":0,"maxPeerCount":1},{"name":"c","policy":"OR('A.member')","requiredPeerCount":0,"maxPeerCount":1}]`, true},
-		{"a reserved name", `[{"name":"_c","policy":"OR('A.member')","requiredPeerCount":0,"maxPeerCount":1}]`, true},
-		{"requiredPeerCount above maxPeerCount", `[{"name":"c","policy":"OR('A.member')","requiredPeerCount":2,"maxPeerCount":1}]`, true},
-		{"not an array", `{"name":"c"}`, true},
+		{"Fabric's sample collections", testCollections(), ""},
+		{"a collection with its own endorsement policy", collections(with(func(c *collSpec) { c.endorsers = []string{"A", "B"} })), ""},
+		{"a name used twice", collections(ok, ok), "collection c: defined twice"},
+		{"a reserved name", collections(with(func(c *collSpec) { c.name = "_c" })), `name "_c" must match`},
+		{"an empty name", collections(with(func(c *collSpec) { c.name = "" })), `name "" must match`},
+		{"requiredPeerCount above maxPeerCount", collections(with(func(c *collSpec) { c.requiredPeers = 2 })),
+			"requiredPeerCount 2 must be between 0 and maxPeerCount 1"},
+		{"a negative requiredPeerCount", collections(with(func(c *collSpec) { c.requiredPeers = -1 })),
+			"requiredPeerCount -1 must be between 0 and maxPeerCount 1"},
+		{"a missing member policy", &peer.CollectionConfigPackage{Config: []*peer.CollectionConfig{{
+			Payload: &peer.CollectionConfig_StaticCollectionConfig{StaticCollectionConfig: &peer.StaticCollectionConfig{Name: "c", MaximumPeerCount: 1}},
+		}}}, "member orgs policy is missing"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := ParseCollectionsJSON([]byte(tc.js))
-			if (err != nil) != tc.wantErr {
-				t.Fatalf("error %v, want error: %v", err, tc.wantErr)
+			_, err := parseCollections(tc.pkg)
+			if tc.errText == "" {
+				if err != nil {
+					t.Fatalf("error %v, want none", err)
+				}
+				return
 			}
-			if err != nil && !errors.Is(err, ErrInvalidArgument) {
-				t.Errorf("error %v does not wrap ErrInvalidArgument", err)
+			if !errors.Is(err, ErrInvalidArgument) {
+				t.Fatalf("error %v, want ErrInvalidArgument", err)
+			}
+			if !strings.Contains(err.Error(), tc.errText) {
+				t.Errorf("error %q, want it to contain %q", err, tc.errText)
 			}
 		})
 	}
 }
 
-func TestParseSignaturePolicyMembers(t *testing.T) {
-	env, err := ParseSignaturePolicy("OutOf(2, 'Org1MSP.member', AND('Org2MSP.peer', 'Org1MSP.member'), 'Org3MSP.admin')")
-	if err != nil {
-		t.Fatal(err)
+// Collection membership is every MSP a member policy names, however
+// deeply nested and however often repeated.
+func TestCollectionMembersAreTheMSPsOfTheMemberPolicy(t *testing.T) {
+	role := func(id string, r msp.MSPRole_MSPRoleType) *msp.MSPPrincipal {
+		b, err := proto.Marshal(&msp.MSPRole{MspIdentifier: id, Role: r})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &msp.MSPPrincipal{PrincipalClassification: msp.MSPPrincipal_ROLE, Principal: b}
+	}
+	signedBy := func(i int32) *common.SignaturePolicy {
+		return &common.SignaturePolicy{Type: &common.SignaturePolicy_SignedBy{SignedBy: i}}
+	}
+	nOutOf := func(n int32, rules ...*common.SignaturePolicy) *common.SignaturePolicy {
+		return &common.SignaturePolicy{Type: &common.SignaturePolicy_NOutOf_{NOutOf: &common.SignaturePolicy_NOutOf{N: n, Rules: rules}}}
+	}
+	// OutOf(2, 'Org1MSP.member', AND('Org2MSP.peer', 'Org1MSP.member'), 'Org3MSP.admin') as Fabric builds it.
+	env := &common.SignaturePolicyEnvelope{
+		Rule: nOutOf(2, signedBy(2), nOutOf(2, signedBy(0), signedBy(1)), signedBy(3)),
+		Identities: []*msp.MSPPrincipal{role("Org2MSP", msp.MSPRole_PEER), role("Org1MSP", msp.MSPRole_MEMBER),
+			role("Org1MSP", msp.MSPRole_MEMBER), role("Org3MSP", msp.MSPRole_ADMIN)},
 	}
 	ids, err := policyMSPIDs(env)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(env.Identities) != 3 || !ids["Org1MSP"] || !ids["Org2MSP"] || !ids["Org3MSP"] {
-		t.Errorf("identities %v, members %v", env.Identities, ids)
-	}
-	if n := env.Rule.GetNOutOf().GetN(); n != 2 {
-		t.Errorf("N = %d, want 2", n)
+	want := map[string]bool{"Org1MSP": true, "Org2MSP": true, "Org3MSP": true}
+	if diff := cmp.Diff(want, ids); diff != "" {
+		t.Errorf("members (-want +got):\n%s", diff)
 	}
 }
 

@@ -122,8 +122,8 @@ func TestSimulatorRecordsFabricReadWriteSet(t *testing.T) {
 
 func TestSimulatorQueryRulesUseFabricTexts(t *testing.T) {
 	l := newLedger(t)
-	define(t, l, &ChaincodeDefinition{Name: "cc", Version: "1", Collections: mustCollections(t, `[
-		{"name":"open","policy":"OR('Org1MSP.member')","requiredPeerCount":0,"maxPeerCount":1}]`)})
+	define(t, l, &ChaincodeDefinition{Name: "cc", Version: "1", Collections: collections(
+		collSpec{name: "open", members: []string{"Org1MSP"}, maxPeers: 1})})
 	tests := []struct {
 		name    string
 		run     func(s *Simulator) error

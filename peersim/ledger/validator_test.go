@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+	"github.com/hyperledger/fabric-protos-go-apiv2/msp"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/protobuf/proto"
 )
@@ -211,19 +212,18 @@ func TestDuplicateTxID(t *testing.T) {
 }
 
 func secretCollection(t *testing.T) *ChaincodeDefinition {
-	return &ChaincodeDefinition{Name: "cc", Version: "2", Collections: mustCollections(t, `[
-		{"name":"secret","policy":"OR('Org1MSP.member')","requiredPeerCount":0,"maxPeerCount":1,
-		 "endorsementPolicy":{"signaturePolicy":"OR('Org1MSP.peer')"}}]`)}
+	return &ChaincodeDefinition{Name: "cc", Version: "2", Collections: collections(
+		collSpec{name: "secret", members: []string{"Org1MSP"}, maxPeers: 1, endorsers: []string{"Org1MSP"}})}
 }
 
 func TestEndorsementPolicies(t *testing.T) {
 	c := newClient(t, org1)
-	vp := func(s string) []byte {
-		env, err := ParseSignaturePolicy(s)
+	// vp is the validation parameter OR('<mspID>.peer').
+	vp := func(mspID string) []byte {
+		b, err := proto.Marshal(anyOf(msp.MSPRole_PEER, mspID))
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, _ := proto.Marshal(env)
 		return b
 	}
 	tests := []struct {
@@ -246,7 +246,7 @@ func TestEndorsementPolicies(t *testing.T) {
 			func(t *testing.T, l *Ledger) {
 				put(t, l, "cc", "k", "v")
 				env := c.propose(t, "cc").endorse(t, l, func(s *Simulator) error {
-					return s.SetStateMetadata("cc", "k", map[string][]byte{"VALIDATION_PARAMETER": vp("OR('Org2MSP.peer')")})
+					return s.SetStateMetadata("cc", "k", map[string][]byte{"VALIDATION_PARAMETER": vp("Org2MSP")})
 				})
 				commitValid(t, l, env)
 			},
@@ -256,7 +256,7 @@ func TestEndorsementPolicies(t *testing.T) {
 			func(t *testing.T, l *Ledger) {
 				put(t, l, "cc", "k", "v")
 				env := c.propose(t, "cc").endorse(t, l, func(s *Simulator) error {
-					return s.SetStateMetadata("cc", "k", map[string][]byte{"VALIDATION_PARAMETER": vp("OR('Org2MSP.peer')")})
+					return s.SetStateMetadata("cc", "k", map[string][]byte{"VALIDATION_PARAMETER": vp("Org2MSP")})
 				})
 				commitValid(t, l, env)
 			},
@@ -439,11 +439,10 @@ func TestValidationParameterChangedEarlierInTheBlock(t *testing.T) {
 	l := newLedger(t)
 	put(t, l, "cc", "k", "v")
 	c := newClient(t, org1)
-	env, err := ParseSignaturePolicy("OR('Org1MSP.peer')")
+	vp, err := proto.Marshal(anyOf(msp.MSPRole_PEER, "Org1MSP"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	vp, _ := proto.Marshal(env)
 	setVP := c.propose(t, "cc").endorse(t, l, func(s *Simulator) error {
 		return s.SetStateMetadata("cc", "k", map[string][]byte{"VALIDATION_PARAMETER": vp})
 	})
