@@ -68,6 +68,8 @@ func TestUnexpectedMessagesDuringHandshakeEndTheStreamWithAnError(t *testing.T) 
 			if err := h.wait(); !errContains(err, tt.want) {
 				t.Errorf("shim returned %v, want an error containing %q", err, tt.want)
 			}
+			// The shim closes its side, so the peer's Recv ends too.
+			h.recvClosed()
 		})
 	}
 }
@@ -389,5 +391,96 @@ func TestASilentPeerGetsAHintInTheLog(t *testing.T) {
 	close(stream.recv)
 	if err := <-done; !errContains(err, "peer closed the chaincode stream") {
 		t.Errorf("got %v", err)
+	}
+}
+
+func TestAPanicDoesNotSendTheTransactionsWriteBatch(t *testing.T) {
+	offered := mustMarshal(t, &peer.ChaincodeAdditionalParams{UseWriteBatch: true, MaxSizeWriteBatch: 100})
+	buffered := &peer.WriteBatchState{Rec: []*peer.WriteRecord{{Key: "k", Value: []byte("v"), Type: peer.WriteRecord_PUT_STATE}}}
+	body := func(stub ChaincodeStubInterface) *peer.Response {
+		stub.StartWriteBatch()
+		if err := stub.PutState("k", []byte("v")); err != nil {
+			return Error(err.Error())
+		}
+		if string(stub.GetArgs()[0]) == "boom" {
+			panic("after a buffered write")
+		}
+		return Success(nil)
+	}
+	tests := []struct {
+		name     string
+		init     bool
+		wantType peer.ChaincodeMessage_Type
+	}{
+		{"a panic in Invoke answers COMPLETED without sending the batch", false, peer.ChaincodeMessage_COMPLETED},
+		{"a panic in Init answers ERROR without sending the batch", true, peer.ChaincodeMessage_ERROR},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, "mycc:1.0", &chaincodeFuncs{init: body, invoke: body})
+			h.handshake(offered)
+			h.transaction(tt.init, "ch", "tx1", "boom")
+			got := h.recv()
+			if got.Type != tt.wantType || got.Txid != "tx1" {
+				t.Fatalf("after the panic the shim sent %v, want %s for tx1 (and no WRITE_BATCH_STATE)", got, tt.wantType)
+			}
+			// Without a panic the same transaction's batch is sent.
+			h.transaction(tt.init, "ch", "tx2", "fine")
+			req := h.expectRequest(peer.ChaincodeMessage_WRITE_BATCH_STATE, "ch", "tx2", buffered)
+			h.reply(req, nil)
+			if res, _ := h.expectCompleted("ch", "tx2"); res.Status != OK {
+				t.Errorf("got %v, want status 200", res)
+			}
+		})
+	}
+}
+
+// closableChanStream is a chanStream that is also a ClientStream.
+type closableChanStream struct {
+	*chanStream
+}
+
+func (closableChanStream) CloseSend() error { return nil }
+
+func TestStartInProcRefusesBadArgumentsBeforeSendingAnything(t *testing.T) {
+	newStream := func() *chanStream {
+		return &chanStream{sent: make(chan *peer.ChaincodeMessage, 4), recv: make(chan *peer.ChaincodeMessage)}
+	}
+	tests := []struct {
+		name    string
+		ccName  string
+		stream  *chanStream
+		cc      Chaincode
+		wantErr string
+	}{
+		{"no stream", "mycc:1.0", nil, &chaincodeFuncs{}, "no stream given to StartInProc"},
+		{"no chaincode", "mycc:1.0", newStream(), nil, "no chaincode given"},
+		{"an empty chaincode ID", "", newStream(), &chaincodeFuncs{}, "chaincode ID is empty"},
+		{"a chaincode ID that is not UTF-8", "my\xffcc:1.0", newStream(), &chaincodeFuncs{}, "is not valid UTF-8"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stream ClientStream
+			if tt.stream != nil {
+				stream = closableChanStream{tt.stream}
+			}
+			err := StartInProc(tt.ccName, stream, tt.cc)
+			if !errContains(err, tt.wantErr) {
+				t.Errorf("got %v, want an error containing %q", err, tt.wantErr)
+			}
+			if tt.stream != nil && len(tt.stream.sent) != 0 {
+				t.Errorf("the shim sent %v before refusing", <-tt.stream.sent)
+			}
+		})
+	}
+}
+
+func TestANilMessageFromTheStreamEndsItWithAnError(t *testing.T) {
+	checkGoroutines(t)
+	stream := &chanStream{sent: make(chan *peer.ChaincodeMessage, 4), recv: make(chan *peer.ChaincodeMessage, 1)}
+	stream.recv <- nil
+	err := newHandler(stream, &chaincodeFuncs{}, slog.New(slog.DiscardHandler)).serve("mycc:1.0")
+	if !errContains(err, "nil message") {
+		t.Errorf("got %v, want an error about the nil message", err)
 	}
 }
