@@ -31,6 +31,9 @@
 //   - a key, collection, query or name that is not valid UTF-8 is an error
 //     returned by the stub call (protobuf cannot carry it), not a panic;
 //   - GetTxTimestamp without a signed proposal is an error, not a panic;
+//   - SplitCompositeKey of a key CreateCompositeKey did not make (empty, not
+//     starting with U+0000 or not ending with it) is an error, where
+//     Fabric's shim panics or silently drops the unterminated last part;
 //   - the private-data calls reject an empty collection, including the
 //     validation-parameter ones;
 //   - an iterator fetches the next batch of results when Next needs it, not

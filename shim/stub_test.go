@@ -145,6 +145,13 @@ func TestStubCallsSendTheRightRequestsAndDecodeTheReplies(t *testing.T) {
 			want: []byte("policy"),
 		},
 		{
+			name: "GetStateValidationParameter ignores metadata entries of other keys that follow it",
+			call: func(s ChaincodeStubInterface) (any, error) { return s.GetStateValidationParameter("k") },
+			script: []exchange{{typ: peer.ChaincodeMessage_GET_STATE_METADATA, want: &peer.GetStateMetadata{Key: "k"},
+				reply: &peer.StateMetadataResult{Entries: []*peer.StateMetadata{vp, {Metakey: "other", Value: []byte("x")}}}}},
+			want: []byte("policy"),
+		},
+		{
 			name:   "GetStateValidationParameter of a key without one returns nil",
 			call:   func(s ChaincodeStubInterface) (any, error) { return s.GetStateValidationParameter("k") },
 			script: []exchange{{typ: peer.ChaincodeMessage_GET_STATE_METADATA, want: &peer.GetStateMetadata{Key: "k"}, reply: &peer.StateMetadataResult{}}},
@@ -167,6 +174,81 @@ func TestStubCallsSendTheRightRequestsAndDecodeTheReplies(t *testing.T) {
 				{typ: peer.ChaincodeMessage_QUERY_STATE_CLOSE, want: &peer.QueryStateClose{Id: "it1"}, reply: &peer.QueryResponse{Id: "it1"}},
 			},
 			want: []string{"a=1", "b=2", "c=3"},
+		},
+		{
+			name: "Close releases the query once, however often it is called",
+			call: func(s ChaincodeStubInterface) (any, error) {
+				it, err := s.GetStateByRange("a", "b")
+				if err != nil {
+					return nil, err
+				}
+				if err := it.Close(); err != nil {
+					return nil, err
+				}
+				return nil, it.Close()
+			},
+			script: []exchange{
+				{typ: peer.ChaincodeMessage_GET_STATE_BY_RANGE, want: &peer.GetStateByRange{StartKey: "a", EndKey: "b"}, reply: &peer.QueryResponse{Id: "it1"}},
+				{typ: peer.ChaincodeMessage_QUERY_STATE_CLOSE, want: &peer.QueryStateClose{Id: "it1"}, reply: &peer.QueryResponse{Id: "it1"}},
+			},
+		},
+		{
+			name: "Next after Close is an error, without asking the peer for more",
+			call: func(s ChaincodeStubInterface) (any, error) {
+				it, err := s.GetStateByRange("a", "b")
+				if err != nil {
+					return nil, err
+				}
+				if _, err := it.Next(); err != nil {
+					return nil, err
+				}
+				if err := it.Close(); err != nil {
+					return nil, err
+				}
+				return it.Next()
+			},
+			script: []exchange{
+				{typ: peer.ChaincodeMessage_GET_STATE_BY_RANGE, want: &peer.GetStateByRange{StartKey: "a", EndKey: "b"},
+					reply: &peer.QueryResponse{Results: []*peer.QueryResultBytes{kvBytes(t, "a", "1")}, HasMore: true, Id: "it1"}},
+				{typ: peer.ChaincodeMessage_QUERY_STATE_CLOSE, want: &peer.QueryStateClose{Id: "it1"}, reply: &peer.QueryResponse{Id: "it1"}},
+			},
+			wantErr: "query it1 is closed",
+		},
+		{
+			name: "a further batch without a query id keeps the first one",
+			call: func(s ChaincodeStubInterface) (any, error) {
+				it, err := s.GetStateByRange("a", "z")
+				if err != nil {
+					return nil, err
+				}
+				return collect(it)
+			},
+			script: []exchange{
+				{typ: peer.ChaincodeMessage_GET_STATE_BY_RANGE, want: &peer.GetStateByRange{StartKey: "a", EndKey: "z"},
+					reply: &peer.QueryResponse{Results: []*peer.QueryResultBytes{kvBytes(t, "a", "1")}, HasMore: true, Id: "it1"}},
+				{typ: peer.ChaincodeMessage_QUERY_STATE_NEXT, want: &peer.QueryStateNext{Id: "it1"},
+					reply: &peer.QueryResponse{Results: []*peer.QueryResultBytes{kvBytes(t, "b", "2")}}},
+				{typ: peer.ChaincodeMessage_QUERY_STATE_CLOSE, want: &peer.QueryStateClose{Id: "it1"}, reply: &peer.QueryResponse{Id: "it1"}},
+			},
+			want: []string{"a=1", "b=2"},
+		},
+		{
+			name: "an empty batch that claims more results is an error and ends the iteration",
+			call: func(s ChaincodeStubInterface) (any, error) {
+				it, err := s.GetStateByRange("a", "z")
+				if err != nil {
+					return nil, err
+				}
+				if _, err := it.Next(); !errContains(err, "empty batch for query it1 while claiming more results") {
+					t.Errorf("Next returned %v, want an error about the empty batch", err)
+				}
+				return it.HasNext(), nil
+			},
+			script: []exchange{
+				{typ: peer.ChaincodeMessage_GET_STATE_BY_RANGE, want: &peer.GetStateByRange{StartKey: "a", EndKey: "z"}, reply: &peer.QueryResponse{HasMore: true, Id: "it1"}},
+				{typ: peer.ChaincodeMessage_QUERY_STATE_NEXT, want: &peer.QueryStateNext{Id: "it1"}, reply: &peer.QueryResponse{HasMore: true, Id: "it1"}},
+			},
+			want: false,
 		},
 		{
 			name: "GetStateByRangeWithPagination sends the page and returns the metadata",
@@ -435,6 +517,11 @@ func TestKeyRulesAreCheckedBeforeAnyRoundTrip(t *testing.T) {
 			return errTestSentinel
 		}, "sentinel"},
 		{"SplitCompositeKey of a simple key", func(s ChaincodeStubInterface) error { _, _, err := s.SplitCompositeKey("plain"); return err }, "is not a composite key"},
+		{"SplitCompositeKey of a key without its final U+0000", func(s ChaincodeStubInterface) error {
+			_, _, err := s.SplitCompositeKey("\x00t\x00a")
+			return err
+		}, "is not a composite key"},
+		{"SplitCompositeKey of an empty key", func(s ChaincodeStubInterface) error { _, _, err := s.SplitCompositeKey(""); return err }, "is not a composite key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
