@@ -9,9 +9,9 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// stateEP is a KeyEndorsementPolicy: the role required of each organisation,
-// by MSP ID.
-type stateEP struct {
+// orgPolicy is a KeyEndorsementPolicy: the role required of each
+// organisation, by MSP ID.
+type orgPolicy struct {
 	roles map[string]msp.MSPRole_MSPRoleType
 }
 
@@ -23,7 +23,7 @@ type stateEP struct {
 // common.SignaturePolicyEnvelope or one of its role principals is not a
 // serialized msp.MSPRole.
 func NewStateEP(policy []byte) (KeyEndorsementPolicy, error) {
-	ep := &stateEP{roles: make(map[string]msp.MSPRole_MSPRoleType)}
+	ep := &orgPolicy{roles: make(map[string]msp.MSPRole_MSPRoleType)}
 	if len(policy) == 0 {
 		return ep, nil
 	}
@@ -32,55 +32,57 @@ func NewStateEP(policy []byte) (KeyEndorsementPolicy, error) {
 		return nil, fmt.Errorf("unmarshal key-level endorsement policy of %d bytes as a SignaturePolicyEnvelope: %w", len(policy), err)
 	}
 	for i, principal := range envelope.GetIdentities() {
-		if principal.GetPrincipalClassification() != msp.MSPPrincipal_ROLE {
-			continue
+		mspID, role, ok, err := roleOf(principal)
+		if err != nil {
+			return nil, fmt.Errorf("principal %d of key-level endorsement policy: %w", i, err)
 		}
-		role := &msp.MSPRole{}
-		if err := proto.Unmarshal(principal.GetPrincipal(), role); err != nil {
-			return nil, fmt.Errorf("unmarshal principal %d of key-level endorsement policy as an MSPRole: %w", i, err)
+		if ok {
+			ep.roles[mspID] = role
 		}
-		ep.roles[role.GetMspIdentifier()] = role.GetRole()
 	}
 	return ep, nil
 }
 
-// Policy serializes the policy. The organisations are sorted by MSP ID, so
-// the same organisations and roles always give the same bytes.
-func (ep *stateEP) Policy() ([]byte, error) {
-	mspIDs := ep.ListOrgs()
-	principals := make([]*msp.MSPPrincipal, len(mspIDs))
-	signedBy := make([]*common.SignaturePolicy, len(mspIDs))
-	for i, mspID := range mspIDs {
+// roleOf returns the organisation and role of a role principal; ok is false
+// for principals of other kinds, which a key-level policy does not keep.
+func roleOf(principal *msp.MSPPrincipal) (mspID string, role msp.MSPRole_MSPRoleType, ok bool, err error) {
+	if principal.GetPrincipalClassification() != msp.MSPPrincipal_ROLE {
+		return "", 0, false, nil
+	}
+	r := &msp.MSPRole{}
+	if err := proto.Unmarshal(principal.GetPrincipal(), r); err != nil {
+		return "", 0, false, fmt.Errorf("unmarshal as an MSPRole: %w", err)
+	}
+	return r.GetMspIdentifier(), r.GetRole(), true, nil
+}
+
+// Policy serializes the policy: one signature from each organisation, in
+// the role recorded for it. The organisations are sorted by MSP ID, so the
+// same organisations and roles always give the same bytes.
+func (ep *orgPolicy) Policy() ([]byte, error) {
+	envelope := &common.SignaturePolicyEnvelope{}
+	allOf := &common.SignaturePolicy_NOutOf{}
+	for _, mspID := range ep.ListOrgs() {
 		role, err := proto.Marshal(&msp.MSPRole{MspIdentifier: mspID, Role: ep.roles[mspID]})
 		if err != nil {
 			return nil, fmt.Errorf("marshal role principal of %q: %w", mspID, err)
 		}
-		principals[i] = &msp.MSPPrincipal{
-			PrincipalClassification: msp.MSPPrincipal_ROLE,
-			Principal:               role,
-		}
-		signedBy[i] = &common.SignaturePolicy{
-			Type: &common.SignaturePolicy_SignedBy{SignedBy: int32(i)},
-		}
+		// The rule refers to a principal by its index in Identities.
+		index := int32(len(envelope.Identities))
+		envelope.Identities = append(envelope.Identities, &msp.MSPPrincipal{PrincipalClassification: msp.MSPPrincipal_ROLE, Principal: role})
+		allOf.Rules = append(allOf.Rules, &common.SignaturePolicy{Type: &common.SignaturePolicy_SignedBy{SignedBy: index}})
 	}
-	envelope := &common.SignaturePolicyEnvelope{
-		Version: 0,
-		Rule: &common.SignaturePolicy{
-			Type: &common.SignaturePolicy_NOutOf_{
-				NOutOf: &common.SignaturePolicy_NOutOf{N: int32(len(mspIDs)), Rules: signedBy},
-			},
-		},
-		Identities: principals,
-	}
+	allOf.N = int32(len(allOf.Rules))
+	envelope.Rule = &common.SignaturePolicy{Type: &common.SignaturePolicy_NOutOf_{NOutOf: allOf}}
 	b, err := proto.Marshal(envelope)
 	if err != nil {
-		return nil, fmt.Errorf("marshal key-level endorsement policy of %d organisations: %w", len(mspIDs), err)
+		return nil, fmt.Errorf("marshal key-level endorsement policy of %d organisations: %w", len(envelope.Identities), err)
 	}
 	return b, nil
 }
 
 // AddOrgs adds organisations with the role roleType; see KeyEndorsementPolicy.
-func (ep *stateEP) AddOrgs(roleType RoleType, organizations ...string) error {
+func (ep *orgPolicy) AddOrgs(roleType RoleType, organizations ...string) error {
 	var role msp.MSPRole_MSPRoleType
 	switch roleType {
 	case RoleTypeMember:
@@ -97,7 +99,7 @@ func (ep *stateEP) AddOrgs(roleType RoleType, organizations ...string) error {
 }
 
 // DelOrgs removes organisations; see KeyEndorsementPolicy.
-func (ep *stateEP) DelOrgs(organizations ...string) {
+func (ep *orgPolicy) DelOrgs(organizations ...string) {
 	for _, mspID := range organizations {
 		delete(ep.roles, mspID)
 	}
@@ -105,7 +107,7 @@ func (ep *stateEP) DelOrgs(organizations ...string) {
 
 // ListOrgs returns the MSP IDs in the policy, sorted. (Fabric's returns them
 // in map order; sorted is one of those orders, and a stable one.)
-func (ep *stateEP) ListOrgs() []string {
+func (ep *orgPolicy) ListOrgs() []string {
 	mspIDs := make([]string, 0, len(ep.roles))
 	for mspID := range ep.roles {
 		mspIDs = append(mspIDs, mspID)
