@@ -37,8 +37,8 @@ type ChaincodeStubInterface interface {
 	// GetStringArgs returns the arguments of the proposal as strings.
 	GetStringArgs() []string
 
-	// GetFunctionAndParameters returns the first argument as the function
-	// name and the remaining ones as its parameters.
+	// GetFunctionAndParameters splits the arguments, as strings, into a
+	// function name (the first) and its parameters (the others).
 	GetFunctionAndParameters() (string, []string)
 
 	// GetArgsSlice returns all arguments concatenated into one byte slice.
