@@ -158,7 +158,7 @@ func (c *config) tlsConfig() (*tls.Config, error) {
 	}
 	root, err := os.ReadFile(c.RootCertFile)
 	if err != nil {
-		return nil, fmt.Errorf("read CORE_PEER_TLS_ROOTCERT_FILE: %w", err)
+		return nil, fmt.Errorf("read CORE_PEER_TLS_ROOTCERT_FILE: %w; set it to the PEM file of the CA that signed the peer's TLS certificate, or set CORE_PEER_TLS_ENABLED=false", err)
 	}
 	key, err := readPEMOrBase64("CORE_TLS_CLIENT_KEY_FILE", c.ClientKeyFile, "CORE_TLS_CLIENT_KEY_PATH", c.ClientKeyPath)
 	if err != nil {
@@ -170,7 +170,7 @@ func (c *config) tlsConfig() (*tls.Config, error) {
 	}
 	conf, err := transport.ClientTLS(root, cert, key)
 	if err != nil {
-		return nil, fmt.Errorf("tls settings from CORE_PEER_TLS_ROOTCERT_FILE and CORE_TLS_CLIENT_*: %w", err)
+		return nil, fmt.Errorf("tls settings from CORE_PEER_TLS_ROOTCERT_FILE and CORE_TLS_CLIENT_*: %w; check that the key and certificate files belong together and that the root file holds a PEM certificate", err)
 	}
 	return conf, nil
 }
@@ -181,13 +181,13 @@ func readPEMOrBase64(pemVar, pemFile, b64Var, b64File string) ([]byte, error) {
 	if pemFile != "" {
 		data, err := os.ReadFile(pemFile)
 		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", pemVar, err)
+			return nil, fmt.Errorf("read %s: %w; set it to a readable PEM file (or unset it and set %s to a base64-of-PEM file)", pemVar, err, b64Var)
 		}
 		return data, nil
 	}
 	data, err := os.ReadFile(b64File)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", b64Var, err)
+		return nil, fmt.Errorf("read %s: %w; set it to a readable file holding base64 of PEM (or set %s to a PEM file)", b64Var, err, pemVar)
 	}
 	decoded, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(data)))
 	if err != nil {

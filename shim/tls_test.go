@@ -193,6 +193,19 @@ func TestMutualTLSWithThePeerOverLoopback(t *testing.T) {
 		if _, err := cfg.tlsConfig(); !errContains(err, "CORE_PEER_TLS_ROOTCERT_FILE") {
 			t.Errorf("got %v", err)
 		}
+		// Each error also says how to fix it.
+		cfg = config{TLS: true, RootCertFile: filepath.Join(dir, "missing.pem")}
+		if _, err := cfg.tlsConfig(); !errContains(err, "missing.pem") || !errContains(err, "or set CORE_PEER_TLS_ENABLED=false") {
+			t.Errorf("got %v, want the path and how to fix it", err)
+		}
+		cfg = config{TLS: true, RootCertFile: rootFile, ClientKeyFile: filepath.Join(dir, "missing.key"), ClientCertFile: writeFile(t, dir, "ok.crt", clientCert)}
+		if _, err := cfg.tlsConfig(); !errContains(err, "read CORE_TLS_CLIENT_KEY_FILE") || !errContains(err, "missing.key") || !errContains(err, "CORE_TLS_CLIENT_KEY_PATH") {
+			t.Errorf("got %v, want the variable, the path and the alternative", err)
+		}
+		cfg = config{TLS: true, RootCertFile: rootFile, ClientKeyFile: writeFile(t, dir, "ok.crt", clientCert), ClientCertFile: writeFile(t, dir, "ok.crt", clientCert)}
+		if _, err := cfg.tlsConfig(); !errContains(err, "check that the key and certificate files belong together") {
+			t.Errorf("got %v, want a hint about the key pair", err)
+		}
 	})
 }
 
