@@ -25,6 +25,7 @@ type peerError struct {
 	text string
 }
 
+// Error returns the peer's text unchanged.
 func (e *peerError) Error() string { return e.text }
 
 // checkUTF8 returns an error when value, the named string argument of a stub

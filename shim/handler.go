@@ -18,7 +18,10 @@ import (
 // PeerChaincodeStream is the bidirectional stream of ChaincodeMessages
 // between a chaincode and its peer, in either direction of dialling.
 type PeerChaincodeStream interface {
+	// Send writes one message to the other side.
 	Send(*peer.ChaincodeMessage) error
+	// Recv reads the next message from the other side; io.EOF when it has
+	// closed the stream.
 	Recv() (*peer.ChaincodeMessage, error)
 }
 
@@ -26,6 +29,7 @@ type PeerChaincodeStream interface {
 // therefore close its sending side.
 type ClientStream interface {
 	PeerChaincodeStream
+	// CloseSend tells the peer that the chaincode will send nothing more.
 	CloseSend() error
 }
 

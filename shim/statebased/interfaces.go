@@ -31,6 +31,7 @@ type RoleTypeDoesNotExistError struct {
 	RoleType RoleType
 }
 
+// Error names the role that does not exist, in Fabric's words.
 func (r *RoleTypeDoesNotExistError) Error() string {
 	return fmt.Sprintf("role type %s does not exist", r.RoleType)
 }
