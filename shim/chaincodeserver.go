@@ -69,7 +69,7 @@ func (cs *ChaincodeServer) Start() error {
 	}
 	lis, err := net.Listen("tcp", cs.Address)
 	if err != nil {
-		return fmt.Errorf("chaincode server %s: %w", cs.CCID, err)
+		return fmt.Errorf("chaincode server %s cannot listen on ChaincodeServer.Address %q: %w; use a free host:port of this machine, e.g. 0.0.0.0:9999", cs.CCID, cs.Address, err)
 	}
 	if err := srv.Serve(lis); err != nil {
 		return fmt.Errorf("chaincode server %s on %s: %w", cs.CCID, cs.Address, err)

@@ -316,6 +316,7 @@ func TestChaincodeServerSettingsAreChecked(t *testing.T) {
 		{"TLS on without a key", ChaincodeServer{CCID: "a:b", Address: "127.0.0.1:0", CC: cc}, "TLSProps.Key"},
 		{"TLS on with a bad key pair", ChaincodeServer{CCID: "a:b", Address: "127.0.0.1:0", CC: cc, TLSProps: TLSProperties{Key: []byte("k"), Cert: []byte("c")}}, "load server key pair"},
 		{"an address that cannot be listened on", ChaincodeServer{CCID: "a:b", Address: "256.0.0.1:1", CC: cc, TLSProps: TLSProperties{Disabled: true}}, "chaincode server a:b"},
+		{"an address that cannot be listened on names the field and value", ChaincodeServer{CCID: "a:b", Address: "256.0.0.1:1", CC: cc, TLSProps: TLSProperties{Disabled: true}}, `ChaincodeServer.Address "256.0.0.1:1"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
