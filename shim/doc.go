@@ -47,10 +47,11 @@
 // One difference is a limitation: the shim does not declare -peer.address on
 // the global flag set. Fabric's shim declares it in an init function, and a
 // second declaration panics ("flag redefined") in any binary that links both
-// shims. A chaincode that calls flag.Parse on the global flag set must
-// therefore declare the flag itself before parsing, or flag.Parse exits with
-// "flag provided but not defined: -peer.address" when a peer starts the
-// chaincode:
+// shims. A chaincode that parses its command line with package flag
+// (flag.Parse, or a FlagSet of its own given os.Args) must therefore declare
+// the flag itself before parsing, or parsing fails with "flag provided but
+// not defined: -peer.address" (flag.Parse exits the program) when a peer
+// starts the chaincode:
 //
 //	flag.String("peer.address", "", "peer address (read by shim.Start)")
 //

@@ -18,7 +18,8 @@ import (
 // It reads, through envconfig:
 //   - the chaincode ID (name:version, or a package ID) from
 //     CORE_CHAINCODE_ID_NAME, as a peer sets it, or CORE_ID_CHAINCODE_NAME,
-//     as Fabric's dev-mode guide does;
+//     as Fabric's dev-mode guide does (set to different values, they are
+//     an error);
 //   - CORE_PEER_TLS_ENABLED (true or false, unset is false) and, when true,
 //     CORE_PEER_TLS_ROOTCERT_FILE and the client key pair from
 //     CORE_TLS_CLIENT_KEY_FILE/CORE_TLS_CLIENT_CERT_FILE (PEM) or
@@ -32,15 +33,16 @@ import (
 // Unlike Fabric's shim, this one does not declare -peer.address on the
 // global flag set: Fabric's shim declares it in an init function, and a
 // second declaration panics ("flag redefined") in any binary that links
-// both. So a chaincode that calls flag.Parse on the global flag set must
-// declare the flag itself, before flag.Parse, or flag.Parse stops the
-// program with "flag provided but not defined: -peer.address" when a peer
-// starts it:
+// both. So a chaincode that parses its command line with package flag
+// (flag.Parse, or a FlagSet of its own given os.Args) must declare the flag
+// itself before parsing, or parsing fails with "flag provided but not
+// defined: -peer.address" (flag.Parse exits the program) when a peer starts
+// it:
 //
 //	flag.String("peer.address", "", "peer address (read by shim.Start)")
 //
-// A chaincode that never calls flag.Parse (or parses a flag set of its own)
-// needs nothing.
+// A chaincode that does not parse its command line with package flag needs
+// nothing.
 //
 // Logs go to slog.Default().
 func Start(cc Chaincode) error {
