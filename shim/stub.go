@@ -37,7 +37,7 @@ type ChaincodeStub struct {
 	binding        []byte
 	timestamp      *timestamppb.Timestamp
 	event          *peer.ChaincodeEvent
-	batch          *writeBatch
+	batch          *pendingWrites
 }
 
 var _ ChaincodeStubInterface = (*ChaincodeStub)(nil)
@@ -691,7 +691,7 @@ func (s *ChaincodeStub) GetPrivateDataQueryResult(collection, query string) (Sta
 // (Fabric 3.1 and later); otherwise writes keep going one by one.
 func (s *ChaincodeStub) StartWriteBatch() {
 	if s.handler.features.writeBatch && s.batch == nil {
-		s.batch = newWriteBatch()
+		s.batch = newPendingWrites()
 	}
 }
 
