@@ -7,16 +7,16 @@ import (
 )
 
 const (
-	// compositeKeyNamespace starts every composite key, which keeps
+	// compositeKeyPrefix starts every composite key, which keeps
 	// composite keys apart from simple keys in range queries.
-	compositeKeyNamespace = "\x00"
+	compositeKeyPrefix = "\x00"
 	// compositeKeySeparator ends the object type and each attribute.
 	compositeKeySeparator = "\x00"
 	// maxRune (U+10FFFF) ends the range of a partial composite key query.
 	maxRune = string(utf8.MaxRune)
-	// emptyKeySubstitute replaces an empty start key in simple-key range
+	// firstSimpleKey replaces an empty start key in simple-key range
 	// queries, so that composite keys are not returned.
-	emptyKeySubstitute = "\x01"
+	firstSimpleKey = "\x01"
 )
 
 // CreateCompositeKey joins objectType and attributes into one composite key:
@@ -27,7 +27,7 @@ func CreateCompositeKey(objectType string, attributes []string) (string, error) 
 		return "", err
 	}
 	var b strings.Builder
-	b.WriteString(compositeKeyNamespace)
+	b.WriteString(compositeKeyPrefix)
 	b.WriteString(objectType)
 	b.WriteString(compositeKeySeparator)
 	for i, attr := range attributes {
@@ -40,10 +40,10 @@ func CreateCompositeKey(objectType string, attributes []string) (string, error) 
 	return b.String(), nil
 }
 
-// splitCompositeKey returns the object type and attributes of a composite
+// parseCompositeKey returns the object type and attributes of a composite
 // key made by CreateCompositeKey.
-func splitCompositeKey(key string) (string, []string, error) {
-	if !strings.HasPrefix(key, compositeKeyNamespace) || !strings.HasSuffix(key, compositeKeySeparator) || len(key) < 2 {
+func parseCompositeKey(key string) (string, []string, error) {
+	if !strings.HasPrefix(key, compositeKeyPrefix) || !strings.HasSuffix(key, compositeKeySeparator) || len(key) < 2 {
 		return "", nil, fmt.Errorf("key %q is not a composite key: a composite key starts with U+0000 and ends each part with U+0000; make one with CreateCompositeKey", key)
 	}
 	parts := strings.Split(key[1:len(key)-1], compositeKeySeparator)
@@ -62,11 +62,11 @@ func validateCompositeKeyPart(what, s string) error {
 	return nil
 }
 
-// validateSimpleKeys rejects range bounds that start with U+0000, the prefix
+// checkRangeBounds rejects range bounds that start with U+0000, the prefix
 // reserved for composite keys.
-func validateSimpleKeys(keys ...string) error {
+func checkRangeBounds(keys ...string) error {
 	for _, k := range keys {
-		if strings.HasPrefix(k, compositeKeyNamespace) {
+		if strings.HasPrefix(k, compositeKeyPrefix) {
 			return fmt.Errorf("range key %q starts with a null character (U+0000), which is reserved for composite keys: use GetStateByPartialCompositeKey for composite keys", k)
 		}
 	}

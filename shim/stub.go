@@ -449,9 +449,9 @@ func (s *ChaincodeStub) GetStateByRangeWithPagination(startKey, endKey string, p
 // empty start key with "\x01" so composite keys stay out, and runs it.
 func (s *ChaincodeStub) simpleRange(collection, startKey, endKey string, md *peer.QueryMetadata) (*StateQueryIterator, *peer.QueryResponseMetadata, error) {
 	if startKey == "" {
-		startKey = emptyKeySubstitute
+		startKey = firstSimpleKey
 	}
-	if err := validateSimpleKeys(startKey, endKey); err != nil {
+	if err := checkRangeBounds(startKey, endKey); err != nil {
 		return nil, nil, err
 	}
 	return s.rangeQuery(collection, startKey, endKey, md)
@@ -483,7 +483,7 @@ func (s *ChaincodeStub) partialCompositeRange(collection, objectType string, key
 // one page at a time.
 func (s *ChaincodeStub) GetAllStatesCompositeKeyWithPagination(pageSize int32,
 	bookmark string) (StateQueryIteratorInterface, *peer.QueryResponseMetadata, error) {
-	return s.rangeQuery("", compositeKeyNamespace, compositeKeyNamespace+maxRune, &peer.QueryMetadata{PageSize: pageSize, Bookmark: bookmark})
+	return s.rangeQuery("", compositeKeyPrefix, compositeKeyPrefix+maxRune, &peer.QueryMetadata{PageSize: pageSize, Bookmark: bookmark})
 }
 
 // CreateCompositeKey is the package function CreateCompositeKey.
@@ -493,7 +493,7 @@ func (s *ChaincodeStub) CreateCompositeKey(objectType string, attributes []strin
 
 // SplitCompositeKey returns the object type and attributes of compositeKey.
 func (s *ChaincodeStub) SplitCompositeKey(compositeKey string) (string, []string, error) {
-	return splitCompositeKey(compositeKey)
+	return parseCompositeKey(compositeKey)
 }
 
 func (s *ChaincodeStub) rangeQuery(collection, startKey, endKey string, md *peer.QueryMetadata) (*StateQueryIterator, *peer.QueryResponseMetadata, error) {

@@ -554,7 +554,7 @@ func TestCompositeKeysRoundTrip(t *testing.T) {
 	if diff := cmp.Diff([]string{"blue", "", "héllo"}, attrs); typ != "asset" || diff != "" {
 		t.Errorf("split gave %q %v", typ, attrs)
 	}
-	if _, attrs, _ := splitCompositeKey("\x00t\x00"); attrs == nil || len(attrs) != 0 {
+	if _, attrs, _ := parseCompositeKey("\x00t\x00"); attrs == nil || len(attrs) != 0 {
 		t.Errorf("a key without attributes split into %#v, want an empty slice", attrs)
 	}
 }
