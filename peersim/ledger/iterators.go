@@ -199,10 +199,7 @@ func (it *rangeIterator) Close() {
 // collection in [startKey, endKey). Like Fabric it records nothing for
 // validation and makes the transaction read-only.
 func (s *Simulator) GetPrivateDataRangeScanIterator(ns, collection, startKey, endKey string) (StateIterator, error) {
-	if err := checkNSKey("private data range query", ns, startKey); err != nil {
-		return nil, err
-	}
-	if err := s.lock("private data range query"); err != nil {
+	if err := s.lockKey("private data range query", ns, startKey); err != nil {
 		return nil, err
 	}
 	defer s.mu.Unlock()

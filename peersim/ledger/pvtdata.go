@@ -60,21 +60,24 @@ func (s *Simulator) checkPvtWrite(ns, coll string) error {
 	return nil
 }
 
-// hashedRecord returns the committed hashed-state record of a private key.
-func (s *Simulator) hashedRecord(ns, coll, key string) (*stateRecord, error) {
-	return s.readRecord(bucketHashed, collKey(ns, coll, hashBytes([]byte(key))))
+// readHashed returns the committed hashed-state record of a private key
+// (nil when absent) and records a hashed read with its version; op names the
+// call in errors.
+func (s *Simulator) readHashed(op, ns, coll, key string) (*stateRecord, error) {
+	h, err := s.readRecord(bucketHashed, collKey(ns, coll, hashBytes([]byte(key))))
+	if err != nil {
+		return nil, fmt.Errorf("%s %q in %s/%s: %w", op, key, ns, coll, err)
+	}
+	s.ns(ns).coll(coll).reads[key] = recVersion(h)
+	return h, nil
 }
 
 // getPrivate reads a private key, recording a hashed read. strict applies
 // Fabric's "matching public hash version" check of GetPrivateData.
 func (s *Simulator) getPrivate(ns, coll, key string, strict bool) ([]byte, error) {
-	h, err := s.hashedRecord(ns, coll, key)
-	if err != nil {
-		return nil, fmt.Errorf("get private data %q in %s/%s: %w", key, ns, coll, err)
-	}
-	s.ns(ns).coll(coll).reads[key] = recVersion(h)
-	if h == nil {
-		return nil, nil
+	h, err := s.readHashed("get private data", ns, coll, key)
+	if err != nil || h == nil {
+		return nil, err
 	}
 	p, err := s.readRecord(bucketPvt, collKey(ns, coll, []byte(key)))
 	if err != nil {
@@ -96,10 +99,7 @@ func (s *Simulator) getPrivate(ns, coll, key string, strict bool) ([]byte, error
 // GetPrivateData returns the committed clear value of key in a collection
 // and records a hashed read. The creator needs read access (memberOnlyRead).
 func (s *Simulator) GetPrivateData(ns, collection, key string) ([]byte, error) {
-	if err := checkNSKey("get private data", ns, key); err != nil {
-		return nil, err
-	}
-	if err := s.lock("get private data"); err != nil {
+	if err := s.lockKey("get private data", ns, key); err != nil {
 		return nil, err
 	}
 	defer s.mu.Unlock()
@@ -138,32 +138,25 @@ func (s *Simulator) GetPrivateDataMultipleKeys(ns, collection string, keys []str
 // GetPrivateDataHash returns the SHA-256 of the committed value of key
 // (nil when absent). It needs no membership and works on any peer.
 func (s *Simulator) GetPrivateDataHash(ns, collection, key string) ([]byte, error) {
-	if err := checkNSKey("get private data hash", ns, key); err != nil {
-		return nil, err
-	}
-	if err := s.lock("get private data hash"); err != nil {
+	if err := s.lockKey("get private data hash", ns, key); err != nil {
 		return nil, err
 	}
 	defer s.mu.Unlock()
 	if _, err := s.collection(ns, collection); err != nil {
 		return nil, err
 	}
-	h, err := s.hashedRecord(ns, collection, key)
-	if err != nil {
-		return nil, fmt.Errorf("get private data hash %q in %s/%s: %w", key, ns, collection, err)
-	}
-	s.ns(ns).coll(collection).reads[key] = recVersion(h)
-	if h == nil {
-		return nil, nil
+	h, err := s.readHashed("get private data hash", ns, collection, key)
+	if err != nil || h == nil {
+		return nil, err
 	}
 	return h.Value, nil
 }
 
-func (s *Simulator) pvtWrite(op, ns, collection, key string, w write) error {
-	if err := checkNSKey(op, ns, key); err != nil {
-		return err
-	}
-	if err := s.lock(op); err != nil {
+// pvtWrite checks a private write of key for op (the key, the creator's
+// write access and Fabric's write preconditions) and then lets record put
+// it into the collection's read-write set.
+func (s *Simulator) pvtWrite(op, ns, collection, key string, record func(*collBuilder)) error {
+	if err := s.lockKey(op, ns, key); err != nil {
 		return err
 	}
 	defer s.mu.Unlock()
@@ -173,66 +166,47 @@ func (s *Simulator) pvtWrite(op, ns, collection, key string, w write) error {
 	if err := s.checkBeforeWrite(); err != nil {
 		return err
 	}
-	s.ns(ns).coll(collection).writes[key] = w
+	record(s.ns(ns).coll(collection))
 	return nil
 }
 
 // SetPrivateData records a private write (hashed in the public read-write
 // set, clear in the private one); an empty value is a delete.
 func (s *Simulator) SetPrivateData(ns, collection, key string, value []byte) error {
-	return s.pvtWrite("set private data", ns, collection, key, write{value: clone(value), isDelete: len(value) == 0})
+	w := write{value: clone(value), isDelete: len(value) == 0}
+	return s.pvtWrite("set private data", ns, collection, key, func(c *collBuilder) { c.writes[key] = w })
 }
 
 // DeletePrivateData records a private delete.
 func (s *Simulator) DeletePrivateData(ns, collection, key string) error {
-	return s.pvtWrite("delete private data", ns, collection, key, write{isDelete: true})
+	return s.pvtWrite("delete private data", ns, collection, key, func(c *collBuilder) { c.writes[key] = write{isDelete: true} })
 }
 
 // PurgePrivateData records a purge: at commit the key's clear and hashed
 // values are removed.
 func (s *Simulator) PurgePrivateData(ns, collection, key string) error {
-	return s.pvtWrite("purge private data", ns, collection, key, write{isDelete: true, isPurge: true})
+	return s.pvtWrite("purge private data", ns, collection, key, func(c *collBuilder) { c.writes[key] = write{isDelete: true, isPurge: true} })
 }
 
 // GetPrivateDataMetadata returns the committed metadata of a private key and
 // records a hashed read.
 func (s *Simulator) GetPrivateDataMetadata(ns, collection, key string) (map[string][]byte, error) {
-	if err := checkNSKey("get private data metadata", ns, key); err != nil {
-		return nil, err
-	}
-	if err := s.lock("get private data metadata"); err != nil {
+	if err := s.lockKey("get private data metadata", ns, key); err != nil {
 		return nil, err
 	}
 	defer s.mu.Unlock()
 	if err := s.checkPvtRead(ns, collection); err != nil {
 		return nil, err
 	}
-	h, err := s.hashedRecord(ns, collection, key)
-	if err != nil {
-		return nil, fmt.Errorf("get private data metadata %q in %s/%s: %w", key, ns, collection, err)
-	}
-	s.ns(ns).coll(collection).reads[key] = recVersion(h)
-	if h == nil {
-		return nil, nil
+	h, err := s.readHashed("get private data metadata", ns, collection, key)
+	if err != nil || h == nil {
+		return nil, err
 	}
 	return h.Metadata, nil
 }
 
 // SetPrivateDataMetadata records a metadata write for a private key.
 func (s *Simulator) SetPrivateDataMetadata(ns, collection, key string, metadata map[string][]byte) error {
-	if err := checkNSKey("set private data metadata", ns, key); err != nil {
-		return err
-	}
-	if err := s.lock("set private data metadata"); err != nil {
-		return err
-	}
-	defer s.mu.Unlock()
-	if err := s.checkPvtWrite(ns, collection); err != nil {
-		return err
-	}
-	if err := s.checkBeforeWrite(); err != nil {
-		return err
-	}
-	s.ns(ns).coll(collection).metaWrites[key] = cloneMeta(metadata)
-	return nil
+	meta := cloneMeta(metadata)
+	return s.pvtWrite("set private data metadata", ns, collection, key, func(c *collBuilder) { c.metaWrites[key] = meta })
 }

@@ -107,6 +107,15 @@ func (s *Simulator) lock(op string) error {
 	return nil
 }
 
+// lockKey checks ns and key for op and then takes the mutex as lock does:
+// on success the caller holds it and must unlock it.
+func (s *Simulator) lockKey(op, ns, key string) error {
+	if err := checkNSKey(op, ns, key); err != nil {
+		return err
+	}
+	return s.lock(op)
+}
+
 func (s *Simulator) ns(ns string) *nsBuilder {
 	b := s.nss[ns]
 	if b == nil {
@@ -173,6 +182,17 @@ func (s *Simulator) readRecord(bucket string, k []byte) (*stateRecord, error) {
 	return decodeStateRecord(raw)
 }
 
+// readState returns the committed record of a public key (nil when absent)
+// and records the read with its version; op names the call in errors.
+func (s *Simulator) readState(op, ns, key string) (*stateRecord, error) {
+	rec, err := s.readRecord(bucketState, stateKey(ns, key))
+	if err != nil {
+		return nil, fmt.Errorf("%s %q in %s: %w", op, key, ns, err)
+	}
+	s.ns(ns).reads[key] = recVersion(rec)
+	return rec, nil
+}
+
 func recVersion(r *stateRecord) *Version {
 	if r == nil {
 		return nil
@@ -184,10 +204,7 @@ func recVersion(r *stateRecord) *Version {
 // GetState returns the committed value of key in ns (nil when absent) and
 // records the read with the committed version.
 func (s *Simulator) GetState(ns, key string) ([]byte, error) {
-	if err := checkNSKey("get state", ns, key); err != nil {
-		return nil, err
-	}
-	if err := s.lock("get state"); err != nil {
+	if err := s.lockKey("get state", ns, key); err != nil {
 		return nil, err
 	}
 	defer s.mu.Unlock()
@@ -195,13 +212,9 @@ func (s *Simulator) GetState(ns, key string) ([]byte, error) {
 }
 
 func (s *Simulator) getState(ns, key string) ([]byte, error) {
-	rec, err := s.readRecord(bucketState, stateKey(ns, key))
-	if err != nil {
-		return nil, fmt.Errorf("get state %q in %s: %w", key, ns, err)
-	}
-	s.ns(ns).reads[key] = recVersion(rec)
-	if rec == nil {
-		return nil, nil
+	rec, err := s.readState("get state", ns, key)
+	if err != nil || rec == nil {
+		return nil, err
 	}
 	return rec.Value, nil
 }
@@ -231,10 +244,7 @@ func (s *Simulator) GetStateMultipleKeys(ns string, keys []string) ([][]byte, er
 
 // SetState records a write of value to key; an empty value is a delete.
 func (s *Simulator) SetState(ns, key string, value []byte) error {
-	if err := checkNSKey("set state", ns, key); err != nil {
-		return err
-	}
-	if err := s.lock("set state"); err != nil {
+	if err := s.lockKey("set state", ns, key); err != nil {
 		return err
 	}
 	defer s.mu.Unlock()
@@ -253,20 +263,13 @@ func (s *Simulator) DeleteState(ns, key string) error {
 // GetStateMetadata returns the committed metadata of key (nil when the key
 // or its metadata is absent) and records a read of the key, as Fabric does.
 func (s *Simulator) GetStateMetadata(ns, key string) (map[string][]byte, error) {
-	if err := checkNSKey("get state metadata", ns, key); err != nil {
-		return nil, err
-	}
-	if err := s.lock("get state metadata"); err != nil {
+	if err := s.lockKey("get state metadata", ns, key); err != nil {
 		return nil, err
 	}
 	defer s.mu.Unlock()
-	rec, err := s.readRecord(bucketState, stateKey(ns, key))
-	if err != nil {
-		return nil, fmt.Errorf("get state metadata %q in %s: %w", key, ns, err)
-	}
-	s.ns(ns).reads[key] = recVersion(rec)
-	if rec == nil {
-		return nil, nil
+	rec, err := s.readState("get state metadata", ns, key)
+	if err != nil || rec == nil {
+		return nil, err
 	}
 	return rec.Metadata, nil
 }
@@ -275,10 +278,7 @@ func (s *Simulator) GetStateMetadata(ns, key string) (map[string][]byte, error) 
 // committed metadata at commit; an empty map removes it. A metadata write to
 // a key that does not exist at commit does nothing.
 func (s *Simulator) SetStateMetadata(ns, key string, metadata map[string][]byte) error {
-	if err := checkNSKey("set state metadata", ns, key); err != nil {
-		return err
-	}
-	if err := s.lock("set state metadata"); err != nil {
+	if err := s.lockKey("set state metadata", ns, key); err != nil {
 		return err
 	}
 	defer s.mu.Unlock()
