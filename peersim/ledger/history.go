@@ -63,16 +63,14 @@ func (s *Simulator) GetHistoryForKey(ns, key string) (HistoryIterator, error) {
 	}
 	defer s.mu.Unlock()
 	prefix := historyPrefix(ns, key)
-	it := &historyIterator{s: s, want: len(prefix) + 16, cur: s.snap.scan(bucketHistory, prefix, prefixEnd(prefix))}
-	s.trackIterator(it)
+	it := &historyIterator{scan: scan{s: s, cur: s.snap.scan(bucketHistory, prefix, prefixEnd(prefix))}, want: len(prefix) + 16}
+	s.trackIterator(&it.scan)
 	return it, nil
 }
 
 type historyIterator struct {
-	s      *Simulator
-	cur    cursor
-	want   int
-	closed bool
+	scan
+	want int
 }
 
 func (it *historyIterator) Next() (*queryresult.KeyModification, error) {
@@ -102,14 +100,4 @@ func (it *historyIterator) Next() (*queryresult.KeyModification, error) {
 			IsDelete:  rec.IsDelete,
 		}, nil
 	}
-}
-
-func (it *historyIterator) Close() {
-	it.s.mu.Lock()
-	defer it.s.mu.Unlock()
-	if !it.closed {
-		it.closed = true
-		it.cur.close()
-	}
-	delete(it.s.itrs, it)
 }

@@ -70,19 +70,43 @@ func boolInt(b bool) int {
 	return 0
 }
 
+// scan is what the cursor-backed iterators (range, private range, history)
+// share: the simulator whose mutex guards them and the cursor they walk.
+// The simulator tracks the *scan, so that Done closes it.
+type scan struct {
+	s      *Simulator
+	cur    cursor
+	closed bool
+}
+
+// end closes the cursor and stops tracking the iterator; later Next calls
+// return (nil, nil). The caller holds the simulator's mutex.
+func (sc *scan) end() {
+	if !sc.closed {
+		sc.closed = true
+		sc.cur.close()
+	}
+	delete(sc.s.itrs, sc)
+}
+
+// Close ends the iterator; it is idempotent.
+func (sc *scan) Close() {
+	sc.s.mu.Lock()
+	defer sc.s.mu.Unlock()
+	sc.end()
+}
+
 // rangeIterator walks public state. limit 0 = unpaginated, -1 = paginated
 // without limit, > 0 = page size.
 type rangeIterator struct {
-	s        *Simulator
+	scan
 	ns       string
 	endKey   string
 	prefix   int
-	cur      cursor
 	limit    int
 	count    int
 	rec      *rangeRecord
 	bookmark string
-	finished bool
 }
 
 func (s *Simulator) newRangeIterator(ns, startKey, endKey string, limit int) (*rangeIterator, error) {
@@ -105,9 +129,9 @@ func (s *Simulator) newRangeIterator(ns, startKey, endKey string, limit int) (*r
 	rec := &rangeRecord{startKey: startKey}
 	b := s.ns(ns)
 	b.ranges = append(b.ranges, rec)
-	it := &rangeIterator{s: s, ns: ns, endKey: endKey, prefix: len(ns) + 1, limit: limit, rec: rec,
-		cur: s.snap.scan(bucketState, stateKey(ns, startKey), rangeEnd(ns, endKey))}
-	s.trackIterator(it)
+	it := &rangeIterator{scan: scan{s: s, cur: s.snap.scan(bucketState, stateKey(ns, startKey), rangeEnd(ns, endKey))},
+		ns: ns, endKey: endKey, prefix: len(ns) + 1, limit: limit, rec: rec}
+	s.trackIterator(&it.scan)
 	return it, nil
 }
 
@@ -124,7 +148,7 @@ func (it *rangeIterator) Next() (*queryresult.KV, error) {
 		return nil, err
 	}
 	defer it.s.mu.Unlock()
-	if it.finished {
+	if it.closed {
 		return nil, nil
 	}
 	if it.limit > 0 && it.count >= it.limit {
@@ -144,7 +168,7 @@ func (it *rangeIterator) Next() (*queryresult.KV, error) {
 	if !ok {
 		it.rec.endKey = it.endKey
 		it.rec.exhausted = true
-		it.finish()
+		it.end()
 		return nil, nil
 	}
 	rec, err := decodeStateRecord(v)
@@ -158,12 +182,6 @@ func (it *rangeIterator) Next() (*queryresult.KV, error) {
 	return &queryresult.KV{Namespace: it.ns, Key: key, Value: rec.Value}, nil
 }
 
-func (it *rangeIterator) finish() {
-	it.finished = true
-	it.cur.close()
-	delete(it.s.itrs, it)
-}
-
 // Bookmark peeks at the key after the last one handed out, which is where
 // the next page starts. The handler asks for it as soon as a page is full,
 // without another Next (Fabric's query response generator does the same),
@@ -174,25 +192,15 @@ func (it *rangeIterator) finish() {
 func (it *rangeIterator) Bookmark() string {
 	it.s.mu.Lock()
 	defer it.s.mu.Unlock()
-	if it.finished {
+	if it.closed {
 		return it.bookmark
 	}
 	k, _, ok, err := it.cur.next()
 	if err == nil && ok {
 		it.bookmark = string(k[it.prefix:])
 	}
-	it.finish()
+	it.end()
 	return it.bookmark
-}
-
-func (it *rangeIterator) Close() {
-	it.s.mu.Lock()
-	defer it.s.mu.Unlock()
-	if !it.finished {
-		it.finished = true
-		it.cur.close()
-	}
-	delete(it.s.itrs, it)
 }
 
 // GetPrivateDataRangeScanIterator returns the clear private data of a
@@ -214,18 +222,16 @@ func (s *Simulator) GetPrivateDataRangeScanIterator(ns, collection, startKey, en
 	if endKey != "" {
 		end = collKey(ns, collection, []byte(endKey))
 	}
-	it := &listIterator{s: s, ns: ns, cur: s.snap.scan(bucketPvt, collKey(ns, collection, []byte(startKey)), end), prefix: len(prefix)}
-	s.trackIterator(it)
+	it := &listIterator{scan: scan{s: s, cur: s.snap.scan(bucketPvt, collKey(ns, collection, []byte(startKey)), end)}, ns: ns, prefix: len(prefix)}
+	s.trackIterator(&it.scan)
 	return it, nil
 }
 
 // listIterator streams private records without recording anything.
 type listIterator struct {
-	s      *Simulator
+	scan
 	ns     string
-	cur    cursor
 	prefix int
-	closed bool
 }
 
 func (it *listIterator) Next() (*queryresult.KV, error) {
@@ -245,14 +251,4 @@ func (it *listIterator) Next() (*queryresult.KV, error) {
 		return nil, fmt.Errorf("private data range query in %s: %w", it.ns, err)
 	}
 	return &queryresult.KV{Namespace: it.ns, Key: string(k[it.prefix:]), Value: rec.Value}, nil
-}
-
-func (it *listIterator) Close() {
-	it.s.mu.Lock()
-	defer it.s.mu.Unlock()
-	if !it.closed {
-		it.closed = true
-		it.cur.close()
-	}
-	delete(it.s.itrs, it)
 }
