@@ -36,6 +36,21 @@ func (r pagedResults) next() (proto.Message, error) { return stateResults{r.it}.
 func (r pagedResults) close()                       { r.it.Close() }
 func (r pagedResults) bookmark() string             { return r.it.Bookmark() }
 
+// states and pages wrap what the simulator returned for a query.
+func states(it StateIterator, err error) (resultIterator, error) {
+	if err != nil {
+		return nil, err
+	}
+	return stateResults{it}, nil
+}
+
+func pages(it PagedStateIterator, err error) (resultIterator, error) {
+	if err != nil {
+		return nil, err
+	}
+	return pagedResults{it}, nil
+}
+
 type historyResults struct{ it HistoryIterator }
 
 func (r historyResults) next() (proto.Message, error) {
@@ -92,8 +107,16 @@ func queryMetadata(b []byte) (*peer.QueryMetadata, error) {
 	return md, nil
 }
 
-func isPaginated(md *peer.QueryMetadata) bool {
-	return md != nil && (md.PageSize != 0 || md.Bookmark != "")
+// queryPlan decodes the metadata of a range or rich query and says whether
+// it is paginated and how many results it may return. Private queries
+// ignore pagination but, as in Fabric, a page size still caps them.
+func (h *handler) queryPlan(metadata []byte, collection string) (md *peer.QueryMetadata, paginated bool, limit int32, err error) {
+	md, err = queryMetadata(metadata)
+	if err != nil {
+		return nil, false, 0, err
+	}
+	paginated = md != nil && (md.PageSize != 0 || md.Bookmark != "") && collection == ""
+	return md, paginated, h.queryLimit(md), nil
 }
 
 // queryLimit is the most results one query may return: the page size when
@@ -111,24 +134,17 @@ func (h *handler) getStateByRange(tx *txContext, payload []byte) ([]byte, error)
 	if err := unmarshal(payload, req); err != nil {
 		return nil, err
 	}
-	md, err := queryMetadata(req.Metadata)
+	md, paginated, limit, err := h.queryPlan(req.Metadata, req.Collection)
 	if err != nil {
 		return nil, err
 	}
-	// Private queries ignore pagination but, as in Fabric, a page size
-	// still caps them.
-	paginated, limit := isPaginated(md) && req.Collection == "", h.queryLimit(md)
 	var it resultIterator
 	switch {
 	case req.Collection != "":
 		if err := tx.checkPrivate(); err != nil {
 			return nil, err
 		}
-		si, err := tx.sim.GetPrivateDataRangeScanIterator(tx.namespace, req.Collection, req.StartKey, req.EndKey)
-		if err != nil {
-			return nil, err
-		}
-		it = stateResults{si}
+		it, err = states(tx.sim.GetPrivateDataRangeScanIterator(tx.namespace, req.Collection, req.StartKey, req.EndKey))
 	case paginated:
 		// The bookmark of a range query is the key the next page starts at.
 		start := req.StartKey
@@ -138,17 +154,12 @@ func (h *handler) getStateByRange(tx *txContext, payload []byte) ([]byte, error)
 		// Asking the ledger for the effective limit, rather than the raw
 		// page size, makes its bookmark right when the total query limit
 		// ends the page first.
-		pi, err := tx.sim.GetStateRangeScanIteratorWithPagination(tx.namespace, start, req.EndKey, limit)
-		if err != nil {
-			return nil, err
-		}
-		it = pagedResults{pi}
+		it, err = pages(tx.sim.GetStateRangeScanIteratorWithPagination(tx.namespace, start, req.EndKey, limit))
 	default:
-		si, err := tx.sim.GetStateRangeScanIterator(tx.namespace, req.StartKey, req.EndKey)
-		if err != nil {
-			return nil, err
-		}
-		it = stateResults{si}
+		it, err = states(tx.sim.GetStateRangeScanIterator(tx.namespace, req.StartKey, req.EndKey))
+	}
+	if err != nil {
+		return nil, err
 	}
 	return h.startQuery(tx, it, paginated, limit)
 }
@@ -158,34 +169,24 @@ func (h *handler) getQueryResult(tx *txContext, payload []byte) ([]byte, error) 
 	if err := unmarshal(payload, req); err != nil {
 		return nil, err
 	}
-	md, err := queryMetadata(req.Metadata)
+	md, paginated, limit, err := h.queryPlan(req.Metadata, req.Collection)
 	if err != nil {
 		return nil, err
 	}
-	paginated, limit := isPaginated(md) && req.Collection == "", h.queryLimit(md)
 	var it resultIterator
 	switch {
 	case req.Collection != "":
 		if err := tx.checkPrivate(); err != nil {
 			return nil, err
 		}
-		si, err := tx.sim.ExecuteQueryOnPrivateData(tx.namespace, req.Collection, req.Query)
-		if err != nil {
-			return nil, err
-		}
-		it = stateResults{si}
+		it, err = states(tx.sim.ExecuteQueryOnPrivateData(tx.namespace, req.Collection, req.Query))
 	case paginated:
-		pi, err := tx.sim.ExecuteQueryWithPagination(tx.namespace, req.Query, md.Bookmark, limit)
-		if err != nil {
-			return nil, err
-		}
-		it = pagedResults{pi}
+		it, err = pages(tx.sim.ExecuteQueryWithPagination(tx.namespace, req.Query, md.Bookmark, limit))
 	default:
-		si, err := tx.sim.ExecuteQuery(tx.namespace, req.Query)
-		if err != nil {
-			return nil, err
-		}
-		it = stateResults{si}
+		it, err = states(tx.sim.ExecuteQuery(tx.namespace, req.Query))
+	}
+	if err != nil {
+		return nil, err
 	}
 	return h.startQuery(tx, it, paginated, limit)
 }
