@@ -300,19 +300,20 @@ func normNegations(n *node) *node {
 	case opNot:
 		return negate(n.arg)
 	case opNor:
-		out := &node{op: opAnd, loc: n.loc}
-		for _, k := range n.kids {
-			out.kids = append(out.kids, negate(k))
-		}
-		return out
+		return combine(opAnd, n, negate)
 	case opAnd, opOr:
-		out := &node{op: n.op, loc: n.loc}
-		for _, k := range n.kids {
-			out.kids = append(out.kids, normNegations(k))
-		}
-		return out
+		return combine(n.op, n, normNegations)
 	}
 	return n
+}
+
+// combine returns a node of kind op whose children are f of n's children.
+func combine(op opKind, n *node, f func(*node) *node) *node {
+	out := &node{op: op, loc: n.loc}
+	for _, k := range n.kids {
+		out.kids = append(out.kids, f(k))
+	}
+	return out
 }
 
 var negated = map[opKind]opKind{
@@ -324,21 +325,11 @@ func negate(n *node) *node {
 	case opNot:
 		return normNegations(n.arg)
 	case opNor:
-		out := &node{op: opOr, loc: n.loc}
-		for _, k := range n.kids {
-			out.kids = append(out.kids, normNegations(k))
-		}
-		return out
-	case opAnd, opOr:
-		op := opOr
-		if n.op == opOr {
-			op = opAnd
-		}
-		out := &node{op: op, loc: n.loc}
-		for _, k := range n.kids {
-			out.kids = append(out.kids, negate(k))
-		}
-		return out
+		return combine(opOr, n, normNegations)
+	case opAnd:
+		return combine(opOr, n, negate)
+	case opOr:
+		return combine(opAnd, n, negate)
 	case opField:
 		c := *n
 		c.arg = negate(n.arg)
