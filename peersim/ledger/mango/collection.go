@@ -260,34 +260,25 @@ type bounds struct {
 // $and, the range every matching document's value of field lies in.
 func fieldBounds(sel *node, field string) bounds {
 	var b bounds
-	var walk func(n *node)
-	walk = func(n *node) {
-		switch n.op {
-		case opAnd:
-			for _, k := range n.kids {
-				walk(k)
-			}
-		case opField:
-			if n.field != field {
-				return
-			}
-			v := n.arg.val
-			switch n.arg.op {
-			case opEq:
-				b.raiseLo(v, true)
-				b.lowerHi(v, true)
-			case opGt:
-				b.raiseLo(v, false)
-			case opGte:
-				b.raiseLo(v, true)
-			case opLt:
-				b.lowerHi(v, false)
-			case opLte:
-				b.lowerHi(v, true)
-			}
+	forAndConditions(sel, func(n *node) {
+		if n.field != field {
+			return
 		}
-	}
-	walk(sel)
+		v := n.arg.val
+		switch n.arg.op {
+		case opEq:
+			b.raiseLo(v, true)
+			b.lowerHi(v, true)
+		case opGt:
+			b.raiseLo(v, false)
+		case opGte:
+			b.raiseLo(v, true)
+		case opLt:
+			b.lowerHi(v, false)
+		case opLte:
+			b.lowerHi(v, true)
+		}
+	})
 	return b
 }
 

@@ -315,24 +315,28 @@ func isConstantField(sel *node, field string) bool {
 // only, with an operator an index range can serve.
 func indexableFields(sel *node) []string {
 	var out []string
-	var walk func(n *node)
-	walk = func(n *node) {
-		switch n.op {
-		case opAnd:
-			for _, k := range n.kids {
-				walk(k)
-			}
-		case opField:
-			switch n.arg.op {
-			case opEq, opLt, opLte, opGt, opGte:
-				if !slices.Contains(out, n.field) {
-					out = append(out, n.field)
-				}
+	forAndConditions(sel, func(n *node) {
+		switch n.arg.op {
+		case opEq, opLt, opLte, opGt, opGte:
+			if !slices.Contains(out, n.field) {
+				out = append(out, n.field)
 			}
 		}
-	}
-	walk(sel)
+	})
 	return out
+}
+
+// forAndConditions calls f with each field condition of sel reachable from
+// the top through $and only: the conditions every matching document meets.
+func forAndConditions(sel *node, f func(*node)) {
+	switch sel.op {
+	case opAnd:
+		for _, k := range sel.kids {
+			forAndConditions(k, f)
+		}
+	case opField:
+		f(sel)
+	}
 }
 
 func isPrefix(prefix, s []string) bool {
