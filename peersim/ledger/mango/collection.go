@@ -201,16 +201,10 @@ func (c *Collection) Find(q *Query, opts Options) (Result, error) {
 	if p.index != nil {
 		ci = c.indexes[p.index.String()]
 	}
-	inBookmark := q.Bookmark
-	if opts.Bookmark != "" {
-		inBookmark = opts.Bookmark
-	}
-	bm, err := decodeBookmark(inBookmark, p)
+	pg, bm, err := newPager(q, p, opts)
 	if err != nil {
 		return Result{}, err
 	}
-	skip, limit := limits(q, opts)
-	pg := &pager{q: q, p: p, skip: skip, limit: limit}
 
 	rows := ci.rows
 	start, end := 0, len(rows)
@@ -246,7 +240,7 @@ func (c *Collection) Find(q *Query, opts Options) (Result, error) {
 			break
 		}
 	}
-	return pg.result(inBookmark)
+	return pg.result()
 }
 
 // bounds is the range of values a selector allows for one field.

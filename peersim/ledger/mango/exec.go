@@ -104,9 +104,28 @@ type pager struct {
 	q     *Query
 	p     plan
 	skip  int
-	limit int // < 0: no limit
+	limit int    // < 0: no limit
+	in    string // the bookmark this page starts after
 	out   []Doc
 	last  *row
+}
+
+// newPager starts a page of q served by plan p, with the effective skip,
+// limit and bookmark (opts' over the query's own), and returns the decoded
+// bookmark as well.
+func newPager(q *Query, p plan, opts Options) (*pager, *bookmark, error) {
+	pg := &pager{q: q, p: p, skip: q.Skip, limit: q.Limit, in: q.Bookmark}
+	if opts.Limit > 0 {
+		pg.limit = opts.Limit
+	}
+	if opts.Bookmark != "" {
+		pg.in = opts.Bookmark
+	}
+	bm, err := decodeBookmark(pg.in, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	return pg, bm, nil
 }
 
 // offer feeds the next row in index order and reports whether more rows are
@@ -134,7 +153,7 @@ func (pg *pager) offer(r *row, matched bool) (bool, error) {
 	return pg.limit != 0, nil
 }
 
-func (pg *pager) result(inBookmark string) (Result, error) {
+func (pg *pager) result() (Result, error) {
 	res := Result{Docs: pg.out, IndexUsed: pg.p.name(), Warning: pg.p.warning}
 	switch {
 	case pg.last != nil:
@@ -143,8 +162,8 @@ func (pg *pager) result(inBookmark string) (Result, error) {
 			return Result{}, err
 		}
 		res.Bookmark = b
-	case inBookmark != "":
-		res.Bookmark = inBookmark
+	case pg.in != "":
+		res.Bookmark = pg.in
 	default:
 		res.Bookmark = "nil"
 	}
@@ -185,15 +204,6 @@ func setField(doc map[string]any, path []string, v any) {
 	doc[path[len(path)-1]] = v
 }
 
-// limits returns the effective skip and limit.
-func limits(q *Query, opts Options) (skip, limit int) {
-	limit = q.Limit
-	if opts.Limit > 0 {
-		limit = opts.Limit
-	}
-	return q.Skip, limit
-}
-
 // Execute runs q over docs and returns one page of results, as CouchDB's
 // _find would over a database holding exactly docs. docs must arrive in
 // ascending key order (the order of the state database); Execute returns an
@@ -232,16 +242,10 @@ func Execute(q *Query, docs iter.Seq[Doc], indexes []Index, opts Options) (Resul
 	if q.noop {
 		return Result{IndexUsed: p.name()}, nil
 	}
-	inBookmark := q.Bookmark
-	if opts.Bookmark != "" {
-		inBookmark = opts.Bookmark
-	}
-	bm, err := decodeBookmark(inBookmark, p)
+	pg, bm, err := newPager(q, p, opts)
 	if err != nil {
 		return Result{}, err
 	}
-	skip, limit := limits(q, opts)
-	pg := &pager{q: q, p: p, skip: skip, limit: limit}
 	if p.index == nil && !p.desc {
 		err = streamAllDocs(docs, bm, pg)
 	} else {
@@ -250,7 +254,7 @@ func Execute(q *Query, docs iter.Seq[Doc], indexes []Index, opts Options) (Resul
 	if err != nil {
 		return Result{}, err
 	}
-	return pg.result(inBookmark)
+	return pg.result()
 }
 
 // streamAllDocs serves an ascending _all_docs read without buffering: the
