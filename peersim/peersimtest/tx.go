@@ -285,7 +285,12 @@ type commit struct {
 }
 
 // order broadcasts envs and waits on DeliverFiltered for their validation
-// codes, by txid; the stream is opened first so no commit can be missed.
+// codes, by txid. The deliver stream seeks from the newest block, and its
+// first answer (that block, already committed) is awaited before anything
+// is broadcast: otherwise the peer could resolve "newest" only after some
+// of envs were committed in several blocks and skip the earlier ones. The
+// channel always has a block by then, since the chaincode that endorsed
+// envs was instantiated on it.
 func (p *Peer) order(ctx context.Context, signer *identity.SigningIdentity, channel string, envs []*common.Envelope) (map[string]commit, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -303,6 +308,13 @@ func (p *Peer) order(ctx context.Context, signer *identity.SigningIdentity, chan
 	}
 	if err := events.Send(seek); err != nil {
 		return nil, fmt.Errorf("send deliver request: %w", err)
+	}
+	first, err := events.Recv()
+	if err != nil {
+		return nil, fmt.Errorf("wait for the newest block of %s: %w", channel, err)
+	}
+	if st, ok := first.GetType().(*peer.DeliverResponse_Status); ok {
+		return nil, fmt.Errorf("the peer refused to deliver %s: status %s", channel, st.Status)
 	}
 	bc, err := orderer.NewAtomicBroadcastClient(p.clientConn).Broadcast(ctx)
 	if err != nil {
