@@ -39,11 +39,16 @@ Exits 1 if endorsement fails or the transaction is committed invalid (e.g. MVCC_
 			})
 		},
 	}
+	f.callFlags(cmd)
+	return cmd
+}
+
+// callFlags registers the flags of invoke and query, which invocation reads.
+func (f *chaincodeFlags) callFlags(cmd *cobra.Command) {
 	channelFlag(cmd, &f.channel)
 	nameFlag(cmd, &f.name)
 	ctorFlag(cmd, &f.ctor)
 	transientFlag(cmd, &f.transient)
-	return cmd
 }
 
 // invocation checks the flags of invoke and query and builds the call.

@@ -27,9 +27,6 @@ func newChaincodeQueryCommand(a *app, f *chaincodeFlags) *cobra.Command {
 			})
 		},
 	}
-	channelFlag(cmd, &f.channel)
-	nameFlag(cmd, &f.name)
-	ctorFlag(cmd, &f.ctor)
-	transientFlag(cmd, &f.transient)
+	f.callFlags(cmd)
 	return cmd
 }
