@@ -110,13 +110,7 @@ type rangeIterator struct {
 }
 
 func (s *Simulator) newRangeIterator(ns, startKey, endKey string, limit int) (*rangeIterator, error) {
-	if err := checkNSKey("range query", ns, startKey); err != nil {
-		return nil, err
-	}
-	if err := checkNSKey("range query", ns, endKey); err != nil {
-		return nil, err
-	}
-	if err := s.lock("range query"); err != nil {
+	if err := s.lockKeys("range query", ns, startKey, endKey); err != nil {
 		return nil, err
 	}
 	defer s.mu.Unlock()
@@ -207,7 +201,7 @@ func (it *rangeIterator) Bookmark() string {
 // collection in [startKey, endKey). Like Fabric it records nothing for
 // validation and makes the transaction read-only.
 func (s *Simulator) GetPrivateDataRangeScanIterator(ns, collection, startKey, endKey string) (StateIterator, error) {
-	if err := s.lockKey("private data range query", ns, startKey); err != nil {
+	if err := s.lockKeys("private data range query", ns, startKey); err != nil {
 		return nil, err
 	}
 	defer s.mu.Unlock()

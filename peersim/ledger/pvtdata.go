@@ -99,7 +99,7 @@ func (s *Simulator) getPrivate(ns, coll, key string, strict bool) ([]byte, error
 // GetPrivateData returns the committed clear value of key in a collection
 // and records a hashed read. The creator needs read access (memberOnlyRead).
 func (s *Simulator) GetPrivateData(ns, collection, key string) ([]byte, error) {
-	if err := s.lockKey("get private data", ns, key); err != nil {
+	if err := s.lockKeys("get private data", ns, key); err != nil {
 		return nil, err
 	}
 	defer s.mu.Unlock()
@@ -112,12 +112,7 @@ func (s *Simulator) GetPrivateData(ns, collection, key string) ([]byte, error) {
 // GetPrivateDataMultipleKeys returns the clear values of keys in request
 // order (nil when absent or not available on this peer).
 func (s *Simulator) GetPrivateDataMultipleKeys(ns, collection string, keys []string) ([][]byte, error) {
-	for _, k := range keys {
-		if err := checkNSKey("get private data multiple keys", ns, k); err != nil {
-			return nil, err
-		}
-	}
-	if err := s.lock("get private data multiple keys"); err != nil {
+	if err := s.lockKeys("get private data multiple keys", ns, keys...); err != nil {
 		return nil, err
 	}
 	defer s.mu.Unlock()
@@ -138,7 +133,7 @@ func (s *Simulator) GetPrivateDataMultipleKeys(ns, collection string, keys []str
 // GetPrivateDataHash returns the SHA-256 of the committed value of key
 // (nil when absent). It needs no membership and works on any peer.
 func (s *Simulator) GetPrivateDataHash(ns, collection, key string) ([]byte, error) {
-	if err := s.lockKey("get private data hash", ns, key); err != nil {
+	if err := s.lockKeys("get private data hash", ns, key); err != nil {
 		return nil, err
 	}
 	defer s.mu.Unlock()
@@ -156,7 +151,7 @@ func (s *Simulator) GetPrivateDataHash(ns, collection, key string) ([]byte, erro
 // write access and Fabric's write preconditions) and then lets record put
 // it into the collection's read-write set.
 func (s *Simulator) pvtWrite(op, ns, collection, key string, record func(*collBuilder)) error {
-	if err := s.lockKey(op, ns, key); err != nil {
+	if err := s.lockKeys(op, ns, key); err != nil {
 		return err
 	}
 	defer s.mu.Unlock()
@@ -191,7 +186,7 @@ func (s *Simulator) PurgePrivateData(ns, collection, key string) error {
 // GetPrivateDataMetadata returns the committed metadata of a private key and
 // records a hashed read.
 func (s *Simulator) GetPrivateDataMetadata(ns, collection, key string) (map[string][]byte, error) {
-	if err := s.lockKey("get private data metadata", ns, key); err != nil {
+	if err := s.lockKeys("get private data metadata", ns, key); err != nil {
 		return nil, err
 	}
 	defer s.mu.Unlock()

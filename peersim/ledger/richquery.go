@@ -178,7 +178,7 @@ func (s *Simulator) ExecuteQueryOnPrivateData(ns, collection, query string) (Sta
 }
 
 func (s *Simulator) richQuery(ns, coll, query, bookmark string, pageSize int, paginated bool) (*richIterator, error) {
-	if err := s.lockKey("rich query", ns, ""); err != nil {
+	if err := s.lockKeys("rich query", ns, ""); err != nil {
 		return nil, err
 	}
 	defer s.mu.Unlock()

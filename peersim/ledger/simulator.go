@@ -107,11 +107,13 @@ func (s *Simulator) lock(op string) error {
 	return nil
 }
 
-// lockKey checks ns and key for op and then takes the mutex as lock does:
-// on success the caller holds it and must unlock it.
-func (s *Simulator) lockKey(op, ns, key string) error {
-	if err := checkNSKey(op, ns, key); err != nil {
-		return err
+// lockKeys checks ns and each key for op and then takes the mutex as lock
+// does: on success the caller holds it and must unlock it.
+func (s *Simulator) lockKeys(op, ns string, keys ...string) error {
+	for _, k := range keys {
+		if err := checkNSKey(op, ns, k); err != nil {
+			return err
+		}
 	}
 	return s.lock(op)
 }
@@ -204,7 +206,7 @@ func recVersion(r *stateRecord) *Version {
 // GetState returns the committed value of key in ns (nil when absent) and
 // records the read with the committed version.
 func (s *Simulator) GetState(ns, key string) ([]byte, error) {
-	if err := s.lockKey("get state", ns, key); err != nil {
+	if err := s.lockKeys("get state", ns, key); err != nil {
 		return nil, err
 	}
 	defer s.mu.Unlock()
@@ -222,12 +224,7 @@ func (s *Simulator) getState(ns, key string) ([]byte, error) {
 // GetStateMultipleKeys returns the committed values of keys in request
 // order, nil for absent keys, recording a read of each.
 func (s *Simulator) GetStateMultipleKeys(ns string, keys []string) ([][]byte, error) {
-	for _, k := range keys {
-		if err := checkNSKey("get state multiple keys", ns, k); err != nil {
-			return nil, err
-		}
-	}
-	if err := s.lock("get state multiple keys"); err != nil {
+	if err := s.lockKeys("get state multiple keys", ns, keys...); err != nil {
 		return nil, err
 	}
 	defer s.mu.Unlock()
@@ -244,7 +241,7 @@ func (s *Simulator) GetStateMultipleKeys(ns string, keys []string) ([][]byte, er
 
 // SetState records a write of value to key; an empty value is a delete.
 func (s *Simulator) SetState(ns, key string, value []byte) error {
-	if err := s.lockKey("set state", ns, key); err != nil {
+	if err := s.lockKeys("set state", ns, key); err != nil {
 		return err
 	}
 	defer s.mu.Unlock()
@@ -263,7 +260,7 @@ func (s *Simulator) DeleteState(ns, key string) error {
 // GetStateMetadata returns the committed metadata of key (nil when the key
 // or its metadata is absent) and records a read of the key, as Fabric does.
 func (s *Simulator) GetStateMetadata(ns, key string) (map[string][]byte, error) {
-	if err := s.lockKey("get state metadata", ns, key); err != nil {
+	if err := s.lockKeys("get state metadata", ns, key); err != nil {
 		return nil, err
 	}
 	defer s.mu.Unlock()
@@ -278,7 +275,7 @@ func (s *Simulator) GetStateMetadata(ns, key string) (map[string][]byte, error) 
 // committed metadata at commit; an empty map removes it. A metadata write to
 // a key that does not exist at commit does nothing.
 func (s *Simulator) SetStateMetadata(ns, key string, metadata map[string][]byte) error {
-	if err := s.lockKey("set state metadata", ns, key); err != nil {
+	if err := s.lockKeys("set state metadata", ns, key); err != nil {
 		return err
 	}
 	defer s.mu.Unlock()
