@@ -25,6 +25,12 @@ const tallyPackage = network.Module + "/integration/testdata/tally"
 var _ = SynchronizedBeforeSuite(func() []byte {
 	c, err := network.BuildComponents([]string{"-race"},
 		network.SampleBuild("sacc"),
+		network.SampleBuild("abstore"),
+		network.SampleBuild("marbles"),
+		network.SampleBuild("assettransfer"),
+		network.SampleBuild("privatedata"),
+		network.SampleBuild("sbe"),
+		network.SampleBuild("caller"),
 		network.Build{Name: "tally", Package: tallyPackage},
 		network.Build{Name: "tally-v2", Package: tallyPackage, Args: []string{"-tags", "variant2"}},
 	)

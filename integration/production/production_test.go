@@ -189,7 +189,9 @@ var _ = Describe("a production-mode peer", func() {
 
 	It("keeps everything across a restart: installed and instantiated chaincode, state and blocks", func() {
 		// A fixed client address, as clients configured with it expect
-		// the peer back there after a restart.
+		// the peer back there after a restart. This is the one place a
+		// suite uses FreeAddress: port 0 would let the restarted peer
+		// pick another port, and the spec checks that it does not move.
 		p := &network.Peer{Name: "peer", Binary: components.Peersim, DataDir: GinkgoT().TempDir(), Address: network.FreeAddress()}
 		p.Start()
 		DeferCleanup(p.Stop)
