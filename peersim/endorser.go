@@ -78,6 +78,8 @@ func (e *endorser) process(ctx context.Context, sp *peer.SignedProposal) *peer.P
 		return e.p.cscc(up)
 	case psccName:
 		return e.p.pscc(ctx, up)
+	case qsccName:
+		return e.p.qscc(up)
 	}
 	if l == nil {
 		return failure(fmt.Sprintf("chaincode %s can only be invoked on a channel: the proposal names none", name))

@@ -102,7 +102,7 @@ func (p *Peer) install(up *identity.UnpackedProposal, args [][]byte) (string, er
 
 func validateNameVersion(name, version string) error {
 	switch name {
-	case lsccName, csccName, psccName, "qscc", "escc", "vscc", "_lifecycle":
+	case lsccName, csccName, psccName, qsccName, "escc", "vscc", "_lifecycle":
 		return fmt.Errorf("chaincode name %q is reserved for a system chaincode: choose another name", name)
 	}
 	if err := ccpackage.ValidateName(name); err != nil {
