@@ -156,7 +156,7 @@ func (n *testNet) benchInvoke(ctx context.Context, key string) error {
 	if err != nil {
 		return err
 	}
-	if err := del.Send(seekEnvelope(n.t, n.user, DefaultChannel, newest, math.MaxUint64, orderer.SeekInfo_BLOCK_UNTIL_READY)); err != nil {
+	if err := del.Send(seekEnvelope(n.t, n.user, DefaultChannel, n.nextBlock(n.t, DefaultChannel), math.MaxUint64, orderer.SeekInfo_BLOCK_UNTIL_READY)); err != nil {
 		return err
 	}
 	bc, err := orderer.NewAtomicBroadcastClient(n.client).Broadcast(ctx)

@@ -409,6 +409,19 @@ func seekEnvelope(t testing.TB, signer *identity.SigningIdentity, channel string
 
 var newest = &orderer.SeekPosition{Type: &orderer.SeekPosition_Newest{Newest: &orderer.SeekNewest{}}}
 
+// nextBlock is the seek position of the next block to be cut on channel:
+// listening from there before broadcasting cannot miss the commit, however
+// late the peer reads the seek (from "newest" it could, if two blocks were
+// cut first).
+func (n *testNet) nextBlock(t testing.TB, channel string) *orderer.SeekPosition {
+	t.Helper()
+	l, err := n.p.chans.get(channel)
+	if err != nil {
+		t.Fatalf("channel %s: %v", channel, err)
+	}
+	return &orderer.SeekPosition{Type: &orderer.SeekPosition_Specified{Specified: &orderer.SeekSpecified{Number: l.Height()}}}
+}
+
 // submit orders endorsed proposals on channel, each with its own response,
 // and returns their validation codes once committed. It listens with
 // DeliverFiltered before broadcasting, as the client library does.
@@ -424,7 +437,7 @@ func (n *testNet) submit(t testing.TB, signer *identity.SigningIdentity, channel
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := del.Send(seekEnvelope(t, signer, channel, newest, math.MaxUint64, orderer.SeekInfo_BLOCK_UNTIL_READY)); err != nil {
+	if err := del.Send(seekEnvelope(t, signer, channel, n.nextBlock(t, channel), math.MaxUint64, orderer.SeekInfo_BLOCK_UNTIL_READY)); err != nil {
 		t.Fatal(err)
 	}
 	bc, err := orderer.NewAtomicBroadcastClient(n.client).Broadcast(ctx)

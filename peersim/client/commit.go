@@ -30,9 +30,12 @@ type Result struct {
 }
 
 // Submit endorses inv, assembles and signs the transaction, orders it and
-// waits until the peer has committed it. It opens the DeliverFiltered stream
-// (seeking from the newest block) before broadcasting, as Fabric's peer CLI
-// does, so the commit cannot be missed. A transaction committed with a code
+// waits until the peer has committed it. Before broadcasting it asks the
+// peer for the channel's height (qscc GetChainInfo) and opens the
+// DeliverFiltered stream from that block, so the commit cannot be missed
+// however late the peer reads the seek request. (Fabric's peer CLI seeks from
+// the newest block instead, which misses the commit if two blocks are cut
+// before the peer handles the seek.) A transaction committed with a code
 // other than VALID gives a *CommitError. The wait ends with ctx: give it a
 // deadline.
 func (c *Client) Submit(ctx context.Context, inv identity.Invocation) (*Result, error) {
@@ -58,7 +61,11 @@ func (c *Client) order(ctx context.Context, channel, txID string, env *common.En
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // ends the deliver stream on every path
 
-	events, err := c.openDeliverFiltered(ctx, channel)
+	from, err := c.height(ctx, channel)
+	if err != nil {
+		return nil, err
+	}
+	events, err := c.openDeliverFiltered(ctx, channel, from)
 	if err != nil {
 		return nil, err
 	}
@@ -68,12 +75,26 @@ func (c *Client) order(ctx context.Context, channel, txID string, env *common.En
 	return c.waitForCommit(ctx, events, channel, txID)
 }
 
+// height returns the number of blocks committed on channel, the number of
+// the next block to be cut (qscc GetChainInfo).
+func (c *Client) height(ctx context.Context, channel string) (uint64, error) {
+	payload, err := c.Evaluate(ctx, systemCall("", QSCC, []byte("GetChainInfo"), []byte(channel)))
+	if err != nil {
+		return 0, fmt.Errorf("read the height of channel %s: %w", channel, err)
+	}
+	info := &common.BlockchainInfo{}
+	if err := proto.Unmarshal(payload, info); err != nil {
+		return 0, fmt.Errorf("read the height of channel %s: the peer %s answered with something other than a BlockchainInfo: %w", channel, c.address, err)
+	}
+	return info.GetHeight(), nil
+}
+
 // openDeliverFiltered opens a DeliverFiltered stream on channel and sends
-// the signed seek request: from the newest block, with no end, waiting for
-// blocks to come.
-func (c *Client) openDeliverFiltered(ctx context.Context, channel string) (peer.Deliver_DeliverFilteredClient, error) {
+// the signed seek request: from block from, with no end, waiting for blocks
+// to come.
+func (c *Client) openDeliverFiltered(ctx context.Context, channel string, from uint64) (peer.Deliver_DeliverFilteredClient, error) {
 	seek := &orderer.SeekInfo{
-		Start:    &orderer.SeekPosition{Type: &orderer.SeekPosition_Newest{Newest: &orderer.SeekNewest{}}},
+		Start:    &orderer.SeekPosition{Type: &orderer.SeekPosition_Specified{Specified: &orderer.SeekSpecified{Number: from}}},
 		Stop:     &orderer.SeekPosition{Type: &orderer.SeekPosition_Specified{Specified: &orderer.SeekSpecified{Number: math.MaxUint64}}},
 		Behavior: orderer.SeekInfo_BLOCK_UNTIL_READY,
 	}

@@ -21,6 +21,9 @@ const (
 	CSCC = "cscc"
 	// PSCC is peersim's own system chaincode (the production-mode registry).
 	PSCC = "pscc"
+	// QSCC is Fabric's ledger query system chaincode (chain height, blocks,
+	// transactions).
+	QSCC = "qscc"
 )
 
 // Install sends a chaincode package (Fabric 2.x format, as ccpackage.Pack

@@ -72,7 +72,8 @@ func TestSubmitOrdersTheEndorsedTransactionAndWaitsForItsCommit(t *testing.T) {
 }
 
 // checkSeek checks a deliver request is Fabric's: signed by signer, channel
-// header DELIVER_SEEK_INFO on channel, seeking newest to the end, blocking.
+// header DELIVER_SEEK_INFO on channel, seeking from the chain height the
+// peer reported to the end, blocking.
 func checkSeek(t *testing.T, org *identity.Org, env *common.Envelope, signer *identity.SigningIdentity, channel string) {
 	t.Helper()
 	if _, err := org.MSP().Verify(signer.Serialize(), env.GetPayload(), env.GetSignature()); err != nil {
@@ -93,7 +94,7 @@ func checkSeek(t *testing.T, org *identity.Org, env *common.Envelope, signer *id
 	seek := &orderer.SeekInfo{}
 	mustUnmarshal(t, payload.GetData(), seek)
 	want := &orderer.SeekInfo{
-		Start:    &orderer.SeekPosition{Type: &orderer.SeekPosition_Newest{Newest: &orderer.SeekNewest{}}},
+		Start:    &orderer.SeekPosition{Type: &orderer.SeekPosition_Specified{Specified: &orderer.SeekSpecified{Number: stubHeight}}},
 		Stop:     &orderer.SeekPosition{Type: &orderer.SeekPosition_Specified{Specified: &orderer.SeekSpecified{Number: math.MaxUint64}}},
 		Behavior: orderer.SeekInfo_BLOCK_UNTIL_READY,
 	}
