@@ -8,7 +8,6 @@ import (
 	. "github.com/onsi/gomega"
 	"github.com/onsi/gomega/gbytes"
 	"github.com/onsi/gomega/gexec"
-	"github.com/onsi/gomega/types"
 
 	"github.com/chaincodekit/chaincodekit/integration/network"
 )
@@ -123,90 +122,29 @@ func devDeploy(p *network.Peer, name string, initArgs []string, collections stri
 	Expect(s.Err).To(gbytes.Say("validation code: VALID"))
 }
 
-// sampleFlow is what one sample needs to run and be used.
-type sampleFlow struct {
-	initArgs    []string
-	collections string // file under the sample's folder
-	setup       func(p *network.Peer)
-	invoke      []string
-	transient   map[string][]byte
-	identity    string
-	query       []string
-	answer      types.GomegaMatcher
-}
-
 var _ = DescribeTable("every sample runs natively against a development-mode peer",
-	func(name string, f sampleFlow) {
+	func(f network.SampleFlow) {
+		name := f.Sample
 		p := startDevPeer()
-		if f.setup != nil {
-			f.setup(p)
+		if f.Setup != nil {
+			f.Setup(p, devDeploy)
 		}
 		collections := ""
-		if f.collections != "" {
-			collections = filepath.Join(components.Sample(name), f.collections)
+		if f.Collections != "" {
+			collections = filepath.Join(components.Sample(name), f.Collections)
 		}
 		By("installing " + name + ", starting its binary as " + name + ":1.0 and instantiating it")
-		devDeploy(p, name, f.initArgs, collections)
+		devDeploy(p, name, f.InitArgs, collections)
 		Expect(p.Output(network.ListRunning{})).NotTo(ContainSubstring(name+":1.0"), "a development-mode peer runs no chaincode process itself")
 
 		By("invoking it")
-		s := p.Exec(network.Invoke{Channel: channel, Name: name, Args: f.invoke, Transient: f.transient, Identity: f.identity})
+		s := p.Exec(network.Invoke{Channel: channel, Name: name, Args: f.Invoke, Transient: f.Transient, Identity: f.Identity})
 		Expect(s.Err).To(gbytes.Say("validation code: VALID"))
 
 		By("querying it")
-		Expect(p.Output(network.Query{Channel: channel, Name: name, Args: f.query})).To(f.answer)
+		Expect(p.Output(network.Query{Channel: channel, Name: name, Args: f.Query})).To(f.Answer)
 	},
-	Entry("sacc", "sacc", sampleFlow{
-		initArgs: []string{"a", "10"},
-		invoke:   []string{"set", "a", "20"},
-		query:    []string{"get", "a"},
-		answer:   Equal("20"),
-	}),
-	Entry("abstore", "abstore", sampleFlow{
-		initArgs: []string{"init", "a", "100", "b", "200"},
-		invoke:   []string{"invoke", "a", "b", "10"},
-		query:    []string{"query", "a"},
-		answer:   Equal("90"),
-	}),
-	Entry("marbles, with a rich query on its packaged index", "marbles", sampleFlow{
-		initArgs: []string{"init"},
-		invoke:   []string{"initMarble", "marble1", "blue", "35", "tom"},
-		query:    []string{"queryMarblesByOwner", "tom"},
-		answer:   SatisfyAll(ContainSubstring(`"name":"marble1"`), ContainSubstring(`"owner":"tom"`)),
-	}),
-	Entry("assettransfer, as an identity with the abac.creator attribute", "assettransfer", sampleFlow{
-		initArgs: []string{},
-		setup: func(p *network.Peer) {
-			p.Exec(network.IdentityAdd{Name: "creator", Attrs: map[string]string{"abac.creator": "true"}})
-		},
-		invoke:   []string{"CreateAsset", "asset1", "blue", "5", "300"},
-		identity: "creator",
-		query:    []string{"ReadAsset", "asset1"},
-		answer:   SatisfyAll(ContainSubstring(`"ID":"asset1"`), ContainSubstring(`"appraisedValue":300`)),
-	}),
-	Entry("privatedata, with its collections and transient data", "privatedata", sampleFlow{
-		initArgs:    []string{"init"},
-		collections: "collections_config.json",
-		invoke:      []string{"createAsset", "asset1"},
-		transient:   map[string][]byte{"asset": []byte(`{"color":"blue","size":5,"owner":"tom"}`)},
-		query:       []string{"readAsset", "asset1"},
-		answer:      SatisfyAll(ContainSubstring(`"color":"blue"`), ContainSubstring(`"owner":"tom"`)),
-	}),
-	Entry("sbe", "sbe", sampleFlow{
-		initArgs: []string{"init"},
-		invoke:   []string{"setValue", "k", "v1"},
-		query:    []string{"getValue", "k"},
-		answer:   Equal("v1"),
-	}),
-	Entry("caller, calling sacc (also started by hand) on the same channel", "caller", sampleFlow{
-		initArgs: []string{"init"},
-		setup: func(p *network.Peer) {
-			devDeploy(p, "sacc", []string{"a", "10"}, "")
-		},
-		invoke: []string{"callAndRecord", "sacc", "set", "a", "30"},
-		query:  []string{"call", "sacc", "", "get", "a"},
-		answer: Equal("30"),
-	}),
+	network.SampleEntries(),
 )
 
 var _ = Describe("channels", func() {

@@ -9,7 +9,6 @@ import (
 	. "github.com/onsi/gomega"
 	"github.com/onsi/gomega/gbytes"
 	"github.com/onsi/gomega/gexec"
-	"github.com/onsi/gomega/types"
 
 	"github.com/chaincodekit/chaincodekit/integration/network"
 )
@@ -40,90 +39,29 @@ func processGone(pid int) func() bool {
 	return func() bool { return errors.Is(syscall.Kill(pid, 0), syscall.ESRCH) }
 }
 
-// sampleFlow is what one sample needs to be deployed and used.
-type sampleFlow struct {
-	initArgs    []string
-	collections string // file under the sample's folder
-	setup       func(p *network.Peer)
-	invoke      []string
-	transient   map[string][]byte
-	identity    string
-	query       []string
-	answer      types.GomegaMatcher
-}
-
 var _ = DescribeTable("a production-mode peer deploys, invokes and queries",
-	func(name string, f sampleFlow) {
+	func(f network.SampleFlow) {
+		name := f.Sample
 		p := startPeer()
-		if f.setup != nil {
-			f.setup(p)
+		if f.Setup != nil {
+			f.Setup(p, deploy)
 		}
 		collections := ""
-		if f.collections != "" {
-			collections = filepath.Join(components.Sample(name), f.collections)
+		if f.Collections != "" {
+			collections = filepath.Join(components.Sample(name), f.Collections)
 		}
 		By("installing and instantiating " + name + ": the peer builds and launches it")
-		deploy(p, name, f.initArgs, collections)
+		deploy(p, name, f.InitArgs, collections)
 		Expect(p.RunningPID(name+":1.0")).To(BeNumerically(">", 0), "list --running should show %s:1.0", name)
 
 		By("invoking it")
-		s := p.Exec(network.Invoke{Channel: channel, Name: name, Args: f.invoke, Transient: f.transient, Identity: f.identity})
+		s := p.Exec(network.Invoke{Channel: channel, Name: name, Args: f.Invoke, Transient: f.Transient, Identity: f.Identity})
 		Expect(s.Err).To(gbytes.Say("validation code: VALID"))
 
 		By("querying it")
-		Expect(p.Output(network.Query{Channel: channel, Name: name, Args: f.query})).To(f.answer)
+		Expect(p.Output(network.Query{Channel: channel, Name: name, Args: f.Query})).To(f.Answer)
 	},
-	Entry("sacc", "sacc", sampleFlow{
-		initArgs: []string{"a", "10"},
-		invoke:   []string{"set", "a", "20"},
-		query:    []string{"get", "a"},
-		answer:   Equal("20"),
-	}),
-	Entry("abstore", "abstore", sampleFlow{
-		initArgs: []string{"init", "a", "100", "b", "200"},
-		invoke:   []string{"invoke", "a", "b", "10"},
-		query:    []string{"query", "b"},
-		answer:   Equal("210"),
-	}),
-	Entry("marbles", "marbles", sampleFlow{
-		initArgs: []string{"init"},
-		invoke:   []string{"initMarble", "marble1", "blue", "35", "tom"},
-		query:    []string{"readMarble", "marble1"},
-		answer:   SatisfyAll(ContainSubstring(`"color":"blue"`), ContainSubstring(`"owner":"tom"`)),
-	}),
-	Entry("assettransfer, as an identity with the abac.creator attribute", "assettransfer", sampleFlow{
-		initArgs: []string{},
-		setup: func(p *network.Peer) {
-			p.Exec(network.IdentityAdd{Name: "creator", Attrs: map[string]string{"abac.creator": "true"}})
-		},
-		invoke:   []string{"CreateAsset", "asset1", "blue", "5", "300"},
-		identity: "creator",
-		query:    []string{"ReadAsset", "asset1"},
-		answer:   SatisfyAll(ContainSubstring(`"ID":"asset1"`), ContainSubstring(`"appraisedValue":300`)),
-	}),
-	Entry("privatedata, with its collections and transient data", "privatedata", sampleFlow{
-		initArgs:    []string{"init"},
-		collections: "collections_config.json",
-		invoke:      []string{"createAsset", "asset1"},
-		transient:   map[string][]byte{"asset": []byte(`{"color":"blue","size":5,"owner":"tom"}`)},
-		query:       []string{"readAsset", "asset1"},
-		answer:      SatisfyAll(ContainSubstring(`"color":"blue"`), ContainSubstring(`"owner":"tom"`)),
-	}),
-	Entry("sbe", "sbe", sampleFlow{
-		initArgs: []string{"init"},
-		invoke:   []string{"setValue", "k", "v1"},
-		query:    []string{"getValue", "k"},
-		answer:   Equal("v1"),
-	}),
-	Entry("caller, calling sacc on the same channel", "caller", sampleFlow{
-		initArgs: []string{"init"},
-		setup: func(p *network.Peer) {
-			deploy(p, "sacc", []string{"a", "10"}, "")
-		},
-		invoke: []string{"callAndRecord", "sacc", "set", "a", "30"},
-		query:  []string{"call", "sacc", "", "get", "a"},
-		answer: Equal("30"),
-	}),
+	network.SampleEntries(),
 )
 
 var _ = Describe("a production-mode peer", func() {

@@ -1,0 +1,111 @@
+package network
+
+import (
+	"github.com/onsi/ginkgo/v2"
+	"github.com/onsi/gomega"
+	"github.com/onsi/gomega/types"
+)
+
+// Deployer installs samples/<name> as name:1.0 on p and instantiates it with
+// Init's arguments and, if not "", the collections file; each suite brings
+// its own (in production mode the peer builds and launches the chaincode, in
+// development mode the spec starts it by hand).
+type Deployer func(p *Peer, name string, initArgs []string, collections string)
+
+// SampleFlow is what one sample needs to be deployed and used end to end:
+// both suites run every flow, so every sample is proven in both modes.
+type SampleFlow struct {
+	// Description names the table entry.
+	Description string
+	// Sample is the folder under samples/.
+	Sample string
+	// InitArgs are Init's arguments at instantiate.
+	InitArgs []string
+	// Collections is a collections file under the sample's folder, or "".
+	Collections string
+	// Setup prepares the peer before the sample is deployed (an identity
+	// to add, another chaincode to deploy first); nil for none.
+	Setup func(p *Peer, deploy Deployer)
+	// Invoke, Transient and Identity make the transaction submitted.
+	Invoke    []string
+	Transient map[string][]byte
+	Identity  string
+	// Query is evaluated after the invoke committed; Answer matches its
+	// payload.
+	Query  []string
+	Answer types.GomegaMatcher
+}
+
+// SampleFlows returns one flow per sample.
+func SampleFlows() []SampleFlow {
+	return []SampleFlow{
+		{
+			Description: "sacc", Sample: "sacc",
+			InitArgs: []string{"a", "10"},
+			Invoke:   []string{"set", "a", "20"},
+			Query:    []string{"get", "a"},
+			Answer:   gomega.Equal("20"),
+		},
+		{
+			Description: "abstore", Sample: "abstore",
+			InitArgs: []string{"init", "a", "100", "b", "200"},
+			Invoke:   []string{"invoke", "a", "b", "10"},
+			Query:    []string{"query", "a"},
+			Answer:   gomega.Equal("90"),
+		},
+		{
+			Description: "marbles, with a rich query on its packaged index", Sample: "marbles",
+			InitArgs: []string{"init"},
+			Invoke:   []string{"initMarble", "marble1", "blue", "35", "tom"},
+			Query:    []string{"queryMarblesByOwner", "tom"},
+			Answer:   gomega.SatisfyAll(gomega.ContainSubstring(`"name":"marble1"`), gomega.ContainSubstring(`"owner":"tom"`)),
+		},
+		{
+			Description: "assettransfer, as an identity with the abac.creator attribute", Sample: "assettransfer",
+			InitArgs: []string{},
+			Setup: func(p *Peer, _ Deployer) {
+				p.Exec(IdentityAdd{Name: "creator", Attrs: map[string]string{"abac.creator": "true"}})
+			},
+			Invoke:   []string{"CreateAsset", "asset1", "blue", "5", "300"},
+			Identity: "creator",
+			Query:    []string{"ReadAsset", "asset1"},
+			Answer:   gomega.SatisfyAll(gomega.ContainSubstring(`"ID":"asset1"`), gomega.ContainSubstring(`"appraisedValue":300`)),
+		},
+		{
+			Description: "privatedata, with its collections and transient data", Sample: "privatedata",
+			InitArgs:    []string{"init"},
+			Collections: "collections_config.json",
+			Invoke:      []string{"createAsset", "asset1"},
+			Transient:   map[string][]byte{"asset": []byte(`{"color":"blue","size":5,"owner":"tom"}`)},
+			Query:       []string{"readAsset", "asset1"},
+			Answer:      gomega.SatisfyAll(gomega.ContainSubstring(`"color":"blue"`), gomega.ContainSubstring(`"owner":"tom"`)),
+		},
+		{
+			Description: "sbe", Sample: "sbe",
+			InitArgs: []string{"init"},
+			Invoke:   []string{"setValue", "k", "v1"},
+			Query:    []string{"getValue", "k"},
+			Answer:   gomega.Equal("v1"),
+		},
+		{
+			Description: "caller, calling sacc (deployed first) on the same channel", Sample: "caller",
+			InitArgs: []string{"init"},
+			Setup: func(p *Peer, deploy Deployer) {
+				deploy(p, "sacc", []string{"a", "10"}, "")
+			},
+			Invoke: []string{"callAndRecord", "sacc", "set", "a", "30"},
+			Query:  []string{"call", "sacc", "", "get", "a"},
+			Answer: gomega.Equal("30"),
+		},
+	}
+}
+
+// SampleEntries makes one DescribeTable entry per sample flow; the table's
+// body takes the flow.
+func SampleEntries() []ginkgo.TableEntry {
+	var entries []ginkgo.TableEntry
+	for _, f := range SampleFlows() {
+		entries = append(entries, ginkgo.Entry(f.Description, f))
+	}
+	return entries
+}
