@@ -175,12 +175,24 @@ func (e *env) register(ccid string) *fakeCC {
 }
 
 // close ends the stream from the chaincode side and waits until the peer
-// has seen it.
+// has seen it. It half-closes first and waits for the peer to end the
+// stream, so the peer sees a clean end of stream rather than a cancelled
+// call (cancelling at once races the half-close); only a peer that does not
+// end the stream within waitLimit is cancelled.
 func (c *fakeCC) close() {
 	_ = c.stream.CloseSend()
-	c.cancel()
-	for range c.in {
+	deadline := time.After(waitLimit)
+	for open := true; open; {
+		select {
+		case _, open = <-c.in:
+		case <-deadline:
+			c.cancel()
+			for range c.in {
+			}
+			open = false
+		}
 	}
+	c.cancel()
 }
 
 // disconnect closes the stream and waits until the server dropped ccid.
