@@ -224,16 +224,7 @@ func getByRangePaged(stub shim.ChaincodeStubInterface, args []string) ([]byte, e
 	if err != nil {
 		return nil, err
 	}
-	it, meta, err := stub.GetStateByRangeWithPagination(args[0], args[1], size, args[3])
-	if err != nil {
-		return nil, err
-	}
-	defer it.Close()
-	records, err := collect(it)
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(Page{Records: records, FetchedCount: meta.GetFetchedRecordsCount(), Bookmark: meta.GetBookmark()})
+	return page(stub.GetStateByRangeWithPagination(args[0], args[1], size, args[3]))
 }
 
 // queryByOwner runs a rich query that the indexOwner index serves.
@@ -257,16 +248,7 @@ func queryMarblesPaged(stub shim.ChaincodeStubInterface, args []string) ([]byte,
 	if err != nil {
 		return nil, err
 	}
-	it, meta, err := stub.GetQueryResultWithPagination(args[0], size, args[2])
-	if err != nil {
-		return nil, err
-	}
-	defer it.Close()
-	records, err := collect(it)
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(Page{Records: records, FetchedCount: meta.GetFetchedRecordsCount(), Bookmark: meta.GetBookmark()})
+	return page(stub.GetQueryResultWithPagination(args[0], size, args[2]))
 }
 
 func history(stub shim.ChaincodeStubInterface, args []string) ([]byte, error) {
@@ -359,4 +341,18 @@ func main() {
 	if err := shim.Start(Marbles{}); err != nil {
 		log.Fatalf("marbles: %v", err)
 	}
+}
+
+// page reads one page of a paginated query into its JSON answer: the
+// records, how many were fetched and the bookmark of the next page.
+func page(it shim.StateQueryIteratorInterface, meta *peer.QueryResponseMetadata, err error) ([]byte, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	records, err := collect(it)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(Page{Records: records, FetchedCount: meta.GetFetchedRecordsCount(), Bookmark: meta.GetBookmark()})
 }
