@@ -129,20 +129,11 @@ var _ = DescribeTable("every sample runs natively against a development-mode pee
 		if f.Setup != nil {
 			f.Setup(p, devDeploy)
 		}
-		collections := ""
-		if f.Collections != "" {
-			collections = filepath.Join(components.Sample(name), f.Collections)
-		}
+		collections := f.CollectionsPath(components.Sample(name))
 		By("installing " + name + ", starting its binary as " + name + ":1.0 and instantiating it")
 		devDeploy(p, name, f.InitArgs, collections)
 		Expect(p.Output(network.ListRunning{})).NotTo(ContainSubstring(name+":1.0"), "a development-mode peer runs no chaincode process itself")
-
-		By("invoking it")
-		s := p.Exec(network.Invoke{Channel: channel, Name: name, Args: f.Invoke, Transient: f.Transient, Identity: f.Identity})
-		Expect(s.Err).To(gbytes.Say("validation code: VALID"))
-
-		By("querying it")
-		Expect(p.Output(network.Query{Channel: channel, Name: name, Args: f.Query})).To(f.Answer)
+		f.Use(p, channel)
 	},
 	network.SampleEntries(),
 )

@@ -1,8 +1,11 @@
 package network
 
 import (
+	"path/filepath"
+
 	"github.com/onsi/ginkgo/v2"
 	"github.com/onsi/gomega"
+	"github.com/onsi/gomega/gbytes"
 	"github.com/onsi/gomega/types"
 )
 
@@ -108,4 +111,25 @@ func SampleEntries() []ginkgo.TableEntry {
 		entries = append(entries, ginkgo.Entry(f.Description, f))
 	}
 	return entries
+}
+
+// CollectionsPath is the flow's collections file inside the sample folder
+// sampleDir, or "" when it has none.
+func (f SampleFlow) CollectionsPath(sampleDir string) string {
+	if f.Collections == "" {
+		return ""
+	}
+	return filepath.Join(sampleDir, f.Collections)
+}
+
+// Use submits the flow's invoke on channel, expects it committed VALID,
+// then evaluates its query and matches the answer.
+func (f SampleFlow) Use(p *Peer, channel string) {
+	ginkgo.GinkgoHelper()
+	ginkgo.By("invoking " + f.Sample)
+	s := p.Exec(Invoke{Channel: channel, Name: f.Sample, Args: f.Invoke, Transient: f.Transient, Identity: f.Identity})
+	gomega.Expect(s.Err).To(gbytes.Say("validation code: VALID"))
+
+	ginkgo.By("querying " + f.Sample)
+	gomega.Expect(p.Output(Query{Channel: channel, Name: f.Sample, Args: f.Query})).To(f.Answer)
 }

@@ -2,7 +2,6 @@ package production_test
 
 import (
 	"errors"
-	"path/filepath"
 	"syscall"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -46,20 +45,11 @@ var _ = DescribeTable("a production-mode peer deploys, invokes and queries",
 		if f.Setup != nil {
 			f.Setup(p, deploy)
 		}
-		collections := ""
-		if f.Collections != "" {
-			collections = filepath.Join(components.Sample(name), f.Collections)
-		}
+		collections := f.CollectionsPath(components.Sample(name))
 		By("installing and instantiating " + name + ": the peer builds and launches it")
 		deploy(p, name, f.InitArgs, collections)
 		Expect(p.RunningPID(name+":1.0")).To(BeNumerically(">", 0), "list --running should show %s:1.0", name)
-
-		By("invoking it")
-		s := p.Exec(network.Invoke{Channel: channel, Name: name, Args: f.Invoke, Transient: f.Transient, Identity: f.Identity})
-		Expect(s.Err).To(gbytes.Say("validation code: VALID"))
-
-		By("querying it")
-		Expect(p.Output(network.Query{Channel: channel, Name: name, Args: f.Query})).To(f.Answer)
+		f.Use(p, channel)
 	},
 	network.SampleEntries(),
 )
