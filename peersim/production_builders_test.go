@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chaincodekit/chaincodekit/internal/leakcheck"
+
 	"github.com/chaincodekit/chaincodekit/peersim/ccpackage"
 	"github.com/chaincodekit/chaincodekit/peersim/client"
 	ckshim "github.com/chaincodekit/chaincodekit/shim"
@@ -81,7 +83,7 @@ func TestProductionModeExternalBuilder(t *testing.T) {
 // registering with the package ID as Fabric's does) and checks the peer
 // dials it and serves instantiate, invoke and query through it.
 func TestProductionModeChaincodeAsAService(t *testing.T) {
-	baseline := len(peerGoroutines())
+	goroutines := peerGoroutines(leakcheck.Take())
 	pkg, addr := chaincodeServer(t, "svc_1.0", func(packageID string) string { return packageID })
 
 	func() {
@@ -114,7 +116,7 @@ func TestProductionModeChaincodeAsAService(t *testing.T) {
 		}
 		n.stop()
 	}()
-	waitGoroutines(t, baseline)
+	goroutines.Verify(t)
 }
 
 // A chaincode server that registers under another name than the package

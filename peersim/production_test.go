@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chaincodekit/chaincodekit/internal/leakcheck"
+
 	"github.com/chaincodekit/chaincodekit/peersim/client"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 )
@@ -23,7 +25,7 @@ import (
 // no process or goroutine left once the peer stops.
 func TestProductionModeRunsAndGuardsItsChaincode(t *testing.T) {
 	fx := saccFixture(t)
-	baseline := len(peerGoroutines())
+	goroutines := peerGoroutines(leakcheck.Take())
 	var pids []int
 	func() {
 		dir := t.TempDir()
@@ -150,7 +152,7 @@ func TestProductionModeRunsAndGuardsItsChaincode(t *testing.T) {
 			}
 		}
 	})
-	waitGoroutines(t, baseline)
+	goroutines.Verify(t)
 }
 
 // TestProductionModeWithoutChaincodeTLS checks Fabric's weaker rule: with
@@ -205,21 +207,4 @@ func writeKeyPair(t *testing.T, cert, key []byte) [2]string {
 		}
 	}
 	return out
-}
-
-// waitGoroutines fails when goroutines running peersim code stay above
-// baseline for waitLimit.
-func waitGoroutines(t *testing.T, baseline int) {
-	t.Helper()
-	deadline := time.Now().Add(waitLimit)
-	for {
-		left := peerGoroutines()
-		if len(left) <= baseline {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d goroutines in peersim code after Stop, %d before:\n%s", len(left), baseline, strings.Join(left, "\n\n"))
-		}
-		time.Sleep(5 * time.Millisecond) // polling with a deadline
-	}
 }

@@ -2,17 +2,17 @@ package peersim
 
 import (
 	"context"
-	"runtime"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/chaincodekit/chaincodekit/internal/leakcheck"
 
 	"github.com/chaincodekit/chaincodekit/peersim/identity"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 )
 
 func TestStopFinishesInFlightWorkAndLeavesNoGoroutines(t *testing.T) {
-	baseline := len(peerGoroutines())
+	goroutines := peerGoroutines(leakcheck.Take())
 	func() {
 		n := startNet(t, t.TempDir())
 		n.install(t, n.admin, "mycc", "1.0")
@@ -55,31 +55,14 @@ func TestStopFinishesInFlightWorkAndLeavesNoGoroutines(t *testing.T) {
 		run.done <- <-run.done // the chaincode ended; keep the result for the cleanup
 	}()
 
-	deadline := time.Now().Add(waitLimit)
-	for {
-		left := peerGoroutines()
-		if len(left) <= baseline {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d goroutines in peersim code after Stop, %d before:\n%s", len(left), baseline, strings.Join(left, "\n\n"))
-		}
-		time.Sleep(5 * time.Millisecond) // polling with a deadline
-	}
+	goroutines.Verify(t)
 }
 
-// peerGoroutines returns the stacks of the goroutines running code of
-// peersim's packages, other than test goroutines.
-func peerGoroutines() []string {
-	buf := make([]byte, 4<<20)
-	all := strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n")
-	var out []string
-	for _, g := range all {
-		if strings.Contains(g, "chaincodekit/chaincodekit/peersim") && !strings.Contains(g, "testing.tRunner") && !strings.Contains(g, "_test.go") {
-			out = append(out, g)
-		}
-	}
-	return out
+// peerGoroutines narrows a leak check to goroutines running the peer's
+// code, outside this package's tests: connections and fake chaincode servers
+// that a test closes only in its own cleanup are not judged.
+func peerGoroutines(b leakcheck.Baseline) leakcheck.Baseline {
+	return b.Only("chaincodekit/chaincodekit/peersim").Except("_test.go")
 }
 
 func mustSign(t *testing.T, n *testNet, inv identity.Invocation) *peer.SignedProposal {

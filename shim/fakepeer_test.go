@@ -5,12 +5,12 @@ import (
 	"errors"
 	"log/slog"
 	"net"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/chaincodekit/chaincodekit/internal/leakcheck"
 	"github.com/google/go-cmp/cmp"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/grpc"
@@ -24,7 +24,7 @@ import (
 
 // waitLimit bounds every wait in the tests, so a bug shows as a failure
 // rather than a hung test binary.
-const waitLimit = 10 * time.Second
+const waitLimit = 30 * time.Second
 
 // fakePeer is a scripted peer: each Register stream it accepts is handed to
 // the test as a peerConn, which reads and writes the stream message by
@@ -133,18 +133,17 @@ type harness struct {
 // return and checks that no goroutine is left behind.
 func newHarness(t *testing.T, name string, cc Chaincode) *harness {
 	t.Helper()
-	checkGoroutines(t)
 	return newHarnessWith(t, name, func(stream ClientStream) error {
 		return chat(name, stream, cc, slog.New(slog.DiscardHandler))
 	})
 }
 
-// newHarnessWith is newHarness with the shim's loop given by serve, and
-// without the goroutine check: it also runs Fabric's shim, which can leave a
-// goroutine behind when its stream ends (it reports the result of its last
-// send on an unbuffered channel nobody reads any more).
+// newHarnessWith is newHarness with the shim's loop given by serve. It also
+// runs Fabric's shim, whose known send goroutine the leak check ignores
+// (see leakcheck.Ignored).
 func newHarnessWith(t *testing.T, name string, serve func(ClientStream) error) *harness {
 	t.Helper()
+	leakcheck.Check(t)
 	lis := bufconn.Listen(1 << 20)
 	fp := serveFakePeer(t, lis)
 	conn, err := grpc.NewClient("passthrough:///bufnet",
@@ -187,30 +186,6 @@ func attach(t *testing.T, conns <-chan *peerConn, name string, serve func() erro
 		t.Fatal("the shim's stream never reached the fake peer")
 	}
 	return h
-}
-
-// checkGoroutines fails the test if, once every other cleanup has run, more
-// goroutines exist than when it started (waiting a while for them to end).
-func checkGoroutines(t *testing.T) {
-	t.Helper()
-	before := runtime.NumGoroutine()
-	t.Cleanup(func() {
-		deadline := time.Now().Add(waitLimit)
-		for {
-			n := runtime.NumGoroutine()
-			if n <= before {
-				return
-			}
-			if time.Now().After(deadline) {
-				buf := make([]byte, 1<<20)
-				buf = buf[:runtime.Stack(buf, true)]
-				t.Errorf("%d goroutines before the test, %d after:\n%s", before, n, buf)
-				return
-			}
-			runtime.Gosched()
-			time.Sleep(5 * time.Millisecond) // polling with a deadline, not synchronisation
-		}
-	})
 }
 
 // recv returns the next message the shim sent.

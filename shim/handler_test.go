@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chaincodekit/chaincodekit/internal/leakcheck"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/protobuf/proto"
 )
@@ -373,7 +374,7 @@ type lineWriter chan string
 func (w lineWriter) Write(p []byte) (int, error) { w <- string(p); return len(p), nil }
 
 func TestASilentPeerGetsAHintInTheLog(t *testing.T) {
-	checkGoroutines(t)
+	leakcheck.Check(t)
 	logs := make(lineWriter, 16)
 	stream := &chanStream{sent: make(chan *peer.ChaincodeMessage, 4), recv: make(chan *peer.ChaincodeMessage)}
 	h := newHandler(stream, &chaincodeFuncs{}, slog.New(slog.NewTextHandler(logs, nil)))
@@ -476,7 +477,7 @@ func TestStartInProcRefusesBadArgumentsBeforeSendingAnything(t *testing.T) {
 }
 
 func TestANilMessageFromTheStreamEndsItWithAnError(t *testing.T) {
-	checkGoroutines(t)
+	leakcheck.Check(t)
 	stream := &chanStream{sent: make(chan *peer.ChaincodeMessage, 4), recv: make(chan *peer.ChaincodeMessage, 1)}
 	stream.recv <- nil
 	err := newHandler(stream, &chaincodeFuncs{}, slog.New(slog.DiscardHandler)).serve("mycc:1.0")

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chaincodekit/chaincodekit/internal/leakcheck"
 	"github.com/chaincodekit/chaincodekit/shim/internal/transport"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/grpc"
@@ -138,7 +139,7 @@ func TestMutualTLSWithThePeerOverLoopback(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			checkGoroutines(t)
+			leakcheck.Check(t)
 			lis, err := net.Listen("tcp", "127.0.0.1:0")
 			if err != nil {
 				t.Fatal(err)
@@ -165,7 +166,7 @@ func TestMutualTLSWithThePeerOverLoopback(t *testing.T) {
 	}
 
 	t.Run("a client certificate from another CA is refused", func(t *testing.T) {
-		checkGoroutines(t)
+		leakcheck.Check(t)
 		lis, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
@@ -231,7 +232,7 @@ func TestChaincodeServerRegistersWithItsCCIDOnThePeersConnection(t *testing.T) {
 	}
 
 	t.Run("a peer with a client certificate is served", func(t *testing.T) {
-		checkGoroutines(t)
+		leakcheck.Check(t)
 		lis, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
@@ -270,7 +271,7 @@ func TestChaincodeServerRegistersWithItsCCIDOnThePeersConnection(t *testing.T) {
 	})
 
 	t.Run("a peer without a client certificate is refused", func(t *testing.T) {
-		checkGoroutines(t)
+		leakcheck.Check(t)
 		lis, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
@@ -345,7 +346,7 @@ func TestStartReportsAnUnreachablePeer(t *testing.T) {
 }
 
 func TestMessagesUpTo100MiBCrossTheStream(t *testing.T) {
-	checkGoroutines(t)
+	leakcheck.Check(t)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

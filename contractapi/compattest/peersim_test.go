@@ -10,10 +10,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/chaincodekit/chaincodekit/internal/leakcheck"
 
 	"github.com/chaincodekit/chaincodekit/contractapi"
 	"github.com/chaincodekit/chaincodekit/peersim"
@@ -33,16 +34,9 @@ import (
 // goroutines it started outlive it. Tests in this package are not parallel.
 func withoutLeaks(t *testing.T, name string, body func(t *testing.T)) {
 	t.Helper()
-	before := runtime.NumGoroutine()
+	goroutines := leakcheck.Take()
 	t.Run(name, body)
-	deadline := time.Now().Add(10 * time.Second)
-	for runtime.NumGoroutine() > before {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			t.Fatalf("%d goroutines before %q, %d after:\n%s", before, name, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
-		}
-		runtime.Gosched()
-	}
+	goroutines.Verify(t)
 }
 
 // getMetadata is the system contract's metadata transaction.

@@ -6,12 +6,12 @@ import (
 	"errors"
 	"log/slog"
 	"net"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/chaincodekit/chaincodekit/internal/leakcheck"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -21,27 +21,7 @@ import (
 
 // waitLimit bounds every wait in these tests; it is a hang guard, not a
 // timing assertion.
-const waitLimit = 10 * time.Second
-
-// checkGoroutines fails t if, after the test's cleanups, more goroutines run
-// than before it started. Register it first so it runs last.
-func checkGoroutines(t *testing.T) {
-	t.Helper()
-	before := runtime.NumGoroutine()
-	t.Cleanup(func() {
-		deadline := time.Now().Add(waitLimit)
-		for runtime.NumGoroutine() > before {
-			if time.Now().After(deadline) {
-				buf := make([]byte, 1<<20)
-				n := runtime.Stack(buf, true)
-				t.Errorf("goroutines leaked: %d before, %d after\n%s", before, runtime.NumGoroutine(), buf[:n])
-				return
-			}
-			runtime.Gosched()
-			time.Sleep(time.Millisecond) // polling with a deadline, not synchronisation
-		}
-	})
-}
+const waitLimit = 30 * time.Second
 
 // logSink records log messages so tests can wait for one.
 type logSink struct {
@@ -96,7 +76,7 @@ type env struct {
 
 func newEnv(t *testing.T, cfg Config, opts ...Option) *env {
 	t.Helper()
-	checkGoroutines(t)
+	leakcheck.Check(t)
 	logs := newLogSink()
 	srv, err := NewServer(cfg, slog.New(logs), opts...)
 	if err != nil {

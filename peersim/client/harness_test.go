@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"net"
-	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -18,6 +17,7 @@ import (
 	"google.golang.org/grpc/test/bufconn"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/chaincodekit/chaincodekit/internal/leakcheck"
 	"github.com/chaincodekit/chaincodekit/peersim/identity"
 )
 
@@ -224,7 +224,7 @@ func endorseWith(org *identity.Org, status int32, message string, payload []byte
 // checked for leaks.
 func startStub(t *testing.T, e *stubEndorser, o *stubOrderer, signer Signer) *Client {
 	t.Helper()
-	checkNoLeaks(t)
+	leakcheck.Check(t)
 	lis := bufconn.Listen(1 << 20)
 	srv := grpc.NewServer()
 	peer.RegisterEndorserServer(srv, e)
@@ -251,24 +251,6 @@ func startStub(t *testing.T, e *stubEndorser, o *stubOrderer, signer Signer) *Cl
 		t.Fatalf("new client: %v", err)
 	}
 	return c
-}
-
-// checkNoLeaks fails the test if, once its cleanups ran, more goroutines
-// are alive than before it started.
-func checkNoLeaks(t *testing.T) {
-	t.Helper()
-	before := runtime.NumGoroutine()
-	t.Cleanup(func() {
-		deadline := time.Now().Add(5 * time.Second)
-		for runtime.NumGoroutine() > before {
-			if time.Now().After(deadline) {
-				buf := make([]byte, 1<<16)
-				t.Errorf("goroutines leaked: %d before, %d after\n%s", before, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
-				return
-			}
-			time.Sleep(10 * time.Millisecond) // polling with a deadline
-		}
-	})
 }
 
 func testContext(t *testing.T) context.Context {

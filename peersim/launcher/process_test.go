@@ -7,12 +7,13 @@ import (
 	"encoding/base64"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/chaincodekit/chaincodekit/internal/leakcheck"
 )
 
 func TestLaunchGivesTheChaincodeFabricsEnvironment(t *testing.T) {
@@ -163,7 +164,7 @@ func TestStopSendsSIGTERMThenSIGKILL(t *testing.T) {
 func TestStopAllLeavesNoProcessBehind(t *testing.T) {
 	sink := newLogSink()
 	dataDir := t.TempDir()
-	goroutines := runtime.NumGoroutine()
+	goroutines := leakcheck.Take()
 	mk := func(mode string) *Runner {
 		r, err := New(Config{DataDir: dataDir, PeerAddress: "127.0.0.1:1", StopGrace: 50 * time.Millisecond, ChaincodeEnv: []string{helperEnv + "=" + mode, "GORACE=atexit_sleep_ms=0"}}, slogFor(sink))
 		if err != nil {
@@ -204,7 +205,7 @@ func TestStopAllLeavesNoProcessBehind(t *testing.T) {
 			t.Errorf("process %d survived StopAll", n)
 		}
 	}
-	checkGoroutines(t, goroutines)
+	goroutines.Verify(t)
 	if exit := waitDone(t, other); exit.Signal != syscall.SIGKILL {
 		t.Errorf("the process ignoring SIGTERM ended with %+v, want SIGKILL", exit)
 	}
@@ -371,21 +372,6 @@ func TestDisconnectedChaincodeIsStoppedAndReplaced(t *testing.T) {
 	}
 	if err := r.Authorize("lost:1", nil); err != nil {
 		t.Errorf("the new process may not register: %v", err)
-	}
-}
-
-// checkGoroutines fails the test if, after a grace period for goroutines
-// that are finishing, more than want goroutines run.
-func checkGoroutines(t *testing.T, want int) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for runtime.NumGoroutine() > want {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			t.Fatalf("%d goroutines left, want at most %d:\n%s", runtime.NumGoroutine(), want, buf[:runtime.Stack(buf, true)])
-		}
-		runtime.Gosched()
-		time.Sleep(10 * time.Millisecond) // polling with a deadline, not synchronisation
 	}
 }
 

@@ -5,10 +5,11 @@ import (
 	"errors"
 	"os"
 	"os/exec"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chaincodekit/chaincodekit/internal/leakcheck"
 
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
@@ -288,7 +289,7 @@ func TestProcessKilledMidCommit(t *testing.T) {
 }
 
 func TestCloseStopsTheOrderer(t *testing.T) {
-	before := runtime.NumGoroutine()
+	goroutines := leakcheck.Take()
 	l := openTestLedger(t, testOpts{mutate: func(c *Config) { c.BatchTimeout = time.Hour }})
 	env := newClient(t, org1).propose(t, "cc").endorse(t, l, func(s *Simulator) error {
 		return s.SetState("cc", "pending", []byte("v"))
@@ -305,13 +306,7 @@ func TestCloseStopsTheOrderer(t *testing.T) {
 	if l.Height() != h+1 {
 		t.Errorf("height %d after Close, want %d (pending batch committed)", l.Height(), h+1)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-		runtime.Gosched()
-	}
-	if n := runtime.NumGoroutine(); n > before {
-		t.Errorf("%d goroutines after Close, %d before Open", n, before)
-	}
+	goroutines.Verify(t)
 }
 
 func TestInfo(t *testing.T) {

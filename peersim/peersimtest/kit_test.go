@@ -3,10 +3,11 @@ package peersimtest_test
 import (
 	"encoding/json"
 	"fmt"
-	"runtime"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/chaincodekit/chaincodekit/internal/leakcheck"
 
 	"github.com/chaincodekit/chaincodekit/peersim/peersimtest"
 	"github.com/chaincodekit/chaincodekit/shim"
@@ -461,17 +462,10 @@ func TestAConflictWithinOneBlock(t *testing.T) {
 }
 
 func TestPeerStopsWithoutLeakingGoroutines(t *testing.T) {
-	before := runtime.NumGoroutine()
+	goroutines := leakcheck.Take()
 	t.Run("a peer with a chaincode", func(t *testing.T) {
 		_, cc := deployProbe(t)
 		mustValid(t, cc.Submit(t, "put", "k", "v"))
 	})
-	deadline := time.Now().Add(10 * time.Second)
-	for runtime.NumGoroutine() > before {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			t.Fatalf("%d goroutines before, %d after the peer stopped:\n%s", before, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
-		}
-		runtime.Gosched()
-	}
+	goroutines.Verify(t)
 }

@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/test/bufconn"
 
+	"github.com/chaincodekit/chaincodekit/internal/leakcheck"
 	"github.com/chaincodekit/chaincodekit/peersim"
 	"github.com/chaincodekit/chaincodekit/peersim/ccpackage"
 	"github.com/chaincodekit/chaincodekit/shim"
@@ -35,7 +36,7 @@ type testPeer struct {
 
 func startPeer(t *testing.T) *testPeer {
 	t.Helper()
-	checkNoLeaks(t)
+	leakcheck.Check(t)
 	tp := &testPeer{dataDir: t.TempDir(), client: bufconn.Listen(1 << 20), chaincode: bufconn.Listen(1 << 20)}
 	cfg := peersim.DefaultConfig(tp.dataDir)
 	cfg.Dev = true

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/spf13/pflag"
 
+	"github.com/chaincodekit/chaincodekit/internal/leakcheck"
 	"github.com/chaincodekit/chaincodekit/peersim"
 )
 
@@ -180,7 +181,7 @@ func (w *readyWriter) String() string {
 }
 
 func TestNodeStartServesUntilToldToStopAndExitsZero(t *testing.T) {
-	checkNoLeaks(t)
+	leakcheck.Check(t)
 	for _, k := range []string{"PEERSIM_ADDRESS", "PEERSIM_CHAINCODE_ADDRESS", "PEERSIM_OPERATIONS_ADDRESS", "PEERSIM_DATA_DIR", "PEERSIM_DEV", "PEERSIM_LEDGER"} {
 		t.Setenv(k, "") // restored after the test
 		os.Unsetenv(k)
