@@ -48,6 +48,14 @@ type Config struct {
 	ChaincodeStartupTimeout time.Duration `envconfig:"CHAINCODE_STARTUP_TIMEOUT" default:"60s"`
 	// ChaincodeExecuteTimeout bounds one Init or Invoke; 0 means no limit.
 	ChaincodeExecuteTimeout time.Duration `envconfig:"CHAINCODE_EXECUTE_TIMEOUT" default:"30s"`
+	// ChaincodeMaxInFlight bounds the requests one chaincode stream may
+	// have in flight; at the bound the peer stops reading that stream until
+	// replies drain (chaincode.Config.MaxInFlight).
+	ChaincodeMaxInFlight int `envconfig:"CHAINCODE_MAX_INFLIGHT" default:"128"`
+	// ChaincodeMaxInFlightPerTx bounds the requests one transaction may
+	// have in flight; a stream exceeding it is ended
+	// (chaincode.Config.MaxInFlightPerTx).
+	ChaincodeMaxInFlightPerTx int `envconfig:"CHAINCODE_MAX_INFLIGHT_PER_TX" default:"16"`
 	// ChaincodeTLS makes the chaincode listener require TLS client
 	// certificates the peer issued (production mode only).
 	ChaincodeTLS bool `envconfig:"CHAINCODE_TLS" default:"true"`
@@ -65,16 +73,18 @@ type Config struct {
 // DefaultConfig returns the defaults with DataDir set to dataDir.
 func DefaultConfig(dataDir string) Config {
 	return Config{
-		Address:                 "127.0.0.1:7051",
-		ChaincodeAddress:        "127.0.0.1:7052",
-		OperationsAddress:       "127.0.0.1:9443",
-		DataDir:                 dataDir,
-		Ledger:                  LedgerBolt,
-		ChaincodeStartupTimeout: 60 * time.Second,
-		ChaincodeExecuteTimeout: 30 * time.Second,
-		ChaincodeTLS:            true,
-		BatchSize:               10,
-		BatchTimeout:            200 * time.Millisecond,
+		Address:                   "127.0.0.1:7051",
+		ChaincodeAddress:          "127.0.0.1:7052",
+		OperationsAddress:         "127.0.0.1:9443",
+		DataDir:                   dataDir,
+		Ledger:                    LedgerBolt,
+		ChaincodeStartupTimeout:   60 * time.Second,
+		ChaincodeExecuteTimeout:   30 * time.Second,
+		ChaincodeMaxInFlight:      128,
+		ChaincodeMaxInFlightPerTx: 16,
+		ChaincodeTLS:              true,
+		BatchSize:                 10,
+		BatchTimeout:              200 * time.Millisecond,
 	}
 }
 
@@ -123,6 +133,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("config ChaincodeStartupTimeout %s: must be positive", c.ChaincodeStartupTimeout)
 	case c.ChaincodeExecuteTimeout < 0:
 		return fmt.Errorf("config ChaincodeExecuteTimeout %s: must be positive, or 0 for no limit", c.ChaincodeExecuteTimeout)
+	case c.ChaincodeMaxInFlight <= 0:
+		return fmt.Errorf("config ChaincodeMaxInFlight %d: must be at least 1", c.ChaincodeMaxInFlight)
+	case c.ChaincodeMaxInFlightPerTx <= 0 || c.ChaincodeMaxInFlightPerTx > c.ChaincodeMaxInFlight:
+		return fmt.Errorf("config ChaincodeMaxInFlightPerTx %d: must be between 1 and ChaincodeMaxInFlight (%d)", c.ChaincodeMaxInFlightPerTx, c.ChaincodeMaxInFlight)
 	case c.BatchSize <= 0:
 		return fmt.Errorf("config BatchSize %d: must be at least 1", c.BatchSize)
 	case c.BatchTimeout <= 0:

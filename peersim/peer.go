@@ -96,6 +96,8 @@ func New(cfg Config, logger *slog.Logger, opts ...Option) (*Peer, error) {
 	p.met = newMetrics()
 	ccCfg := chaincode.DefaultConfig()
 	ccCfg.ExecuteTimeout = cfg.ChaincodeExecuteTimeout
+	ccCfg.MaxInFlight = cfg.ChaincodeMaxInFlight
+	ccCfg.MaxInFlightPerTx = cfg.ChaincodeMaxInFlightPerTx
 	p.cc, err = chaincode.NewServer(ccCfg, logger.With("component", "chaincode"),
 		chaincode.WithAdmission(chaincode.AdmitFunc(p.admit)),
 		chaincode.WithResolver(chaincode.ResolverFunc(p.resolveChaincode)),

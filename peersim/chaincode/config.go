@@ -32,6 +32,19 @@ type Config struct {
 	MaxSizeWriteBatch      uint32 `envconfig:"MAX_SIZE_WRITE_BATCH" default:"1000"`
 	UseGetMultipleKeys     bool   `envconfig:"USE_GET_MULTIPLE_KEYS" default:"true"`
 	MaxSizeGetMultipleKeys uint32 `envconfig:"MAX_SIZE_GET_MULTIPLE_KEYS" default:"1000"`
+
+	// MaxInFlight bounds the requests one stream may have in flight
+	// (received and not yet answered on the stream). When it is reached
+	// the peer stops reading that stream until replies drain, so a
+	// chaincode that does not read its replies slows itself down instead
+	// of growing the peer. Fabric has no such bound.
+	MaxInFlight int `envconfig:"MAX_INFLIGHT" default:"128"`
+
+	// MaxInFlightPerTx bounds the requests one transaction may have in
+	// flight. A shim waits for each reply before its next request, so it
+	// never has more than one; a stream that exceeds the bound is ended
+	// with ErrTooManyRequests. At most MaxInFlight.
+	MaxInFlightPerTx int `envconfig:"MAX_INFLIGHT_PER_TX" default:"16"`
 }
 
 // DefaultConfig returns the configuration of a Fabric 3.1 peer with the
@@ -45,12 +58,15 @@ func DefaultConfig() Config {
 		MaxSizeWriteBatch:      1000,
 		UseGetMultipleKeys:     true,
 		MaxSizeGetMultipleKeys: 1000,
+		MaxInFlight:            128,
+		MaxInFlightPerTx:       16,
 	}
 }
 
 // ConfigFromEnv reads a Config from environment variables named
 // <prefix>_EXECUTE_TIMEOUT, <prefix>_KEEPALIVE, <prefix>_TOTAL_QUERY_LIMIT,
-// <prefix>_USE_WRITE_BATCH, ... (durations in Go syntax, e.g. "30s"); unset
+// <prefix>_USE_WRITE_BATCH, <prefix>_MAX_INFLIGHT,
+// <prefix>_MAX_INFLIGHT_PER_TX, ... (durations in Go syntax, e.g. "30s"); unset
 // variables keep their defaults. The result is validated.
 func ConfigFromEnv(prefix string) (Config, error) {
 	var cfg Config
@@ -78,6 +94,12 @@ func (c Config) Validate() error {
 		return fmt.Errorf("chaincode config: MaxSizeWriteBatch 0 must be positive (Fabric's default is 1000)")
 	case c.MaxSizeGetMultipleKeys == 0:
 		return fmt.Errorf("chaincode config: MaxSizeGetMultipleKeys 0 must be positive (Fabric's default is 1000)")
+	case c.MaxInFlight <= 0:
+		return fmt.Errorf("chaincode config: MaxInFlight %d must be positive (the default is 128)", c.MaxInFlight)
+	case c.MaxInFlightPerTx <= 0:
+		return fmt.Errorf("chaincode config: MaxInFlightPerTx %d must be positive (the default is 16)", c.MaxInFlightPerTx)
+	case c.MaxInFlightPerTx > c.MaxInFlight:
+		return fmt.Errorf("chaincode config: MaxInFlightPerTx %d exceeds MaxInFlight %d; raise MaxInFlight or lower MaxInFlightPerTx", c.MaxInFlightPerTx, c.MaxInFlight)
 	}
 	return nil
 }

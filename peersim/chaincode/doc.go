@@ -15,8 +15,31 @@
 // transaction. The wire behaviour follows a Fabric 3.1 peer; see
 // /work/shared/reference/fabric-peer-semantics.md §0–§5.
 //
+// Each stream has at most Config.MaxInFlight chaincode requests in flight
+// (received, reply not yet on the stream), served by as many workers,
+// started as needed. At the bound the handler stops reading the stream
+// until replies drain, so gRPC flow control holds back a chaincode that does
+// not read its replies; when the stream ends every worker returns. One
+// transaction may have at most Config.MaxInFlightPerTx requests in flight
+// (a shim waits for each reply, so it has one); a stream that exceeds it is
+// ended with [ErrTooManyRequests] (gRPC ResourceExhausted) and an error in
+// the log.
+//
+// [Server.Stats] returns the gauges for metrics: the number of connected
+// chaincodes, and per stream its ccid, requests in flight and executing
+// transactions. It is cheap (one short lock per stream) and safe to call at
+// any time.
+//
 // Where this package deliberately differs from Fabric:
 //
+//   - A stream's requests in flight are bounded (Config.MaxInFlight, with
+//     back-pressure) and so are one transaction's (Config.MaxInFlightPerTx,
+//     ending the stream). Fabric starts a goroutine per message without a
+//     bound. A chaincode-to-chaincode call into the same stream (the same
+//     chaincode on another channel) holds its caller's slot while the
+//     callee runs, so MaxInFlight such nested calls at once would wait for
+//     each other until the execute timeout.
+
 //   - A refused REGISTER (empty name, duplicate live connection, or a refusal
 //     from the peer's [Admission]) is answered with ERROR carrying the reason,
 //     and the stream is closed. A Fabric peer stays silent and leaves the

@@ -43,6 +43,11 @@ var (
 	// ErrProtocol means the chaincode broke the registration protocol (a first
 	// message other than REGISTER, or an undecodable REGISTER).
 	ErrProtocol = errors.New("chaincode protocol violation")
+
+	// ErrTooManyRequests ends a stream on which one transaction had more
+	// than Config.MaxInFlightPerTx requests in flight: the chaincode sends
+	// requests without reading the replies.
+	ErrTooManyRequests = errors.New("too many requests in flight")
 )
 
 // Causes sent to the chaincode inside ERROR payloads

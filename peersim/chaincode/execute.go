@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -162,6 +163,8 @@ type txContext struct {
 	sim            TxSimulator
 	signedProposal *peer.SignedProposal
 	done           chan *peer.ChaincodeMessage // the COMPLETED or ERROR
+
+	inflight atomic.Int64 // requests received and not yet answered on the stream
 
 	mu        sync.Mutex
 	busy      bool // a chaincode request is being served

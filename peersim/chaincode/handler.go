@@ -20,10 +20,14 @@ type stream interface {
 }
 
 // outgoing is a message queued for the single sender goroutine; sent, when
-// not nil, receives the result of Send.
+// not nil, receives the result of Send. A reply to a request holds the
+// request's in-flight slot, and its transaction's count when tx is set,
+// until it is on the stream.
 type outgoing struct {
 	msg  *peer.ChaincodeMessage
 	sent chan<- error
+	slot bool
+	tx   *txContext
 }
 
 type received struct {
@@ -32,8 +36,14 @@ type received struct {
 }
 
 // handler serves one chaincode stream: the registration handshake
-// (created → established → ready), then the chaincode's requests, each in
-// its own goroutine, with replies serialised through one sender.
+// (created → established → ready), then the chaincode's requests, served by
+// a bounded set of workers, with replies serialised through one sender.
+//
+// Every request takes a slot in slots before it is dispatched and gives it
+// back once its reply is on the stream (or it was dropped). When all slots
+// are taken the serving goroutine stops reading the stream: gRPC flow
+// control then stops the chaincode, so a chaincode that does not read its
+// replies cannot grow the peer.
 type handler struct {
 	srv  *Server
 	st   stream
@@ -54,7 +64,16 @@ type handler struct {
 	txs    map[string]*txContext // by channel+txid
 	closed bool                  // no new transactions
 
-	wg sync.WaitGroup // request and reply goroutines
+	slots   chan struct{}  // one per request in flight
+	work    chan *request  // to idle workers
+	workers int            // started so far; only the serving goroutine uses it
+	wg      sync.WaitGroup // workers and keepalive
+}
+
+// request is a chaincode request that holds a slot, for a worker.
+type request struct {
+	msg *peer.ChaincodeMessage
+	tx  *txContext // nil when no transaction matches
 }
 
 func newHandler(s *Server, st stream, info ConnInfo) *handler {
@@ -63,7 +82,9 @@ func newHandler(s *Server, st stream, info ConnInfo) *handler {
 		st:       st,
 		info:     info,
 		log:      s.log,
-		sendq:    make(chan outgoing, 16),
+		sendq:    make(chan outgoing, s.cfg.MaxInFlight+16),
+		slots:    make(chan struct{}, s.cfg.MaxInFlight),
+		work:     make(chan *request),
 		sendDone: make(chan struct{}),
 		quit:     make(chan struct{}),
 		txs:      map[string]*txContext{},
@@ -170,6 +191,7 @@ func (h *handler) sendLoop() {
 			default:
 			}
 			err := h.st.Send(o.msg)
+			h.release(o)
 			if o.sent != nil {
 				o.sent <- err
 			}
@@ -222,13 +244,48 @@ func (h *handler) sendWait(msg *peer.ChaincodeMessage) error {
 	}
 }
 
-// replyAsync sends msg without blocking the receive loop.
-func (h *handler) replyAsync(msg *peer.ChaincodeMessage) {
-	h.wg.Add(1)
-	go func() {
-		defer h.wg.Done()
-		h.send(msg)
-	}()
+// acquire takes an in-flight slot, waiting while all are taken; it reports
+// false when the stream has ended meanwhile.
+func (h *handler) acquire() bool {
+	select {
+	case h.slots <- struct{}{}:
+		return true
+	case <-h.quit:
+		return false
+	}
+}
+
+// release gives back what o holds.
+func (h *handler) release(o outgoing) {
+	if o.tx != nil {
+		o.tx.inflight.Add(-1)
+	}
+	if o.slot {
+		<-h.slots
+	}
+}
+
+// reply queues the answer to a request that holds a slot (and tx's count
+// when tx is not nil); msg nil means the request is dropped.
+func (h *handler) reply(msg *peer.ChaincodeMessage, tx *txContext) {
+	o := outgoing{msg: msg, slot: true, tx: tx}
+	if msg == nil {
+		h.release(o)
+		return
+	}
+	select {
+	case h.sendq <- o:
+	case <-h.quit:
+		h.release(o)
+	}
+}
+
+// replyError answers a bad message with ERROR. It takes a slot like a
+// request, so a flood of bad messages is bounded too.
+func (h *handler) replyError(msg *peer.ChaincodeMessage) {
+	if h.acquire() {
+		h.reply(msg, nil)
+	}
 }
 
 // handshake handles a message in the created state. It returns true once
@@ -317,7 +374,7 @@ func (h *handler) handle(raw []byte) {
 			})
 			return
 		}
-		h.replyAsync(errorMessage(env.typ, env.txID, env.channelID, cause))
+		h.replyError(errorMessage(env.typ, env.txID, env.channelID, cause))
 		return
 	}
 
@@ -327,16 +384,15 @@ func (h *handler) handle(raw []byte) {
 	case peer.ChaincodeMessage_COMPLETED, peer.ChaincodeMessage_ERROR:
 		h.notify(msg)
 	case peer.ChaincodeMessage_REGISTER:
-		h.replyAsync(errorMessage(msg.Type, msg.Txid, msg.ChannelId,
+		h.replyError(errorMessage(msg.Type, msg.Txid, msg.ChannelId,
 			fmt.Errorf("this stream is already registered as %s; a chaincode registers once per stream", h.ccid)))
 	default:
 		if requestHandlerFor(msg.Type) != nil {
-			h.wg.Add(1)
-			go h.serveRequest(msg)
+			h.dispatchRequest(msg)
 			return
 		}
 		h.log.Warn("unexpected message type from chaincode", "ccid", h.ccid, "type", msg.Type, "txid", msg.Txid)
-		h.replyAsync(errorMessage(msg.Type, msg.Txid, msg.ChannelId,
+		h.replyError(errorMessage(msg.Type, msg.Txid, msg.ChannelId,
 			fmt.Errorf("the peer does not accept %s messages from a registered chaincode; expected a request, COMPLETED, ERROR or KEEPALIVE", msg.Type)))
 	}
 }

@@ -3,6 +3,7 @@ package chaincode
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync"
 )
 
@@ -139,4 +140,35 @@ func (r *registry) close() {
 	for _, h := range handlers {
 		h.stop(ErrServerClosed)
 	}
+}
+
+// stats reads the gauges of every live stream.
+func (r *registry) stats() Stats {
+	r.mu.Lock()
+	byHandler := make(map[*handler]*registration, len(r.byID))
+	ids := make(map[*handler]string, len(r.byID))
+	for id, reg := range r.byID {
+		byHandler[reg.h], ids[reg.h] = reg, id
+	}
+	handlers := make([]*handler, 0, len(r.handlers))
+	for h := range r.handlers {
+		handlers = append(handlers, h)
+	}
+	r.mu.Unlock()
+
+	st := Stats{Streams: make([]StreamStats, 0, len(handlers))}
+	for _, h := range handlers {
+		s := StreamStats{CCID: ids[h], InFlight: len(h.slots)}
+		if reg := byHandler[h]; reg != nil && reg.ready {
+			s.Ready = true
+			st.Connected++
+		}
+		h.mu.Lock()
+		s.Transactions = len(h.txs)
+		h.mu.Unlock()
+		st.InFlight += s.InFlight
+		st.Streams = append(st.Streams, s)
+	}
+	slices.SortFunc(st.Streams, func(a, b StreamStats) int { return strings.Compare(a.CCID, b.CCID) })
+	return st
 }

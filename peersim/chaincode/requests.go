@@ -51,19 +51,66 @@ func requestHandlerFor(t peer.ChaincodeMessage_Type) requestHandler {
 	return nil
 }
 
-// serveRequest answers one chaincode request; it runs in its own goroutine.
-func (h *handler) serveRequest(msg *peer.ChaincodeMessage) {
-	defer h.wg.Done()
-	if reply := h.process(msg); reply != nil {
-		h.send(reply)
+// dispatchRequest hands msg to a worker once it holds a slot. It runs on
+// the serving goroutine, so waiting for a slot stops the stream being read.
+// A transaction with more than MaxInFlightPerTx requests in flight ends the
+// stream.
+func (h *handler) dispatchRequest(msg *peer.ChaincodeMessage) {
+	if !h.acquire() {
+		return
 	}
-}
-
-// process returns the reply to msg, or nil when the request is dropped.
-func (h *handler) process(msg *peer.ChaincodeMessage) *peer.ChaincodeMessage {
 	h.mu.Lock()
 	tx := h.txs[txKey(msg.ChannelId, msg.Txid)]
 	h.mu.Unlock()
+	if tx != nil {
+		if n := tx.inflight.Add(1); n > int64(h.srv.cfg.MaxInFlightPerTx) {
+			err := fmt.Errorf("%w: chaincode %s has %d requests in flight for transaction %s on channel %q, more than MaxInFlightPerTx %d: it sends requests without reading the replies",
+				ErrTooManyRequests, h.ccid, n, msg.Txid, msg.ChannelId, h.srv.cfg.MaxInFlightPerTx)
+			h.log.Error("ending chaincode stream: too many requests in flight for one transaction",
+				"ccid", h.ccid, "txid", msg.Txid, "channel", msg.ChannelId, "inflight", n, "limit", h.srv.cfg.MaxInFlightPerTx)
+			h.release(outgoing{slot: true, tx: tx})
+			h.stop(err)
+			return
+		}
+	}
+	r := &request{msg: msg, tx: tx}
+	select {
+	case h.work <- r: // an idle worker took it
+		return
+	default:
+	}
+	if h.workers < h.srv.cfg.MaxInFlight {
+		h.workers++
+		h.wg.Add(1)
+		go h.worker(r)
+		return
+	}
+	// Every worker exists; one is about to become idle, since fewer
+	// requests than workers hold a slot.
+	select {
+	case h.work <- r:
+	case <-h.quit:
+		h.release(outgoing{slot: true, tx: tx})
+	}
+}
+
+// worker serves first, then whatever the serving goroutine hands it, until
+// the stream ends.
+func (h *handler) worker(first *request) {
+	defer h.wg.Done()
+	for r := first; ; {
+		h.reply(h.process(r.msg, r.tx), r.tx)
+		select {
+		case r = <-h.work:
+		case <-h.quit:
+			return
+		}
+	}
+}
+
+// process returns the reply to msg in tx, or nil when the request is
+// dropped.
+func (h *handler) process(msg *peer.ChaincodeMessage, tx *txContext) *peer.ChaincodeMessage {
 	if tx == nil {
 		cause := errNoLedgerContext
 		if msg.Type == peer.ChaincodeMessage_INVOKE_CHAINCODE {

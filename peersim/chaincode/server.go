@@ -188,6 +188,34 @@ func (s *Server) WaitReady(ctx context.Context, ccid string) (<-chan struct{}, e
 // Connected returns the ccids of the ready connections, sorted.
 func (s *Server) Connected() []string { return s.registry.ids() }
 
+// Stats is a snapshot of the chaincode streams' gauges, for metrics.
+type Stats struct {
+	// Connected is the number of registered, ready chaincodes.
+	Connected int
+	// InFlight is the number of requests in flight over all streams.
+	InFlight int
+	// Streams has one entry per live stream, sorted by CCID.
+	Streams []StreamStats
+}
+
+// StreamStats are the gauges of one chaincode stream.
+type StreamStats struct {
+	// CCID is the id the stream registered (or is registering) as; empty
+	// before REGISTER.
+	CCID string
+	// Ready is true once the handshake is done.
+	Ready bool
+	// InFlight is the number of the chaincode's requests received and not
+	// yet answered on the stream (at most Config.MaxInFlight).
+	InFlight int
+	// Transactions is the number of transactions executing on the stream.
+	Transactions int
+}
+
+// Stats returns the current gauges. It takes each stream's lock briefly and
+// allocates one small slice, so it is cheap enough for every metrics scrape.
+func (s *Server) Stats() Stats { return s.registry.stats() }
+
 // Close refuses new streams and ends every live one; transactions running on
 // them fail with ErrStreamTerminated. It does not wait for the streams'
 // goroutines.
@@ -212,6 +240,8 @@ func toStatus(err error) error {
 		return status.Error(codes.PermissionDenied, err.Error())
 	case errors.Is(err, ErrEmptyName), errors.Is(err, ErrProtocol):
 		return status.Error(codes.InvalidArgument, err.Error())
+	case errors.Is(err, ErrTooManyRequests):
+		return status.Error(codes.ResourceExhausted, err.Error())
 	case errors.Is(err, ErrServerClosed):
 		return status.Error(codes.Unavailable, err.Error())
 	case errors.Is(err, context.Canceled):

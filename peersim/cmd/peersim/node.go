@@ -48,6 +48,10 @@ func nodeFlags() []nodeFlag {
 		{"peer-chaincodedev", func(d *peersim.Config, s peersim.Config) { d.Dev = s.Dev }},
 		{"chaincode-startup-timeout", func(d *peersim.Config, s peersim.Config) { d.ChaincodeStartupTimeout = s.ChaincodeStartupTimeout }},
 		{"chaincode-execute-timeout", func(d *peersim.Config, s peersim.Config) { d.ChaincodeExecuteTimeout = s.ChaincodeExecuteTimeout }},
+		{"chaincode-max-inflight", func(d *peersim.Config, s peersim.Config) { d.ChaincodeMaxInFlight = s.ChaincodeMaxInFlight }},
+		{"chaincode-max-inflight-per-tx", func(d *peersim.Config, s peersim.Config) {
+			d.ChaincodeMaxInFlightPerTx = s.ChaincodeMaxInFlightPerTx
+		}},
 		{"chaincode-tls", func(d *peersim.Config, s peersim.Config) { d.ChaincodeTLS = s.ChaincodeTLS }},
 		{"external-builder", func(d *peersim.Config, s peersim.Config) {
 			d.ExternalBuilders = append([]string(nil), s.ExternalBuilders...)
@@ -70,6 +74,8 @@ func registerNodeFlags(fs *pflag.FlagSet, cfg *peersim.Config) {
 	fs.BoolVar(&cfg.Dev, "peer-chaincodedev", cfg.Dev, "same as --dev (the flag of Fabric's peer node start)")
 	fs.DurationVar(&cfg.ChaincodeStartupTimeout, "chaincode-startup-timeout", cfg.ChaincodeStartupTimeout, "how long to wait for chaincode to connect (env PEERSIM_CHAINCODE_STARTUP_TIMEOUT)")
 	fs.DurationVar(&cfg.ChaincodeExecuteTimeout, "chaincode-execute-timeout", cfg.ChaincodeExecuteTimeout, "limit of one Init or Invoke, 0 for none (env PEERSIM_CHAINCODE_EXECUTE_TIMEOUT)")
+	fs.IntVar(&cfg.ChaincodeMaxInFlight, "chaincode-max-inflight", cfg.ChaincodeMaxInFlight, "requests one chaincode stream may have in flight; at the bound the peer stops reading it until replies drain (env PEERSIM_CHAINCODE_MAX_INFLIGHT)")
+	fs.IntVar(&cfg.ChaincodeMaxInFlightPerTx, "chaincode-max-inflight-per-tx", cfg.ChaincodeMaxInFlightPerTx, "requests one transaction may have in flight; a stream exceeding it is ended (env PEERSIM_CHAINCODE_MAX_INFLIGHT_PER_TX)")
 	fs.BoolVar(&cfg.ChaincodeTLS, "chaincode-tls", cfg.ChaincodeTLS, "mutual TLS with launched chaincode, production mode only (env PEERSIM_CHAINCODE_TLS)")
 	fs.StringArrayVar(&cfg.ExternalBuilders, "external-builder", nil, "a Fabric external builder directory, repeatable, tried in order (env PEERSIM_EXTERNAL_BUILDERS, comma-separated)")
 	fs.IntVar(&cfg.BatchSize, "batch-size", cfg.BatchSize, "transactions per block (env PEERSIM_BATCH_SIZE)")
