@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chaincodekit/chaincodekit/internal/leakcheck"
+
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -147,7 +149,7 @@ func heapAlloc() uint64 {
 var bigValue = strings.Repeat("v", 4<<10)
 
 func TestFloodWithoutReadingIsHeldBackAndReleasedWhenTheStreamEnds(t *testing.T) {
-	checkGoroutines(t)
+	leakcheck.Check(t)
 	cfg := DefaultConfig()
 	cfg.MaxInFlight, cfg.MaxInFlightPerTx = 32, 32 // back-pressure only
 	srv, conn := newFloodServer(t, cfg, slog.New(slog.DiscardHandler))
@@ -203,7 +205,7 @@ func TestFloodWithoutReadingIsHeldBackAndReleasedWhenTheStreamEnds(t *testing.T)
 }
 
 func TestFloodDrainsWhenTheChaincodeReadsAgain(t *testing.T) {
-	checkGoroutines(t)
+	leakcheck.Check(t)
 	cfg := DefaultConfig()
 	cfg.MaxInFlight, cfg.MaxInFlightPerTx = 8, 8
 	srv, conn := newFloodServer(t, cfg, slog.New(slog.DiscardHandler))
@@ -271,7 +273,7 @@ func TestFloodDrainsWhenTheChaincodeReadsAgain(t *testing.T) {
 }
 
 func TestTooManyRequestsForOneTransactionEndTheStream(t *testing.T) {
-	checkGoroutines(t)
+	leakcheck.Check(t)
 	cfg := DefaultConfig()
 	cfg.MaxInFlight, cfg.MaxInFlightPerTx = 64, 4
 	logs := newLogSink()
