@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -16,9 +15,7 @@ import (
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
-	"google.golang.org/grpc/test/bufconn"
 )
 
 // The flood tests need gRPC to buffer a known, small amount: fixed 64 KiB
@@ -39,28 +36,40 @@ func newFloodServer(t *testing.T, cfg Config, logger *slog.Logger) (*Server, *gr
 	if err != nil {
 		t.Fatalf("NewServer: %v", err)
 	}
-	lis := bufconn.Listen(1 << 20)
-	gs := grpc.NewServer(append(ServerOptions(), grpc.InitialWindowSize(floodWindow), grpc.InitialConnWindowSize(floodWindow))...)
-	peer.RegisterChaincodeSupportServer(gs, srv)
-	served := make(chan struct{})
-	go func() {
-		defer close(served)
-		_ = gs.Serve(lis)
-	}()
-	conn, err := grpc.NewClient("passthrough:///bufnet",
-		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithInitialWindowSize(floodWindow), grpc.WithInitialConnWindowSize(floodWindow))
-	if err != nil {
-		t.Fatalf("dial bufconn: %v", err)
-	}
-	t.Cleanup(func() {
-		conn.Close()
-		srv.Close()
-		gs.Stop()
-		<-served
-	})
+	conn := serveOnBufconn(t, srv,
+		[]grpc.ServerOption{grpc.InitialWindowSize(floodWindow), grpc.InitialConnWindowSize(floodWindow)},
+		[]grpc.DialOption{grpc.WithInitialWindowSize(floodWindow), grpc.WithInitialConnWindowSize(floodWindow)})
 	return srv, conn
+}
+
+// startTx executes transaction tx1 on channel ch, which reads a large
+// committed value, and waits until the flooder has received it; the channel
+// receives Execute's error.
+func (f *flooder) startTx(srv *Server) <-chan error {
+	f.t.Helper()
+	sim := newFakeSim().commit("cc", "big", bigValue)
+	x := make(chan error, 1)
+	go func() {
+		_, err := srv.Execute(context.Background(), "cc:1", ExecuteRequest{Type: peer.ChaincodeMessage_TRANSACTION,
+			ChannelID: "ch", TxID: "tx1", Namespace: "cc", Input: &peer.ChaincodeInput{}, Simulator: sim})
+		x <- err
+	}()
+	f.recv(peer.ChaincodeMessage_TRANSACTION)
+	return x
+}
+
+// wantTerminated waits for the Execute started by startTx and fails unless
+// it ended with the stream.
+func wantTerminated(t *testing.T, x <-chan error) {
+	t.Helper()
+	select {
+	case err := <-x:
+		if !errors.Is(err, ErrStreamTerminated) {
+			t.Errorf("Execute = %v, want ErrStreamTerminated", err)
+		}
+	case <-time.After(waitLimit):
+		t.Fatal("Execute did not return after the stream ended")
+	}
 }
 
 // flooder is a raw chaincode stream that registers, receives a
@@ -156,14 +165,7 @@ func TestFloodWithoutReadingIsHeldBackAndReleasedWhenTheStreamEnds(t *testing.T)
 
 	goroutinesBefore, heapBefore := runtime.NumGoroutine(), heapAlloc()
 	f := startFlooder(t, srv, conn, "cc:1")
-	sim := newFakeSim().commit("cc", "big", bigValue)
-	x := make(chan error, 1)
-	go func() {
-		_, err := srv.Execute(context.Background(), "cc:1", ExecuteRequest{Type: peer.ChaincodeMessage_TRANSACTION,
-			ChannelID: "ch", TxID: "tx1", Namespace: "cc", Input: &peer.ChaincodeInput{}, Simulator: sim})
-		x <- err
-	}()
-	f.recv(peer.ChaincodeMessage_TRANSACTION)
+	x := f.startTx(srv)
 	f.flood("ch", "tx1", floodRequests)
 
 	waitFor(t, srv, "held MaxInFlight requests", func(s Stats) bool { return s.InFlight == cfg.MaxInFlight })
@@ -192,16 +194,9 @@ func TestFloodWithoutReadingIsHeldBackAndReleasedWhenTheStreamEnds(t *testing.T)
 		t.Fatal("the flood did not stop when its stream was cancelled")
 	}
 	t.Logf("the peer let %d of %d requests onto the stream", f.sent.Load(), floodRequests)
-	select {
-	case err := <-x:
-		if !errors.Is(err, ErrStreamTerminated) {
-			t.Errorf("Execute = %v, want ErrStreamTerminated", err)
-		}
-	case <-time.After(waitLimit):
-		t.Fatal("Execute did not return after the stream ended")
-	}
+	wantTerminated(t, x)
 	waitFor(t, srv, "forgot the stream", func(s Stats) bool { return len(s.Streams) == 0 && s.InFlight == 0 })
-	// checkGoroutines then waits for the workers and the sender to return.
+	// leakcheck then waits for the workers and the sender to return.
 }
 
 func TestFloodDrainsWhenTheChaincodeReadsAgain(t *testing.T) {
@@ -210,14 +205,7 @@ func TestFloodDrainsWhenTheChaincodeReadsAgain(t *testing.T) {
 	cfg.MaxInFlight, cfg.MaxInFlightPerTx = 8, 8
 	srv, conn := newFloodServer(t, cfg, slog.New(slog.DiscardHandler))
 	f := startFlooder(t, srv, conn, "cc:1")
-	sim := newFakeSim().commit("cc", "big", bigValue)
-	x := make(chan error, 1)
-	go func() {
-		_, err := srv.Execute(context.Background(), "cc:1", ExecuteRequest{Type: peer.ChaincodeMessage_TRANSACTION,
-			ChannelID: "ch", TxID: "tx1", Namespace: "cc", Input: &peer.ChaincodeInput{}, Simulator: sim})
-		x <- err
-	}()
-	f.recv(peer.ChaincodeMessage_TRANSACTION)
+	x := f.startTx(srv)
 	const n = 2000
 	f.flood("ch", "tx1", n)
 	waitFor(t, srv, "held MaxInFlight requests", func(s Stats) bool { return s.InFlight == cfg.MaxInFlight })
@@ -279,25 +267,11 @@ func TestTooManyRequestsForOneTransactionEndTheStream(t *testing.T) {
 	logs := newLogSink()
 	srv, conn := newFloodServer(t, cfg, slog.New(logs))
 	f := startFlooder(t, srv, conn, "cc:1")
-	sim := newFakeSim().commit("cc", "big", bigValue)
-	x := make(chan error, 1)
-	go func() {
-		_, err := srv.Execute(context.Background(), "cc:1", ExecuteRequest{Type: peer.ChaincodeMessage_TRANSACTION,
-			ChannelID: "ch", TxID: "tx1", Namespace: "cc", Input: &peer.ChaincodeInput{}, Simulator: sim})
-		x <- err
-	}()
-	f.recv(peer.ChaincodeMessage_TRANSACTION)
+	x := f.startTx(srv)
 	f.flood("ch", "tx1", floodRequests)
 
 	logs.waitFor(t, "ending chaincode stream: too many requests in flight for one transaction")
-	select {
-	case err := <-x:
-		if !errors.Is(err, ErrStreamTerminated) {
-			t.Errorf("Execute = %v, want ErrStreamTerminated", err)
-		}
-	case <-time.After(waitLimit):
-		t.Fatal("Execute did not return after the stream ended")
-	}
+	wantTerminated(t, x)
 	// The chaincode reads what was sent before the end, then the status.
 	var err error
 	for err == nil {

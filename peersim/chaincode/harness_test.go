@@ -82,17 +82,27 @@ func newEnv(t *testing.T, cfg Config, opts ...Option) *env {
 	if err != nil {
 		t.Fatalf("NewServer: %v", err)
 	}
+	conn := serveOnBufconn(t, srv, nil, nil)
+	return &env{t: t, srv: srv, conn: conn, logs: logs}
+}
+
+// serveOnBufconn serves srv on an in-memory listener, with extra server and
+// dial options, and returns a client connection to it. Cleanup closes the
+// connection and the server and waits for the gRPC server to return.
+func serveOnBufconn(t *testing.T, srv *Server, serverOpts []grpc.ServerOption, dialOpts []grpc.DialOption) *grpc.ClientConn {
+	t.Helper()
 	lis := bufconn.Listen(1 << 20)
-	gs := grpc.NewServer(ServerOptions()...)
+	gs := grpc.NewServer(append(ServerOptions(), serverOpts...)...)
 	peer.RegisterChaincodeSupportServer(gs, srv)
 	served := make(chan struct{})
 	go func() {
 		defer close(served)
 		_ = gs.Serve(lis)
 	}()
-	conn, err := grpc.NewClient("passthrough:///bufnet",
+	conn, err := grpc.NewClient("passthrough:///bufnet", append([]grpc.DialOption{
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials()))
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+	}, dialOpts...)...)
 	if err != nil {
 		t.Fatalf("dial bufconn: %v", err)
 	}
@@ -102,7 +112,7 @@ func newEnv(t *testing.T, cfg Config, opts ...Option) *env {
 		gs.Stop()
 		<-served
 	})
-	return &env{t: t, srv: srv, conn: conn, logs: logs}
+	return conn
 }
 
 // fakeCC is a scripted chaincode: the test sends and expects raw messages.

@@ -275,6 +275,10 @@ func TestConfigValidate(t *testing.T) {
 		{"a zero total query limit is refused", func(c *Config) { c.TotalQueryLimit = 0 }, "TotalQueryLimit 0"},
 		{"a zero write batch size is refused", func(c *Config) { c.MaxSizeWriteBatch = 0 }, "MaxSizeWriteBatch 0"},
 		{"a zero get-multiple size is refused", func(c *Config) { c.MaxSizeGetMultipleKeys = 0 }, "MaxSizeGetMultipleKeys 0"},
+		{"MaxInFlight must be positive", func(c *Config) { c.MaxInFlight = 0 }, "MaxInFlight 0 must be positive"},
+		{"MaxInFlightPerTx must be positive", func(c *Config) { c.MaxInFlightPerTx = -1 }, "MaxInFlightPerTx -1 must be positive"},
+		{"MaxInFlightPerTx may not exceed MaxInFlight", func(c *Config) { c.MaxInFlight, c.MaxInFlightPerTx = 4, 5 }, "MaxInFlightPerTx 5 exceeds MaxInFlight 4"},
+		{"MaxInFlightPerTx may equal MaxInFlight", func(c *Config) { c.MaxInFlight, c.MaxInFlightPerTx = 4, 4 }, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -294,6 +298,8 @@ func TestConfigValidate(t *testing.T) {
 func TestConfigFromEnv(t *testing.T) {
 	t.Setenv("TESTCC_EXECUTE_TIMEOUT", "5s")
 	t.Setenv("TESTCC_USE_WRITE_BATCH", "false")
+	t.Setenv("TESTCC_MAX_INFLIGHT", "7")
+	t.Setenv("TESTCC_MAX_INFLIGHT_PER_TX", "3")
 	cfg, err := ConfigFromEnv("TESTCC")
 	if err != nil {
 		t.Fatal(err)
@@ -301,8 +307,12 @@ func TestConfigFromEnv(t *testing.T) {
 	want := DefaultConfig()
 	want.ExecuteTimeout = 5 * time.Second
 	want.UseWriteBatch = false
+	want.MaxInFlight, want.MaxInFlightPerTx = 7, 3
 	if diff := cmp.Diff(want, cfg); diff != "" {
 		t.Errorf("config (-want +got):\n%s", diff)
+	}
+	if def := DefaultConfig(); def.MaxInFlight != 128 || def.MaxInFlightPerTx != 16 {
+		t.Errorf("defaults %d/%d, want 128/16 as the envconfig tags say", def.MaxInFlight, def.MaxInFlightPerTx)
 	}
 
 	t.Setenv("TESTCC_EXECUTE_TIMEOUT", "5")
