@@ -34,6 +34,10 @@ type Config struct {
 	ChaincodeAddress string `envconfig:"CHAINCODE_ADDRESS" default:"127.0.0.1:7052"`
 	// OperationsAddress serves /healthz and /metrics over plain HTTP.
 	OperationsAddress string `envconfig:"OPERATIONS_ADDRESS" default:"127.0.0.1:9443"`
+	// OperationsPprof also serves Go's net/http/pprof profiles under
+	// /debug/pprof/ on the operations address. Off by default: profiles
+	// reveal the peer's internals and cost CPU while they run.
+	OperationsPprof bool `envconfig:"OPERATIONS_PPROF"`
 	// DataDir holds the organisation, installed chaincode, ledgers, the
 	// channel list and (production mode) builds and logs. ConfigFromEnv
 	// defaults it to ~/.peersim.

@@ -8,10 +8,14 @@ import (
 	"github.com/chaincodekit/chaincodekit/peersim/chaincode"
 	"github.com/chaincodekit/chaincodekit/peersim/ledger"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 )
 
 // metrics are the peer's Prometheus metrics, in a registry of its own so
-// that several peers can live in one process.
+// that several peers can live in one process. Besides the peersim_*
+// families the registry carries the client library's standard Go runtime
+// (go_*: goroutines, heap, GC) and process (process_*: CPU, resident
+// memory, open file descriptors) collectors.
 type metrics struct {
 	reg       *prometheus.Registry
 	proposals *prometheus.CounterVec
@@ -41,15 +45,75 @@ func newMetrics() *metrics {
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
 		}, []string{"chaincode", "type", "success"}),
 	}
-	m.reg.MustRegister(m.proposals, m.committed, m.height, m.execute)
+	m.reg.MustRegister(m.proposals, m.committed, m.height, m.execute,
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
 func (m *metrics) registerChaincodes(cc *chaincode.Server) {
-	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Namespace: "peersim", Name: "registered_chaincodes",
-		Help: "Chaincode connections registered and ready.",
-	}, func() float64 { return float64(len(cc.Connected())) }))
+	m.reg.MustRegister(newStreamCollector(cc.Stats))
+}
+
+// streamCollector turns one chaincode.Server.Stats snapshot per scrape into
+// the chaincode stream gauges.
+type streamCollector struct {
+	stats        func() chaincode.Stats
+	registered   *prometheus.Desc
+	streams      *prometheus.Desc
+	inFlight     *prometheus.Desc
+	transactions *prometheus.Desc
+}
+
+func newStreamCollector(stats func() chaincode.Stats) *streamCollector {
+	return &streamCollector{
+		stats: stats,
+		registered: prometheus.NewDesc("peersim_registered_chaincodes",
+			"Chaincode connections registered and ready.", nil, nil),
+		streams: prometheus.NewDesc("peersim_chaincode_streams",
+			"Live chaincode streams, ready or still in the handshake.", nil, nil),
+		inFlight: prometheus.NewDesc("peersim_chaincode_requests_in_flight",
+			"Requests a chaincode sent (GetState, PutState, ...) and the peer has not answered yet, by chaincode id (empty before REGISTER).",
+			[]string{"chaincode"}, nil),
+		transactions: prometheus.NewDesc("peersim_chaincode_transactions_in_flight",
+			"Transactions executing on a chaincode's stream, by chaincode id.",
+			[]string{"chaincode"}, nil),
+	}
+}
+
+// Describe implements prometheus.Collector.
+func (c *streamCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.registered
+	ch <- c.streams
+	ch <- c.inFlight
+	ch <- c.transactions
+}
+
+// Collect implements prometheus.Collector. Streams that share an id (those
+// still before REGISTER all have the empty id) are summed, so that every
+// label set is reported once.
+func (c *streamCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.stats()
+	ch <- prometheus.MustNewConstMetric(c.registered, prometheus.GaugeValue, float64(st.Connected))
+	ch <- prometheus.MustNewConstMetric(c.streams, prometheus.GaugeValue, float64(len(st.Streams)))
+	type gauges struct{ inFlight, txs int }
+	byID := make(map[string]*gauges, len(st.Streams))
+	var order []string
+	for _, s := range st.Streams {
+		g, ok := byID[s.CCID]
+		if !ok {
+			g = &gauges{}
+			byID[s.CCID] = g
+			order = append(order, s.CCID)
+		}
+		g.inFlight += s.InFlight
+		g.txs += s.Transactions
+	}
+	for _, id := range order {
+		g := byID[id]
+		ch <- prometheus.MustNewConstMetric(c.inFlight, prometheus.GaugeValue, float64(g.inFlight), id)
+		ch <- prometheus.MustNewConstMetric(c.transactions, prometheus.GaugeValue, float64(g.txs), id)
+	}
 }
 
 func (m *metrics) proposal(status int32) {

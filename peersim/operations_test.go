@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -97,8 +98,16 @@ func TestStartOnRealPortsLogsReadyAndServesOperations(t *testing.T) {
 			t.Errorf("/metrics (%d) lacks %q:\n%s", code, m, body)
 		}
 	}
-	if strings.Contains(body, "go_goroutines") {
-		t.Errorf("/metrics carries the global registry's collectors")
+	// The runtime and process collectors are the peer's own (its registry
+	// is not the global one): they are there, and only once.
+	runtimeMetrics := []string{"\ngo_goroutines ", "\ngo_memstats_heap_alloc_bytes ", "\ngo_gc_duration_seconds_count "}
+	if runtime.GOOS == "linux" {
+		runtimeMetrics = append(runtimeMetrics, "\nprocess_open_fds ", "\nprocess_resident_memory_bytes ")
+	}
+	for _, m := range runtimeMetrics {
+		if n := strings.Count(body, m); n != 1 {
+			t.Errorf("/metrics has %q %d times, want once:\n%s", m, n, body)
+		}
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
@@ -128,6 +137,9 @@ func TestMetricsCountProposalsAndCommits(t *testing.T) {
 		`peersim_transactions_committed_total{channel="mychannel",validation_code="VALID"} 2`,
 		`peersim_block_height{channel="mychannel"} 2`,
 		"peersim_registered_chaincodes 1",
+		"peersim_chaincode_streams 1",
+		`peersim_chaincode_requests_in_flight{chaincode="mycc:1.0"} 0`,
+		`peersim_chaincode_transactions_in_flight{chaincode="mycc:1.0"} 0`,
 		`peersim_chaincode_execute_duration_seconds_count{chaincode="mycc:1.0",success="true",type="TRANSACTION"} 2`,
 	}
 	deadline := time.Now().Add(waitLimit)
@@ -147,5 +159,31 @@ func TestMetricsCountProposalsAndCommits(t *testing.T) {
 			t.Fatalf("metrics lack %q:\n%s", missing, rec.Body.String())
 		}
 		time.Sleep(time.Millisecond) // the height follower runs asynchronously; poll with a deadline
+	}
+}
+
+func TestOperationsServePprofOnlyWhenEnabled(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		enabled  bool
+		wantCode int
+		wantBody string
+	}{
+		{"off by default", false, http.StatusNotFound, ""},
+		{"enabled", true, http.StatusOK, "goroutine profile"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := &Peer{cfg: Config{OperationsPprof: tc.enabled}, met: newMetrics()}
+			for _, path := range []string{"/debug/pprof/", "/debug/pprof/goroutine?debug=1", "/debug/pprof/cmdline"} {
+				rec := httptest.NewRecorder()
+				p.operationsHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+				if rec.Code != tc.wantCode {
+					t.Errorf("GET %s: %d, want %d", path, rec.Code, tc.wantCode)
+				}
+				if strings.HasPrefix(path, "/debug/pprof/goroutine") && !strings.Contains(rec.Body.String(), tc.wantBody) {
+					t.Errorf("GET %s lacks %q:\n%.300s", path, tc.wantBody, rec.Body.String())
+				}
+			}
+		})
 	}
 }

@@ -42,6 +42,7 @@ func nodeFlags() []nodeFlag {
 		{"address", func(d *peersim.Config, s peersim.Config) { d.Address = s.Address }},
 		{"chaincode-address", func(d *peersim.Config, s peersim.Config) { d.ChaincodeAddress = s.ChaincodeAddress }},
 		{"operations-address", func(d *peersim.Config, s peersim.Config) { d.OperationsAddress = s.OperationsAddress }},
+		{"operations-pprof", func(d *peersim.Config, s peersim.Config) { d.OperationsPprof = s.OperationsPprof }},
 		{"data-dir", func(d *peersim.Config, s peersim.Config) { d.DataDir = s.DataDir }},
 		{"ledger", func(d *peersim.Config, s peersim.Config) { d.Ledger = s.Ledger }},
 		{"dev", func(d *peersim.Config, s peersim.Config) { d.Dev = s.Dev }},
@@ -68,6 +69,7 @@ func registerNodeFlags(fs *pflag.FlagSet, cfg *peersim.Config) {
 	fs.StringVar(&cfg.Address, "address", cfg.Address, "where clients reach the peer: Endorser, AtomicBroadcast, Deliver (env PEERSIM_ADDRESS)")
 	fs.StringVar(&cfg.ChaincodeAddress, "chaincode-address", cfg.ChaincodeAddress, "where chaincode connects (env PEERSIM_CHAINCODE_ADDRESS)")
 	fs.StringVar(&cfg.OperationsAddress, "operations-address", cfg.OperationsAddress, "/healthz and /metrics over HTTP (env PEERSIM_OPERATIONS_ADDRESS)")
+	fs.BoolVar(&cfg.OperationsPprof, "operations-pprof", cfg.OperationsPprof, "also serve Go's pprof profiles under /debug/pprof/ on the operations address (env PEERSIM_OPERATIONS_PPROF)")
 	fs.StringVar(&cfg.DataDir, "data-dir", "", "identities, installed chaincode, ledgers, builds and logs (env PEERSIM_DATA_DIR, default ~/.peersim)")
 	fs.StringVar(&cfg.Ledger, "ledger", cfg.Ledger, "ledger storage: bolt (on disk) or memory (env PEERSIM_LEDGER)")
 	fs.BoolVar(&cfg.Dev, "dev", cfg.Dev, "development mode: you start the chaincode, the peer accepts any installed name:version (env PEERSIM_DEV)")
