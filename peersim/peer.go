@@ -99,6 +99,7 @@ func New(cfg Config, logger *slog.Logger, opts ...Option) (*Peer, error) {
 	ccCfg.MaxInFlight = cfg.ChaincodeMaxInFlight
 	ccCfg.MaxInFlightPerTx = cfg.ChaincodeMaxInFlightPerTx
 	p.cc, err = chaincode.NewServer(ccCfg, logger.With("component", "chaincode"),
+		chaincode.WithPeerMSPID(org.MSPID()),
 		chaincode.WithAdmission(chaincode.AdmitFunc(p.admit)),
 		chaincode.WithResolver(chaincode.ResolverFunc(p.resolveChaincode)),
 		chaincode.WithSimulatorFactory(simulatorFactory{p}),

@@ -256,12 +256,18 @@ func (h *harness) expectRequest(typ peer.ChaincodeMessage_Type, channel, txid st
 	return got
 }
 
-// handshake plays the peer's side of registration: REGISTER in, REGISTERED
-// and READY (with readyPayload) out.
+// handshake plays the peer's side of registration as a Fabric peer does:
+// REGISTER in, an empty REGISTERED and READY (with readyPayload) out.
 func (h *harness) handshake(readyPayload []byte) {
 	h.t.Helper()
+	h.handshakeWith(nil, readyPayload)
+}
+
+// handshakeWith is handshake with registeredPayload in REGISTERED.
+func (h *harness) handshakeWith(registeredPayload, readyPayload []byte) {
+	h.t.Helper()
 	h.expect(&peer.ChaincodeMessage{Type: peer.ChaincodeMessage_REGISTER, Payload: mustMarshal(h.t, &peer.ChaincodeID{Name: h.name})})
-	h.send(&peer.ChaincodeMessage{Type: peer.ChaincodeMessage_REGISTERED})
+	h.send(&peer.ChaincodeMessage{Type: peer.ChaincodeMessage_REGISTERED, Payload: registeredPayload})
 	h.send(&peer.ChaincodeMessage{Type: peer.ChaincodeMessage_READY, Payload: readyPayload})
 }
 

@@ -102,6 +102,7 @@ type handler struct {
 
 	state    state        // owned by serve
 	features peerFeatures // written by serve before the first transaction starts
+	mspID    string       // the MSP ID the peer announced in REGISTERED; written by serve before the first transaction starts
 
 	mu      sync.Mutex
 	calls   map[txKey]chan *peer.ChaincodeMessage // requests waiting for a reply
@@ -194,6 +195,7 @@ func (h *handler) serve(name string) (err error) {
 // reply.
 func (h *handler) finish(err error) {
 	h.closed.Store(true)
+	processMSPIDs.disconnected(h)
 	if err == nil {
 		err = errStreamEnded
 	}
@@ -216,6 +218,14 @@ func (h *handler) handle(name string, msg *peer.ChaincodeMessage, waiting *time.
 		case peer.ChaincodeMessage_REGISTERED:
 			waiting.Stop()
 			h.state = established
+			id, err := announcedMSPID(msg.Payload)
+			if err != nil {
+				h.log.Warn("could not decode the MSP ID in the peer's REGISTERED; GetMSPID falls back to CORE_PEER_LOCALMSPID", "error", err)
+			}
+			if id != "" {
+				h.mspID = id
+				processMSPIDs.connected(h, id)
+			}
 			h.log.Debug("registered with peer", "chaincode", name)
 			return nil
 		case peer.ChaincodeMessage_ERROR:
@@ -360,6 +370,9 @@ func (h *handler) start(msg *peer.ChaincodeMessage) {
 			delete(h.running, key)
 			h.mu.Unlock()
 		}()
+		if h.mspID != "" {
+			defer processMSPIDs.running(h.mspID)()
+		}
 		reply := h.execute(msg)
 		if err := h.send(reply); err != nil && !errors.Is(err, errStreamEnded) {
 			h.log.Warn("could not send the result of a transaction", "txid", msg.Txid, "channel", msg.ChannelId, "error", err)

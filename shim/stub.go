@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
@@ -101,16 +100,6 @@ func binding(nonce, creator []byte, epoch uint64) []byte {
 	binary.LittleEndian.PutUint64(e[:], epoch)
 	h.Write(e[:])
 	return h.Sum(nil)
-}
-
-// GetMSPID returns the MSP ID of the peer that launched the chaincode, from
-// CORE_PEER_LOCALMSPID.
-func GetMSPID() (string, error) {
-	id, ok := os.LookupEnv("CORE_PEER_LOCALMSPID")
-	if !ok || id == "" {
-		return "", errors.New("CORE_PEER_LOCALMSPID is not set: the peer sets it to its MSP ID when it launches the chaincode; set it yourself otherwise, e.g. CORE_PEER_LOCALMSPID=Org1MSP")
-	}
-	return id, nil
 }
 
 // request sends one request of the transaction and returns the payload of

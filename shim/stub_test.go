@@ -736,14 +736,3 @@ func TestProposalDerivedValues(t *testing.T) {
 		}
 	})
 }
-
-func TestGetMSPIDReadsCorePeerLocalMSPID(t *testing.T) {
-	t.Setenv("CORE_PEER_LOCALMSPID", "Org1MSP")
-	if id, err := GetMSPID(); id != "Org1MSP" || err != nil {
-		t.Errorf("got %q, %v", id, err)
-	}
-	t.Setenv("CORE_PEER_LOCALMSPID", "")
-	if _, err := GetMSPID(); !errContains(err, "CORE_PEER_LOCALMSPID is not set") {
-		t.Errorf("got %v", err)
-	}
-}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hyperledger/fabric-protos-go-apiv2/msp"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/protobuf/proto"
 )
@@ -324,7 +325,14 @@ func (h *handler) register(msg *peer.ChaincodeMessage) (bool, error) {
 	}
 	h.ccid = ccid
 
-	if err := h.sendWait(&peer.ChaincodeMessage{Type: peer.ChaincodeMessage_REGISTERED}); err != nil {
+	registered := &peer.ChaincodeMessage{Type: peer.ChaincodeMessage_REGISTERED}
+	if h.srv.peerMSPID != "" {
+		var err error
+		if registered.Payload, err = proto.Marshal(&msp.SerializedIdentity{Mspid: h.srv.peerMSPID}); err != nil {
+			return false, fmt.Errorf("marshal REGISTERED payload for %s: %w", ccid, err)
+		}
+	}
+	if err := h.sendWait(registered); err != nil {
 		return false, err
 	}
 	params, err := proto.Marshal(&peer.ChaincodeAdditionalParams{

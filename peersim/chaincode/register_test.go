@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/hyperledger/fabric-protos-go-apiv2/msp"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -93,15 +94,25 @@ func TestRegistration(t *testing.T) {
 }
 
 func TestRegistrationAcceptedSendsRegisteredThenReadyWithParams(t *testing.T) {
+	fabricDefaults := &peer.ChaincodeAdditionalParams{UseWriteBatch: true, MaxSizeWriteBatch: 1000, UseGetMultipleKeys: true, MaxSizeGetMultipleKeys: 1000}
 	tests := []struct {
-		name string
-		cfg  func(*Config)
-		want *peer.ChaincodeAdditionalParams
+		name           string
+		cfg            func(*Config)
+		opts           []Option
+		want           *peer.ChaincodeAdditionalParams
+		wantRegistered *msp.SerializedIdentity // nil: an empty REGISTERED, as a Fabric peer sends
 	}{
 		{
 			name: "defaults advertise Fabric 3.1's shipped core.yaml",
 			cfg:  func(*Config) {},
-			want: &peer.ChaincodeAdditionalParams{UseWriteBatch: true, MaxSizeWriteBatch: 1000, UseGetMultipleKeys: true, MaxSizeGetMultipleKeys: 1000},
+			want: fabricDefaults,
+		},
+		{
+			name:           "the peer's MSP ID is announced in REGISTERED",
+			cfg:            func(*Config) {},
+			opts:           []Option{WithPeerMSPID("Org2MSP")},
+			want:           fabricDefaults,
+			wantRegistered: &msp.SerializedIdentity{Mspid: "Org2MSP"},
 		},
 		{
 			name: "configured values are advertised",
@@ -116,14 +127,25 @@ func TestRegistrationAcceptedSendsRegisteredThenReadyWithParams(t *testing.T) {
 			cfg := DefaultConfig()
 			tt.cfg(&cfg)
 			var got ConnInfo
-			e := newEnv(t, cfg, WithAdmission(AdmitFunc(func(_ string, info ConnInfo) error { got = info; return nil })))
+			e := newEnv(t, cfg, append(tt.opts, WithAdmission(AdmitFunc(func(_ string, info ConnInfo) error { got = info; return nil })))...)
 			c := e.open()
 			// KEEPALIVE before REGISTER is ignored.
 			c.send(&peer.ChaincodeMessage{Type: peer.ChaincodeMessage_KEEPALIVE})
 			c.send(&peer.ChaincodeMessage{Type: peer.ChaincodeMessage_REGISTER, Payload: mustMarshal(t, &peer.ChaincodeID{Name: "mycc:1.0"})})
 			reg := c.expect(peer.ChaincodeMessage_REGISTERED)
-			if len(reg.Payload) != 0 || reg.Txid != "" || reg.ChannelId != "" {
-				t.Errorf("REGISTERED carries %v, want an empty message", reg)
+			if reg.Txid != "" || reg.ChannelId != "" {
+				t.Errorf("REGISTERED carries %v, want no txid or channel", reg)
+			}
+			if tt.wantRegistered == nil {
+				if len(reg.Payload) != 0 {
+					t.Errorf("REGISTERED payload %x, want none", reg.Payload)
+				}
+			} else {
+				announced := &msp.SerializedIdentity{}
+				mustUnmarshal(t, reg.Payload, announced)
+				if diff := cmp.Diff(tt.wantRegistered, announced, protocmp.Transform()); diff != "" {
+					t.Errorf("REGISTERED payload (-want +got):\n%s", diff)
+				}
 			}
 			ready := c.expect(peer.ChaincodeMessage_READY)
 			params := &peer.ChaincodeAdditionalParams{}

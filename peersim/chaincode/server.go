@@ -116,6 +116,13 @@ func WithDisconnectHook(fn func(ccid string, cause error)) Option {
 	return func(s *Server) { s.onDisconnect = fn }
 }
 
+// WithPeerMSPID makes REGISTERED carry the peer's MSP ID, as a
+// msp.SerializedIdentity with only Mspid set, so that a shim can answer
+// GetMSPID for this connection without CORE_PEER_LOCALMSPID (this repo's
+// shim does; Fabric's shim ignores REGISTERED's payload). Without it
+// REGISTERED is empty, as a Fabric peer sends it.
+func WithPeerMSPID(id string) Option { return func(s *Server) { s.peerMSPID = id } }
+
 // Server is the peer side of the chaincode stream: the gRPC ChaincodeSupport
 // service, the registry of connected chaincodes and Execute.
 type Server struct {
@@ -123,6 +130,7 @@ type Server struct {
 
 	cfg          Config
 	log          *slog.Logger
+	peerMSPID    string
 	admission    Admission
 	resolver     Resolver
 	simulators   SimulatorFactory

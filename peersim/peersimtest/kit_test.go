@@ -171,6 +171,21 @@ func probeCall(stub shim.ChaincodeStubInterface, fn string, args []string) ([]by
 	case "msp":
 		id, err := cid.GetMSPID(stub)
 		return []byte(id), err
+	case "ownOrgPut":
+		// As fabric-samples' private data chaincode authorises: the
+		// client must belong to the peer's own organisation.
+		client, err := cid.GetMSPID(stub)
+		if err != nil {
+			return nil, fmt.Errorf("failed getting the client's MSPID: %w", err)
+		}
+		peerOrg, err := shim.GetMSPID()
+		if err != nil {
+			return nil, fmt.Errorf("failed getting the peer's MSPID: %w", err)
+		}
+		if client != peerOrg {
+			return nil, fmt.Errorf("client from org %v is not authorized to write to the peer of org %v", client, peerOrg)
+		}
+		return []byte(peerOrg), stub.PutState(arg(0), []byte(arg(1)))
 	case "fail":
 		return nil, fmt.Errorf("%s", arg(0))
 	}
@@ -468,4 +483,24 @@ func TestPeerStopsWithoutLeakingGoroutines(t *testing.T) {
 		mustValid(t, cc.Submit(t, "put", "k", "v"))
 	})
 	goroutines.Verify(t)
+}
+
+// TestChaincodeSeesItsPeersMSPID deploys, in parallel tests and without
+// CORE_PEER_LOCALMSPID in the process, a chaincode that authorises by
+// shim.GetMSPID: each transaction learns its own peer's MSP ID.
+func TestChaincodeSeesItsPeersMSPID(t *testing.T) {
+	for i := range 4 {
+		t.Run(fmt.Sprintf("peer %d", i), func(t *testing.T) {
+			t.Parallel()
+			p, cc := deployProbe(t)
+			r := cc.Submit(t, "ownOrgPut", "k", "v")
+			mustValid(t, r)
+			if got, want := string(r.Payload), p.Org().MSPID(); got != want {
+				t.Errorf("shim.GetMSPID() in the kit = %q, want the peer's %q", got, want)
+			}
+			if got := cc.Evaluate(t, "get", "k"); string(got.Payload) != "v" {
+				t.Errorf("after ownOrgPut, get k = %q, want v", got.Payload)
+			}
+		})
+	}
 }
