@@ -22,6 +22,7 @@ var collectionNamePattern = regexp.MustCompile(`^[A-Za-z0-9-]+[A-Za-z0-9_-]*$`)
 type collectionInfo struct {
 	name            string
 	members         map[string]bool // MSP IDs among the member policy's principals
+	memberPolicy    *common.SignaturePolicyEnvelope
 	memberOnlyRead  bool
 	memberOnlyWrite bool
 	blockToLive     uint64
@@ -61,6 +62,7 @@ func parseCollections(pkg *peer.CollectionConfigPackage) (map[string]*collection
 		out[name] = &collectionInfo{
 			name:            name,
 			members:         members,
+			memberPolicy:    sp,
 			memberOnlyRead:  sc.GetMemberOnlyRead(),
 			memberOnlyWrite: sc.GetMemberOnlyWrite(),
 			blockToLive:     sc.GetBlockToLive(),

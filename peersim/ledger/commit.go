@@ -40,15 +40,15 @@ type TxResult struct {
 // apply records the writes of a valid transaction in the block view. On
 // error (a store read failed) it leaves the view as it found it, so the
 // transaction, then marked invalid, changes nothing.
-func (v *blockView) apply(tx *parsedTx, txNum uint64, pvt *rwset.TxPvtReadWriteSet) error {
+func (v *blockView) apply(tx *parsedTx, txNum uint64, own []*ownedColl) error {
 	v.undo = v.undo[:0]
-	history, expiry := len(v.history), len(v.expiry)
-	if err := v.applyWrites(tx, txNum, pvt); err != nil {
+	history, expiry, purges := len(v.history), len(v.expiry), len(v.purges)
+	if err := v.applyWrites(tx, txNum, own); err != nil {
 		for i := len(v.undo) - 1; i >= 0; i-- {
 			v.undo[i]()
 		}
 		v.undo = v.undo[:0]
-		v.history, v.expiry = v.history[:history], v.expiry[:expiry]
+		v.history, v.expiry, v.purges = v.history[:history], v.expiry[:expiry], v.purges[:purges]
 		return err
 	}
 	return nil
@@ -67,9 +67,9 @@ func stage[V any](v *blockView, m map[string]V, k string, val V) {
 	m[k] = val
 }
 
-func (v *blockView) applyWrites(tx *parsedTx, txNum uint64, pvt *rwset.TxPvtReadWriteSet) error {
+func (v *blockView) applyWrites(tx *parsedTx, txNum uint64, own []*ownedColl) error {
 	ver := Version{BlockNum: v.number, TxNum: txNum}
-	clear := v.clearWrites(tx, pvt)
+	clear := clearWrites(own)
 	for _, n := range tx.nss {
 		written := map[string]bool{}
 		for _, w := range n.kv.GetWrites() {
@@ -147,6 +147,9 @@ func (v *blockView) applyWrites(tx *parsedTx, txNum uint64, pvt *rwset.TxPvtRead
 					}
 				}
 				stage(v, v.hashed, string(hk), p)
+				if w.GetIsPurge() {
+					v.purges = append(v.purges, purgeMarker{hk: hk, v: ver})
+				}
 				if hasClear {
 					ck := collKey(n.ns, c.name, []byte(clearKey))
 					pp := &pending{writer: tx.txID, purge: w.GetIsPurge(), clearKey: clearKey}
@@ -215,11 +218,20 @@ type clearSet struct {
 	values map[string][]byte
 }
 
-// clearWrites extracts, from the transient store's private read-write set,
-// the clear writes this peer keeps: collections it is a member of, whose
+// ownedColl is the clear private read-write set of one collection of a
+// transaction, as this peer keeps it.
+type ownedColl struct {
+	ns, coll string
+	rwset    []byte // as endorsed: its hash is the one in the public read-write set
+	kv       *kvrwset.KVRWSet
+	info     *collectionInfo
+}
+
+// ownPrivate picks, from the transient store's private read-write set of a
+// transaction, what this peer keeps: collections it is a member of, whose
 // hash matches the one endorsed in the public read-write set.
-func (v *blockView) clearWrites(tx *parsedTx, pvt *rwset.TxPvtReadWriteSet) map[string]*clearSet {
-	out := map[string]*clearSet{}
+func (v *blockView) ownPrivate(tx *parsedTx, pvt *rwset.TxPvtReadWriteSet) []*ownedColl {
+	var out []*ownedColl
 	for _, nsp := range pvt.GetNsPvtRwset() {
 		var pn *parsedNS
 		for _, n := range tx.nss {
@@ -241,29 +253,37 @@ func (v *blockView) clearWrites(tx *parsedTx, pvt *rwset.TxPvtReadWriteSet) map[
 				v.l.log.Warn("private data not stored: hash does not match the endorsed one", "tx", tx.txID, "namespace", pn.ns, "collection", cp.GetCollectionName())
 				continue
 			}
-			if mine := v.l.cfg.PeerMSPID; mine != "" {
-				info := colls[cp.GetCollectionName()]
-				if info == nil {
-					info = implicitCollection(cp.GetCollectionName())
-				}
-				if !info.isMember(mine) {
-					continue
-				}
+			info := colls[cp.GetCollectionName()]
+			if info == nil {
+				info = implicitCollection(cp.GetCollectionName())
+			}
+			if mine := v.l.cfg.PeerMSPID; mine != "" && !info.isMember(mine) {
+				continue
 			}
 			kv := &kvrwset.KVRWSet{}
 			if err := proto.Unmarshal(cp.GetRwset(), kv); err != nil {
 				continue
 			}
-			cs := &clearSet{byHash: map[string]string{}, values: map[string][]byte{}}
-			for _, w := range kv.GetWrites() {
-				cs.byHash[string(hashBytes([]byte(w.GetKey())))] = w.GetKey()
-				cs.values[w.GetKey()] = w.GetValue()
-			}
-			for _, w := range kv.GetMetadataWrites() {
-				cs.byHash[string(hashBytes([]byte(w.GetKey())))] = w.GetKey()
-			}
-			out[pn.ns+"\x00"+cp.GetCollectionName()] = cs
+			out = append(out, &ownedColl{ns: pn.ns, coll: cp.GetCollectionName(), rwset: cp.GetRwset(), kv: kv, info: info})
 		}
+	}
+	return out
+}
+
+// clearWrites indexes the clear writes of the collections this peer keeps
+// by namespace and collection.
+func clearWrites(own []*ownedColl) map[string]*clearSet {
+	out := map[string]*clearSet{}
+	for _, oc := range own {
+		cs := &clearSet{byHash: map[string]string{}, values: map[string][]byte{}}
+		for _, w := range oc.kv.GetWrites() {
+			cs.byHash[string(hashBytes([]byte(w.GetKey())))] = w.GetKey()
+			cs.values[w.GetKey()] = w.GetValue()
+		}
+		for _, w := range oc.kv.GetMetadataWrites() {
+			cs.byHash[string(hashBytes([]byte(w.GetKey())))] = w.GetKey()
+		}
+		out[oc.ns+"\x00"+oc.coll] = cs
 	}
 	return out
 }
@@ -353,6 +373,10 @@ func (v *blockView) buildBatch(block *common.Block, results []byte, locs map[str
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := v.purgeExpiredBlockPvt(b); err != nil {
+		return nil, nil, err
+	}
+	v.writeBlockPvt(b)
 	for _, k := range slices.Sorted(maps.Keys(v.pub)) {
 		if p := v.pub[k]; p.rec == nil {
 			b.delete(bucketState, []byte(k))

@@ -68,13 +68,20 @@ func (l *Ledger) CommitBlock(envs []*common.Envelope) (*CommittedBlock, error) {
 		} else {
 			code, reason = view.validate(tx, uint64(i))
 		}
+		var own []*ownedColl
+		if perr == nil {
+			own = view.ownPrivate(tx, l.transient.get(tx.txID))
+		}
 		if code == peer.TxValidationCode_VALID {
-			if err := view.apply(tx, uint64(i), l.transient.get(tx.txID)); err != nil {
+			if err := view.apply(tx, uint64(i), own); err != nil {
 				code, reason = peer.TxValidationCode_INVALID_OTHER_REASON, err
 			} else {
 				res.Event = tx.event
 			}
 		}
+		// Kept whatever the verdict, as a Fabric peer keeps the private
+		// data of invalid transactions (capability V1_4_2 and later).
+		view.recordPrivate(uint64(i), own)
 		if code != peer.TxValidationCode_VALID {
 			res.Err = &ValidationError{TxID: tx.txID, Code: code, Err: reason}
 			l.log.Info("transaction invalid", "block", number, "tx", i, "txid", tx.txID, "code", code.String(), "reason", reason)

@@ -3,7 +3,9 @@
 // state (namespace = chaincode name; each key with a value, a version
 // {block, tx} and metadata such as VALIDATION_PARAMETER), private data
 // (hashed state for every collection, clear values for the collections this
-// peer's organisation belongs to), a history index, and a block store of real
+// peer's organisation belongs to, and per block the clear private read-write
+// sets of its transactions, as Fabric's private data store keeps them for
+// delivery: BlockPrivateData), a history index, and a block store of real
 // common.Block messages chained as Fabric chains them.
 //
 // # Shape

@@ -16,10 +16,16 @@ const (
 	bucketResults = "results" // be64(number) -> encoded verdicts
 	bucketTxIDs   = "txids"   // txid -> be64(block) be64(tx)
 	bucketMeta    = "meta"    // fixed keys
+	// The private data of each block's transactions, for delivery with
+	// private data (Fabric's private data store), its blockToLive schedule
+	// and the purges that hide keys from it.
+	bucketBlockPvt       = "blockpvt"       // be64(block) be64(tx) ns 0 coll -> the collection's clear KVRWSet as endorsed
+	bucketBlockPvtExpiry = "blockpvtexpiry" // be64(expiry block) be64(block) be64(tx) ns 0 coll -> empty
+	bucketPurged         = "purged"         // ns 0 coll 0 sha256(key) -> be64(block) be64(tx) of the key's last purge
 )
 
 var allBuckets = []string{bucketState, bucketHashed, bucketPvt, bucketPvtKeys, bucketExpiry, bucketHistory,
-	bucketBlocks, bucketResults, bucketTxIDs, bucketMeta}
+	bucketBlocks, bucketResults, bucketTxIDs, bucketMeta, bucketBlockPvt, bucketBlockPvtExpiry, bucketPurged}
 
 // store is a storage backend.
 type store interface {

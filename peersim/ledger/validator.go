@@ -46,7 +46,11 @@ type blockView struct {
 	// pubOrder and friends keep first-write order for deterministic output.
 	history []historyEntry
 	expiry  []expiryEntry
-	undo    []func() // apply's journal of the current transaction
+	// purges are the private keys purged by valid transactions;
+	// blockPvt the private data of the block's transactions as kept.
+	purges   []purgeMarker
+	blockPvt []blockPvtEntry
+	undo     []func() // apply's journal of the current transaction
 }
 
 type historyEntry struct {
