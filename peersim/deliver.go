@@ -5,24 +5,38 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 
+	"github.com/chaincodekit/chaincodekit/peersim/identity"
 	"github.com/chaincodekit/chaincodekit/peersim/ledger"
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset"
 	"github.com/hyperledger/fabric-protos-go-apiv2/orderer"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/protobuf/proto"
 )
 
-// deliverer is the protos.Deliver service: committed blocks, or filtered
-// blocks, from a seek position.
+// deliverer is the protos.Deliver service: committed blocks, filtered
+// blocks, or blocks with private data, from a seek position.
 type deliverer struct {
 	peer.UnimplementedDeliverServer
 	p *Peer
 }
 
+// seekRequest is what a block sender may need of the seek it answers.
+type seekRequest struct {
+	ledger *ledger.Ledger
+	// signed is the seek envelope's creator, payload and signature.
+	signed identity.SignedData
+	log    *slog.Logger
+}
+
+// blockSender sends one committed block in a service's form.
+type blockSender func(req seekRequest, cb *ledger.CommittedBlock) error
+
 // Deliver streams whole blocks.
 func (d *deliverer) Deliver(stream peer.Deliver_DeliverServer) error {
-	return d.serve(stream.Context(), stream.Recv, func(cb *ledger.CommittedBlock) error {
+	return d.serve(stream.Context(), stream.Recv, func(_ seekRequest, cb *ledger.CommittedBlock) error {
 		return stream.Send(&peer.DeliverResponse{Type: &peer.DeliverResponse_Block{Block: cb.Block}})
 	}, func(st common.Status) error {
 		return stream.Send(&peer.DeliverResponse{Type: &peer.DeliverResponse_Status{Status: st}})
@@ -32,7 +46,7 @@ func (d *deliverer) Deliver(stream peer.Deliver_DeliverServer) error {
 // DeliverFiltered streams filtered blocks: per transaction its ID, type,
 // validation code and chaincode event name (no payload).
 func (d *deliverer) DeliverFiltered(stream peer.Deliver_DeliverFilteredServer) error {
-	return d.serve(stream.Context(), stream.Recv, func(cb *ledger.CommittedBlock) error {
+	return d.serve(stream.Context(), stream.Recv, func(_ seekRequest, cb *ledger.CommittedBlock) error {
 		fb := filterBlock(cb)
 		return stream.Send(&peer.DeliverResponse{Type: &peer.DeliverResponse_FilteredBlock{FilteredBlock: fb}})
 	}, func(st common.Status) error {
@@ -40,7 +54,89 @@ func (d *deliverer) DeliverFiltered(stream peer.Deliver_DeliverFilteredServer) e
 	})
 }
 
-func (d *deliverer) serve(ctx context.Context, recv func() (*common.Envelope, error), send func(*ledger.CommittedBlock) error, sendStatus func(common.Status) error) error {
+// DeliverWithPrivateData streams whole blocks, each with the private data
+// this peer keeps for its transactions (valid or not, as Fabric keeps it)
+// that the client may read, keyed by the transaction's index in the block.
+// The seek is checked as Deliver's is; then, per collection, Fabric's rule:
+// a collection without memberOnlyRead is readable by any client that may
+// deliver, one with it only by a client whose seek signature satisfies the
+// collection's member orgs policy. What the client may not read is left
+// out, and so are transactions left with nothing.
+func (d *deliverer) DeliverWithPrivateData(stream peer.Deliver_DeliverWithPrivateDataServer) error {
+	return d.serve(stream.Context(), stream.Recv, func(req seekRequest, cb *ledger.CommittedBlock) error {
+		number := cb.Block.GetHeader().GetNumber()
+		pvt, err := req.ledger.BlockPrivateData(number)
+		if err != nil {
+			return fmt.Errorf("deliver with private data on %s: %w", req.ledger.ChannelID(), err)
+		}
+		satisfies := func(policy *common.SignaturePolicyEnvelope) bool {
+			return d.p.msp.EvaluatePolicy(policy, []identity.SignedData{req.signed}) == nil
+		}
+		readable, err := readablePrivateData(pvt, req.ledger.CollectionAccess, satisfies, req.log.With("block", number))
+		if err != nil {
+			return fmt.Errorf("deliver with private data on %s, block %d: %w", req.ledger.ChannelID(), number, err)
+		}
+		return stream.Send(&peer.DeliverResponse{Type: &peer.DeliverResponse_BlockAndPrivateData{
+			BlockAndPrivateData: &peer.BlockAndPrivateData{Block: cb.Block, PrivateDataMap: readable},
+		}})
+	}, func(st common.Status) error {
+		return stream.Send(&peer.DeliverResponse{Type: &peer.DeliverResponse_Status{Status: st}})
+	})
+}
+
+// readablePrivateData keeps, of a block's private data, the collections a
+// client may read: access gives each collection's rule and satisfies says
+// whether the client's signature satisfies a member orgs policy. A
+// collection access does not know (its definition is gone) is left out;
+// another error from access is returned. Verdicts are computed once per
+// collection.
+func readablePrivateData(pvt map[uint64]*rwset.TxPvtReadWriteSet, access func(ns, coll string) (ledger.CollectionAccess, error),
+	satisfies func(*common.SignaturePolicyEnvelope) bool, log *slog.Logger,
+) (map[uint64]*rwset.TxPvtReadWriteSet, error) {
+	verdicts := map[string]bool{}
+	readable := func(ns, coll string) (bool, error) {
+		k := ns + "\x00" + coll
+		if ok, seen := verdicts[k]; seen {
+			return ok, nil
+		}
+		a, err := access(ns, coll)
+		switch {
+		case errors.Is(err, ledger.ErrCollectionNotDefined):
+			log.Warn("private data left out: collection not defined", "namespace", ns, "collection", coll, "error", err)
+			verdicts[k] = false
+		case err != nil:
+			return false, err
+		default:
+			verdicts[k] = !a.MemberOnlyRead || satisfies(a.MemberOrgsPolicy)
+		}
+		return verdicts[k], nil
+	}
+	out := make(map[uint64]*rwset.TxPvtReadWriteSet, len(pvt))
+	for txNum, tx := range pvt {
+		kept := &rwset.TxPvtReadWriteSet{DataModel: tx.GetDataModel()}
+		for _, ns := range tx.GetNsPvtRwset() {
+			var colls []*rwset.CollectionPvtReadWriteSet
+			for _, c := range ns.GetCollectionPvtRwset() {
+				ok, err := readable(ns.GetNamespace(), c.GetCollectionName())
+				if err != nil {
+					return nil, err
+				}
+				if ok {
+					colls = append(colls, c)
+				}
+			}
+			if len(colls) > 0 {
+				kept.NsPvtRwset = append(kept.NsPvtRwset, &rwset.NsPvtReadWriteSet{Namespace: ns.GetNamespace(), CollectionPvtRwset: colls})
+			}
+		}
+		if len(kept.NsPvtRwset) > 0 {
+			out[txNum] = kept
+		}
+	}
+	return out, nil
+}
+
+func (d *deliverer) serve(ctx context.Context, recv func() (*common.Envelope, error), send blockSender, sendStatus func(common.Status) error) error {
 	return d.p.untilStopping(ctx, func(ctx context.Context) error {
 		for {
 			env, err := recv()
@@ -63,7 +159,7 @@ func (d *deliverer) serve(ctx context.Context, recv func() (*common.Envelope, er
 
 // seek sends the blocks one seek envelope asks for and returns the final
 // status. An error means the stream broke.
-func (d *deliverer) seek(ctx context.Context, env *common.Envelope, send func(*ledger.CommittedBlock) error) (common.Status, error) {
+func (d *deliverer) seek(ctx context.Context, env *common.Envelope, send blockSender) (common.Status, error) {
 	log := d.p.log.With("service", "deliver")
 	pl, chdr, shdr, err := openEnvelope(env)
 	if err != nil {
@@ -77,6 +173,11 @@ func (d *deliverer) seek(ctx context.Context, env *common.Envelope, send func(*l
 	if _, err := d.p.msp.Verify(shdr.GetCreator(), env.GetPayload(), env.GetSignature()); err != nil {
 		log.Info("seek refused: creator check failed", "channel", chdr.GetChannelId(), "error", err)
 		return common.Status_FORBIDDEN, nil
+	}
+	req := seekRequest{
+		ledger: l,
+		signed: identity.SignedData{Identity: shdr.GetCreator(), Data: env.GetPayload(), Signature: env.GetSignature()},
+		log:    log.With("channel", l.ChannelID()),
 	}
 	seek := &orderer.SeekInfo{}
 	if err := proto.Unmarshal(pl.GetData(), seek); err != nil {
@@ -106,7 +207,7 @@ func (d *deliverer) seek(ctx context.Context, env *common.Envelope, send func(*l
 			}
 			return common.Status_SERVICE_UNAVAILABLE, nil
 		}
-		if err := send(cb); err != nil {
+		if err := send(req, cb); err != nil {
 			return 0, err
 		}
 		if cb.Block.GetHeader().GetNumber() >= stop {

@@ -6,9 +6,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chaincodekit/chaincodekit/peersim/identity"
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"github.com/hyperledger/fabric-protos-go-apiv2/orderer"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -126,6 +128,16 @@ func TestDeliverAndBroadcastRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = other
+	// An organisation of the same name with its own CA: the peer's MSP
+	// does not know its identities.
+	foreignOrg, err := identity.EnsureOrg(t.TempDir(), identity.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	stranger, err := foreignOrg.Identity("User1")
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		env  func(t *testing.T) *common.Envelope
@@ -139,6 +151,9 @@ func TestDeliverAndBroadcastRefusals(t *testing.T) {
 			e.Signature[len(e.Signature)-1] ^= 1
 			return e
 		}},
+		{name: "a creator of an unknown CA is FORBIDDEN", want: common.Status_FORBIDDEN, env: func(t *testing.T) *common.Envelope {
+			return seekEnvelope(t, stranger, DefaultChannel, newest, math.MaxUint64, orderer.SeekInfo_BLOCK_UNTIL_READY)
+		}},
 		{name: "a garbled envelope is BAD_REQUEST", want: common.Status_BAD_REQUEST, env: func(t *testing.T) *common.Envelope {
 			return &common.Envelope{Payload: []byte("garbage")}
 		}},
@@ -147,25 +162,35 @@ func TestDeliverAndBroadcastRefusals(t *testing.T) {
 			return seekEnvelope(t, n.user, DefaultChannel, start, 5, orderer.SeekInfo_FAIL_IF_NOT_READY)
 		}},
 	}
-	for _, tt := range tests {
-		t.Run("deliver: "+tt.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
-			defer cancel()
-			del, err := peer.NewDeliverClient(n.client).Deliver(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := del.Send(tt.env(t)); err != nil {
-				t.Fatal(err)
-			}
-			r, err := del.Recv()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if r.GetStatus() != tt.want {
-				t.Errorf("status %v, want %v", r.GetStatus(), tt.want)
-			}
-		})
+	// DeliverWithPrivateData checks a seek as Deliver does.
+	services := []struct {
+		name string
+		open func(ctx context.Context, opts ...grpc.CallOption) (peer.Deliver_DeliverClient, error)
+	}{
+		{"deliver", peer.NewDeliverClient(n.client).Deliver},
+		{"deliver with private data", peer.NewDeliverClient(n.client).DeliverWithPrivateData},
+	}
+	for _, svc := range services {
+		for _, tt := range tests {
+			t.Run(svc.name+": "+tt.name, func(t *testing.T) {
+				ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+				defer cancel()
+				del, err := svc.open(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := del.Send(tt.env(t)); err != nil {
+					t.Fatal(err)
+				}
+				r, err := del.Recv()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if r.GetStatus() != tt.want {
+					t.Errorf("status %v, want %v", r.GetStatus(), tt.want)
+				}
+			})
+		}
 	}
 
 	t.Run("broadcast: a transaction with a bad creator signature is FORBIDDEN", func(t *testing.T) {
