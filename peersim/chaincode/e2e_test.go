@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -206,6 +207,24 @@ func invokeTestCC(stub ccStub, q ccQueries, fn string, args []string) (string, e
 			}
 		}
 		return "", stub.FinishWriteBatch()
+	case "putMany": // putMany <n> [batch]: n PutState calls on distinct keys
+		n, err := strconv.Atoi(args[0])
+		if err != nil {
+			return "", fmt.Errorf("putMany count %q: %w", args[0], err)
+		}
+		batched := len(args) > 1 && args[1] == "batch"
+		if batched {
+			stub.StartWriteBatch()
+		}
+		for i := range n {
+			if err := stub.PutState(manyKey(i), []byte("value")); err != nil {
+				return "", err
+			}
+		}
+		if batched {
+			return "", stub.FinishWriteBatch()
+		}
+		return "", nil
 	case "private":
 		transient, err := stub.GetTransient()
 		if err != nil {
@@ -256,8 +275,11 @@ var shimsUnderTest = []shimUnderTest{
 	}},
 }
 
+// manyKey is the i-th key putMany writes.
+func manyKey(i int) string { return fmt.Sprintf("key%07d", i) }
+
 // startShim runs the test chaincode as ccid on sh, connected to e's server.
-func startShim(t *testing.T, e *env, sh shimUnderTest, ccid string) {
+func startShim(t testing.TB, e *env, sh shimUnderTest, ccid string) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	stream, err := peer.NewChaincodeSupportClient(e.conn).Register(ctx)

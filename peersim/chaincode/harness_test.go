@@ -89,7 +89,7 @@ func newEnv(t *testing.T, cfg Config, opts ...Option) *env {
 // serveOnBufconn serves srv on an in-memory listener, with extra server and
 // dial options, and returns a client connection to it. Cleanup closes the
 // connection and the server and waits for the gRPC server to return.
-func serveOnBufconn(t *testing.T, srv *Server, serverOpts []grpc.ServerOption, dialOpts []grpc.DialOption) *grpc.ClientConn {
+func serveOnBufconn(t testing.TB, srv *Server, serverOpts []grpc.ServerOption, dialOpts []grpc.DialOption) *grpc.ClientConn {
 	t.Helper()
 	lis := bufconn.Listen(1 << 20)
 	gs := grpc.NewServer(append(ServerOptions(), serverOpts...)...)
