@@ -31,29 +31,34 @@ type outgoing struct {
 	tx   *txContext
 }
 
-type received struct {
-	raw []byte
-	err error
-}
-
 // handler serves one chaincode stream: the registration handshake
 // (created → established → ready), then the chaincode's requests, served by
 // a bounded set of workers, with replies serialised through one sender.
 //
 // Every request takes a slot in slots before it is dispatched and gives it
 // back once its reply is on the stream (or it was dropped). When all slots
-// are taken the serving goroutine stops reading the stream: gRPC flow
+// are taken the receiving goroutine stops reading the stream: gRPC flow
 // control then stops the chaincode, so a chaincode that does not read its
 // replies cannot grow the peer.
+//
+// The receiving goroutine decodes and dispatches each message itself, so a
+// request passes through three goroutines on the peer (receiver, worker,
+// sender) besides gRPC's own. The serving goroutine only waits for the
+// handler to stop and then shuts it down.
 type handler struct {
 	srv  *Server
 	st   stream
 	info ConnInfo
 	log  *slog.Logger
 
-	// ccid is set by the serving goroutine before the handler becomes
+	// ccid is set by the receiving goroutine before the handler becomes
 	// findable in the registry and never changes afterwards.
 	ccid string
+
+	// handling is held by the receiving goroutine while it handles a
+	// message (not while it waits for one), so shutdown can wait for the
+	// message in hand; after quit is closed it handles no more.
+	handling sync.Mutex
 
 	sendq    chan outgoing
 	sendDone chan struct{} // closed when the sender goroutine has exited
@@ -66,8 +71,8 @@ type handler struct {
 	closed bool                  // no new transactions
 
 	slots   chan struct{}  // one per request in flight
-	work    chan *request  // to idle workers
-	workers int            // started so far; only the serving goroutine uses it
+	work    chan request   // to idle workers
+	workers int            // started so far; only the receiving goroutine uses it
 	wg      sync.WaitGroup // workers and keepalive
 }
 
@@ -85,7 +90,7 @@ func newHandler(s *Server, st stream, info ConnInfo) *handler {
 		log:      s.log,
 		sendq:    make(chan outgoing, s.cfg.MaxInFlight+16),
 		slots:    make(chan struct{}, s.cfg.MaxInFlight),
-		work:     make(chan *request),
+		work:     make(chan request),
 		sendDone: make(chan struct{}),
 		quit:     make(chan struct{}),
 		txs:      map[string]*txContext{},
@@ -102,46 +107,26 @@ func (h *handler) stop(reason error) {
 
 // serve runs the stream until it ends and returns why (nil for a clean end
 // of stream).
-func (h *handler) serve() (err error) {
+func (h *handler) serve() error {
 	go h.sendLoop()
 	if d := h.srv.cfg.Keepalive; d > 0 {
 		go h.keepalive(d)
 	}
-	incoming := make(chan received)
-	go h.recvLoop(incoming)
-	defer func() { err = h.shutdown(err) }()
-
-	registered := false
-	for {
-		select {
-		case <-h.quit:
-			return h.stopErr
-		case r := <-incoming:
-			if r.err != nil {
-				if errors.Is(r.err, io.EOF) {
-					return nil
-				}
-				return fmt.Errorf("receive from chaincode: %w", r.err)
-			}
-			if !registered {
-				ok, err := h.handshake(r.raw)
-				if err != nil {
-					return err
-				}
-				registered = ok
-				continue
-			}
-			h.handle(r.raw)
-		}
-	}
+	go h.recvLoop()
+	<-h.quit
+	return h.shutdown()
 }
 
-// shutdown deregisters the handler, fails its transactions and waits for
-// its request goroutines.
-func (h *handler) shutdown(cause error) error {
-	h.stop(cause)
-	cause = h.stopErr
+// shutdown runs once the handler has stopped: it waits for the message
+// being handled, deregisters the handler, fails its transactions and waits
+// for its request goroutines. It returns why the handler stopped.
+func (h *handler) shutdown() error {
+	cause := h.stopErr
+	// Once the receiving goroutine has let go of the message in hand it
+	// handles no more, so nothing registers or dispatches after this.
+	h.handling.Lock()
 	wasReady := h.srv.registry.remove(h)
+	h.handling.Unlock()
 
 	h.mu.Lock()
 	h.closed = true
@@ -166,19 +151,48 @@ func (h *handler) shutdown(cause error) error {
 	return cause
 }
 
-func (h *handler) recvLoop(out chan<- received) {
+// recvLoop reads the stream and handles each message until the stream ends
+// or the handler stops. A clean end of stream stops the handler with a nil
+// reason.
+func (h *handler) recvLoop() {
+	registered := false
 	for {
 		m := &rawMessage{}
 		err := h.st.RecvMsg(m)
-		select {
-		case out <- received{raw: rawBytes(m), err: err}:
-		case <-h.quit:
-			return
-		}
-		if err != nil {
+		if !h.handleReceived(m.b, err, &registered) {
 			return
 		}
 	}
+}
+
+// handleReceived handles what one RecvMsg returned and reports whether to
+// read on.
+func (h *handler) handleReceived(raw []byte, err error, registered *bool) bool {
+	h.handling.Lock()
+	defer h.handling.Unlock()
+	select {
+	case <-h.quit:
+		return false
+	default:
+	}
+	switch {
+	case errors.Is(err, io.EOF):
+		h.stop(nil)
+		return false
+	case err != nil:
+		h.stop(fmt.Errorf("receive from chaincode: %w", err))
+		return false
+	case !*registered:
+		ok, err := h.handshake(raw)
+		if err != nil {
+			h.stop(err)
+			return false
+		}
+		*registered = ok
+	default:
+		h.handle(raw)
+	}
+	return true
 }
 
 func (h *handler) sendLoop() {

@@ -52,7 +52,7 @@ func requestHandlerFor(t peer.ChaincodeMessage_Type) requestHandler {
 }
 
 // dispatchRequest hands msg to a worker once it holds a slot. It runs on
-// the serving goroutine, so waiting for a slot stops the stream being read.
+// the receiving goroutine, so waiting for a slot stops the stream being read.
 // A transaction with more than MaxInFlightPerTx requests in flight ends the
 // stream.
 func (h *handler) dispatchRequest(msg *peer.ChaincodeMessage) {
@@ -73,7 +73,7 @@ func (h *handler) dispatchRequest(msg *peer.ChaincodeMessage) {
 			return
 		}
 	}
-	r := &request{msg: msg, tx: tx}
+	r := request{msg: msg, tx: tx}
 	select {
 	case h.work <- r: // an idle worker took it
 		return
@@ -94,9 +94,9 @@ func (h *handler) dispatchRequest(msg *peer.ChaincodeMessage) {
 	}
 }
 
-// worker serves first, then whatever the serving goroutine hands it, until
+// worker serves first, then whatever the receiving goroutine hands it, until
 // the stream ends.
-func (h *handler) worker(first *request) {
+func (h *handler) worker(first request) {
 	defer h.wg.Done()
 	for r := first; ; {
 		h.reply(h.process(r.msg, r.tx), r.tx)

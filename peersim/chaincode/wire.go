@@ -32,8 +32,6 @@ func (m *rawMessage) Unmarshal(b []byte) error {
 // Marshal returns the bytes unchanged (tests send raw frames with it).
 func (m *rawMessage) Marshal() ([]byte, error) { return m.b, nil }
 
-func rawBytes(m *rawMessage) []byte { return m.b }
-
 // envelope is what can be read from a ChaincodeMessage that protobuf refuses
 // to decode, enough to answer it.
 type envelope struct {

@@ -169,18 +169,18 @@ func (s *Simulator) pvtWrite(op, ns, collection, key string, record func(*collBu
 // set, clear in the private one); an empty value is a delete.
 func (s *Simulator) SetPrivateData(ns, collection, key string, value []byte) error {
 	w := write{value: clone(value), isDelete: len(value) == 0}
-	return s.pvtWrite("set private data", ns, collection, key, func(c *collBuilder) { c.writes[key] = w })
+	return s.pvtWrite("set private data", ns, collection, key, func(c *collBuilder) { c.writes.set(key, w) })
 }
 
 // DeletePrivateData records a private delete.
 func (s *Simulator) DeletePrivateData(ns, collection, key string) error {
-	return s.pvtWrite("delete private data", ns, collection, key, func(c *collBuilder) { c.writes[key] = write{isDelete: true} })
+	return s.pvtWrite("delete private data", ns, collection, key, func(c *collBuilder) { c.writes.set(key, write{isDelete: true}) })
 }
 
 // PurgePrivateData records a purge: at commit the key's clear and hashed
 // values are removed.
 func (s *Simulator) PurgePrivateData(ns, collection, key string) error {
-	return s.pvtWrite("purge private data", ns, collection, key, func(c *collBuilder) { c.writes[key] = write{isDelete: true, isPurge: true} })
+	return s.pvtWrite("purge private data", ns, collection, key, func(c *collBuilder) { c.writes.set(key, write{isDelete: true, isPurge: true}) })
 }
 
 // GetPrivateDataMetadata returns the committed metadata of a private key and

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset"
 	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset/kvrwset"
@@ -41,10 +42,55 @@ type write struct {
 	isPurge  bool
 }
 
+// writeSet holds the last write to each key of a namespace or collection.
+// A large transaction often writes distinct keys in ascending order; while
+// it does, recording a write is an append, with no map, and the entries
+// are already the sorted write set. The first write out of that order
+// indexes the entries by key, and building the results sorts them once.
+type writeSet struct {
+	entries []keyedWrite   // one per key; strictly ascending by key while pos is nil
+	pos     map[string]int // index of each key in entries; nil while they are ascending
+}
+
+type keyedWrite struct {
+	key string
+	w   write
+}
+
+// set records w as the write to key, replacing an earlier one.
+func (ws *writeSet) set(key string, w write) {
+	if ws.pos == nil {
+		if n := len(ws.entries); n == 0 || ws.entries[n-1].key < key {
+			ws.entries = append(ws.entries, keyedWrite{key: key, w: w})
+			return
+		}
+		ws.pos = make(map[string]int, 2*len(ws.entries))
+		for i, e := range ws.entries {
+			ws.pos[e.key] = i
+		}
+	}
+	if i, ok := ws.pos[key]; ok {
+		ws.entries[i].w = w
+		return
+	}
+	ws.pos[key] = len(ws.entries)
+	ws.entries = append(ws.entries, keyedWrite{key: key, w: w})
+}
+
+// sorted returns the writes sorted by key. The slice is the set's own and
+// stays valid until the next set.
+func (ws *writeSet) sorted() []keyedWrite {
+	if ws.pos != nil {
+		slices.SortFunc(ws.entries, func(a, b keyedWrite) int { return strings.Compare(a.key, b.key) })
+		ws.pos = nil // ascending again, and the positions changed
+	}
+	return ws.entries
+}
+
 // nsBuilder collects what one namespace's simulation read and wrote.
 type nsBuilder struct {
 	reads      map[string]*Version // nil value: read as absent
-	writes     map[string]write
+	writes     writeSet
 	metaWrites map[string]map[string][]byte
 	ranges     []*rangeRecord
 	colls      map[string]*collBuilder
@@ -52,14 +98,13 @@ type nsBuilder struct {
 
 type collBuilder struct {
 	reads      map[string]*Version // by clear key
-	writes     map[string]write
+	writes     writeSet
 	metaWrites map[string]map[string][]byte
 }
 
 func newNSBuilder() *nsBuilder {
 	return &nsBuilder{
 		reads:      make(map[string]*Version),
-		writes:     make(map[string]write),
 		metaWrites: make(map[string]map[string][]byte),
 		colls:      make(map[string]*collBuilder),
 	}
@@ -70,7 +115,6 @@ func (b *nsBuilder) coll(name string) *collBuilder {
 	if c == nil {
 		c = &collBuilder{
 			reads:      make(map[string]*Version),
-			writes:     make(map[string]write),
 			metaWrites: make(map[string]map[string][]byte),
 		}
 		b.colls[name] = c
@@ -93,6 +137,21 @@ func metaEntries(m map[string][]byte) []*kvrwset.KVMetadataEntry {
 	return out
 }
 
+// kvWrites converts sorted writes to their protos, allocated together.
+func kvWrites(ws []keyedWrite) []*kvrwset.KVWrite {
+	if len(ws) == 0 {
+		return nil
+	}
+	protos := make([]kvrwset.KVWrite, len(ws))
+	out := make([]*kvrwset.KVWrite, len(ws))
+	for i, e := range ws {
+		p := &protos[i]
+		p.Key, p.IsDelete, p.Value = e.key, e.w.isDelete, e.w.value
+		out[i] = p
+	}
+	return out
+}
+
 // buildResults turns the builders into Fabric's protos, namespaces,
 // collections and keys sorted as Fabric emits them.
 func buildResults(txID string, nss map[string]*nsBuilder) (*SimulationResults, error) {
@@ -107,10 +166,7 @@ func buildResults(txID string, nss map[string]*nsBuilder) (*SimulationResults, e
 		for _, k := range slices.Sorted(maps.Keys(b.reads)) {
 			kv.Reads = append(kv.Reads, &kvrwset.KVRead{Key: k, Version: protoVersion(b.reads[k])})
 		}
-		for _, k := range slices.Sorted(maps.Keys(b.writes)) {
-			w := b.writes[k]
-			kv.Writes = append(kv.Writes, &kvrwset.KVWrite{Key: k, IsDelete: w.isDelete, Value: w.value})
-		}
+		kv.Writes = kvWrites(b.writes.sorted())
 		for _, k := range slices.Sorted(maps.Keys(b.metaWrites)) {
 			kv.MetadataWrites = append(kv.MetadataWrites, &kvrwset.KVMetadataWrite{Key: k, Entries: metaEntries(b.metaWrites[k])})
 		}
@@ -127,15 +183,15 @@ func buildResults(txID string, nss map[string]*nsBuilder) (*SimulationResults, e
 			for _, k := range slices.Sorted(maps.Keys(c.reads)) {
 				hashed.HashedReads = append(hashed.HashedReads, &kvrwset.KVReadHash{KeyHash: hashBytes([]byte(k)), Version: protoVersion(c.reads[k])})
 			}
-			for _, k := range slices.Sorted(maps.Keys(c.writes)) {
-				w := c.writes[k]
-				hw := &kvrwset.KVWriteHash{KeyHash: hashBytes([]byte(k)), IsDelete: w.isDelete, IsPurge: w.isPurge}
-				if !w.isDelete {
-					hw.ValueHash = hashBytes(w.value)
+			writes := c.writes.sorted()
+			for _, e := range writes {
+				hw := &kvrwset.KVWriteHash{KeyHash: hashBytes([]byte(e.key)), IsDelete: e.w.isDelete, IsPurge: e.w.isPurge}
+				if !e.w.isDelete {
+					hw.ValueHash = hashBytes(e.w.value)
 				}
 				hashed.HashedWrites = append(hashed.HashedWrites, hw)
-				clear.Writes = append(clear.Writes, &kvrwset.KVWrite{Key: k, IsDelete: w.isDelete, Value: w.value})
 			}
+			clear.Writes = kvWrites(writes)
 			for _, k := range slices.Sorted(maps.Keys(c.metaWrites)) {
 				entries := metaEntries(c.metaWrites[k])
 				hashed.MetadataWrites = append(hashed.MetadataWrites, &kvrwset.KVMetadataWriteHash{KeyHash: hashBytes([]byte(k)), Entries: entries})

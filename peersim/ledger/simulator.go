@@ -248,7 +248,7 @@ func (s *Simulator) SetState(ns, key string, value []byte) error {
 	if err := s.checkBeforeWrite(); err != nil {
 		return err
 	}
-	s.ns(ns).writes[key] = write{value: clone(value), isDelete: len(value) == 0}
+	s.ns(ns).writes.set(key, write{value: clone(value), isDelete: len(value) == 0})
 	return nil
 }
 

@@ -401,10 +401,9 @@ func TestOversizedKeysAreRejectedNotFatal(t *testing.T) {
 	// A client that bypasses the simulator gets INVALID_WRITESET, and the
 	// rest of the block commits.
 	p := newClient(t, org1).propose(t, "cc")
-	res, err := buildResults(p.txID, map[string]*nsBuilder{"cc": {
-		writes: map[string]write{big: {value: []byte("v")}}, reads: map[string]*Version{},
-		metaWrites: map[string]map[string][]byte{}, colls: map[string]*collBuilder{},
-	}})
+	b := newNSBuilder()
+	b.writes.set(big, write{value: []byte("v")})
+	res, err := buildResults(p.txID, map[string]*nsBuilder{"cc": b})
 	if err != nil {
 		t.Fatal(err)
 	}
