@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"time"
 
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
@@ -65,14 +64,14 @@ func (c *Client) order(ctx context.Context, channel, txID string, env *common.En
 	if err != nil {
 		return nil, err
 	}
-	events, err := c.openDeliverFiltered(ctx, channel, from)
+	events, err := c.openDeliver(ctx, channel, true, []SeekOption{WithStartBlock(from)})
 	if err != nil {
 		return nil, err
 	}
 	if err := c.broadcast(ctx, txID, env); err != nil {
 		return nil, err
 	}
-	return c.waitForCommit(ctx, events, channel, txID)
+	return c.waitForCommit(ctx, events, txID)
 }
 
 // height returns the number of blocks committed on channel, the number of
@@ -87,29 +86,6 @@ func (c *Client) height(ctx context.Context, channel string) (uint64, error) {
 		return 0, fmt.Errorf("read the height of channel %s: the peer %s answered with something other than a BlockchainInfo: %w", channel, c.address, err)
 	}
 	return info.GetHeight(), nil
-}
-
-// openDeliverFiltered opens a DeliverFiltered stream on channel and sends
-// the signed seek request: from block from, with no end, waiting for blocks
-// to come.
-func (c *Client) openDeliverFiltered(ctx context.Context, channel string, from uint64) (peer.Deliver_DeliverFilteredClient, error) {
-	seek := &orderer.SeekInfo{
-		Start:    &orderer.SeekPosition{Type: &orderer.SeekPosition_Specified{Specified: &orderer.SeekSpecified{Number: from}}},
-		Stop:     &orderer.SeekPosition{Type: &orderer.SeekPosition_Specified{Specified: &orderer.SeekSpecified{Number: math.MaxUint64}}},
-		Behavior: orderer.SeekInfo_BLOCK_UNTIL_READY,
-	}
-	env, err := NewSeekEnvelope(c.signer, channel, seek, c.tlsCertHash)
-	if err != nil {
-		return nil, err
-	}
-	stream, err := c.deliverer.DeliverFiltered(ctx)
-	if err != nil {
-		return nil, c.transportError(ctx, "open deliver", err)
-	}
-	if err := stream.Send(env); err != nil {
-		return nil, c.transportError(ctx, "send deliver request", recvErr(stream, err))
-	}
-	return stream, nil
 }
 
 // recvErr returns the stream's real error when Send fails with io.EOF (gRPC
@@ -148,34 +124,24 @@ func (c *Client) broadcast(ctx context.Context, txID string, env *common.Envelop
 	return nil
 }
 
-func (c *Client) waitForCommit(ctx context.Context, events peer.Deliver_DeliverFilteredClient, channel, txID string) (*Result, error) {
+func (c *Client) waitForCommit(ctx context.Context, events *deliverStream, txID string) (*Result, error) {
 	for {
-		resp, err := events.Recv()
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, fmt.Errorf("wait for the commit of transaction %s on channel %q: %w", txID, channel, context.Cause(ctx))
-			}
-			if errors.Is(err, io.EOF) {
-				return nil, fmt.Errorf("wait for the commit of transaction %s on channel %q: the peer %s closed the deliver stream", txID, channel, c.address)
-			}
-			return nil, fmt.Errorf("wait for the commit of transaction %s: %w", txID, c.transportError(ctx, "deliver", err))
+		fb, err := events.nextFiltered(ctx)
+		if errors.Is(err, errSeekDone) {
+			err = fmt.Errorf("the peer %s ended deliver before the transaction committed", c.address)
 		}
-		switch t := resp.GetType().(type) {
-		case *peer.DeliverResponse_FilteredBlock:
-			for _, ftx := range t.FilteredBlock.GetFilteredTransactions() {
-				if ftx.GetTxid() != txID {
-					continue
-				}
-				res := &Result{TxID: txID, Code: ftx.GetTxValidationCode(), BlockNumber: t.FilteredBlock.GetNumber()}
-				if res.Code != peer.TxValidationCode_VALID {
-					return nil, &CommitError{TxID: txID, Code: res.Code, BlockNumber: res.BlockNumber, Reason: CodeReason(res.Code)}
-				}
-				return res, nil
+		if err != nil {
+			return nil, fmt.Errorf("wait for the commit of transaction %s: %w", txID, err)
+		}
+		for _, ftx := range fb.GetFilteredTransactions() {
+			if ftx.GetTxid() != txID {
+				continue
 			}
-		case *peer.DeliverResponse_Status:
-			return nil, fmt.Errorf("wait for the commit of transaction %s on channel %q: the peer %s ended deliver with status %s before the transaction committed", txID, channel, c.address, t.Status)
-		default:
-			return nil, fmt.Errorf("wait for the commit of transaction %s: the peer %s sent %T on DeliverFiltered, expected filtered blocks", txID, c.address, t)
+			res := &Result{TxID: txID, Code: ftx.GetTxValidationCode(), BlockNumber: fb.GetNumber()}
+			if res.Code != peer.TxValidationCode_VALID {
+				return nil, &CommitError{TxID: txID, Code: res.Code, BlockNumber: res.BlockNumber, Reason: CodeReason(res.Code)}
+			}
+			return res, nil
 		}
 	}
 }

@@ -9,6 +9,16 @@
 //	payload, err := c.Evaluate(ctx, identity.Invocation{ChannelID: "mychannel", Chaincode: "basic", Args: args})
 //	res, err := c.Submit(ctx, identity.Invocation{...}) // returns once committed
 //
+// FilteredBlocks and ChaincodeEvents follow a channel as range-over-func
+// iterators: its transactions (DeliverFiltered) or one chaincode's events in
+// valid transactions (Deliver), from the newest block or WithStartBlock, to
+// WithStopBlock or until the context ends:
+//
+//	for ev, err := range c.ChaincodeEvents(ctx, "mychannel", "basic", client.WithStartBlock(0)) {
+//		if err != nil { ... }
+//		fmt.Println(ev.BlockNumber, ev.TxID, ev.EventName, ev.Payload)
+//	}
+//
 // The lifecycle helpers (Install, Instantiate, Upgrade, InstalledChaincodes,
 // InstantiatedChaincodes) drive Fabric 1.4's lscc; Channels and CreateChannel
 // use cscc; RunningChaincodes uses peersim's own pscc. When a transaction is
@@ -19,7 +29,9 @@
 // Failures come as a small family of error types for errors.As:
 // *EndorseError (the proposal was refused, or the Endorser call failed),
 // *SubmitError (ordering refused the transaction), *CommitError (the
-// transaction committed with a code other than VALID) and *TransportError
+// transaction committed with a code other than VALID), *DeliverError (the
+// peer ended a deliver stream with a status, e.g. NOT_FOUND for a channel it
+// has not joined) and *TransportError
 // (a gRPC call to the peer failed; it names the address, and status.FromError
 // sees the gRPC status through it). Timeouts come from the context.
 package client

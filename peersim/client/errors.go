@@ -131,3 +131,31 @@ func CodeReason(code peer.TxValidationCode) string {
 		return ""
 	}
 }
+
+// DeliverError is a deliver stream the peer ended with a status other than
+// SUCCESS: it refused the seek or could not go on.
+type DeliverError struct {
+	// Address is the peer's address.
+	Address string
+	// Channel is the channel the stream read.
+	Channel string
+	// Status is the peer's status, e.g. NOT_FOUND for a channel it has not
+	// joined.
+	Status common.Status
+}
+
+// Error implements error.
+func (e *DeliverError) Error() string {
+	msg := fmt.Sprintf("deliver on channel %q: the peer %s ended the stream with status %s", e.Channel, e.Address, e.Status)
+	switch e.Status {
+	case common.Status_NOT_FOUND:
+		msg += ": it has not joined the channel"
+	case common.Status_FORBIDDEN:
+		msg += ": the identity may not read the channel's blocks"
+	case common.Status_BAD_REQUEST:
+		msg += ": it refused the seek request (is the stop block before the start?)"
+	case common.Status_SERVICE_UNAVAILABLE:
+		msg += ": it stopped serving the channel"
+	}
+	return msg
+}

@@ -56,6 +56,8 @@ type stubOrderer struct {
 	code func(txID string) peer.TxValidationCode
 	// deliverFiltered replaces the default DeliverFiltered behaviour.
 	deliverFiltered func(peer.Deliver_DeliverFilteredServer) error
+	// deliver serves Deliver (whole blocks); nil leaves it unimplemented.
+	deliver func(peer.Deliver_DeliverServer) error
 
 	mu        sync.Mutex
 	envelopes []*common.Envelope
@@ -109,6 +111,13 @@ type deliverService struct {
 
 func (d deliverService) DeliverFiltered(stream peer.Deliver_DeliverFilteredServer) error {
 	return d.o.serveFiltered(stream)
+}
+
+func (d deliverService) Deliver(stream peer.Deliver_DeliverServer) error {
+	if d.o.deliver == nil {
+		return d.UnimplementedDeliverServer.Deliver(stream)
+	}
+	return d.o.deliver(stream)
 }
 
 func (o *stubOrderer) serveFiltered(stream peer.Deliver_DeliverFilteredServer) error {
@@ -194,13 +203,24 @@ func userOf(t *testing.T, org *identity.Org, name string) *identity.SigningIdent
 // endorseWith answers proposals as a peer that endorses with the org's
 // peer identity and returns payload as the chaincode's response.
 func endorseWith(org *identity.Org, status int32, message string, payload []byte) func(context.Context, *peer.SignedProposal) (*peer.ProposalResponse, error) {
+	return endorseWithEvent(org, status, message, payload, nil)
+}
+
+// endorseWithEvent is endorseWith for a chaincode that also sets event.
+func endorseWithEvent(org *identity.Org, status int32, message string, payload []byte, event *peer.ChaincodeEvent) func(context.Context, *peer.SignedProposal) (*peer.ProposalResponse, error) {
 	return func(_ context.Context, sp *peer.SignedProposal) (*peer.ProposalResponse, error) {
 		up, err := identity.UnpackProposal(sp)
 		if err != nil {
 			return nil, err
 		}
+		var events []byte
+		if event != nil {
+			if events, err = proto.Marshal(event); err != nil {
+				return nil, err
+			}
+		}
 		resp := &peer.Response{Status: status, Message: message, Payload: payload}
-		action, err := proto.Marshal(&peer.ChaincodeAction{Response: resp, ChaincodeId: up.ChaincodeID, Results: []byte("rwset")})
+		action, err := proto.Marshal(&peer.ChaincodeAction{Response: resp, ChaincodeId: up.ChaincodeID, Results: []byte("rwset"), Events: events})
 		if err != nil {
 			return nil, err
 		}
