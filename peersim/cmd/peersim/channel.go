@@ -11,10 +11,10 @@ func newChannelCommand(a *app) *cobra.Command {
 	f := &clientFlags{}
 	cmd := &cobra.Command{
 		Use:   "channel",
-		Short: "Create and list channels",
+		Short: "Create and list channels, follow their transactions and events",
 	}
 	addClientFlags(cmd, f, true)
-	cmd.AddCommand(newChannelCreateCommand(a, f), newChannelListCommand(a, f))
+	cmd.AddCommand(newChannelCreateCommand(a, f), newChannelListCommand(a, f), newChannelEventsCommand(a, f))
 	return cmd
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -29,6 +30,7 @@ const waitLimit = 30 * time.Second
 
 // testPeer is a development-mode peer in process, served on bufconn.
 type testPeer struct {
+	p         *peersim.Peer
 	dataDir   string
 	client    *bufconn.Listener
 	chaincode *bufconn.Listener
@@ -50,6 +52,7 @@ func startPeer(t *testing.T) *testPeer {
 	if err := p.StartOn(context.Background(), peersim.Listeners{Client: tp.client, Chaincode: tp.chaincode}); err != nil {
 		t.Fatalf("start peer: %v", err)
 	}
+	tp.p = p
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 		defer cancel()
@@ -75,8 +78,18 @@ type result struct {
 // cli runs the peersim command line against the test peer, with its data
 // directory in the environment as a user would set it.
 func (tp *testPeer) cli(args ...string) result {
+	return tp.cliWith(context.Background(), nil, args...)
+}
+
+// cliWith is cli with a context (its end is the user's Ctrl-C) that also
+// sends each line printed on stdout to lines, when not nil, as it comes.
+func (tp *testPeer) cliWith(ctx context.Context, lines chan<- string, args ...string) result {
 	var stdout, stderr bytes.Buffer
-	a := newApp(&stdout, &stderr)
+	var out io.Writer = &stdout
+	if lines != nil {
+		out = io.MultiWriter(&stdout, &lineWriter{lines: lines})
+	}
+	a := newApp(out, &stderr)
 	a.lookupEnv = func(k string) (string, bool) {
 		if k == envDataDir {
 			return tp.dataDir, true
@@ -84,8 +97,26 @@ func (tp *testPeer) cli(args ...string) result {
 		return "", false
 	}
 	a.dial = func(string) (*grpc.ClientConn, error) { return bufDial(tp.client) }
-	code := run(context.Background(), args, a)
+	code := run(ctx, args, a)
 	return result{stdout.String(), stderr.String(), code}
+}
+
+// lineWriter sends each complete line written to it to lines.
+type lineWriter struct {
+	lines   chan<- string
+	partial []byte
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.partial = append(w.partial, p...)
+	for {
+		i := bytes.IndexByte(w.partial, '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		w.lines <- string(w.partial[:i])
+		w.partial = w.partial[i+1:]
+	}
 }
 
 func (r result) mustSucceed(t *testing.T, args ...string) result {
@@ -102,8 +133,9 @@ func (tp *testPeer) ok(t *testing.T, args ...string) result {
 }
 
 // testChaincode is a small key-value chaincode: put, get, fail, whoami,
-// transient, and incr, which waits at barrier (when set) so that two
-// concurrent increments read the same version.
+// transient, pput, pget, emit (sets an event), and incr, which waits at
+// barrier (when set) so that two concurrent increments read the same
+// version.
 type testChaincode struct {
 	barrier *barrier
 }
@@ -167,6 +199,11 @@ func (cc testChaincode) Invoke(stub shim.ChaincodeStubInterface) *peer.Response 
 			return shim.Error(err.Error())
 		}
 		return shim.Success(v)
+	case "emit":
+		if err := stub.SetEvent(args[0], []byte(args[1])); err != nil {
+			return shim.Error(err.Error())
+		}
+		return shim.Success(nil)
 	case "fail":
 		return shim.Error("asked to fail")
 	}
@@ -430,6 +467,14 @@ func TestClientErrorsSayHowToFixThem(t *testing.T) {
 			[]string{`-P "OR(Org1MSP.member"`, "e.g. -P"}},
 		{"list needs exactly one choice", []string{"chaincode", "list"},
 			[]string{"exactly one of --installed"}},
+		{"events need a channel", []string{"channel", "events", "-n", "kv"},
+			[]string{"-C (channel) is required"}},
+		{"a bad --from is named", []string{"channel", "events", "-C", "mychannel", "--from", "soon"},
+			[]string{`--from "soon"`, "oldest or newest"}},
+		{"--to before --from is refused", []string{"channel", "events", "-C", "mychannel", "--from", "5", "--to", "3"},
+			[]string{"--to 3 is before --from 5"}},
+		{"an unknown channel lists the peer's channels", []string{"channel", "events", "-C", "nosuch", "--from", "0", "--to", "0"},
+			[]string{`channel "nosuch"`, "has not joined the channel", "its channels are mychannel"}},
 		{"a package file that is not one is refused before sending", []string{"chaincode", "install", "-n", "kv", "-v", "1", "-p", writeFile(t, "junk")},
 			[]string{"is not a valid chaincode package"}},
 		{"an uninstalled chaincode is the peer's message", []string{"chaincode", "query", "-C", "mychannel", "-n", "nosuch", "-c", `{"Args":["get"]}`},
@@ -487,5 +532,161 @@ func TestAnUnreachablePeerSuggestsStartingOne(t *testing.T) {
 		if !strings.Contains(stderr.String(), w) {
 			t.Errorf("stderr lacks %q:\n%s", w, stderr.String())
 		}
+	}
+}
+
+// txidOf reads the txid an invoke or instantiate printed on stderr.
+func txidOf(t *testing.T, r result) string {
+	t.Helper()
+	for l := range strings.Lines(r.stderr) {
+		if id, ok := strings.CutPrefix(strings.TrimSpace(l), "txid: "); ok {
+			return id
+		}
+	}
+	t.Fatalf("no txid on stderr:\n%s", r.stderr)
+	return ""
+}
+
+// deployEmitter installs, starts and instantiates testChaincode as kv,
+// which commits block 0; it returns the instantiate's txid.
+func (tp *testPeer) deployEmitter(t *testing.T) string {
+	t.Helper()
+	tp.ok(t, "chaincode", "install", "-n", "kv", "-v", "1.0", "-p", chaincodeDir(t))
+	tp.startChaincode(t, "kv:1.0", testChaincode{})
+	return txidOf(t, tp.ok(t, "chaincode", "instantiate", "-C", "mychannel", "-n", "kv", "-v", "1.0", "-c", `{"Args":["init"]}`))
+}
+
+func (tp *testPeer) invoke(t *testing.T, ctor string) string {
+	t.Helper()
+	return txidOf(t, tp.ok(t, "chaincode", "invoke", "-C", "mychannel", "-n", "kv", "-c", ctor))
+}
+
+func TestChannelEventsReplaysTransactionsAndChaincodeEvents(t *testing.T) {
+	tp := startPeer(t)
+	inst := tp.deployEmitter(t)                                            // block 0
+	created := tp.invoke(t, `{"Args":["emit","created","{\"k\":\"v\"}"]}`) // block 1
+	put := tp.invoke(t, `{"Args":["put","b","7"]}`)                        // block 2, no event
+	raw := tp.invoke(t, `{"Args":["emit","raw","\u0000\u00ff"]}`)          // block 3, a binary payload
+
+	tests := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"one line per transaction from block 0", []string{"channel", "events", "-C", "mychannel", "--from", "0", "--to", "3"}, []string{
+			"block 0 tx 0 " + inst + " VALID",
+			"block 1 tx 0 " + created + " VALID",
+			"block 2 tx 0 " + put + " VALID",
+			"block 3 tx 0 " + raw + " VALID",
+		}},
+		{"a range of blocks", []string{"channel", "events", "-c", "mychannel", "--from", "1", "--to", "2"}, []string{
+			"block 1 tx 0 " + created + " VALID",
+			"block 2 tx 0 " + put + " VALID",
+		}},
+		{"the events of a chaincode, binary payloads in base64", []string{"channel", "events", "-C", "mychannel", "-n", "kv", "--from", "oldest", "--to", "3"}, []string{
+			"block 1 tx 0 " + created + ` created {"k":"v"}`,
+			"block 3 tx 0 " + raw + " raw base64:AMO/",
+		}},
+		{"the events as JSON", []string{"channel", "events", "-C", "mychannel", "-n", "kv", "--from", "0", "--to", "3", "--json"}, []string{
+			`{"blockNumber":1,"txIndex":0,"transactionId":"` + created + `","chaincodeName":"kv","eventName":"created","payload":"eyJrIjoidiJ9"}`,
+			`{"blockNumber":3,"txIndex":0,"transactionId":"` + raw + `","chaincodeName":"kv","eventName":"raw","payload":"AMO/"}`,
+		}},
+		{"another chaincode's events are none", []string{"channel", "events", "-C", "mychannel", "-n", "other", "--from", "0", "--to", "3"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := tp.ok(t, tt.args...)
+			want := strings.Join(tt.want, "\n")
+			if want != "" {
+				want += "\n"
+			}
+			if r.stdout != want {
+				t.Errorf("stdout:\n%s\nwant:\n%s", r.stdout, want)
+			}
+			if r.stderr != "" {
+				t.Errorf("stderr: %s", r.stderr)
+			}
+		})
+	}
+}
+
+// follower is `peersim channel events` running in the background.
+type follower struct {
+	lines chan string
+	done  chan result
+	stop  context.CancelFunc
+}
+
+func (tp *testPeer) follow(args ...string) *follower {
+	ctx, cancel := context.WithCancel(context.Background())
+	f := &follower{lines: make(chan string, 16), done: make(chan result, 1), stop: cancel}
+	go func() { f.done <- tp.cliWith(ctx, f.lines, args...) }()
+	return f
+}
+
+// next waits for the follower's next line.
+func (f *follower) next(t *testing.T) string {
+	t.Helper()
+	select {
+	case l := <-f.lines:
+		return l
+	case r := <-f.done:
+		t.Fatalf("the follower exited %d before printing a line\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+	case <-time.After(waitLimit):
+		t.Fatalf("no line after %s", waitLimit)
+	}
+	return ""
+}
+
+// result waits for the follower to exit.
+func (f *follower) result(t *testing.T) result {
+	t.Helper()
+	select {
+	case r := <-f.done:
+		return r
+	case <-time.After(waitLimit):
+		t.Fatalf("the follower did not exit after %s", waitLimit)
+	}
+	return result{}
+}
+
+func TestChannelEventsFollowNewCommitsUntilInterruptedOrThePeerStops(t *testing.T) {
+	tp := startPeer(t)
+	tp.deployEmitter(t)
+	first := tp.invoke(t, `{"Args":["emit","first","1"]}`) // block 1, the newest
+
+	events := tp.follow("channel", "events", "-C", "mychannel", "-n", "kv")
+	defer events.stop()
+	txs := tp.follow("channel", "events", "-C", "mychannel")
+	defer txs.stop()
+	// Both start at the newest block: once they printed it, they follow.
+	if got, want := events.next(t), "block 1 tx 0 "+first+" first 1"; got != want {
+		t.Errorf("first event line %q, want %q", got, want)
+	}
+	if got, want := txs.next(t), "block 1 tx 0 "+first+" VALID"; got != want {
+		t.Errorf("first transaction line %q, want %q", got, want)
+	}
+
+	second := tp.invoke(t, `{"Args":["emit","second","2"]}`)
+	if got, want := events.next(t), "block 2 tx 0 "+second+" second 2"; got != want {
+		t.Errorf("event line after the invoke %q, want %q", got, want)
+	}
+	if got, want := txs.next(t), "block 2 tx 0 "+second+" VALID"; got != want {
+		t.Errorf("transaction line after the invoke %q, want %q", got, want)
+	}
+
+	events.stop() // Ctrl-C
+	if r := events.result(t); r.code != exitOK || r.stderr != "" {
+		t.Errorf("interrupted: exit %d, stderr %q; want 0 and nothing", r.code, r.stderr)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+	if err := tp.p.Stop(ctx); err != nil {
+		t.Fatalf("stop peer: %v", err)
+	}
+	r := txs.result(t)
+	if r.code != exitFailure || !strings.Contains(r.stderr, `Error: deliver on channel "mychannel"`) || !strings.Contains(r.stderr, "Unavailable") {
+		t.Errorf("the peer stopped: exit %d, stderr %q; want 1 and an error naming the channel and Unavailable", r.code, r.stderr)
 	}
 }
