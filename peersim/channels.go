@@ -1,7 +1,6 @@
 package peersim
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/chaincodekit/chaincodekit/peersim/chaincode"
 	"github.com/chaincodekit/chaincodekit/peersim/ledger"
+	"github.com/chaincodekit/chaincodekit/peersim/logging"
 )
 
 // channelNamePattern is Fabric's rule for channel names.
@@ -28,15 +28,10 @@ type channels struct {
 	mu      sync.RWMutex
 	ledgers map[string]*ledger.Ledger
 	closed  bool
-	follow  sync.WaitGroup
-	// stopFollow ends the goroutines that follow each channel's blocks.
-	followCtx  context.Context
-	stopFollow context.CancelFunc
 }
 
 func openChannels(p *Peer) (*channels, error) {
 	c := &channels{p: p, file: filepath.Join(p.cfg.DataDir, "channels.json"), ledgers: map[string]*ledger.Ledger{}}
-	c.followCtx, c.stopFollow = context.WithCancel(context.Background())
 	names := []string{DefaultChannel}
 	raw, err := os.ReadFile(c.file)
 	switch {
@@ -83,8 +78,9 @@ func (c *channels) open(name string) error {
 	cfg.BatchSize, cfg.BatchTimeout = c.p.cfg.BatchSize, c.p.cfg.BatchTimeout
 	cfg.PeerMSPID = c.p.org.MSPID()
 	l, err := ledger.Open(name, cfg,
-		ledger.WithLogger(c.p.log.With("channel", name)),
-		ledger.WithPolicyChecker(policyChecker{msp: c.p.msp}))
+		ledger.WithLogger(c.p.log.With(logging.NameKey, "ledger", "channel", name)),
+		ledger.WithPolicyChecker(policyChecker{msp: c.p.msp}),
+		ledger.WithCommitObserver(c.p.met.blockCommitted))
 	if err != nil {
 		return fmt.Errorf("open ledger of channel %s: %w", name, err)
 	}
@@ -92,11 +88,7 @@ func (c *channels) open(name string) error {
 	if err := c.p.defineIndexes(l); err != nil {
 		c.p.log.Warn("could not restore CouchDB indexes", "channel", name, "error", err)
 	}
-	c.follow.Add(1)
-	go func() {
-		defer c.follow.Done()
-		c.p.met.followChannel(c.followCtx, l)
-	}()
+	c.p.met.opened(name, l.Height())
 	return nil
 }
 
@@ -172,8 +164,6 @@ func (c *channels) close() error {
 		}
 	}
 	c.mu.Unlock()
-	c.stopFollow()
-	c.follow.Wait()
 	return errors.Join(errs...)
 }
 

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/chaincodekit/chaincodekit/peersim/logging"
 	"github.com/kelseyhightower/envconfig"
 )
 
@@ -72,6 +73,12 @@ type Config struct {
 	// BatchTimeout is how long the orderer waits before cutting a block
 	// that is not full.
 	BatchTimeout time.Duration `envconfig:"BATCH_TIMEOUT" default:"200ms"`
+	// LogLevel is a Fabric logging specification (FABRIC_LOGGING_SPEC's
+	// syntax, e.g. "info" or "chaincode,launcher=debug:info") the peer
+	// applies to its logger by component; /logspec changes it while the
+	// peer runs. Records still pass the handler the peer was given, whose
+	// own level is the floor.
+	LogLevel string `envconfig:"LOG_LEVEL" default:"info"`
 }
 
 // DefaultConfig returns the defaults with DataDir set to dataDir.
@@ -89,6 +96,7 @@ func DefaultConfig(dataDir string) Config {
 		ChaincodeTLS:              true,
 		BatchSize:                 10,
 		BatchTimeout:              200 * time.Millisecond,
+		LogLevel:                  logging.DefaultSpec,
 	}
 }
 
@@ -145,6 +153,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("config BatchSize %d: must be at least 1", c.BatchSize)
 	case c.BatchTimeout <= 0:
 		return fmt.Errorf("config BatchTimeout %s: must be positive", c.BatchTimeout)
+	}
+	if _, err := logging.ParseSpec(c.LogLevel); err != nil {
+		return fmt.Errorf("config LogLevel: %w", err)
 	}
 	for i, d := range c.ExternalBuilders {
 		if d == "" {

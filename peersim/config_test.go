@@ -24,6 +24,8 @@ func TestConfigValidate(t *testing.T) {
 		{name: "a zero execute timeout means none", mutate: func(c *Config) { c.ChaincodeExecuteTimeout = 0 }},
 		{name: "a negative execute timeout is refused", mutate: func(c *Config) { c.ChaincodeExecuteTimeout = -time.Second }, want: "ChaincodeExecuteTimeout -1s"},
 		{name: "a zero batch size is refused", mutate: func(c *Config) { c.BatchSize = 0 }, want: "BatchSize 0"},
+		{name: "a Fabric logging spec is accepted", mutate: func(c *Config) { c.LogLevel = "info:chaincode,launcher=debug" }},
+		{name: "an unknown log level is refused", mutate: func(c *Config) { c.LogLevel = "chatty" }, want: `LogLevel: logging spec "chatty": unknown level`},
 		{name: "an empty builder directory is refused", mutate: func(c *Config) { c.ExternalBuilders = []string{"/b", ""} }, want: "ExternalBuilders[1]"},
 	}
 	for _, tt := range tests {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/chaincodekit/chaincodekit/peersim/identity"
 	"github.com/chaincodekit/chaincodekit/peersim/ledger"
+	"github.com/chaincodekit/chaincodekit/peersim/logging"
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset"
 	"github.com/hyperledger/fabric-protos-go-apiv2/orderer"
@@ -160,7 +161,7 @@ func (d *deliverer) serve(ctx context.Context, recv func() (*common.Envelope, er
 // seek sends the blocks one seek envelope asks for and returns the final
 // status. An error means the stream broke.
 func (d *deliverer) seek(ctx context.Context, env *common.Envelope, send blockSender) (common.Status, error) {
-	log := d.p.log.With("service", "deliver")
+	log := d.p.log.With(logging.NameKey, "deliver")
 	pl, chdr, shdr, err := openEnvelope(env)
 	if err != nil {
 		log.Info("bad seek envelope", "error", err)

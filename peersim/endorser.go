@@ -50,27 +50,33 @@ func (e *endorser) ProcessProposal(ctx context.Context, sp *peer.SignedProposal)
 		return failure("peer is stopping"), nil
 	default:
 	}
-	resp := e.process(ctx, sp)
-	e.p.met.proposal(resp.GetResponse().GetStatus())
+	start := time.Now()
+	var facts proposalFacts
+	resp := e.process(ctx, sp, &facts)
+	e.p.met.proposal(resp, facts, time.Since(start))
 	return resp, nil
 }
 
-func (e *endorser) process(ctx context.Context, sp *peer.SignedProposal) *peer.ProposalResponse {
+// process endorses sp and records in facts how far it got.
+func (e *endorser) process(ctx context.Context, sp *peer.SignedProposal, facts *proposalFacts) *peer.ProposalResponse {
 	up, err := e.p.msp.ValidateProposal(sp)
 	if err != nil {
 		return failure(err.Error())
 	}
 	ch, txID, name := up.ChannelID(), up.TxID(), up.ChaincodeID.GetName()
+	facts.validated, facts.channel, facts.chaincode = true, ch, name
 	var l *ledger.Ledger
 	if ch != "" {
 		if l, err = e.p.chans.get(ch); err != nil {
 			return failure(fmt.Sprintf("channel '%s' not found", ch))
 		}
 		if _, err := l.TxStatus(txID); err == nil || !e.begin(ch, txID) {
+			facts.duplicate = true
 			return failure(fmt.Sprintf("duplicate transaction found [%s]. Creator [%s]", txID, hex.EncodeToString(up.SignatureHeader.GetCreator())))
 		}
 		defer e.end(ch, txID)
 	}
+	facts.channelFound = true
 	switch name {
 	case lsccName:
 		return e.p.lscc(ctx, up, l)
@@ -172,7 +178,8 @@ func (p *Peer) invoke(ctx context.Context, up *identity.UnpackedProposal, l *led
 func (p *Peer) execute(ctx context.Context, ccid string, req chaincode.ExecuteRequest) (*peer.Response, *peer.ChaincodeEvent, error) {
 	start := time.Now()
 	msg, err := p.cc.Execute(ctx, ccid, req)
-	p.met.executed(ccid, req.Type.String(), err == nil && msg.GetType() == peer.ChaincodeMessage_COMPLETED, time.Since(start))
+	p.met.executed(ccid, req.Type.String(), err == nil && msg.GetType() == peer.ChaincodeMessage_COMPLETED,
+		errors.Is(err, chaincode.ErrExecuteTimeout), time.Since(start))
 	if err != nil {
 		return nil, nil, fmt.Errorf("failed to execute transaction %s: %w", req.TxID, err)
 	}

@@ -1,27 +1,89 @@
 package peersim
 
 import (
-	"context"
 	"strconv"
 	"time"
 
 	"github.com/chaincodekit/chaincodekit/peersim/chaincode"
 	"github.com/chaincodekit/chaincodekit/peersim/ledger"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
 
 // metrics are the peer's Prometheus metrics, in a registry of its own so
 // that several peers can live in one process. Besides the peersim_*
-// families the registry carries the client library's standard Go runtime
-// (go_*: goroutines, heap, GC) and process (process_*: CPU, resident
-// memory, open file descriptors) collectors.
+// families the registry carries the Fabric peer's names where peersim
+// measures the same thing (endorser_*, ledger_*, chaincode_*, with Fabric's
+// labels) and the client library's standard Go runtime (go_*: goroutines,
+// heap, GC) and process (process_*: CPU, resident memory, open file
+// descriptors) collectors.
 type metrics struct {
 	reg       *prometheus.Registry
 	proposals *prometheus.CounterVec
 	committed *prometheus.CounterVec
 	height    *prometheus.GaugeVec
 	execute   *prometheus.HistogramVec
+	fabric    fabricMetrics
+}
+
+// fabricMetrics are the Fabric peer's metrics peersim measures alike
+// (Fabric's core/endorser, core/ledger/kvledger and core/chaincode
+// metrics: same names, types, labels and, for the ledger, buckets).
+type fabricMetrics struct {
+	proposalsReceived     prometheus.Counter
+	successfulProposals   prometheus.Counter
+	validationFailures    prometheus.Counter
+	duplicateTxFailures   *prometheus.CounterVec
+	endorsementFailures   *prometheus.CounterVec
+	proposalDuration      *prometheus.HistogramVec
+	blockchainHeight      *prometheus.GaugeVec
+	transactionCount      *prometheus.CounterVec
+	blockProcessingTime   *prometheus.HistogramVec
+	blockstorageAndPvt    *prometheus.HistogramVec
+	chaincodeExecTimeouts *prometheus.CounterVec
+}
+
+// ledgerBuckets are Fabric's buckets for the ledger's durations.
+var ledgerBuckets = []float64{0.005, 0.01, 0.015, 0.05, 0.1, 1, 10}
+
+func newFabricMetrics() fabricMetrics {
+	counter := func(ns, name, help string) prometheus.Counter {
+		return prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: name, Help: help})
+	}
+	counterVec := func(ns, name, help string, labels ...string) *prometheus.CounterVec {
+		return prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: name, Help: help}, labels)
+	}
+	histogramVec := func(ns, name, help string, buckets []float64, labels ...string) *prometheus.HistogramVec {
+		return prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: ns, Name: name, Help: help, Buckets: buckets}, labels)
+	}
+	return fabricMetrics{
+		proposalsReceived:   counter("endorser", "proposals_received", "The number of proposals received."),
+		successfulProposals: counter("endorser", "successful_proposals", "The number of successful proposals."),
+		validationFailures:  counter("endorser", "proposal_validation_failures", "The number of proposals that have failed initial validation."),
+		duplicateTxFailures: counterVec("endorser", "duplicate_transaction_failures",
+			"The number of failed proposals due to duplicate transaction ID.", "channel", "chaincode"),
+		endorsementFailures: counterVec("endorser", "endorsement_failures", "The number of failed endorsements.",
+			"channel", "chaincode", "chaincodeerror"),
+		proposalDuration: histogramVec("endorser", "proposal_duration", "The time to complete a proposal.",
+			prometheus.DefBuckets, "channel", "chaincode", "success"),
+		blockchainHeight: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "ledger", Name: "blockchain_height",
+			Help: "Height of the chain in blocks."}, []string{"channel"}),
+		transactionCount: counterVec("ledger", "transaction_count", "Number of transactions processed.",
+			"channel", "transaction_type", "chaincode", "validation_code"),
+		blockProcessingTime: histogramVec("ledger", "block_processing_time", "Time taken in seconds for ledger block processing.",
+			ledgerBuckets, "channel"),
+		blockstorageAndPvt: histogramVec("ledger", "blockstorage_and_pvtdata_commit_time",
+			"Time taken in seconds for committing the block and private data to storage.", ledgerBuckets, "channel"),
+		chaincodeExecTimeouts: counterVec("chaincode", "execute_timeouts",
+			"The number of chaincode executions (Init or Invoke) that have timed out.", "chaincode"),
+	}
+}
+
+func (f fabricMetrics) collectors() []prometheus.Collector {
+	return []prometheus.Collector{f.proposalsReceived, f.successfulProposals, f.validationFailures, f.duplicateTxFailures,
+		f.endorsementFailures, f.proposalDuration, f.blockchainHeight, f.transactionCount, f.blockProcessingTime,
+		f.blockstorageAndPvt, f.chaincodeExecTimeouts}
 }
 
 func newMetrics() *metrics {
@@ -44,10 +106,12 @@ func newMetrics() *metrics {
 			Help:    "Time a chaincode took to answer an INIT or TRANSACTION.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
 		}, []string{"chaincode", "type", "success"}),
+		fabric: newFabricMetrics(),
 	}
 	m.reg.MustRegister(m.proposals, m.committed, m.height, m.execute,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.reg.MustRegister(m.fabric.collectors()...)
 	return m
 }
 
@@ -116,29 +180,77 @@ func (c *streamCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-func (m *metrics) proposal(status int32) {
+// proposalFacts is what the endorser learnt of one proposal, for the
+// metrics: how far it got and what it named.
+type proposalFacts struct {
+	channel, chaincode string
+	// validated: the signed proposal passed its checks; duplicate: its
+	// transaction ID was refused; channelFound: its channel exists (or it
+	// names none).
+	validated, duplicate, channelFound bool
+}
+
+// proposal counts one answered proposal as a Fabric endorser does: every
+// proposal is received; one that fails validation or is a duplicate counts
+// there and nothing else; the others take a duration, labelled successful
+// when endorsed (or channel-less), and a chaincode answer of 400 to 499 is
+// an endorsement failure with chaincodeerror="true" (Fabric passes 500 and
+// above through uncounted).
+func (m *metrics) proposal(resp *peer.ProposalResponse, f proposalFacts, took time.Duration) {
+	status := resp.GetResponse().GetStatus()
 	m.proposals.WithLabelValues(strconv.Itoa(int(status))).Inc()
-}
-
-func (m *metrics) executed(ccid, typ string, ok bool, d time.Duration) {
-	m.execute.WithLabelValues(ccid, typ, strconv.FormatBool(ok)).Observe(d.Seconds())
-}
-
-// followChannel keeps the height and commit counters of one channel up to
-// date until ctx ends or the ledger closes.
-func (m *metrics) followChannel(ctx context.Context, l *ledger.Ledger) {
-	ch := l.ChannelID()
-	h := l.Height()
-	m.height.WithLabelValues(ch).Set(float64(h))
-	sub := l.Subscribe(h)
-	for {
-		cb, err := sub.Next(ctx)
-		if err != nil {
-			return
-		}
-		for _, tx := range cb.Txs {
-			m.committed.WithLabelValues(ch, tx.Code.String()).Inc()
-		}
-		m.height.WithLabelValues(ch).Set(float64(cb.Block.GetHeader().GetNumber() + 1))
+	fm := m.fabric
+	fm.proposalsReceived.Inc()
+	switch {
+	case !f.validated:
+		fm.validationFailures.Inc()
+		return
+	case f.duplicate:
+		fm.duplicateTxFailures.WithLabelValues(f.channel, f.chaincode).Inc()
+		return
+	case !f.channelFound:
+		return
 	}
+	success := resp.GetEndorsement() != nil || f.channel == ""
+	fm.proposalDuration.WithLabelValues(f.channel, f.chaincode, strconv.FormatBool(success)).Observe(took.Seconds())
+	if success {
+		fm.successfulProposals.Inc()
+	}
+	if status >= 400 && status < 500 {
+		fm.endorsementFailures.WithLabelValues(f.channel, f.chaincode, "true").Inc()
+	}
+}
+
+func (m *metrics) executed(ccid, typ string, ok, timedOut bool, d time.Duration) {
+	m.execute.WithLabelValues(ccid, typ, strconv.FormatBool(ok)).Observe(d.Seconds())
+	if timedOut {
+		m.fabric.chaincodeExecTimeouts.WithLabelValues(ccid).Inc()
+	}
+}
+
+// opened sets a channel's height gauges when its ledger opens.
+func (m *metrics) opened(channel string, height uint64) {
+	m.height.WithLabelValues(channel).Set(float64(height))
+	m.fabric.blockchainHeight.WithLabelValues(channel).Set(float64(height))
+}
+
+// blockCommitted updates the height, transaction and commit-time metrics of a
+// channel after a block commits (ledger.WithCommitObserver).
+func (m *metrics) blockCommitted(cs ledger.CommitStats) {
+	ch := cs.Channel
+	for _, tx := range cs.Txs {
+		code := tx.Code.String()
+		m.committed.WithLabelValues(ch, code).Inc()
+		typ, cc := "unknown", "unknown"
+		if tx.Type >= 0 {
+			typ = tx.Type.String()
+		}
+		if tx.ChaincodeName != "" {
+			cc = tx.ChaincodeName + ":" + tx.ChaincodeVersion
+		}
+		m.fabric.transactionCount.WithLabelValues(ch, typ, cc, code).Inc()
+	}
+	m.opened(ch, cs.Block+1)
+	m.fabric.blockProcessingTime.WithLabelValues(ch).Observe(cs.Processing.Seconds())
+	m.fabric.blockstorageAndPvt.WithLabelValues(ch).Observe(cs.Storage.Seconds())
 }

@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chaincodekit/chaincodekit/peersim/chaincode"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -54,15 +56,109 @@ peersim_registered_chaincodes 1
 
 // samples renders what g gathers as one "name{label="value"} value" line
 // per sample, in the registry's sorted order.
-func samples(g prometheus.Gatherer) (string, error) {
+func samples(g prometheus.Gatherer) (string, error) { return samplesWithPrefix(g, "") }
+
+func TestProposalMetricsFollowFabricsEndorser(t *testing.T) {
+	endorsed := &peer.ProposalResponse{Response: &peer.Response{Status: 200}, Endorsement: &peer.Endorsement{}}
+	for _, tc := range []struct {
+		name  string
+		resp  *peer.ProposalResponse
+		facts proposalFacts
+		want  string // the endorser_* samples, without the duration's buckets and sum
+	}{
+		{"a bad proposal counts as a validation failure only", failure("bad signature"), proposalFacts{}, `
+endorser_proposal_validation_failures 1
+endorser_proposals_received 1
+endorser_successful_proposals 0
+`},
+		{"a duplicate counts as one, with its channel and chaincode", failure("duplicate"),
+			proposalFacts{validated: true, duplicate: true, channel: "ch", chaincode: "cc"}, `
+endorser_duplicate_transaction_failures{chaincode="cc",channel="ch"} 1
+endorser_proposal_validation_failures 0
+endorser_proposals_received 1
+endorser_successful_proposals 0
+`},
+		{"an unknown channel counts as received only", failure("channel 'x' not found"),
+			proposalFacts{validated: true, channel: "x", chaincode: "cc"}, `
+endorser_proposal_validation_failures 0
+endorser_proposals_received 1
+endorser_successful_proposals 0
+`},
+		{"an endorsed proposal is successful", endorsed, proposalFacts{validated: true, channelFound: true, channel: "ch", chaincode: "cc"}, `
+endorser_proposal_duration_count{chaincode="cc",channel="ch",success="true"} 1
+endorser_proposal_validation_failures 0
+endorser_proposals_received 1
+endorser_successful_proposals 1
+`},
+		{"a chaincode's 4xx is an endorsement failure", &peer.ProposalResponse{Response: &peer.Response{Status: 404}},
+			proposalFacts{validated: true, channelFound: true, channel: "ch", chaincode: "cc"}, `
+endorser_endorsement_failures{chaincode="cc",chaincodeerror="true",channel="ch"} 1
+endorser_proposal_duration_count{chaincode="cc",channel="ch",success="false"} 1
+endorser_proposal_validation_failures 0
+endorser_proposals_received 1
+endorser_successful_proposals 0
+`},
+		{"a 500 is unendorsed but not an endorsement failure, as in Fabric", failure("chaincode failed"),
+			proposalFacts{validated: true, channelFound: true, channel: "ch", chaincode: "cc"}, `
+endorser_proposal_duration_count{chaincode="cc",channel="ch",success="false"} 1
+endorser_proposal_validation_failures 0
+endorser_proposals_received 1
+endorser_successful_proposals 0
+`},
+		{"a channel-less system chaincode call is successful unendorsed", &peer.ProposalResponse{Response: &peer.Response{Status: 200}},
+			proposalFacts{validated: true, channelFound: true, chaincode: "cscc"}, `
+endorser_proposal_duration_count{chaincode="cscc",channel="",success="true"} 1
+endorser_proposal_validation_failures 0
+endorser_proposals_received 1
+endorser_successful_proposals 1
+`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := newMetrics()
+			m.proposal(tc.resp, tc.facts, time.Millisecond)
+			got, err := samplesWithPrefix(m.reg, "endorser_")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := strings.TrimPrefix(tc.want, "\n"); got != want {
+				t.Errorf("samples:\n%s\nwant:\n%s", got, want)
+			}
+		})
+	}
+}
+
+func TestExecuteTimeoutsAreCountedPerChaincode(t *testing.T) {
+	m := newMetrics()
+	m.executed("a:1", "TRANSACTION", false, true, time.Second)
+	m.executed("a:1", "TRANSACTION", false, false, time.Second)
+	m.executed("b:1", "INIT", true, false, time.Second)
+	got, err := samplesWithPrefix(m.reg, "chaincode_")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "chaincode_execute_timeouts{chaincode=\"a:1\"} 1\n"; got != want {
+		t.Errorf("samples:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// samplesWithPrefix is samples restricted to the families whose name has
+// prefix; a histogram shows as its _count.
+func samplesWithPrefix(g prometheus.Gatherer, prefix string) (string, error) {
 	mfs, err := g.Gather()
 	if err != nil {
 		return "", err
 	}
 	var b strings.Builder
 	for _, mf := range mfs {
+		if !strings.HasPrefix(mf.GetName(), prefix) {
+			continue
+		}
 		for _, m := range mf.GetMetric() {
-			b.WriteString(mf.GetName())
+			name, v := mf.GetName(), m.GetGauge().GetValue()+m.GetCounter().GetValue()
+			if h := m.GetHistogram(); h != nil {
+				name, v = name+"_count", float64(h.GetSampleCount())
+			}
+			b.WriteString(name)
 			if len(m.GetLabel()) > 0 {
 				b.WriteByte('{')
 				for i, l := range m.GetLabel() {
@@ -73,7 +169,7 @@ func samples(g prometheus.Gatherer) (string, error) {
 				}
 				b.WriteByte('}')
 			}
-			fmt.Fprintf(&b, " %g\n", m.GetGauge().GetValue())
+			fmt.Fprintf(&b, " %g\n", v)
 		}
 	}
 	return b.String(), nil

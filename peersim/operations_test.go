@@ -3,6 +3,8 @@ package peersim
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/chaincodekit/chaincodekit/peersim/logging"
 )
 
 // logBuffer collects log output from several goroutines.
@@ -141,6 +145,15 @@ func TestMetricsCountProposalsAndCommits(t *testing.T) {
 		`peersim_chaincode_requests_in_flight{chaincode="mycc:1.0"} 0`,
 		`peersim_chaincode_transactions_in_flight{chaincode="mycc:1.0"} 0`,
 		`peersim_chaincode_execute_duration_seconds_count{chaincode="mycc:1.0",success="true",type="TRANSACTION"} 2`,
+		// Fabric's names and labels for the same.
+		"\nendorser_proposals_received 4",
+		"\nendorser_successful_proposals 3",
+		`endorser_proposal_duration_count{chaincode="mycc",channel="mychannel",success="true"} 1`,
+		`endorser_proposal_duration_count{chaincode="mycc",channel="mychannel",success="false"} 1`,
+		`ledger_blockchain_height{channel="mychannel"} 2`,
+		`ledger_transaction_count{chaincode="mycc:1.0",channel="mychannel",transaction_type="ENDORSER_TRANSACTION",validation_code="VALID"} 1`,
+		`ledger_block_processing_time_count{channel="mychannel"} 2`,
+		`ledger_blockstorage_and_pvtdata_commit_time_count{channel="mychannel"} 2`,
 	}
 	deadline := time.Now().Add(waitLimit)
 	for {
@@ -173,7 +186,7 @@ func TestOperationsServePprofOnlyWhenEnabled(t *testing.T) {
 		{"enabled", true, http.StatusOK, "goroutine profile"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p := &Peer{cfg: Config{OperationsPprof: tc.enabled}, met: newMetrics()}
+			p := opsPeer(t, Config{OperationsPprof: tc.enabled, LogLevel: "info"})
 			for _, path := range []string{"/debug/pprof/", "/debug/pprof/goroutine?debug=1", "/debug/pprof/cmdline"} {
 				rec := httptest.NewRecorder()
 				p.operationsHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
@@ -185,5 +198,73 @@ func TestOperationsServePprofOnlyWhenEnabled(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// opsPeer is a Peer with only what operationsHandler uses.
+func opsPeer(t *testing.T, cfg Config) *Peer {
+	t.Helper()
+	spec, err := logging.ParseSpec(cfg.LogLevel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Peer{cfg: cfg, met: newMetrics(), logLevels: logging.NewLevels(spec), log: slog.New(slog.DiscardHandler)}
+}
+
+func TestOperationsLogspec(t *testing.T) {
+	p := opsPeer(t, Config{LogLevel: "info"})
+	h := p.operationsHandler()
+	do := func(method, body string) (int, string) {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(method, "/logspec", strings.NewReader(body)))
+		return rec.Code, strings.TrimSpace(rec.Body.String())
+	}
+	steps := []struct {
+		name     string
+		method   string
+		body     string
+		wantCode int
+		wantBody string
+		wantSpec string // GET /logspec afterwards
+	}{
+		{"the configured spec", http.MethodGet, "", http.StatusOK, `{"spec":"info"}`, "info"},
+		{"a new spec", http.MethodPut, `{"spec":"chaincode=debug:info"}`, http.StatusNoContent, "", "chaincode=debug:info"},
+		{"a bad level", http.MethodPut, `{"spec":"chaincode=loud"}`, http.StatusBadRequest,
+			`{"error":"logging spec \"chaincode=loud\": unknown level \"loud\": want one of FATAL, PANIC, ERROR, WARNING, INFO, DEBUG"}`, "chaincode=debug:info"},
+		{"no spec", http.MethodPut, `{}`, http.StatusBadRequest,
+			`{"error":"request body lacks \"spec\": send e.g. {\"spec\":\"chaincode=debug:info\"}"}`, "chaincode=debug:info"},
+		{"not JSON", http.MethodPut, `debug`, http.StatusBadRequest, "", "chaincode=debug:info"},
+		{"an unknown field", http.MethodPut, `{"spec":"debug","level":"x"}`, http.StatusBadRequest, "", "chaincode=debug:info"},
+		{"a body too large", http.MethodPut, `{"spec":"` + strings.Repeat("a", maxLogspecBody) + `"}`, http.StatusBadRequest,
+			fmt.Sprintf(`{"error":"request body is larger than %d bytes"}`, maxLogspecBody), "chaincode=debug:info"},
+		{"another method", http.MethodPost, `{"spec":"debug"}`, http.StatusBadRequest,
+			`{"error":"invalid request method: POST: use GET or PUT"}`, "chaincode=debug:info"},
+	}
+	for _, st := range steps {
+		code, body := do(st.method, st.body)
+		if code != st.wantCode || (st.wantBody != "" && body != st.wantBody) {
+			t.Errorf("%s: %s /logspec = %d %s, want %d %s", st.name, st.method, code, body, st.wantCode, st.wantBody)
+		}
+		if code, body := do(http.MethodGet, ""); code != http.StatusOK || body != fmt.Sprintf(`{"spec":%q}`, st.wantSpec) {
+			t.Errorf("%s: then GET /logspec = %d %s, want spec %q", st.name, code, body, st.wantSpec)
+		}
+	}
+	if got := p.logLevels.Spec().Level("chaincode"); got != slog.LevelDebug {
+		t.Errorf("after PUT, chaincode logs at %s, want DEBUG", got)
+	}
+}
+
+func TestOperationsVersion(t *testing.T) {
+	h := opsPeer(t, Config{LogLevel: "info"}).operationsHandler()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/version", nil))
+	var v struct{ CommitSHA, Version string }
+	if err := json.Unmarshal(rec.Body.Bytes(), &v); rec.Code != http.StatusOK || err != nil || v.Version == "" {
+		t.Errorf("GET /version = %d %s (%v), want 200 and a Version", rec.Code, rec.Body, err)
+	}
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPut, "/version", nil))
+	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), `"Error":"invalid request method: PUT"`) {
+		t.Errorf("PUT /version = %d %s, want 400 with Fabric's error", rec.Code, rec.Body)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/chaincodekit/chaincodekit/peersim/ccpackage"
 	"github.com/chaincodekit/chaincodekit/peersim/chaincode"
 	"github.com/chaincodekit/chaincodekit/peersim/identity"
+	"github.com/chaincodekit/chaincodekit/peersim/logging"
 	"github.com/hyperledger/fabric-protos-go-apiv2/orderer"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/grpc"
@@ -38,7 +39,10 @@ type Peer struct {
 	ccCA   *identity.ChaincodeCA // production mode with chaincode TLS
 	chans  *channels
 	met    *metrics
-	endo   *endorser
+	// logLevels is the active logging specification (Config.LogLevel,
+	// then /logspec).
+	logLevels *logging.Levels
+	endo      *endorser
 
 	ready   atomic.Bool
 	closing chan struct{} // closed when Stop begins
@@ -80,7 +84,13 @@ func New(cfg Config, logger *slog.Logger, opts ...Option) (*Peer, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	p := &Peer{cfg: cfg, log: logger, closing: make(chan struct{})}
+	spec, err := logging.ParseSpec(cfg.LogLevel)
+	if err != nil {
+		return nil, fmt.Errorf("config LogLevel: %w", err)
+	}
+	levels := logging.NewLevels(spec)
+	logger = slog.New(logging.NewHandler(logger.Handler(), levels))
+	p := &Peer{cfg: cfg, log: logger, logLevels: levels, closing: make(chan struct{})}
 	for _, o := range opts {
 		o(p)
 	}

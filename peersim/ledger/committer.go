@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
@@ -25,6 +26,7 @@ func (l *Ledger) CommitBlock(envs []*common.Envelope) (*CommittedBlock, error) {
 	if l.isClosed() {
 		return nil, fmt.Errorf("commit block on %s: %w", l.channel, ErrClosed)
 	}
+	start := time.Now()
 	l.mu.Lock()
 	number, prevHash := l.height, l.lastHash
 	l.mu.Unlock()
@@ -48,6 +50,10 @@ func (l *Ledger) CommitBlock(envs []*common.Envelope) (*CommittedBlock, error) {
 	data := make([][]byte, len(envs))
 	codes := make([]byte, len(envs))
 	results := make([]TxResult, len(envs))
+	var stats []TxStats
+	if l.observe != nil {
+		stats = make([]TxStats, len(envs))
+	}
 	locs := map[string]TxLocation{}
 	for i, env := range envs {
 		raw, err := deterministic.Marshal(env)
@@ -93,6 +99,9 @@ func (l *Ledger) CommitBlock(envs []*common.Envelope) (*CommittedBlock, error) {
 		res.Code = code
 		codes[i] = byte(code)
 		results[i] = res
+		if stats != nil {
+			stats[i] = TxStats{Type: tx.headerType, ChaincodeName: tx.ccName, ChaincodeVersion: tx.ccVersion, Code: code}
+		}
 	}
 	block := newBlock(number, prevHash, data, codes)
 	stored, err := encodeResults(results)
@@ -105,9 +114,11 @@ func (l *Ledger) CommitBlock(envs []*common.Envelope) (*CommittedBlock, error) {
 	}
 	b.hook = l.faultHook
 	release()
+	prepared := time.Now()
 	if err := l.st.apply(b); err != nil {
 		return nil, fmt.Errorf("commit block %d on %s: %w", number, l.channel, err)
 	}
+	committed := time.Now()
 	l.afterCommit(view, purged, results)
 	l.mu.Lock()
 	l.height = number + 1
@@ -116,6 +127,9 @@ func (l *Ledger) CommitBlock(envs []*common.Envelope) (*CommittedBlock, error) {
 	l.notify = make(chan struct{})
 	l.mu.Unlock()
 	l.log.Debug("block committed", "block", number, "txs", len(envs))
+	if l.observe != nil {
+		l.observe(CommitStats{Channel: l.channel, Block: number, Processing: prepared.Sub(start), Storage: committed.Sub(prepared), Txs: stats})
+	}
 	return &CommittedBlock{Block: block, Txs: results}, nil
 }
 

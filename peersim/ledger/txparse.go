@@ -23,6 +23,8 @@ type parsedTx struct {
 	payload      []byte
 	signature    []byte
 	ccName       string
+	ccVersion    string
+	headerType   common.HeaderType // -1 until the channel header is decoded
 	prp          []byte
 	endorsements []*peer.Endorsement
 	event        *peer.ChaincodeEvent
@@ -58,7 +60,7 @@ func bad(code peer.TxValidationCode, format string, args ...any) error {
 // parseEnvelope decodes an endorser transaction as a Fabric client builds
 // it. txID is filled in as soon as it is known, even on failure.
 func parseEnvelope(env *common.Envelope, channel string) (*parsedTx, error) {
-	tx := &parsedTx{}
+	tx := &parsedTx{headerType: -1}
 	if env == nil || len(env.GetPayload()) == 0 {
 		return tx, bad(peer.TxValidationCode_NIL_ENVELOPE, "empty envelope")
 	}
@@ -76,6 +78,7 @@ func parseEnvelope(env *common.Envelope, channel string) (*parsedTx, error) {
 	}
 	tx.txID = chdr.GetTxId()
 	tx.timestamp = chdr.GetTimestamp()
+	tx.headerType = common.HeaderType(chdr.GetType())
 	if chdr.GetType() != int32(common.HeaderType_ENDORSER_TRANSACTION) {
 		return tx, bad(peer.TxValidationCode_UNKNOWN_TX_TYPE, "header type %s: only ENDORSER_TRANSACTION is supported", common.HeaderType(chdr.GetType()))
 	}
@@ -118,6 +121,7 @@ func parseEnvelope(env *common.Envelope, channel string) (*parsedTx, error) {
 		return tx, bad(peer.TxValidationCode_BAD_RESPONSE_PAYLOAD, "decode chaincode action: %v", err)
 	}
 	tx.ccName = act.GetChaincodeId().GetName()
+	tx.ccVersion = act.GetChaincodeId().GetVersion()
 	if len(act.GetEvents()) > 0 {
 		ev := &peer.ChaincodeEvent{}
 		if err := proto.Unmarshal(act.GetEvents(), ev); err != nil {

@@ -59,6 +59,7 @@ func nodeFlags() []nodeFlag {
 		}},
 		{"batch-size", func(d *peersim.Config, s peersim.Config) { d.BatchSize = s.BatchSize }},
 		{"batch-timeout", func(d *peersim.Config, s peersim.Config) { d.BatchTimeout = s.BatchTimeout }},
+		{"log-level", func(d *peersim.Config, s peersim.Config) { d.LogLevel = s.LogLevel }},
 	}
 }
 
@@ -82,6 +83,7 @@ func registerNodeFlags(fs *pflag.FlagSet, cfg *peersim.Config) {
 	fs.StringArrayVar(&cfg.ExternalBuilders, "external-builder", nil, "a Fabric external builder directory, repeatable, tried in order (env PEERSIM_EXTERNAL_BUILDERS, comma-separated)")
 	fs.IntVar(&cfg.BatchSize, "batch-size", cfg.BatchSize, "transactions per block (env PEERSIM_BATCH_SIZE)")
 	fs.DurationVar(&cfg.BatchTimeout, "batch-timeout", cfg.BatchTimeout, "how long to wait before cutting a block that is not full (env PEERSIM_BATCH_TIMEOUT)")
+	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "a level (debug, info, warning, error) or a Fabric logging spec such as chaincode,launcher=debug:info; PUT /logspec changes it while the peer runs (env PEERSIM_LOG_LEVEL)")
 }
 
 // mergeNodeFlags returns env with the value of every flag given on the
@@ -128,7 +130,7 @@ func newNodeStartCommand(a *app) *cobra.Command {
 		Use:   "start",
 		Short: "Start the peer; SIGINT or SIGTERM stops it",
 		Long: `Starts the peer: the client services (Endorser, AtomicBroadcast, Deliver), the chaincode
-listener and the operations endpoints (/healthz, /metrics). Every flag can also be set with its
+listener and the operations endpoints (/healthz, /metrics, /version, /logspec). Every flag can also be set with its
 PEERSIM_ environment variable; a flag given on the command line wins. The first start creates
 the organisation (Org1MSP) and the channel mychannel in the data directory. Logs a line
 containing "peersim ready" with the bound addresses once it serves; SIGINT or SIGTERM stops it
@@ -151,7 +153,8 @@ func (a *app) runPeer(ctx context.Context, cfg peersim.Config) error {
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return fmt.Errorf("create the data directory: %w", err)
 	}
-	logger := slog.New(slog.NewTextHandler(a.stderr, nil))
+	// The peer filters by Config.LogLevel; the handler passes everything.
+	logger := slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	opts, err := a.peerOptions(cfg)
 	if err != nil {
 		return err

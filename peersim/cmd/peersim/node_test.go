@@ -139,6 +139,7 @@ func TestNodeConfigRefusals(t *testing.T) {
 		{"a bad duration in the environment names the variable", map[string]string{"PEERSIM_BATCH_TIMEOUT": "soon"}, nil, "BATCH_TIMEOUT"},
 		{"a bad ledger flag names the field", nil, []string{"--ledger", "couch"}, `Ledger "couch"`},
 		{"a bad flag value overriding a good variable is refused", map[string]string{"PEERSIM_BATCH_SIZE": "5"}, []string{"--batch-size", "0"}, "BatchSize 0"},
+		{"a bad log level names the level and the choices", nil, []string{"--log-level", "loud"}, `unknown level "loud": want one of FATAL, PANIC, ERROR, WARNING, INFO, DEBUG`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
