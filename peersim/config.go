@@ -49,8 +49,15 @@ type Config struct {
 	// accepts a connection from any installed name:version.
 	Dev bool `envconfig:"DEV"`
 	// ChaincodeStartupTimeout bounds how long instantiate (and, in
-	// production mode, a launch) waits for the chaincode to connect.
+	// production mode, a launch) waits for the chaincode to connect; in
+	// production mode it starts once the chaincode is built.
 	ChaincodeStartupTimeout time.Duration `envconfig:"CHAINCODE_STARTUP_TIMEOUT" default:"60s"`
+	// ChaincodeBuildTimeout bounds one production-mode build of a chaincode
+	// package (`go build`, or an external builder's detect, build and
+	// release). A first build with cold Go caches compiles the standard
+	// library and every dependency and can take minutes; later builds share
+	// the caches (launcher.Config.Env) and take seconds.
+	ChaincodeBuildTimeout time.Duration `envconfig:"CHAINCODE_BUILD_TIMEOUT" default:"5m"`
 	// ChaincodeExecuteTimeout bounds one Init or Invoke; 0 means no limit.
 	ChaincodeExecuteTimeout time.Duration `envconfig:"CHAINCODE_EXECUTE_TIMEOUT" default:"30s"`
 	// ChaincodeMaxInFlight bounds the requests one chaincode stream may
@@ -90,6 +97,7 @@ func DefaultConfig(dataDir string) Config {
 		DataDir:                   dataDir,
 		Ledger:                    LedgerBolt,
 		ChaincodeStartupTimeout:   60 * time.Second,
+		ChaincodeBuildTimeout:     5 * time.Minute,
 		ChaincodeExecuteTimeout:   30 * time.Second,
 		ChaincodeMaxInFlight:      128,
 		ChaincodeMaxInFlightPerTx: 16,
@@ -143,6 +151,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("config Ledger %q: want %q or %q", c.Ledger, LedgerBolt, LedgerMemory)
 	case c.ChaincodeStartupTimeout <= 0:
 		return fmt.Errorf("config ChaincodeStartupTimeout %s: must be positive", c.ChaincodeStartupTimeout)
+	case c.ChaincodeBuildTimeout <= 0:
+		return fmt.Errorf("config ChaincodeBuildTimeout %s: must be positive", c.ChaincodeBuildTimeout)
 	case c.ChaincodeExecuteTimeout < 0:
 		return fmt.Errorf("config ChaincodeExecuteTimeout %s: must be positive, or 0 for no limit", c.ChaincodeExecuteTimeout)
 	case c.ChaincodeMaxInFlight <= 0:

@@ -21,6 +21,7 @@ func TestConfigValidate(t *testing.T) {
 		{name: "an empty data dir is refused", mutate: func(c *Config) { c.DataDir = "" }, want: "DataDir is empty"},
 		{name: "an unknown ledger is refused", mutate: func(c *Config) { c.Ledger = "leveldb" }, want: `Ledger "leveldb"`},
 		{name: "a zero startup timeout is refused", mutate: func(c *Config) { c.ChaincodeStartupTimeout = 0 }, want: "ChaincodeStartupTimeout 0s"},
+		{name: "a zero build timeout is refused", mutate: func(c *Config) { c.ChaincodeBuildTimeout = 0 }, want: "ChaincodeBuildTimeout 0s"},
 		{name: "a zero execute timeout means none", mutate: func(c *Config) { c.ChaincodeExecuteTimeout = 0 }},
 		{name: "a negative execute timeout is refused", mutate: func(c *Config) { c.ChaincodeExecuteTimeout = -time.Second }, want: "ChaincodeExecuteTimeout -1s"},
 		{name: "a zero batch size is refused", mutate: func(c *Config) { c.BatchSize = 0 }, want: "BatchSize 0"},
@@ -55,8 +56,13 @@ func TestConfigFromEnv(t *testing.T) {
 	want := DefaultConfig("/tmp/x")
 	want.Dev, want.Ledger, want.ChaincodeExecuteTimeout = true, LedgerMemory, 0
 	if c.Address != want.Address || c.Dev != want.Dev || c.Ledger != want.Ledger || c.ChaincodeExecuteTimeout != 0 ||
-		c.ChaincodeStartupTimeout != want.ChaincodeStartupTimeout || c.DataDir != "/tmp/x" || c.BatchTimeout != want.BatchTimeout {
+		c.ChaincodeStartupTimeout != want.ChaincodeStartupTimeout || c.ChaincodeBuildTimeout != want.ChaincodeBuildTimeout || c.DataDir != "/tmp/x" || c.BatchTimeout != want.BatchTimeout {
 		t.Errorf("got %+v", c)
+	}
+
+	t.Setenv("PEERSIM_CHAINCODE_BUILD_TIMEOUT", "10m")
+	if c, err := ConfigFromEnv(); err != nil || c.ChaincodeBuildTimeout != 10*time.Minute {
+		t.Errorf("PEERSIM_CHAINCODE_BUILD_TIMEOUT=10m: ChaincodeBuildTimeout %s, error %v", c.ChaincodeBuildTimeout, err)
 	}
 
 	t.Setenv("PEERSIM_BATCH_TIMEOUT", "soon")

@@ -34,6 +34,9 @@ type Launcher interface {
 	Stop(ctx context.Context, ccid string) error
 	// List describes the running chaincode (pscc ListRunning).
 	List() []launcher.Running
+	// Builds describes the builds in progress and the last finished ones
+	// (pscc ListBuilds).
+	Builds() []launcher.BuildStatus
 	// StopAll stops every process; the peer calls it when it stops.
 	StopAll(ctx context.Context) error
 }
@@ -49,6 +52,7 @@ func (p *Peer) newRunner(ccAddr net.Addr) (Launcher, error) {
 		MSPID:            p.org.MSPID(),
 		TLS:              p.ccCA != nil,
 		ExternalBuilders: launcher.BuildersFromDirs(p.cfg.ExternalBuilders),
+		BuildTimeout:     p.cfg.ChaincodeBuildTimeout,
 	}
 	if p.ccCA != nil {
 		cfg.CA = p.ccCA

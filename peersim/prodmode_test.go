@@ -17,6 +17,7 @@ import (
 	"github.com/chaincodekit/chaincodekit/peersim/identity"
 	"github.com/chaincodekit/chaincodekit/peersim/launcher"
 	ckshim "github.com/chaincodekit/chaincodekit/shim"
+	"github.com/google/go-cmp/cmp"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 )
 
@@ -31,6 +32,7 @@ type fakeLauncher struct {
 	launched []string
 	stopped  []string
 	running  map[string]*runningCC
+	builds   []launcher.BuildStatus // what Builds reports
 }
 
 func (f *fakeLauncher) Launch(_ context.Context, ccid string, pkg *ccpackage.Package) (*launcher.Instance, error) {
@@ -91,6 +93,12 @@ func (f *fakeLauncher) List() []launcher.Running {
 	return out
 }
 
+func (f *fakeLauncher) Builds() []launcher.BuildStatus {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.builds)
+}
+
 func TestProductionModeLaunchesThroughTheLauncher(t *testing.T) {
 	fl := &fakeLauncher{t: t}
 	n := startNet(t, t.TempDir(), withProduction(fl))
@@ -121,6 +129,30 @@ func TestProductionModeLaunchesThroughTheLauncher(t *testing.T) {
 	}
 	if len(running) != 1 || running[0].CCID != "mycc:1.0" || strings.Join(running[0].Channels, ",") != DefaultChannel {
 		t.Errorf("ListRunning %+v", running)
+	}
+
+	// ListBuilds names the installed chaincode each build is for.
+	in, err := n.p.store.Get("mycc", "1.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fl.mu.Lock()
+	fl.builds = []launcher.BuildStatus{
+		{PackageID: in.PackageID, Label: "mycc_1.0", Builder: "golang", Started: time.Unix(1, 0)},
+		{PackageID: "other_1:abc", Label: "other_1", Done: true, Seconds: 2.5, Error: "boom"},
+	}
+	fl.mu.Unlock()
+	resp, _, _ = n.propose(t, n.user, invocation("", psccName, "ListBuilds"))
+	var builds []launcher.BuildStatus
+	if err := json.Unmarshal(resp.GetResponse().GetPayload(), &builds); err != nil {
+		t.Fatalf("ListBuilds %q: %v (%s)", resp.GetResponse().GetPayload(), err, resp.GetResponse().GetMessage())
+	}
+	want := []launcher.BuildStatus{
+		{PackageID: in.PackageID, Label: "mycc_1.0", Builder: "golang", Chaincodes: []string{"mycc:1.0"}, Started: time.Unix(1, 0)},
+		{PackageID: "other_1:abc", Label: "other_1", Chaincodes: []string{}, Done: true, Seconds: 2.5, Error: "boom"},
+	}
+	if diff := cmp.Diff(want, builds); diff != "" {
+		t.Errorf("ListBuilds (-want +got):\n%s", diff)
 	}
 }
 

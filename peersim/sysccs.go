@@ -47,12 +47,14 @@ func (p *Peer) cscc(up *identity.UnpackedProposal) *peer.ProposalResponse {
 }
 
 // pscc is peersim's own system chaincode: ListRunning returns the
-// production-mode chaincode processes as JSON; GetTxReason [channel, txid]
-// returns why a committed transaction was invalidated.
+// production-mode chaincode processes as JSON; ListBuilds the builds in
+// progress and the last finished ones, as JSON, for clients that show
+// build progress while they wait; GetTxReason [channel, txid] returns why a
+// committed transaction was invalidated.
 func (p *Peer) pscc(ctx context.Context, up *identity.UnpackedProposal) *peer.ProposalResponse {
 	args := up.Input().GetArgs()
 	if len(args) == 0 {
-		return failure("pscc needs a function: ListRunning or GetTxReason")
+		return failure("pscc needs a function: ListRunning, ListBuilds or GetTxReason")
 	}
 	ccID := &peer.ChaincodeID{Name: psccName}
 	switch fn := string(args[0]); fn {
@@ -69,6 +71,12 @@ func (p *Peer) pscc(ctx context.Context, up *identity.UnpackedProposal) *peer.Pr
 			return failure(fmt.Sprintf("encode running chaincode: %v", err))
 		}
 		return p.endorse(up, nil, ccID, &peer.Response{Status: 200, Payload: b}, nil, nil)
+	case "ListBuilds":
+		b, err := json.Marshal(p.builds())
+		if err != nil {
+			return failure(fmt.Sprintf("encode chaincode builds: %v", err))
+		}
+		return p.endorse(up, nil, ccID, &peer.Response{Status: 200, Payload: b}, nil, nil)
 	case "GetTxReason":
 		if len(args) != 3 {
 			return failure(fmt.Sprintf("Incorrect number of arguments, %d: GetTxReason takes the channel and the transaction ID", len(args)))
@@ -79,8 +87,28 @@ func (p *Peer) pscc(ctx context.Context, up *identity.UnpackedProposal) *peer.Pr
 		}
 		return p.endorse(up, nil, ccID, &peer.Response{Status: 200, Payload: []byte(reason)}, nil, nil)
 	default:
-		return failure(fmt.Sprintf("Requested function %s not found: pscc knows ListRunning and GetTxReason", fn))
+		return failure(fmt.Sprintf("Requested function %s not found: pscc knows ListRunning, ListBuilds and GetTxReason", fn))
 	}
+}
+
+// builds lists the launcher's builds, each with the installed chaincode
+// ids (name:version) whose package it builds.
+func (p *Peer) builds() []launcher.BuildStatus {
+	builds := []launcher.BuildStatus{}
+	if p.launcher == nil {
+		return builds
+	}
+	builds = append(builds, p.launcher.Builds()...)
+	installed := p.store.List()
+	for i := range builds {
+		builds[i].Chaincodes = []string{}
+		for _, in := range installed {
+			if in.PackageID == builds[i].PackageID {
+				builds[i].Chaincodes = append(builds[i].Chaincodes, in.Name+":"+in.Version)
+			}
+		}
+	}
+	return builds
 }
 
 // txReason returns the validator's verdict on committed transaction txID

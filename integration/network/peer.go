@@ -29,8 +29,9 @@ const (
 	// CommandTimeout is the CLI's --timeout and bounds waiting for a CLI
 	// command to exit.
 	CommandTimeout = 4 * time.Minute
-	// ChaincodeStartupTimeout is the peer's --chaincode-startup-timeout:
-	// in production mode it covers building the chaincode.
+	// ChaincodeStartupTimeout is the peer's --chaincode-startup-timeout;
+	// in production mode it starts once the chaincode is built (a build
+	// has the peer's --chaincode-build-timeout, 5m by default).
 	ChaincodeStartupTimeout = 4 * time.Minute
 )
 

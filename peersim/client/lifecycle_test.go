@@ -193,6 +193,8 @@ func TestQueriesDecodeThePeersAnswers(t *testing.T) {
 			return channels
 		case "ListRunning":
 			return []byte(`[{"ccid":"basic_1.0:abc","pid":42,"channels":["a"],"started":"2026-01-02T03:04:05Z"}]`)
+		case "ListBuilds":
+			return []byte(`[{"package_id":"basic_1.0:abc","label":"basic_1.0","builder":"golang","chaincodes":["basic:1.0"],"started":"2026-01-02T03:04:05Z","done":true,"seconds":41.9}]`)
 		}
 		return nil
 	}
@@ -219,12 +221,18 @@ func TestQueriesDecodeThePeersAnswers(t *testing.T) {
 		t.Errorf("RunningChaincodes = %+v, %v", running, err)
 	}
 
+	builds, err := c.Builds(ctx)
+	if err != nil || len(builds) != 1 || builds[0].Label != "basic_1.0" || !builds[0].Done || builds[0].Seconds != 41.9 || builds[0].Chaincodes[0] != "basic:1.0" {
+		t.Errorf("Builds = %+v, %v", builds, err)
+	}
+
 	want := []struct{ channel, cc, args string }{
 		{"", "lscc", "getinstalledchaincodes"},
 		{"a", "lscc", "getchaincodes"},
 		{"", "cscc", "GetChannels"},
 		{"", "cscc", "CreateChannel c"},
 		{"", "pscc", "ListRunning"},
+		{"", "pscc", "ListBuilds"},
 	}
 	if len(seen) != len(want) {
 		t.Fatalf("%d proposals, want %d", len(seen), len(want))

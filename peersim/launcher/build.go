@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/chaincodekit/chaincodekit/peersim/ccpackage"
 )
@@ -128,6 +129,8 @@ func checkPackageID(id string) error {
 
 func (r *Runner) buildsRoot() string { return filepath.Join(r.cfg.DataDir, "builds") }
 
+// build returns the cached build of pkg or runs a new one, bounded by
+// Config.BuildTimeout and recorded for Builds.
 func (r *Runner) build(ctx context.Context, pkg *ccpackage.Package) (*Build, error) {
 	id := pkg.ID()
 	final := filepath.Join(r.buildsRoot(), id)
@@ -135,6 +138,22 @@ func (r *Runner) build(ctx context.Context, pkg *ccpackage.Package) (*Build, err
 		r.log.Info("reusing chaincode build", "package_id", id, "builder", b.Builder, "dir", final)
 		return b, nil
 	}
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.BuildTimeout)
+	defer cancel()
+	st := r.buildStarted(pkg)
+	b, err := r.buildNew(ctx, pkg, final, st)
+	d := r.buildFinished(st, b, err)
+	if err != nil {
+		r.log.Warn("chaincode build failed", "package_id", id, "builder", st.Builder, "duration", d.Round(time.Millisecond), "error", err)
+		return nil, err
+	}
+	r.log.Info("built chaincode", "package_id", id, "builder", b.Builder, "dir", b.Dir, "duration", d.Round(time.Millisecond))
+	return b, nil
+}
+
+// buildNew builds pkg into a temporary directory and publishes it as final.
+func (r *Runner) buildNew(ctx context.Context, pkg *ccpackage.Package, final string, st *BuildStatus) (*Build, error) {
+	id := pkg.ID()
 	if err := os.MkdirAll(r.buildsRoot(), 0o755); err != nil {
 		return nil, fmt.Errorf("build chaincode package %s: %w", id, err)
 	}
@@ -167,6 +186,7 @@ func (r *Runner) build(ctx context.Context, pkg *ccpackage.Package) (*Build, err
 	switch {
 	case ext != nil:
 		b.Builder = ext.Name
+		r.buildClaimed(st, b.Builder)
 		if err := r.buildExternal(ctx, ext, pkg, srcDir, metaDir, outDir); err != nil {
 			return nil, err
 		}
@@ -175,6 +195,7 @@ func (r *Runner) build(ctx context.Context, pkg *ccpackage.Package) (*Build, err
 	case pkg.Metadata.IsType(ccpackage.TypeGolang):
 		b.Builder = builtinGolang
 		b.Executable = filepath.Join(final, binaryName)
+		r.buildClaimed(st, b.Builder)
 		if err := r.buildGo(ctx, pkg, srcDir, outDir); err != nil {
 			return nil, err
 		}
@@ -203,7 +224,6 @@ func (r *Runner) build(ctx context.Context, pkg *ccpackage.Package) (*Build, err
 			return nil, fmt.Errorf("build chaincode package %s with builder %s: %w", id, b.Builder, err)
 		}
 	}
-	r.log.Info("built chaincode", "package_id", id, "builder", b.Builder, "dir", final)
 	return b, nil
 }
 
@@ -324,19 +344,36 @@ func (r *Runner) buildGo(ctx context.Context, pkg *ccpackage.Package, srcDir, ou
 		}
 	}
 	args = append(args, target)
+	caches, err := r.goCaches(ctx, env)
+	if err != nil {
+		return &BuildError{PackageID: id, Builder: builtinGolang, Err: r.buildCause(ctx, err)}
+	}
+	env = append(env, caches.Env...)
 	cmd := exec.CommandContext(ctx, r.cfg.GoCommand, args...)
 	cmd.Dir = dir
 	cmd.Env = env
 	setProcessGroup(cmd)
-	r.log.Info("building chaincode", "package_id", id, "builder", builtinGolang, "command", r.cfg.GoCommand+" "+strings.Join(args, " "))
+	r.log.Info("building chaincode; with cold Go caches the first build downloads modules and compiles the dependencies, which can take minutes",
+		"package_id", id, "builder", builtinGolang, "command", r.cfg.GoCommand+" "+strings.Join(args, " "),
+		"gocache", caches.BuildCache, "gomodcache", caches.ModuleCache, "timeout", r.cfg.BuildTimeout)
 	out, err := r.runLogged(cmd, "package_id", id, "builder", builtinGolang)
 	if err != nil {
-		if ctx.Err() != nil {
-			err = fmt.Errorf("%w (%w)", ctx.Err(), err)
-		}
-		return &BuildError{PackageID: id, Builder: builtinGolang, Output: strings.TrimSpace(string(out)), Err: err}
+		return &BuildError{PackageID: id, Builder: builtinGolang, Output: strings.TrimSpace(string(out)), Err: r.buildCause(ctx, err)}
 	}
 	return nil
+}
+
+// buildCause adds to the error of a builder process why its ctx ended, if
+// it did: the build timeout, or the Runner stopping.
+func (r *Runner) buildCause(ctx context.Context, err error) error {
+	switch {
+	case ctx.Err() == nil:
+		return err
+	case errors.Is(ctx.Err(), context.DeadlineExceeded) && r.ctx.Err() == nil:
+		return fmt.Errorf("not done within the build timeout of %s: %w (%w)", r.cfg.BuildTimeout, ctx.Err(), err)
+	default:
+		return fmt.Errorf("%w (%w)", ctx.Err(), err)
+	}
 }
 
 // maxBuildOutput is how much of a builder's output a BuildError keeps;

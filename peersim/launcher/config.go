@@ -17,6 +17,10 @@ const (
 	DefaultStopGrace = 5 * time.Second
 	// DefaultGoCommand is the Go tool used to build Go chaincode.
 	DefaultGoCommand = "go"
+	// DefaultBuildTimeout bounds one build. A first Go build with cold
+	// caches compiles the standard library and every dependency: 40 to 90
+	// seconds for a gRPC chaincode on a loaded two-core machine.
+	DefaultBuildTimeout = 5 * time.Minute
 )
 
 // CertIssuer issues the client certificate of each chaincode launch and
@@ -78,7 +82,10 @@ type Config struct {
 	// Env is the peer's environment: `go build` runs with it (GOFLAGS,
 	// GOPROXY, GOCACHE, ...), external builders get the allowed subset and
 	// chaincode processes get PATH, HOME, TMPDIR and the library paths from
-	// it. os.Environ() when nil.
+	// it. os.Environ() when nil. When the go command finds no build or
+	// module cache in it (GOCACHE unset or "off", neither GOMODCACHE,
+	// GOPATH nor HOME set), Go builds share DataDir/cache/go-build and
+	// DataDir/cache/gomod instead.
 	Env []string
 	// ChaincodeEnv holds extra KEY=value entries for every chaincode
 	// process the peer starts itself (not for external builders).
@@ -87,6 +94,11 @@ type Config struct {
 	// CORE_CHAINCODE_LOGGING_SHIM; "info" and "warning" when empty, as
 	// Fabric's defaults.
 	LogLevel, ShimLogLevel string
+	// BuildTimeout bounds one build of a package: `go build`, or an
+	// external builder's detect, build and release; DefaultBuildTimeout
+	// when zero. It runs whether or not the caller waiting for the build
+	// gives up earlier.
+	BuildTimeout time.Duration
 	// StopGrace is the time between SIGTERM and SIGKILL;
 	// DefaultStopGrace when zero.
 	StopGrace time.Duration
@@ -108,6 +120,8 @@ func (c Config) Validate() error {
 		return errors.New("launcher config: TLS is on but CA is nil: pass the peer's chaincode CA (identity.NewChaincodeCA)")
 	case c.StopGrace < 0:
 		return fmt.Errorf("launcher config: StopGrace %s is negative", c.StopGrace)
+	case c.BuildTimeout < 0:
+		return fmt.Errorf("launcher config: BuildTimeout %s is negative", c.BuildTimeout)
 	}
 	if err := c.Backoff.Validate(); err != nil {
 		return fmt.Errorf("launcher config: %w", err)
@@ -154,6 +168,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.StopGrace == 0 {
 		c.StopGrace = DefaultStopGrace
+	}
+	if c.BuildTimeout == 0 {
+		c.BuildTimeout = DefaultBuildTimeout
 	}
 	c.Backoff = c.Backoff.withDefaults()
 	if c.Clock == nil {

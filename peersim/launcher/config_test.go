@@ -23,6 +23,7 @@ func TestConfigValidate(t *testing.T) {
 		{"the peer address is required", func(c *Config) { c.PeerAddress = "" }, "PeerAddress is empty"},
 		{"TLS needs a CA", func(c *Config) { c.TLS = true }, "TLS is on but CA is nil"},
 		{"a negative grace period is refused", func(c *Config) { c.StopGrace = -time.Second }, "StopGrace -1s is negative"},
+		{"a negative build timeout is refused", func(c *Config) { c.BuildTimeout = -time.Minute }, "BuildTimeout -1m0s is negative"},
 		{"a backoff cap below its start is refused", func(c *Config) { c.Backoff = Backoff{Initial: time.Minute, Max: time.Second} }, "Max 1s is below Initial 1m0s"},
 		{"a negative backoff is refused", func(c *Config) { c.Backoff.Healthy = -1 }, "Healthy -1ns is negative"},
 		{"a builder needs a name", func(c *Config) { c.ExternalBuilders = []Builder{{Path: good.Path}} }, "has no name"},

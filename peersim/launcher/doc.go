@@ -15,7 +15,11 @@
 //     does). Go packages are built with the local `go build`, module-aware
 //     with the package's own go.mod (-mod=vendor when vendored, else
 //     -mod=readonly), in the peer's environment so GOPROXY, GOFLAGS and the
-//     module cache apply. Concurrent builds of one package are coalesced.
+//     module cache apply. Every build shares one build cache and one module
+//     cache, the user's own or, when the environment names none,
+//     DataDir/cache/go-build and DataDir/cache/gomod (see Config.Env).
+//     Concurrent builds of one package are coalesced; each build is bounded
+//     by Config.BuildTimeout and reported by [Runner.Builds] while it runs.
 //   - [Runner.Launch] starts the chaincode as a native process with the
 //     environment and arguments a Fabric peer gives its chaincode container
 //     (CORE_CHAINCODE_ID_NAME, CORE_PEER_TLS_ENABLED, the CORE_TLS_* files,

@@ -54,8 +54,8 @@ func (r *Runner) runScript(ctx context.Context, b *Builder, name string, args ..
 	cmd.Dir = b.Path
 	setProcessGroup(cmd)
 	out, err := r.runLogged(cmd, "builder", b.Name, "script", name)
-	if err != nil && ctx.Err() != nil {
-		err = fmt.Errorf("%w (%w)", ctx.Err(), err)
+	if err != nil {
+		err = r.buildCause(ctx, err)
 	}
 	return out, err
 }

@@ -35,9 +35,12 @@ type Runner struct {
 
 	mu      sync.Mutex
 	closed  bool
-	flights map[string]*flight  // package id → build in progress
-	entries map[string]*entry   // ccid → registry entry
-	certs   map[string]*Process // hex cert hash → the launch it was issued for
+	flights map[string]*flight // package id → build in progress
+	// statuses are the builds run, by package id: those in progress and the
+	// last keptBuilds finished.
+	statuses map[string]*BuildStatus
+	entries  map[string]*entry   // ccid → registry entry
+	certs    map[string]*Process // hex cert hash → the launch it was issued for
 }
 
 // entry is the registry's record of one ccid.
@@ -64,11 +67,12 @@ func New(cfg Config, logger *slog.Logger) (*Runner, error) {
 	cfg = cfg.withDefaults()
 	cfg.ExternalBuilders = slices.Clone(cfg.ExternalBuilders)
 	r := &Runner{
-		cfg:     cfg,
-		log:     logger,
-		flights: map[string]*flight{},
-		entries: map[string]*entry{},
-		certs:   map[string]*Process{},
+		cfg:      cfg,
+		log:      logger,
+		flights:  map[string]*flight{},
+		statuses: map[string]*BuildStatus{},
+		entries:  map[string]*entry{},
+		certs:    map[string]*Process{},
 	}
 	if err := os.MkdirAll(r.buildsRoot(), 0o755); err != nil {
 		return nil, fmt.Errorf("new launcher: %w", err)

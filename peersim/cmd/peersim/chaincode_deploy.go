@@ -26,7 +26,12 @@ func newChaincodeDeployCommand(a *app, f *chaincodeFlags, op string) *cobra.Comm
 		Long: what + `, then orders the transaction and waits for
 its commit. -P is an endorsement policy in Fabric's language, e.g. "OR('Org1MSP.member')"
 (default: any member of the channel's organisations). --collections-config is a
-collections_config.json file for private data. Needs an admin identity.`,
+collections_config.json file for private data. Needs an admin identity.
+
+A production-mode peer builds and launches the chaincode first: while it builds, the command
+prints "building <label> ..." and then "built <label> in <duration>" on stderr. A first build
+with cold Go caches can take minutes; --timeout defaults to ` + launchTimeout().String() + ` here, which covers
+the peer's default build, startup and Init timeouts.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := require([2]string{"-C (channel)", f.channel}, [2]string{"-n (chaincode name)", f.name},
@@ -48,12 +53,13 @@ collections_config.json file for private data. Needs an admin identity.`,
 					return err
 				}
 			}
-			return a.withPeer(cmd, &f.client, func(ctx context.Context, s *session) error {
+			return a.withPeerLaunching(cmd, &f.client, matchCCID(f.name, f.version), func(ctx context.Context, s *session, settled func()) error {
 				deploy := s.Instantiate
 				if op == "upgrade" {
 					deploy = s.Upgrade
 				}
 				res, err := deploy(ctx, d)
+				settled()
 				if err != nil {
 					return commitFailure(a, err)
 				}

@@ -19,15 +19,18 @@ func newChaincodeInvokeCommand(a *app, f *chaincodeFlags) *cobra.Command {
 		Long: `Endorses the call, orders the transaction and waits until the peer committed it.
 The chaincode's response payload is printed on stdout, the txid and validation code on stderr.
 Exits 1 if endorsement fails or the transaction is committed invalid (e.g. MVCC_READ_CONFLICT).
---transient is a JSON object whose values are base64, as in Fabric's peer CLI.`,
+--transient is a JSON object whose values are base64, as in Fabric's peer CLI.
+If the invoke makes a production-mode peer build the chaincode, the build's progress is printed
+on stderr as for instantiate, and --timeout defaults to ` + launchTimeout().String() + ` to cover it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			inv, err := f.invocation()
 			if err != nil {
 				return err
 			}
-			return a.withPeer(cmd, &f.client, func(ctx context.Context, s *session) error {
+			return a.withPeerLaunching(cmd, &f.client, matchName(f.name), func(ctx context.Context, s *session, settled func()) error {
 				res, err := s.Submit(ctx, inv)
+				settled()
 				if err != nil {
 					return commitFailure(a, err)
 				}

@@ -43,7 +43,7 @@ func addClientFlags(cmd *cobra.Command, f *clientFlags, withPeer bool) {
 	}
 	fs.StringVar(&f.peerAddress, "peer-address", defaultPeerAddress, "the peer's client address (env "+envPeerAddress+")")
 	fs.StringVar(&f.identity, "identity", "Admin", "the identity to sign with: Admin, User1 or one added with \"peersim identity add\"")
-	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "how long to wait for the peer (endorsement, and the commit of invoke, instantiate and upgrade); Fabric's --waitForEventTimeout")
+	fs.DurationVar(&f.timeout, "timeout", defaultTimeout, "how long to wait for the peer (endorsement, and the commit of invoke, instantiate and upgrade); Fabric's --waitForEventTimeout. Instantiate, upgrade and invoke, which can make a production-mode peer build the chaincode, default to "+launchTimeout().String())
 }
 
 // resolve fills what the flags leave unset from the environment, then the

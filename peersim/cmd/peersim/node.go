@@ -48,6 +48,7 @@ func nodeFlags() []nodeFlag {
 		{"dev", func(d *peersim.Config, s peersim.Config) { d.Dev = s.Dev }},
 		{"peer-chaincodedev", func(d *peersim.Config, s peersim.Config) { d.Dev = s.Dev }},
 		{"chaincode-startup-timeout", func(d *peersim.Config, s peersim.Config) { d.ChaincodeStartupTimeout = s.ChaincodeStartupTimeout }},
+		{"chaincode-build-timeout", func(d *peersim.Config, s peersim.Config) { d.ChaincodeBuildTimeout = s.ChaincodeBuildTimeout }},
 		{"chaincode-execute-timeout", func(d *peersim.Config, s peersim.Config) { d.ChaincodeExecuteTimeout = s.ChaincodeExecuteTimeout }},
 		{"chaincode-max-inflight", func(d *peersim.Config, s peersim.Config) { d.ChaincodeMaxInFlight = s.ChaincodeMaxInFlight }},
 		{"chaincode-max-inflight-per-tx", func(d *peersim.Config, s peersim.Config) {
@@ -76,6 +77,7 @@ func registerNodeFlags(fs *pflag.FlagSet, cfg *peersim.Config) {
 	fs.BoolVar(&cfg.Dev, "dev", cfg.Dev, "development mode: you start the chaincode, the peer accepts any installed name:version (env PEERSIM_DEV)")
 	fs.BoolVar(&cfg.Dev, "peer-chaincodedev", cfg.Dev, "same as --dev (the flag of Fabric's peer node start)")
 	fs.DurationVar(&cfg.ChaincodeStartupTimeout, "chaincode-startup-timeout", cfg.ChaincodeStartupTimeout, "how long to wait for chaincode to connect (env PEERSIM_CHAINCODE_STARTUP_TIMEOUT)")
+	fs.DurationVar(&cfg.ChaincodeBuildTimeout, "chaincode-build-timeout", cfg.ChaincodeBuildTimeout, "limit of one production-mode chaincode build; a first build with cold Go caches can take minutes (env PEERSIM_CHAINCODE_BUILD_TIMEOUT)")
 	fs.DurationVar(&cfg.ChaincodeExecuteTimeout, "chaincode-execute-timeout", cfg.ChaincodeExecuteTimeout, "limit of one Init or Invoke, 0 for none (env PEERSIM_CHAINCODE_EXECUTE_TIMEOUT)")
 	fs.IntVar(&cfg.ChaincodeMaxInFlight, "chaincode-max-inflight", cfg.ChaincodeMaxInFlight, "requests one chaincode stream may have in flight; at the bound the peer stops reading it until replies drain (env PEERSIM_CHAINCODE_MAX_INFLIGHT)")
 	fs.IntVar(&cfg.ChaincodeMaxInFlightPerTx, "chaincode-max-inflight-per-tx", cfg.ChaincodeMaxInFlightPerTx, "requests one transaction may have in flight; a stream exceeding it is ended (env PEERSIM_CHAINCODE_MAX_INFLIGHT_PER_TX)")

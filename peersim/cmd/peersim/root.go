@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
@@ -38,6 +39,9 @@ type app struct {
 	dial func(address string) (*grpc.ClientConn, error)
 	// peerOptions adds options to the peer `node start` creates.
 	peerOptions func(cfg peersim.Config) ([]peersim.Option, error)
+	// progressInterval paces the build progress of instantiate, upgrade
+	// and invoke.
+	progressInterval time.Duration
 }
 
 func newApp(stdout, stderr io.Writer) *app {
@@ -49,7 +53,8 @@ func newApp(stdout, stderr io.Writer) *app {
 		dial: func(address string) (*grpc.ClientConn, error) {
 			return grpc.NewClient(address, grpc.WithTransportCredentials(insecure.NewCredentials()))
 		},
-		peerOptions: func(peersim.Config) ([]peersim.Option, error) { return nil, nil },
+		peerOptions:      func(peersim.Config) ([]peersim.Option, error) { return nil, nil },
+		progressInterval: progressInterval,
 	}
 }
 
