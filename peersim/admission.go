@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/chaincodekit/chaincodekit/peersim/chaincode"
 	"github.com/chaincodekit/chaincodekit/peersim/identity"
@@ -37,11 +38,14 @@ func (p *Peer) admit(ccid string, info chaincode.ConnInfo) error {
 
 // commandFor is the command that starts a development-mode chaincode.
 func (p *Peer) commandFor(ccid string) string {
+	// Both id variables, so that the line works with Fabric's shim too, and
+	// the MSP ID, which Fabric's shim.GetMSPID reads from the environment.
 	_, addr, _ := p.Addrs()
 	if addr == "" {
 		addr = p.cfg.ChaincodeAddress
 	}
-	return fmt.Sprintf("CORE_ID_CHAINCODE_NAME=%s CORE_PEER_TLS_ENABLED=false <binary> -peer.address %s", ccid, addr)
+	return fmt.Sprintf("CORE_ID_CHAINCODE_NAME=%s CORE_CHAINCODE_ID_NAME=%s CORE_PEER_TLS_ENABLED=false CORE_PEER_LOCALMSPID=%s <binary> -peer.address %s",
+		ccid, ccid, p.org.MSPID(), addr)
 }
 
 // ensureConnected returns once name:version is registered: at once if it
@@ -59,17 +63,28 @@ func (p *Peer) ensureConnected(ctx context.Context, name, version string, wait b
 		return fmt.Errorf("could not launch chaincode %s: %w: the peer runs in development mode and starts no chaincode; start it with: %s",
 			ccid, ErrChaincodeNotConnected, p.commandFor(ccid))
 	}
+	start := time.Now()
+	timedOut, err := p.launchAndWait(ctx, name, version)
+	p.met.launched(ccid, err == nil, timedOut, time.Since(start))
+	return err
+}
+
+// launchAndWait launches name:version (production mode) or waits for the
+// developer to start it, until it registers or the startup timeout;
+// timedOut reports the timeout.
+func (p *Peer) launchAndWait(ctx context.Context, name, version string) (timedOut bool, _ error) {
+	ccid := name + ":" + version
 	var exited <-chan struct{}
 	var exitErr func() error
 	if !p.cfg.Dev {
 		var err error
 		if exited, exitErr, err = p.launch(ctx, name, version); err != nil {
-			return fmt.Errorf("could not launch chaincode %s: %w", ccid, err)
+			return false, fmt.Errorf("could not launch chaincode %s: %w", ccid, err)
 		}
 	} else {
 		p.log.Info("waiting for chaincode to connect; start it with the command below",
 			"ccid", ccid, "timeout", p.cfg.ChaincodeStartupTimeout, "command", p.commandFor(ccid),
-			"note", "a chaincode built on Fabric's own shim reads CORE_CHAINCODE_ID_NAME instead of CORE_ID_CHAINCODE_NAME")
+			"note", "Fabric's own shim reads CORE_CHAINCODE_ID_NAME, this repo's either name; shim.GetMSPID returns CORE_PEER_LOCALMSPID")
 	}
 	tctx, cancelTimeout := context.WithTimeout(ctx, p.cfg.ChaincodeStartupTimeout)
 	defer cancelTimeout()
@@ -87,22 +102,22 @@ func (p *Peer) ensureConnected(ctx context.Context, name, version string, wait b
 	}()
 	if _, err := p.cc.WaitReady(wctx, ccid); err != nil {
 		if cause := context.Cause(wctx); cause != nil && !errors.Is(cause, context.Canceled) && !errors.Is(cause, context.DeadlineExceeded) {
-			return fmt.Errorf("could not launch chaincode %s: %w", ccid, cause)
+			return false, fmt.Errorf("could not launch chaincode %s: %w", ccid, cause)
 		}
 		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
 			if p.cfg.Dev {
-				return fmt.Errorf("could not launch chaincode %s: %w within %s: start it with: %s",
+				return true, fmt.Errorf("could not launch chaincode %s: %w within %s: start it with: %s",
 					ccid, ErrChaincodeNotConnected, p.cfg.ChaincodeStartupTimeout, p.commandFor(ccid))
 			}
 			// As Fabric stops a container that did not register.
 			if err := p.launcher.Stop(context.WithoutCancel(ctx), ccid); err != nil {
 				p.log.Warn("could not stop chaincode that missed its startup timeout", "ccid", ccid, "error", err)
 			}
-			return fmt.Errorf("could not launch chaincode %s: timeout expired while starting chaincode %s for transaction", ccid, ccid)
+			return true, fmt.Errorf("could not launch chaincode %s: timeout expired while starting chaincode %s for transaction", ccid, ccid)
 		}
-		return fmt.Errorf("could not launch chaincode %s: %w", ccid, err)
+		return false, fmt.Errorf("could not launch chaincode %s: %w", ccid, err)
 	}
-	return nil
+	return false, nil
 }
 
 // definitionReader is a simulator that reads chaincode definitions,

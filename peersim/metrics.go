@@ -42,6 +42,9 @@ type fabricMetrics struct {
 	blockProcessingTime   *prometheus.HistogramVec
 	blockstorageAndPvt    *prometheus.HistogramVec
 	chaincodeExecTimeouts *prometheus.CounterVec
+	launchDuration        *prometheus.HistogramVec
+	launchFailures        *prometheus.CounterVec
+	launchTimeouts        *prometheus.CounterVec
 }
 
 // ledgerBuckets are Fabric's buckets for the ledger's durations.
@@ -77,13 +80,17 @@ func newFabricMetrics() fabricMetrics {
 			"Time taken in seconds for committing the block and private data to storage.", ledgerBuckets, "channel"),
 		chaincodeExecTimeouts: counterVec("chaincode", "execute_timeouts",
 			"The number of chaincode executions (Init or Invoke) that have timed out.", "chaincode"),
+		launchDuration: histogramVec("chaincode", "launch_duration", "The time to launch a chaincode.",
+			prometheus.DefBuckets, "chaincode", "success"),
+		launchFailures: counterVec("chaincode", "launch_failures", "The number of chaincode launches that have failed.", "chaincode"),
+		launchTimeouts: counterVec("chaincode", "launch_timeouts", "The number of chaincode launches that have timed out.", "chaincode"),
 	}
 }
 
 func (f fabricMetrics) collectors() []prometheus.Collector {
 	return []prometheus.Collector{f.proposalsReceived, f.successfulProposals, f.validationFailures, f.duplicateTxFailures,
 		f.endorsementFailures, f.proposalDuration, f.blockchainHeight, f.transactionCount, f.blockProcessingTime,
-		f.blockstorageAndPvt, f.chaincodeExecTimeouts}
+		f.blockstorageAndPvt, f.chaincodeExecTimeouts, f.launchDuration, f.launchFailures, f.launchTimeouts}
 }
 
 func newMetrics() *metrics {
@@ -225,6 +232,19 @@ func (m *metrics) executed(ccid, typ string, ok, timedOut bool, d time.Duration)
 	m.execute.WithLabelValues(ccid, typ, strconv.FormatBool(ok)).Observe(d.Seconds())
 	if timedOut {
 		m.fabric.chaincodeExecTimeouts.WithLabelValues(ccid).Inc()
+	}
+}
+
+// launched records one launch of a chaincode that was not connected: in
+// production mode build, start and registration, in development mode the
+// wait for the developer to start it.
+func (m *metrics) launched(ccid string, ok, timedOut bool, d time.Duration) {
+	m.fabric.launchDuration.WithLabelValues(ccid, strconv.FormatBool(ok)).Observe(d.Seconds())
+	if !ok {
+		m.fabric.launchFailures.WithLabelValues(ccid).Inc()
+	}
+	if timedOut {
+		m.fabric.launchTimeouts.WithLabelValues(ccid).Inc()
 	}
 }
 

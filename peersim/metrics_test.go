@@ -127,16 +127,27 @@ endorser_successful_proposals 1
 	}
 }
 
-func TestExecuteTimeoutsAreCountedPerChaincode(t *testing.T) {
+func TestChaincodeMetricsFollowFabricsChaincodeSupport(t *testing.T) {
 	m := newMetrics()
 	m.executed("a:1", "TRANSACTION", false, true, time.Second)
 	m.executed("a:1", "TRANSACTION", false, false, time.Second)
 	m.executed("b:1", "INIT", true, false, time.Second)
+	m.launched("a:1", true, false, time.Second)
+	m.launched("b:1", false, false, time.Second)
+	m.launched("c:1", false, true, time.Minute)
 	got, err := samplesWithPrefix(m.reg, "chaincode_")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "chaincode_execute_timeouts{chaincode=\"a:1\"} 1\n"; got != want {
+	want := `chaincode_execute_timeouts{chaincode="a:1"} 1
+chaincode_launch_duration_count{chaincode="a:1",success="true"} 1
+chaincode_launch_duration_count{chaincode="b:1",success="false"} 1
+chaincode_launch_duration_count{chaincode="c:1",success="false"} 1
+chaincode_launch_failures{chaincode="b:1"} 1
+chaincode_launch_failures{chaincode="c:1"} 1
+chaincode_launch_timeouts{chaincode="c:1"} 1
+`
+	if got != want {
 		t.Errorf("samples:\n%s\nwant:\n%s", got, want)
 	}
 }

@@ -242,7 +242,7 @@ func TestChaincodeDisconnectFailsOnlyItsTransaction(t *testing.T) {
 	n.waitDisconnected(t, "mycc:1.0")
 	_, ccAddr, _ := n.p.Addrs()
 	wantCmd := "could not launch chaincode mycc:1.0: chaincode not connected: the peer runs in development mode and starts no chaincode; start it with: " +
-		"CORE_ID_CHAINCODE_NAME=mycc:1.0 CORE_PEER_TLS_ENABLED=false <binary> -peer.address " + ccAddr
+		"CORE_ID_CHAINCODE_NAME=mycc:1.0 CORE_CHAINCODE_ID_NAME=mycc:1.0 CORE_PEER_TLS_ENABLED=false CORE_PEER_LOCALMSPID=Org1MSP <binary> -peer.address " + ccAddr
 	if r := n.query(t, DefaultChannel, "mycc", "get", "k"); r.GetStatus() != 500 || !strings.Contains(r.GetMessage(), wantCmd) {
 		t.Errorf("invoke while disconnected: %d %q, want it to contain %q", r.GetStatus(), r.GetMessage(), wantCmd)
 	}
@@ -300,7 +300,7 @@ func TestInstantiateWaitsForTheChaincodeAndTellsHowToStartIt(t *testing.T) {
 	n.install(t, n.admin, "mycc", "1.0")
 	resp, _ := n.deploy(t, n.admin, "deploy", DefaultChannel, "mycc", "1.0", "init")
 	_, ccAddr, _ := n.p.Addrs()
-	want := "CORE_ID_CHAINCODE_NAME=mycc:1.0 CORE_PEER_TLS_ENABLED=false <binary> -peer.address " + ccAddr
+	want := "CORE_ID_CHAINCODE_NAME=mycc:1.0 CORE_CHAINCODE_ID_NAME=mycc:1.0 CORE_PEER_TLS_ENABLED=false CORE_PEER_LOCALMSPID=Org1MSP <binary> -peer.address " + ccAddr
 	if resp.GetResponse().GetStatus() != 500 || !strings.Contains(resp.GetResponse().GetMessage(), want) {
 		t.Errorf("got %d %q, want the start command %q", resp.GetResponse().GetStatus(), resp.GetResponse().GetMessage(), want)
 	}

@@ -178,6 +178,8 @@ run peersim chaincode install -n sacc -v 1.0 -p "$ROOT/samples/sacc"
 say ""
 say "Start the chaincode by hand, with the start line of Fabric's dev-mode guide:"
 printf '    $ CORE_ID_CHAINCODE_NAME=sacc:1.0 CORE_PEER_TLS_ENABLED=false sacc -peer.address %s &\n' "$PEER_CHAINCODE"
+say "(sacc uses this repo's shim. A chaincode on Fabric's own shim reads CORE_CHAINCODE_ID_NAME instead, and"
+say " if it calls shim.GetMSPID() it needs CORE_PEER_LOCALMSPID=Org1MSP on that line too.)"
 CORE_ID_CHAINCODE_NAME=sacc:1.0 CORE_PEER_TLS_ENABLED=false sacc -peer.address "$PEER_CHAINCODE" >"$WORK/sacc.log" 2>&1 &
 PIDS+=("$!")
 say "sacc is running (pid $!), log: $WORK/sacc.log"
