@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chaincodekit/chaincodekit/peersim/ccpackage"
 	"github.com/chaincodekit/chaincodekit/peersim/chaincode"
 	"github.com/chaincodekit/chaincodekit/peersim/identity"
 	"github.com/chaincodekit/chaincodekit/peersim/ledger"
@@ -23,7 +24,14 @@ func (p *Peer) admit(ccid string, info chaincode.ConnInfo) error {
 		return fmt.Errorf("chaincode id %q is not <name>:<version>: start the chaincode with CORE_CHAINCODE_ID_NAME (or CORE_ID_CHAINCODE_NAME) set to the name and version you installed, e.g. mycc:1.0", ccid)
 	}
 	if _, err := p.store.Get(name, version); err != nil {
-		return fmt.Errorf("%w: install %s first, or start the chaincode as an installed version", err, ccid)
+		if !errors.Is(err, ccpackage.ErrNotInstalled) {
+			return fmt.Errorf("look up installed chaincode %s: %w", ccid, err)
+		}
+		if versions := p.store.Versions(name); len(versions) > 0 {
+			return fmt.Errorf("%s is not installed (installed versions of %s: %s): install it first, or start the chaincode as an installed version",
+				ccid, name, strings.Join(versions, ", "))
+		}
+		return fmt.Errorf("no version of %s is installed: install %s first, or start the chaincode as an installed version", name, ccid)
 	}
 	if p.cfg.Dev || info.Dialed {
 		// Dev mode accepts any installed id; a chaincode server was dialled

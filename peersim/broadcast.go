@@ -56,7 +56,7 @@ func (b *broadcaster) submit(ctx context.Context, env *common.Envelope) (common.
 	}
 	l, err := b.p.chans.get(chdr.GetChannelId())
 	if err != nil {
-		return common.Status_NOT_FOUND, fmt.Sprintf("channel %s not found", chdr.GetChannelId())
+		return common.Status_NOT_FOUND, fmt.Sprintf("channel %s not found: %s", chdr.GetChannelId(), b.p.chans.notJoined(chdr.GetChannelId()))
 	}
 	if _, err := b.p.msp.Verify(shdr.GetCreator(), env.GetPayload(), env.GetSignature()); err != nil {
 		return common.Status_FORBIDDEN, fmt.Sprintf("transaction %s: creator signature check failed: %v", chdr.GetTxId(), err)

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/chaincodekit/chaincodekit/peersim/chaincode"
@@ -78,7 +79,7 @@ func (c *channels) open(name string) error {
 	cfg.BatchSize, cfg.BatchTimeout = c.p.cfg.BatchSize, c.p.cfg.BatchTimeout
 	cfg.PeerMSPID = c.p.org.MSPID()
 	l, err := ledger.Open(name, cfg,
-		ledger.WithLogger(c.p.log.With(logging.NameKey, "ledger", "channel", name)),
+		ledger.WithLogger(c.p.log.With(logging.NameKey, "ledger")), // the ledger adds its channel
 		ledger.WithPolicyChecker(policyChecker{msp: c.p.msp}),
 		ledger.WithCommitObserver(c.p.met.blockCommitted))
 	if err != nil {
@@ -123,6 +124,13 @@ func (c *channels) names() []string {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return c.namesLocked()
+}
+
+// notJoined completes Fabric's "channel 'x' not found" for a user: which
+// channels the peer has and how to add one.
+func (c *channels) notJoined(name string) string {
+	return fmt.Sprintf("this peer's channels are %s; create one with `peersim channel create -c %s`",
+		strings.Join(c.names(), ", "), name)
 }
 
 // get returns the ledger of a channel.

@@ -68,7 +68,7 @@ func (e *endorser) process(ctx context.Context, sp *peer.SignedProposal, facts *
 	var l *ledger.Ledger
 	if ch != "" {
 		if l, err = e.p.chans.get(ch); err != nil {
-			return failure(fmt.Sprintf("channel '%s' not found", ch))
+			return failure(fmt.Sprintf("channel '%s' not found: %s", ch, e.p.chans.notJoined(ch)))
 		}
 		if _, err := l.TxStatus(txID); err == nil || !e.begin(ch, txID) {
 			facts.duplicate = true

@@ -37,6 +37,9 @@ type Launcher interface {
 	// Builds describes the builds in progress and the last finished ones
 	// (pscc ListBuilds).
 	Builds() []launcher.BuildStatus
+	// Closing says the peer is stopping, before it ends the chaincode
+	// streams; StopAll follows.
+	Closing()
 	// StopAll stops every process; the peer calls it when it stops.
 	StopAll(ctx context.Context) error
 }

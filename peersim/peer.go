@@ -8,10 +8,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
 
+	"github.com/chaincodekit/chaincodekit/internal/dirlock"
 	"github.com/chaincodekit/chaincodekit/peersim/ccpackage"
 	"github.com/chaincodekit/chaincodekit/peersim/chaincode"
 	"github.com/chaincodekit/chaincodekit/peersim/identity"
@@ -42,7 +44,9 @@ type Peer struct {
 	// logLevels is the active logging specification (Config.LogLevel,
 	// then /logspec).
 	logLevels *logging.Levels
-	endo      *endorser
+	// dirLock keeps a second peer off DataDir until Stop.
+	dirLock *dirlock.Lock
+	endo    *endorser
 
 	ready   atomic.Bool
 	closing chan struct{} // closed when Stop begins
@@ -90,7 +94,20 @@ func New(cfg Config, logger *slog.Logger, opts ...Option) (*Peer, error) {
 	}
 	levels := logging.NewLevels(spec)
 	logger = slog.New(logging.NewHandler(logger.Handler(), levels))
-	p := &Peer{cfg: cfg, log: logger, logLevels: levels, closing: make(chan struct{})}
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("create the data directory: %w", err)
+	}
+	lock, err := dirlock.Acquire(cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("data directory %w: stop that peer, or give this one another data directory (--data-dir, PEERSIM_DATA_DIR)", err)
+	}
+	p := &Peer{cfg: cfg, log: logger, logLevels: levels, dirLock: lock, closing: make(chan struct{})}
+	created := false
+	defer func() {
+		if !created {
+			p.release()
+		}
+	}()
 	for _, o := range opts {
 		o(p)
 	}
@@ -127,7 +144,16 @@ func New(cfg Config, logger *slog.Logger, opts ...Option) (*Peer, error) {
 	if p.chans, err = openChannels(p); err != nil {
 		return nil, err
 	}
+	created = true
 	return p, nil
+}
+
+// release gives up what New took before any service ran: the data
+// directory's lock.
+func (p *Peer) release() {
+	if err := p.dirLock.Release(); err != nil {
+		p.log.Warn("release the data directory lock", "dir", p.cfg.DataDir, "error", err)
+	}
 }
 
 // Org returns the peer's organisation (its CA, admin and users).
@@ -285,6 +311,9 @@ func (p *Peer) stop(ctx context.Context) error {
 	if clientSrv != nil {
 		graceful(ctx, clientSrv)
 	}
+	if runner != nil {
+		runner.Closing()
+	}
 	// Transactions still running on a chaincode fail with "chaincode
 	// stream terminated"; the ledgers close once no proposal holds a
 	// simulator.
@@ -308,6 +337,7 @@ func (p *Peer) stop(ctx context.Context) error {
 		}
 	}
 	p.serving.Wait()
+	p.release()
 	p.log.Info("peersim stopped")
 	return errors.Join(errs...)
 }

@@ -76,6 +76,8 @@ func (f *fakeLauncher) Stop(_ context.Context, ccid string) error {
 	return nil
 }
 
+func (f *fakeLauncher) Closing() {}
+
 func (f *fakeLauncher) StopAll(ctx context.Context) error {
 	for _, r := range f.List() {
 		f.Stop(ctx, r.CCID)

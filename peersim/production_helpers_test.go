@@ -195,6 +195,20 @@ func (l *logRecorder) Write(p []byte) (int, error) {
 	return l.buf.Write(p)
 }
 
+// mark is a position in the log, for since.
+func (l *logRecorder) mark() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Len()
+}
+
+// since returns what was logged after mark m.
+func (l *logRecorder) since(m int) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()[m:]
+}
+
 func (l *logRecorder) contains(s string) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()

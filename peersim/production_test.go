@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"syscall"
@@ -27,6 +28,7 @@ func TestProductionModeRunsAndGuardsItsChaincode(t *testing.T) {
 	fx := saccFixture(t)
 	goroutines := peerGoroutines(leakcheck.Take())
 	var pids []int
+	var shutdownLog string // what the peer logged while it stopped
 	func() {
 		dir := t.TempDir()
 		fx.seedBuild(t, dir)
@@ -142,7 +144,9 @@ func TestProductionModeRunsAndGuardsItsChaincode(t *testing.T) {
 			}
 			pids = append(pids, again.PID)
 		})
+		beforeStop := n.log.mark()
 		n.stop()
+		shutdownLog = n.log.since(beforeStop)
 	}()
 
 	t.Run("peer shutdown leaves no chaincode process", func(t *testing.T) {
@@ -150,6 +154,12 @@ func TestProductionModeRunsAndGuardsItsChaincode(t *testing.T) {
 			if !processGone(pid) {
 				t.Errorf("chaincode process %d survived the peer", pid)
 			}
+		}
+	})
+	t.Run("a clean shutdown logs the chaincode as stopped, not as a crash", func(t *testing.T) {
+		stoppedLine := regexp.MustCompile(`level=INFO msg="chaincode process stopped" .*ccid=sacc:1.0`)
+		if strings.Contains(shutdownLog, "level=WARN") || !stoppedLine.MatchString(shutdownLog) {
+			t.Errorf("the peer's log while stopping:\n%s", shutdownLog)
 		}
 	})
 	goroutines.Verify(t)

@@ -229,7 +229,7 @@ func (h *handler) handle(name string, msg *peer.ChaincodeMessage, waiting *time.
 			h.log.Debug("registered with peer", "chaincode", name)
 			return nil
 		case peer.ChaincodeMessage_ERROR:
-			return fmt.Errorf("peer refused to register chaincode %q: %s", name, msg.Payload)
+			return fmt.Errorf("peer refused the registration: %s", msg.Payload)
 		}
 	case established:
 		switch msg.Type {

@@ -79,8 +79,11 @@ var _ = Describe("a development-mode peer", func() {
 			Expect(cc.ExitCode()).NotTo(Equal(0), "the chaincode should fail when the peer refuses it")
 			Expect(cc.Err).To(gbytes.Say(says))
 		},
-		Entry("another version of an installed name", "sacc:2.0", `sacc:2\.0.*installed versions of sacc: 1\.0`),
-		Entry("a name never installed", "nosuch:1.0", `nosuch:1\.0.*not installed`),
+		// The whole line, so that the message stays said once and right.
+		Entry("another version of an installed name", "sacc:2.0",
+			`sacc: chaincode sacc:2\.0 with peer 127\.0\.0\.1:\d+: peer refused the registration: sacc:2\.0 is not installed \(installed versions of sacc: 1\.0\): install it first, or start the chaincode as an installed version\n`),
+		Entry("a name never installed", "nosuch:1.0",
+			`sacc: chaincode nosuch:1\.0 with peer 127\.0\.0\.1:\d+: peer refused the registration: no version of nosuch is installed: install nosuch:1\.0 first, or start the chaincode as an installed version\n`),
 	)
 
 	It("accepts the chaincode restarted with new code under the same name:version, without a reinstall", func() {

@@ -71,6 +71,33 @@ var readyLine = regexp.MustCompile(`peersim ready"? client=(\S+) chaincode=(\S+)
 // if the peer exits first.
 func (p *Peer) Start() {
 	GinkgoHelper()
+	s := p.launch()
+	Eventually(func(g Gomega) {
+		if code := s.ExitCode(); code != -1 {
+			StopTrying(fmt.Sprintf("peer %s exited with code %d before it was ready; its output is in the report", p.Name, code)).Now()
+		}
+		g.Expect(s.Err).To(gbytes.Say(`peersim ready`))
+	}, StartTimeout).Should(Succeed(), "peer %s never logged its ready line", p.Name)
+	m := readyLine.FindAllSubmatch(s.Err.Contents(), -1)
+	Expect(m).NotTo(BeEmpty(), "peer %s: the ready line does not name client=, chaincode= and operations= addresses", p.Name)
+	last := m[len(m)-1]
+	p.ClientAddr, p.ChaincodeAddr, p.OperationsAddr = string(last[1]), string(last[2]), string(last[3])
+}
+
+// StartFailing starts the peer expecting it to refuse to start: it waits
+// for the peer to exit non-zero and returns the finished session.
+func (p *Peer) StartFailing() *gexec.Session {
+	GinkgoHelper()
+	s := p.launch()
+	p.session = nil
+	Eventually(s, StartTimeout).Should(gexec.Exit(), "peer %s started, but it should have refused to", p.Name)
+	Expect(s.ExitCode()).NotTo(Equal(0), "peer %s exited 0, but it should have refused to start", p.Name)
+	return s
+}
+
+// launch starts `peersim node start` with the peer's settings.
+func (p *Peer) launch() *gexec.Session {
+	GinkgoHelper()
 	Expect(p.session).To(BeNil(), "peer %s is already running", p.Name)
 	Expect(p.Binary).NotTo(BeEmpty(), "Peer.Binary is empty: set it to the peersim binary from the suite's Components")
 	Expect(p.DataDir).NotTo(BeEmpty(), "Peer.DataDir is empty: set it to a temporary directory (GinkgoT().TempDir())")
@@ -93,16 +120,7 @@ func (p *Peer) Start() {
 	s, err := gexec.Start(cmd, prefixed(p.Name, "out"), prefixed(p.Name, "err"))
 	Expect(err).NotTo(HaveOccurred(), "start %s", cmd)
 	p.session = s
-	Eventually(func(g Gomega) {
-		if code := s.ExitCode(); code != -1 {
-			StopTrying(fmt.Sprintf("peer %s exited with code %d before it was ready; its output is in the report", p.Name, code)).Now()
-		}
-		g.Expect(s.Err).To(gbytes.Say(`peersim ready`))
-	}, StartTimeout).Should(Succeed(), "peer %s never logged its ready line", p.Name)
-	m := readyLine.FindAllSubmatch(s.Err.Contents(), -1)
-	Expect(m).NotTo(BeEmpty(), "peer %s: the ready line does not name client=, chaincode= and operations= addresses", p.Name)
-	last := m[len(m)-1]
-	p.ClientAddr, p.ChaincodeAddr, p.OperationsAddr = string(last[1]), string(last[2]), string(last[3])
+	return s
 }
 
 // Stop sends SIGTERM and expects the peer to exit 0. Stopping a peer that

@@ -101,6 +101,20 @@ var _ = Describe("a production-mode peer", func() {
 		Expect(p.RunningPID("sacc:1.0")).To(SatisfyAll(BeNumerically(">", 0), Not(Equal(pid))))
 	})
 
+	It("stops the chaincode it launched on SIGTERM and logs it as stopped, not as a crash", func() {
+		p := startPeer()
+		deploy(p, "sacc", []string{"a", "10"}, "")
+		pid := p.RunningPID("sacc:1.0")
+		peerLog := p.Session().Err
+		before := len(peerLog.Contents())
+
+		p.Stop()
+		shutdown := string(peerLog.Contents()[before:])
+		Expect(shutdown).To(MatchRegexp(`level=INFO msg="chaincode process stopped" .*ccid=sacc:1\.0`))
+		Expect(shutdown).NotTo(ContainSubstring("level=WARN"), "a clean shutdown warns about nothing")
+		Expect(processGone(pid)()).To(BeTrue(), "the chaincode process outlived its peer")
+	})
+
 	It("upgrades to another installed version, which then serves the channel", func() {
 		p := startPeer()
 		deploy(p, "sacc", []string{"a", "10"}, "")

@@ -332,7 +332,8 @@ func (h *handler) register(msg *peer.ChaincodeMessage) (bool, error) {
 		return false, h.refuse(msg.Txid, ErrEmptyName)
 	}
 	if err := h.srv.admission.Admit(ccid, h.info); err != nil {
-		return false, h.refuse(msg.Txid, fmt.Errorf("chaincode %s %w: %w", ccid, ErrRegistrationRefused, err))
+		// The chaincode knows its own id: ERROR carries the reason alone.
+		return false, h.refuseWith(msg.Txid, fmt.Errorf("chaincode %s %w: %w", ccid, ErrRegistrationRefused, err), err.Error())
 	}
 	if err := h.srv.registry.reserve(ccid, h); err != nil {
 		return false, h.refuse(msg.Txid, err)
@@ -369,8 +370,14 @@ func (h *handler) register(msg *peer.ChaincodeMessage) (bool, error) {
 // refuse answers a refused registration with ERROR carrying the reason and
 // returns the reason, which ends the stream.
 func (h *handler) refuse(txID string, reason error) error {
-	h.log.Warn("chaincode registration refused", "reason", reason, "addr", h.info.Addr)
-	msg := &peer.ChaincodeMessage{Type: peer.ChaincodeMessage_ERROR, Payload: []byte(reason.Error()), Txid: txID}
+	return h.refuseWith(txID, reason, reason.Error())
+}
+
+// refuseWith is refuse with text as the ERROR's payload and the log's
+// reason.
+func (h *handler) refuseWith(txID string, reason error, text string) error {
+	h.log.Warn("chaincode registration refused", "reason", text, "addr", h.info.Addr)
+	msg := &peer.ChaincodeMessage{Type: peer.ChaincodeMessage_ERROR, Payload: []byte(text), Txid: txID}
 	if err := h.sendWait(msg); err != nil {
 		h.log.Debug("could not send the registration refusal", "err", err)
 	}

@@ -36,7 +36,7 @@ func TestRegistration(t *testing.T) {
 			first: func(t *testing.T) *peer.ChaincodeMessage {
 				return &peer.ChaincodeMessage{Type: peer.ChaincodeMessage_REGISTER, Payload: mustMarshal(t, &peer.ChaincodeID{Name: "mycc:2.0"})}
 			},
-			wantText: "chaincode mycc:2.0 registration refused: mycc:2.0 is not installed; installed versions of mycc: 1.0",
+			wantText: "mycc:2.0 is not installed; installed versions of mycc: 1.0",
 			wantCode: codes.PermissionDenied,
 		},
 		{

@@ -236,7 +236,9 @@ func (r *Runner) exited(p *Process, stopped bool) {
 	}
 	e.proc = nil
 	now := r.cfg.Clock.Now()
-	if stopped && (!p.disconnected || r.closed) {
+	// While the peer stops, a chaincode ends with its stream (exit code 1
+	// from a shim) or with StopAll's signal: either way it was stopped.
+	if r.closed || (stopped && !p.disconnected) {
 		e.crashes = 0
 		r.log.Info("chaincode process stopped", "ccid", p.CCID, "pid", p.PID, "exit", p.err.Error())
 		return
@@ -396,6 +398,16 @@ func (r *Runner) Stop(ctx context.Context, ccid string) error {
 		return p.Stop(ctx)
 	}
 	return nil
+}
+
+// Closing tells the runner that the peer is stopping, before the peer ends
+// the chaincode streams: launches are refused from now on, and a chaincode
+// that exits because its stream ended is logged as stopped, not as a
+// crash. StopAll implies it.
+func (r *Runner) Closing() {
+	r.mu.Lock()
+	r.closed = true
+	r.mu.Unlock()
 }
 
 // StopAll shuts the Runner down: no more builds or launches; builds in
