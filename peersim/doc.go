@@ -5,11 +5,13 @@
 // # Shape
 //
 //	p, err := peersim.New(cfg, logger)            // opens DataDir: org, installed chaincode, ledgers
-//	err = p.Start(ctx)                            // listens; logs "peersim ready ..." with the bound addresses
+//	err = p.Start(ctx)                            // listens; writes DataDir/peer.addresses.json; logs "peersim ready ..."
 //	client, chaincode, ops := p.Addrs()
-//	err = p.Stop(ctx)                             // idempotent
+//	err = p.Stop(ctx)                             // idempotent; removes peer.addresses.json
 //
-// StartOn serves on caller-supplied listeners (bufconn in tests). Clients
+// StartOn serves on caller-supplied listeners (bufconn in tests) and
+// writes no address file. ReadAddressFile reads the file of a peer started
+// on a data directory, for clients on the same machine. Clients
 // speak Fabric's own gRPC services on the client address: protos.Endorser
 // (invoke, query and the lifecycle and channel system chaincodes),
 // orderer.AtomicBroadcast and protos.Deliver (blocks and filtered blocks).

@@ -57,6 +57,7 @@ type Peer struct {
 	ccSrv     *grpc.Server
 	opsSrv    *http.Server
 	addrs     [3]string
+	addrFile  *AddressFile // what Start wrote to AddressFileName
 	serving   sync.WaitGroup
 
 	stopOnce sync.Once
@@ -159,8 +160,10 @@ func (p *Peer) release() {
 // Org returns the peer's organisation (its CA, admin and users).
 func (p *Peer) Org() *identity.Org { return p.org }
 
-// Start listens on the configured addresses and serves. It logs one line
-// containing "peersim ready" with the bound addresses.
+// Start listens on the configured addresses and serves. Before it serves
+// it writes the bound addresses to AddressFileName in the data directory
+// (see AddressFile), which Stop removes; then it logs one line containing
+// "peersim ready" with the bound addresses.
 func (p *Peer) Start(ctx context.Context) error {
 	var lc net.ListenConfig
 	var ls Listeners
@@ -183,7 +186,7 @@ func (p *Peer) Start(ctx context.Context) error {
 		closeAll()
 		return fmt.Errorf("listen for operations on %s: %w", p.cfg.OperationsAddress, err)
 	}
-	if err := p.StartOn(ctx, ls); err != nil {
+	if err := p.startOn(ctx, ls, true); err != nil {
 		closeAll()
 		return err
 	}
@@ -191,8 +194,13 @@ func (p *Peer) Start(ctx context.Context) error {
 }
 
 // StartOn serves on listeners the caller opened. The peer closes them when
-// it stops.
+// it stops. It writes no address file: such listeners (bufconn) are often
+// not dialable by another process.
 func (p *Peer) StartOn(ctx context.Context, ls Listeners) error {
+	return p.startOn(ctx, ls, false)
+}
+
+func (p *Peer) startOn(ctx context.Context, ls Listeners, addressFile bool) (err error) {
 	if ls.Client == nil || ls.Chaincode == nil {
 		return errors.New("start peer: client and chaincode listeners are required")
 	}
@@ -210,6 +218,29 @@ func (p *Peer) StartOn(ctx context.Context, ls Listeners) error {
 		return fmt.Errorf("start peer: %w", err)
 	}
 	p.started = true
+
+	if addressFile {
+		f := AddressFile{
+			Address:          dialable(ls.Client.Addr()),
+			ChaincodeAddress: dialable(ls.Chaincode.Addr()),
+			PID:              os.Getpid(),
+			Dev:              p.cfg.Dev,
+			MSPID:            p.org.MSPID(),
+		}
+		if ls.Operations != nil {
+			f.OperationsAddress = dialable(ls.Operations.Addr())
+		}
+		if err := writeAddressFile(p.cfg.DataDir, f); err != nil {
+			return fmt.Errorf("start peer: %w", err)
+		}
+		p.addrFile = &f
+		defer func() {
+			if err != nil { // nothing serves these addresses
+				_ = removeAddressFile(p.cfg.DataDir, f)
+				p.addrFile = nil
+			}
+		}()
+	}
 
 	if ls.Operations != nil {
 		p.opsSrv = &http.Server{Handler: p.operationsHandler()}
@@ -249,8 +280,12 @@ func (p *Peer) StartOn(ctx context.Context, ls Listeners) error {
 	if p.cfg.Dev {
 		mode = "development"
 	}
-	p.log.Info("peersim ready", "client", p.addrs[0], "chaincode", p.addrs[1], "operations", p.addrs[2],
-		"mode", mode, "ledger", p.cfg.Ledger, "data_dir", p.cfg.DataDir, "channels", p.chans.names())
+	attrs := []any{"client", p.addrs[0], "chaincode", p.addrs[1], "operations", p.addrs[2],
+		"mode", mode, "ledger", p.cfg.Ledger, "data_dir", p.cfg.DataDir, "channels", p.chans.names()}
+	if p.addrFile != nil {
+		attrs = append(attrs, "address_file", AddressFilePath(p.cfg.DataDir))
+	}
+	p.log.Info("peersim ready", attrs...)
 	return nil
 }
 
@@ -305,7 +340,7 @@ func (p *Peer) stop(ctx context.Context) error {
 	p.ready.Store(false)
 	close(p.closing) // ends Deliver and Broadcast streams
 	p.mu.Lock()
-	clientSrv, ccSrv, opsSrv, runner := p.clientSrv, p.ccSrv, p.opsSrv, p.launcher
+	clientSrv, ccSrv, opsSrv, runner, addrFile := p.clientSrv, p.ccSrv, p.opsSrv, p.launcher, p.addrFile
 	p.mu.Unlock()
 	p.log.Info("peersim stopping")
 	if clientSrv != nil {
@@ -337,7 +372,12 @@ func (p *Peer) stop(ctx context.Context) error {
 		}
 	}
 	p.serving.Wait()
-	p.release()
+	if addrFile != nil {
+		if err := removeAddressFile(p.cfg.DataDir, *addrFile); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	p.release() // last: the directory is another peer's from here on
 	p.log.Info("peersim stopped")
 	return errors.Join(errs...)
 }
