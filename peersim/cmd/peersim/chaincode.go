@@ -23,7 +23,7 @@ func newChaincodeCommand(a *app) *cobra.Command {
 	f := &chaincodeFlags{}
 	cmd := &cobra.Command{
 		Use:   "chaincode",
-		Short: "Package, install, instantiate, upgrade, invoke, query and list chaincode (Fabric's legacy lifecycle)",
+		Short: "Package, install, instantiate, upgrade, invoke, query and list chaincode (Fabric's legacy lifecycle); run it against a development-mode peer",
 	}
 	addClientFlags(cmd, &f.client, true)
 	cmd.AddCommand(
@@ -34,6 +34,7 @@ func newChaincodeCommand(a *app) *cobra.Command {
 		newChaincodeInvokeCommand(a, f),
 		newChaincodeQueryCommand(a, f),
 		newChaincodeListCommand(a, f),
+		newChaincodeRunCommand(a, f),
 	)
 	return cmd
 }

@@ -59,7 +59,7 @@ ends after block N.`,
 			case isDeliverStatus(err, common.Status_NOT_FOUND):
 				return unknownChannel(cmd, cf, s, f.channel, err)
 			}
-			return err
+			return cf.peerErr(err)
 		},
 	}
 	cmd.Flags().StringVarP(&f.channel, "channelID", "C", "", "the channel")

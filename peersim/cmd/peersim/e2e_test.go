@@ -3,12 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -84,21 +88,35 @@ func (tp *testPeer) cli(args ...string) result {
 // cliWith is cli with a context (its end is the user's Ctrl-C) that also
 // sends each line printed on stdout to lines, when not nil, as it comes.
 func (tp *testPeer) cliWith(ctx context.Context, lines chan<- string, args ...string) result {
+	return runCLI(ctx, lines, func(a *app) {
+		a.lookupEnv = onlyDataDir(tp.dataDir)
+		a.dial = func(string) (*grpc.ClientConn, error) { return bufDial(tp.client) }
+	}, args...)
+}
+
+// runCLI runs the peersim command line with the app as configure leaves
+// it, sending each line printed on stdout to lines when not nil.
+func runCLI(ctx context.Context, lines chan<- string, configure func(a *app), args ...string) result {
 	var stdout, stderr bytes.Buffer
 	var out io.Writer = &stdout
 	if lines != nil {
 		out = io.MultiWriter(&stdout, &lineWriter{lines: lines})
 	}
 	a := newApp(out, &stderr)
-	a.lookupEnv = func(k string) (string, bool) {
+	configure(a)
+	code := run(ctx, args, a)
+	return result{stdout.String(), stderr.String(), code}
+}
+
+// onlyDataDir is an environment that sets PEERSIM_DATA_DIR to dir and
+// nothing else.
+func onlyDataDir(dir string) func(string) (string, bool) {
+	return func(k string) (string, bool) {
 		if k == envDataDir {
-			return tp.dataDir, true
+			return dir, true
 		}
 		return "", false
 	}
-	a.dial = func(string) (*grpc.ClientConn, error) { return bufDial(tp.client) }
-	code := run(ctx, args, a)
-	return result{stdout.String(), stderr.String(), code}
 }
 
 // lineWriter sends each complete line written to it to lines.
@@ -130,6 +148,32 @@ func (r result) mustSucceed(t *testing.T, args ...string) result {
 func (tp *testPeer) ok(t *testing.T, args ...string) result {
 	t.Helper()
 	return tp.cli(args...).mustSucceed(t, args...)
+}
+
+// helperEnv makes the test binary a chaincode process for `peersim
+// chaincode run`, re-executed as the helper instead of building one: with
+// "shim" it serves testChaincode through shim.Start; with "print" it prints
+// the settings it was given; with "exit3" it exits 3.
+const helperEnv = "PEERSIM_TEST_HELPER"
+
+func TestMain(m *testing.M) {
+	switch os.Getenv(helperEnv) {
+	case "":
+		os.Exit(m.Run())
+	case "shim":
+		if err := shim.Start(testChaincode{}); err != nil {
+			fmt.Fprintln(os.Stderr, "chaincode:", err)
+			os.Exit(1)
+		}
+	case "print":
+		for _, k := range []string{"CORE_ID_CHAINCODE_NAME", "CORE_CHAINCODE_ID_NAME", "CORE_PEER_TLS_ENABLED", "CORE_PEER_LOCALMSPID"} {
+			fmt.Printf("%s=%s\n", k, os.Getenv(k))
+		}
+		fmt.Printf("args: %s\n", strings.Join(os.Args[1:], " "))
+	case "exit3":
+		os.Exit(3)
+	}
+	os.Exit(0)
 }
 
 // testChaincode is a small key-value chaincode: put, get, fail, whoami,
@@ -528,7 +572,7 @@ func TestAnUnreachablePeerSuggestsStartingOne(t *testing.T) {
 	if dialed != "127.0.0.1:1" {
 		t.Errorf("dialed %q, want PEERSIM_PEER_ADDRESS 127.0.0.1:1", dialed)
 	}
-	for _, w := range []string{"127.0.0.1:1", "peersim node start"} {
+	for _, w := range []string{"no peer answers at 127.0.0.1:1 (from PEERSIM_PEER_ADDRESS)", "peersim node start"} {
 		if !strings.Contains(stderr.String(), w) {
 			t.Errorf("stderr lacks %q:\n%s", w, stderr.String())
 		}
@@ -688,5 +732,128 @@ func TestChannelEventsFollowNewCommitsUntilInterruptedOrThePeerStops(t *testing.
 	r := txs.result(t)
 	if r.code != exitFailure || !strings.Contains(r.stderr, `Error: deliver on channel "mychannel"`) || !strings.Contains(r.stderr, "Unavailable") {
 		t.Errorf("the peer stopped: exit %d, stderr %q; want 1 and an error naming the channel and Unavailable", r.code, r.stderr)
+	}
+}
+
+// chaincodeRun is `peersim chaincode run` running in the background, its
+// chaincode the test binary (helperEnv).
+type chaincodeRun struct {
+	signals chan chan<- os.Signal // the channel it forwards signals from
+	done    chan result
+}
+
+func startChaincodeRun(t *testing.T, configure func(a *app), helper string, args ...string) *chaincodeRun {
+	t.Helper()
+	r := &chaincodeRun{signals: make(chan chan<- os.Signal, 1), done: make(chan result, 1)}
+	go func() {
+		r.done <- runCLI(context.Background(), nil, func(a *app) {
+			configure(a)
+			a.environ = func() []string { return append(os.Environ(), helperEnv+"="+helper) }
+			a.signals = func(c chan<- os.Signal) func() { r.signals <- c; return func() {} }
+		}, append(append([]string{"chaincode", "run"}, args...), "--", os.Args[0])...)
+	}()
+	return r
+}
+
+// signal sends sig as if the user sent it to `peersim chaincode run`.
+func (r *chaincodeRun) signal(t *testing.T, sig os.Signal) {
+	t.Helper()
+	select {
+	case c := <-r.signals:
+		c <- sig
+	case res := <-r.done:
+		r.done <- res
+		t.Fatalf("chaincode run exited %d before it was sent %s\nstdout: %s\nstderr: %s", res.code, sig, res.stdout, res.stderr)
+	case <-time.After(waitLimit):
+		t.Fatalf("chaincode run did not start its chaincode in %s", waitLimit)
+	}
+}
+
+func (r *chaincodeRun) result(t *testing.T) result {
+	t.Helper()
+	select {
+	case res := <-r.done:
+		return res
+	case <-time.After(waitLimit):
+		t.Fatalf("chaincode run did not exit in %s", waitLimit)
+	}
+	return result{}
+}
+
+func TestADevModePeerOnPortZeroIsFoundThroughItsAddressFile(t *testing.T) {
+	dir := t.TempDir()
+	n := startNode(t, "--dev", "--ledger", "memory", "--data-dir", dir,
+		"--address", "127.0.0.1:0", "--chaincode-address", "127.0.0.1:0", "--operations-address", "127.0.0.1:0")
+	// Written before the peer logs that it is ready.
+	file, err := peersim.ReadAddressFile(dir)
+	if err != nil {
+		t.Fatalf("a started peer's address file: %v\n%s", err, n.stderr)
+	}
+	if !file.Dev || file.PID != os.Getpid() || strings.HasSuffix(file.Address, ":0") || strings.HasSuffix(file.ChaincodeAddress, ":0") {
+		t.Fatalf("address file %+v, want the bound addresses of a development-mode peer in this process", file)
+	}
+
+	// The client commands as a user runs them: no --peer-address, only
+	// the data directory.
+	var mu sync.Mutex
+	dialed := map[string]bool{}
+	user := func(a *app) {
+		a.lookupEnv = onlyDataDir(dir)
+		dial := a.dial
+		a.dial = func(addr string) (*grpc.ClientConn, error) {
+			mu.Lock()
+			dialed[addr] = true
+			mu.Unlock()
+			return dial(addr)
+		}
+	}
+	cli := func(args ...string) result {
+		t.Helper()
+		return runCLI(context.Background(), nil, user, args...).mustSucceed(t, args...)
+	}
+	if got := cli("channel", "list").stdout; got != "mychannel\n" {
+		t.Errorf("channel list = %q, want mychannel", got)
+	}
+	mu.Lock()
+	if !dialed[file.Address] || len(dialed) != 1 {
+		t.Errorf("the client dialed %v, want only the address file's %s", dialed, file.Address)
+	}
+	mu.Unlock()
+
+	cli("chaincode", "install", "-n", "kv", "-v", "1.0", "-p", chaincodeDir(t))
+	cc := startChaincodeRun(t, user, "shim", "-n", "kv", "-v", "1.0")
+	stopped := false
+	t.Cleanup(func() { // before the peer stops
+		if !stopped {
+			cc.signal(t, os.Kill)
+			cc.result(t)
+		}
+	})
+	// Instantiate waits for the chaincode to register.
+	cli("chaincode", "instantiate", "-C", "mychannel", "-n", "kv", "-v", "1.0", "-c", `{"Args":["init","a","1"]}`)
+	if got := cli("chaincode", "invoke", "-C", "mychannel", "-n", "kv", "-c", `{"Args":["put","b","7"]}`).stdout; got != "stored b\n" {
+		t.Errorf("invoke printed %q, want stored b", got)
+	}
+	if got := cli("chaincode", "query", "-C", "mychannel", "-n", "kv", "-c", `{"Args":["get","b"]}`).stdout; got != "7\n" {
+		t.Errorf("query printed %q, want 7", got)
+	}
+
+	cc.signal(t, syscall.SIGTERM)
+	r := cc.result(t)
+	stopped = true
+	if r.code != 128+int(syscall.SIGTERM) {
+		t.Errorf("chaincode run exited %d after SIGTERM, want %d (the chaincode's death by the forwarded signal)\nstderr: %s", r.code, 128+int(syscall.SIGTERM), r.stderr)
+	}
+	wantLine := "CORE_ID_CHAINCODE_NAME=kv:1.0 CORE_CHAINCODE_ID_NAME=kv:1.0 CORE_PEER_TLS_ENABLED=false CORE_PEER_LOCALMSPID=Org1MSP " +
+		shellQuote(os.Args[0]) + " -peer.address " + file.ChaincodeAddress + "\n"
+	if !strings.Contains(r.stderr, wantLine) || !strings.Contains(r.stderr, peersim.AddressFilePath(dir)) {
+		t.Errorf("chaincode run's stderr lacks the command line %q or the address file it read:\n%s", wantLine, r.stderr)
+	}
+
+	if code := n.stop(t); code != exitOK {
+		t.Errorf("node start exited %d, want 0:\n%s", code, n.stderr)
+	}
+	if _, err := peersim.ReadAddressFile(dir); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("after the peer stopped its address file is still there (%v)", err)
 	}
 }

@@ -135,8 +135,10 @@ func newNodeStartCommand(a *app) *cobra.Command {
 listener and the operations endpoints (/healthz, /metrics, /version, /logspec). Every flag can also be set with its
 PEERSIM_ environment variable; a flag given on the command line wins. The first start creates
 the organisation (Org1MSP) and the channel mychannel in the data directory. Logs a line
-containing "peersim ready" with the bound addresses once it serves; SIGINT or SIGTERM stops it
-cleanly (exit 0).`,
+containing "peersim ready" with the bound addresses once it serves, after writing them to
+peer.addresses.json in the data directory, where the client commands and "peersim chaincode
+run" find them (port 0 picks new ports at every start); SIGINT or SIGTERM stops it cleanly
+(exit 0) and removes the file.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := a.nodeConfig(cmd.Flags(), flags)

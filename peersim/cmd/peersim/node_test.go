@@ -181,39 +181,68 @@ func (w *readyWriter) String() string {
 	return w.buf.String()
 }
 
-func TestNodeStartServesUntilToldToStopAndExitsZero(t *testing.T) {
+// node is `peersim node start` running in the test process.
+type node struct {
+	stderr *readyWriter
+	exit   chan int
+	cancel context.CancelFunc
+	code   *int // once it exited
+}
+
+// startNode runs `peersim node start` with args, the PEERSIM_ variables
+// of the test's environment removed, and returns once it logged that it
+// is ready. Its cleanup stops it.
+func startNode(t *testing.T, args ...string) *node {
+	t.Helper()
 	leakcheck.Check(t)
 	for _, k := range []string{"PEERSIM_ADDRESS", "PEERSIM_CHAINCODE_ADDRESS", "PEERSIM_OPERATIONS_ADDRESS", "PEERSIM_DATA_DIR", "PEERSIM_DEV", "PEERSIM_LEDGER"} {
 		t.Setenv(k, "") // restored after the test
 		os.Unsetenv(k)
 	}
-	stderr := &readyWriter{ready: make(chan struct{})}
-	a := newApp(&bytes.Buffer{}, stderr)
+	n := &node{stderr: &readyWriter{ready: make(chan struct{})}, exit: make(chan int, 1)}
+	a := newApp(&bytes.Buffer{}, n.stderr)
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	exit := make(chan int, 1)
-	go func() {
-		exit <- run(ctx, []string{"node", "start", "--dev", "--ledger", "memory", "--data-dir", t.TempDir(),
-			"--address", "127.0.0.1:0", "--chaincode-address", "127.0.0.1:0", "--operations-address", "127.0.0.1:0"}, a)
-	}()
+	n.cancel = cancel
+	go func() { n.exit <- run(ctx, append([]string{"node", "start"}, args...), a) }()
 	select {
-	case <-stderr.ready:
-	case code := <-exit:
-		t.Fatalf("node start exited with %d before it was ready:\n%s", code, stderr)
-	case <-time.After(30 * time.Second):
-		t.Fatalf("node start did not get ready in 30s:\n%s", stderr)
+	case <-n.stderr.ready:
+	case code := <-n.exit:
+		cancel()
+		t.Fatalf("node start exited with %d before it was ready:\n%s", code, n.stderr)
+	case <-time.After(waitLimit):
+		cancel()
+		t.Fatalf("node start did not get ready in %s:\n%s", waitLimit, n.stderr)
 	}
-	cancel() // what SIGINT or SIGTERM does through signal.NotifyContext
+	t.Cleanup(func() { n.stop(t) })
+	return n
+}
+
+// stop does what SIGINT or SIGTERM does through signal.NotifyContext and
+// returns node start's exit code.
+func (n *node) stop(t *testing.T) int {
+	t.Helper()
+	if n.code != nil {
+		return *n.code
+	}
+	n.cancel()
 	select {
-	case code := <-exit:
-		if code != exitOK {
-			t.Errorf("node start exited with %d after the stop signal, want 0:\n%s", code, stderr)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatalf("node start did not stop in 30s:\n%s", stderr)
+	case code := <-n.exit:
+		n.code = &code
+		return code
+	case <-time.After(waitLimit):
+		t.Fatalf("node start did not stop in %s:\n%s", waitLimit, n.stderr)
 	}
-	if !strings.Contains(stderr.String(), "mode=development") {
-		t.Errorf("the peer did not run in development mode:\n%s", stderr)
+	return 0
+}
+
+func TestNodeStartServesUntilToldToStopAndExitsZero(t *testing.T) {
+	n := startNode(t, "--dev", "--ledger", "memory", "--data-dir", t.TempDir(),
+		"--address", "127.0.0.1:0", "--chaincode-address", "127.0.0.1:0", "--operations-address", "127.0.0.1:0")
+	if code := n.stop(t); code != exitOK {
+		t.Errorf("node start exited with %d after the stop signal, want 0:\n%s", code, n.stderr)
+	}
+	if !strings.Contains(n.stderr.String(), "mode=development") {
+		t.Errorf("the peer did not run in development mode:\n%s", n.stderr)
 	}
 }
 

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -42,6 +44,11 @@ type app struct {
 	// progressInterval paces the build progress of instantiate, upgrade
 	// and invoke.
 	progressInterval time.Duration
+	// environ is the environment `chaincode run` passes on (os.Environ).
+	environ func() []string
+	// signals relays to c the signals `chaincode run` forwards to its
+	// chaincode, SIGINT and SIGTERM, until stop is called.
+	signals func(c chan<- os.Signal) (stop func())
 }
 
 func newApp(stdout, stderr io.Writer) *app {
@@ -55,6 +62,11 @@ func newApp(stdout, stderr io.Writer) *app {
 		},
 		peerOptions:      func(peersim.Config) ([]peersim.Option, error) { return nil, nil },
 		progressInterval: progressInterval,
+		environ:          os.Environ,
+		signals: func(c chan<- os.Signal) func() {
+			signal.Notify(c, os.Interrupt, syscall.SIGTERM)
+			return func() { signal.Stop(c) }
+		},
 	}
 }
 
@@ -70,6 +82,9 @@ func run(ctx context.Context, args []string, a *app) int {
 		if hint := hintFor(err); hint != "" {
 			fmt.Fprintf(a.stderr, "Hint: %s\n", hint)
 		}
+		if ee := (*exitError)(nil); errors.As(err, &ee) {
+			return ee.code
+		}
 		return exitFailure
 	}
 	return exitOK
@@ -84,6 +99,7 @@ embedded ledger and ordering) and talks to it with the flags of Fabric's peer CL
 
 Start a peer:           peersim node start --dev
 Install chaincode:      peersim chaincode install -n basic -v 1.0 -p ./chaincode
+Run it (dev mode):      peersim chaincode run -n basic -v 1.0 -- ./basic
 Instantiate it:         peersim chaincode instantiate -C mychannel -n basic -v 1.0 -c '{"Args":["init"]}'
 Invoke and query:       peersim chaincode invoke -C mychannel -n basic -c '{"Args":["put","a","1"]}'
 Watch its events:       peersim channel events -C mychannel -n basic`,
@@ -98,7 +114,11 @@ Watch its events:       peersim channel events -C mychannel -n basic`,
 func hintFor(err error) string {
 	var te *client.TransportError
 	if errors.As(err, &te) && status.Code(te) == codes.Unavailable {
-		return fmt.Sprintf("no peer answers at %s: start one with `peersim node start` (add --dev for development mode), or point --peer-address / PEERSIM_PEER_ADDRESS at a running peer", te.Address)
+		at := te.Address
+		if pe := (*peerError)(nil); errors.As(err, &pe) && pe.from != "" {
+			at += " (" + pe.from + ")"
+		}
+		return fmt.Sprintf("no peer answers at %s: start one with `peersim node start` (add --dev for development mode), or point --peer-address / PEERSIM_PEER_ADDRESS at a running peer", at)
 	}
 	var ee *client.EndorseError
 	if errors.As(err, &ee) && strings.Contains(ee.Message, "access denied") {
