@@ -52,8 +52,10 @@ func (p *Peer) commandFor(ccid string) string {
 	if addr == "" {
 		addr = p.cfg.ChaincodeAddress
 	}
-	return fmt.Sprintf("CORE_ID_CHAINCODE_NAME=%s CORE_CHAINCODE_ID_NAME=%s CORE_PEER_TLS_ENABLED=false CORE_PEER_LOCALMSPID=%s <binary> -peer.address %s",
-		ccid, ccid, p.org.MSPID(), addr)
+	name, version, _ := strings.Cut(ccid, ":")
+	return fmt.Sprintf("CORE_ID_CHAINCODE_NAME=%s CORE_CHAINCODE_ID_NAME=%s CORE_PEER_TLS_ENABLED=false CORE_PEER_LOCALMSPID=%s <binary> -peer.address %s"+
+		" (or: peersim chaincode run -n %s -v %s -- <binary>)",
+		ccid, ccid, p.org.MSPID(), addr, name, version)
 }
 
 // ensureConnected returns once name:version is registered: at once if it
