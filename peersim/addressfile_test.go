@@ -172,17 +172,9 @@ func TestStartWritesTheBoundAddressesAndStopRemovesThem(t *testing.T) {
 			dir := t.TempDir()
 			cfg := DefaultConfig(dir)
 			cfg.Dev, cfg.Ledger = dev, LedgerMemory
-			cfg.Address, cfg.ChaincodeAddress, cfg.OperationsAddress = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
-			p, err := New(cfg, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := p.Start(context.Background()); err != nil {
-				t.Fatal(err)
-			}
+			p := startOnLoopback(t, cfg, nil)
 			ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 			defer cancel()
-			defer p.Stop(ctx)
 
 			got, err := ReadAddressFile(dir)
 			if err != nil {

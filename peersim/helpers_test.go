@@ -591,3 +591,26 @@ func (c *testCC) Invoke(stub ckshim.ChaincodeStubInterface) *peer.Response {
 func invocation(channel, cc string, a ...string) identity.Invocation {
 	return identity.Invocation{ChannelID: channel, Chaincode: cc, Args: args(a...)}
 }
+
+// startOnLoopback starts a peer with cfg on free loopback ports (port 0
+// for all three addresses); cleanup stops it and fails the test if Stop
+// does.
+func startOnLoopback(t *testing.T, cfg Config, logger *slog.Logger) *Peer {
+	t.Helper()
+	cfg.Address, cfg.ChaincodeAddress, cfg.OperationsAddress = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	p, err := New(cfg, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+		defer cancel()
+		if err := p.Stop(ctx); err != nil {
+			t.Errorf("Stop: %v", err)
+		}
+	})
+	return p
+}

@@ -282,21 +282,7 @@ func TestChaincodeToChaincodeAndInitRules(t *testing.T) {
 func TestProductionModeCreatesItsLauncherWithChaincodeTLS(t *testing.T) {
 	cfg := DefaultConfig(t.TempDir())
 	cfg.Ledger = LedgerMemory
-	cfg.Address, cfg.ChaincodeAddress, cfg.OperationsAddress = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
-	p, err := New(cfg, testLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
-	defer cancel()
-	defer func() {
-		if err := p.Stop(ctx); err != nil {
-			t.Errorf("Stop: %v", err)
-		}
-	}()
+	p := startOnLoopback(t, cfg, testLogger(t))
 	if _, ok := p.launcher.(*launcher.Runner); !ok || p.ccCA == nil {
 		t.Errorf("launcher %T, chaincode CA %v: want a *launcher.Runner and a CA for chaincode TLS", p.launcher, p.ccCA)
 	}
