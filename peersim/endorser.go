@@ -197,7 +197,7 @@ func (p *Peer) execute(ctx context.Context, ccid string, req chaincode.ExecuteRe
 }
 
 // endorse turns a chaincode response into a ProposalResponse as Fabric's
-// endorser does (§2.11): status < 400 is endorsed, with the event; 400–499
+// endorser does: status < 400 is endorsed, with the event; 400–499
 // carries the response only; ≥ 500 the response and the payload with the
 // read-write set, without endorsement. res may be nil (no simulation).
 func (p *Peer) endorse(up *identity.UnpackedProposal, l *ledger.Ledger, ccID *peer.ChaincodeID, resp *peer.Response, res *ledger.SimulationResults, event *peer.ChaincodeEvent) *peer.ProposalResponse {

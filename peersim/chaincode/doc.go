@@ -12,8 +12,10 @@
 // [Server.Execute], and answers the chaincode's requests (GET_STATE,
 // PUT_STATE, range and rich queries, history, private data, chaincode to
 // chaincode calls, ...) against the [TxSimulator] the peer supplies for each
-// transaction. The wire behaviour follows a Fabric 3.1 peer; see
-// /work/shared/reference/fabric-peer-semantics.md §0–§5.
+// transaction. The wire behaviour follows a Fabric 3.1 peer's: the
+// registration handshake, how INIT and TRANSACTION run, the payload of each
+// request and of its reply, query iterators and pagination, and chaincode to
+// chaincode calls.
 //
 // Each stream has at most Config.MaxInFlight chaincode requests in flight
 // (received, reply not yet on the stream), served by as many workers,

@@ -58,7 +58,9 @@ type HistoryIterator interface {
 }
 
 // SimulatorFactory gives a chaincode-to-chaincode call on another channel a
-// simulator of its own, whose results are thrown away (Fabric §5.5).
+// simulator of its own, whose results are thrown away as a Fabric peer
+// throws them away: the callee's writes are discarded and its reads are
+// never validated, so the call is in effect a query.
 type SimulatorFactory interface {
 	// NewTxSimulator returns a simulator on channelID for txID and a function
 	// that releases it. Its error reaches the calling chaincode unchanged;

@@ -2,8 +2,7 @@
 // packages and starts, supervises and stops the chaincode processes of the
 // peer, without Docker.
 //
-// A [Runner] does what a Fabric peer's chaincode launcher does
-// (fabric-peer-semantics.md §8.3):
+// A [Runner] does what a Fabric peer's chaincode launcher does:
 //
 //   - [Runner.Build] builds a Fabric 2.x package once and caches the result
 //     under DataDir/builds/<package id> (published by an atomic rename, so a

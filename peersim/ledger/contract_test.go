@@ -5,8 +5,9 @@ import (
 )
 
 // txSimulator is the interface the peer's chaincode handler declares
-// (/work/notes/simulator-contract.md), with the ledger's iterator types.
-// The assertion below keeps *Simulator honest to it.
+// (chaincode.TxSimulator), restated with the ledger's iterator types since
+// the ledger imports nothing else of ours. The assertion below keeps
+// *Simulator honest to it.
 type txSimulator interface {
 	GetState(ns, key string) ([]byte, error)
 	GetStateMultipleKeys(ns string, keys []string) ([][]byte, error)

@@ -22,7 +22,7 @@
 //
 // # Simulation
 //
-// A Simulator records what Fabric records (§6 of the peer semantics): reads
+// A Simulator records what Fabric's transaction simulator records: reads
 // with the committed version (nil = absent), last write per key, metadata
 // writes, range query infos for phantom detection (raw reads up to 50
 // results, Fabric's Merkle summary beyond), and

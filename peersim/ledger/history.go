@@ -10,7 +10,7 @@ import (
 
 // The history index holds one entry per public value write of a valid
 // transaction, keyed ns 0 key 0 ^block ^tx so that a forward scan returns
-// the newest write first (Fabric 2.x order, §7.7).
+// the newest write first, Fabric 2.x's order.
 
 // historyRecord is one committed write of a key.
 type historyRecord struct {

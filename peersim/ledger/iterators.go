@@ -51,7 +51,8 @@ func (s *Simulator) GetStateRangeScanIterator(ns, startKey, endKey string) (Stat
 
 // GetStateRangeScanIteratorWithPagination is GetStateRangeScanIterator
 // limited to pageSize results (0: no limit); Bookmark then returns the next
-// key. The transaction becomes read-only (Fabric §4.7).
+// key. As in Fabric, a paginated query is refused after a write and makes
+// the transaction read-only: a later write is refused.
 func (s *Simulator) GetStateRangeScanIteratorWithPagination(ns, startKey, endKey string, pageSize int32) (PagedStateIterator, error) {
 	if pageSize < 0 {
 		return nil, fmt.Errorf("range query in %s: page size %d is negative: %w", ns, pageSize, ErrInvalidArgument)

@@ -7,7 +7,8 @@ import (
 )
 
 // collection returns a collection definition as committed, with Fabric's
-// errors for an unknown chaincode or collection (§3.5.2).
+// errors for a chaincode without collections and for a collection its
+// definition does not name.
 func (s *Simulator) collection(ns, coll string) (*collectionInfo, error) {
 	if coll == "" || len(coll) > 1000 || strings.IndexByte(coll, 0) >= 0 {
 		return nil, fmt.Errorf("private data in %s: collection name %q must be 1 to 1000 bytes without null bytes: %w", ns, coll, ErrInvalidArgument)

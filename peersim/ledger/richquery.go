@@ -154,7 +154,8 @@ func (s *Simulator) ExecuteQuery(ns, query string) (StateIterator, error) {
 
 // ExecuteQueryWithPagination runs one page of a Mango query: at most
 // pageSize results (0: the query's own limit) after bookmark. The
-// transaction becomes read-only (Fabric §4.7).
+// query is refused after a write and makes the transaction read-only, as
+// in Fabric: a later write is refused.
 func (s *Simulator) ExecuteQueryWithPagination(ns, query, bookmark string, pageSize int32) (PagedStateIterator, error) {
 	if pageSize < 0 {
 		return nil, fmt.Errorf("rich query in %s: page size %d is negative: %w", ns, pageSize, ErrInvalidArgument)

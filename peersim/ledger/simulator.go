@@ -147,7 +147,8 @@ func checkNSKey(op, ns, key string) error {
 	return nil
 }
 
-// checkBeforeWrite applies Fabric's write preconditions (§3.3.4).
+// checkBeforeWrite applies Fabric's write preconditions: no write after a
+// query on private data or after a paginated query.
 func (s *Simulator) checkBeforeWrite() error {
 	if s.pvtQueriesPerformed {
 		return fabricErr(ErrTxUnsupported, "txid [%s]: unsuppored transaction. Transaction has already performed queries on pvt data. Writes are not allowed", s.txID)

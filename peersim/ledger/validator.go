@@ -229,7 +229,8 @@ func (v *blockView) checkWriteSet(tx *parsedTx) error {
 
 // checkEndorsements evaluates every policy the transaction's writes need:
 // the key-level policy of each written key that has one, otherwise the
-// collection's or the chaincode's policy (§7.6).
+// collection's or the chaincode's policy, as Fabric's key-level endorsement
+// validation does.
 func (v *blockView) checkEndorsements(tx *parsedTx) error {
 	// The invoked chaincode's policy applies unless every write in its
 	// namespace is covered by a key-level policy.
@@ -380,7 +381,7 @@ func keyPolicy(vp []byte) (*peer.ApplicationPolicy, error) {
 }
 
 // checkReads runs the MVCC check of plain and hashed reads and the phantom
-// check of range queries (§7.1–7.4).
+// check of range queries, as Fabric's state validator does.
 func (v *blockView) checkReads(tx *parsedTx) error {
 	for _, n := range tx.nss {
 		for _, r := range n.kv.GetReads() {

@@ -295,8 +295,8 @@ func TestConcurrentTransactionsConflict(t *testing.T) {
 }
 
 // A full page carries the next key as its bookmark, so a client can page
-// through a range; the peer used to answer an empty bookmark for a full
-// page, which sent the client back to the first page.
+// through a range; an empty bookmark on a full page would send the client
+// back to the first page.
 func TestPaginatedQueriesPageThroughAllKeys(t *testing.T) {
 	t.Parallel()
 	_, cc := deployProbe(t)
