@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -32,7 +31,7 @@ type channels struct {
 }
 
 func openChannels(p *Peer) (*channels, error) {
-	c := &channels{p: p, file: filepath.Join(p.cfg.DataDir, "channels.json"), ledgers: map[string]*ledger.Ledger{}}
+	c := &channels{p: p, file: channelsFile(p.cfg.DataDir), ledgers: map[string]*ledger.Ledger{}}
 	names := []string{DefaultChannel}
 	raw, err := os.ReadFile(c.file)
 	switch {
@@ -74,7 +73,7 @@ func (c *channels) open(name string) error {
 	}
 	cfg := ledger.MemoryConfig()
 	if c.p.cfg.Ledger == LedgerBolt {
-		cfg = ledger.DefaultConfig(filepath.Join(c.p.cfg.DataDir, "ledgers", name))
+		cfg = ledger.DefaultConfig(ledgerDir(c.p.cfg.DataDir, name))
 	}
 	cfg.BatchSize, cfg.BatchTimeout = c.p.cfg.BatchSize, c.p.cfg.BatchTimeout
 	cfg.PeerMSPID = c.p.org.MSPID()

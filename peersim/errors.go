@@ -1,6 +1,10 @@
 package peersim
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/chaincodekit/chaincodekit/peersim/identity"
+)
 
 // Sentinel errors. The wrapping error names the channel, chaincode or
 // identity involved; match them with errors.Is.
@@ -22,4 +26,13 @@ var (
 	// ErrChaincodeNotConnected is returned when a chaincode did not connect
 	// within Config.ChaincodeStartupTimeout.
 	ErrChaincodeNotConnected = errors.New("chaincode not connected")
+	// ErrNoOrganization is returned by LoadIdentity for a data directory in
+	// which no peer has created its organisation yet (New creates it).
+	ErrNoOrganization = errors.New("no peer organisation")
+	// ErrIdentityNotFound is returned by LoadIdentity for a name that has no
+	// identity in the data directory. It is identity.ErrIdentityNotFound.
+	ErrIdentityNotFound = identity.ErrIdentityNotFound
+	// ErrIdentityExists is returned by IssueIdentity for a name that is
+	// taken. It is identity.ErrIdentityExists.
+	ErrIdentityExists = identity.ErrIdentityExists
 )

@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 
@@ -112,12 +111,12 @@ func New(cfg Config, logger *slog.Logger, opts ...Option) (*Peer, error) {
 	for _, o := range opts {
 		o(p)
 	}
-	org, err := identity.EnsureOrg(filepath.Join(cfg.DataDir, "organizations", "peerOrganizations", "org1.example.com"), identity.DefaultConfig())
+	org, err := ensureOrg(cfg.DataDir)
 	if err != nil {
 		return nil, fmt.Errorf("peer organisation: %w", err)
 	}
 	p.org, p.msp, p.signer = org, org.MSP(), org.Peer()
-	p.store, err = ccpackage.OpenStore(ccpackage.StoreConfig{Dir: filepath.Join(cfg.DataDir, "chaincodes"), Logger: logger})
+	p.store, err = ccpackage.OpenStore(ccpackage.StoreConfig{Dir: chaincodesDir(cfg.DataDir), Logger: logger})
 	if err != nil {
 		return nil, fmt.Errorf("installed chaincode store: %w", err)
 	}
