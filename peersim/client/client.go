@@ -8,8 +8,6 @@ import (
 	"github.com/hyperledger/fabric-protos-go-apiv2/orderer"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/grpc"
-
-	"github.com/chaincodekit/chaincodekit/peersim/identity"
 )
 
 // Signer is the client identity: it builds and signs proposals and signs
@@ -17,7 +15,7 @@ import (
 type Signer interface {
 	// NewProposal builds the unsigned proposal for inv and returns it with
 	// its transaction ID.
-	NewProposal(inv identity.Invocation) (*peer.Proposal, string, error)
+	NewProposal(inv Invocation) (*peer.Proposal, string, error)
 	// Sign signs a message (SHA-256, ECDSA, low-S DER for an X.509 identity).
 	Sign(msg []byte) ([]byte, error)
 	// Serialize returns the marshalled msp.SerializedIdentity that proposals

@@ -37,7 +37,7 @@ type Result struct {
 // before the peer handles the seek.) A transaction committed with a code
 // other than VALID gives a *CommitError. The wait ends with ctx: give it a
 // deadline.
-func (c *Client) Submit(ctx context.Context, inv identity.Invocation) (*Result, error) {
+func (c *Client) Submit(ctx context.Context, inv Invocation) (*Result, error) {
 	prop, resp, txID, err := c.propose(ctx, inv)
 	if err != nil {
 		return nil, err

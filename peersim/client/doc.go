@@ -5,9 +5,9 @@
 // validation code on DeliverFiltered.
 //
 //	conn, err := grpc.NewClient("127.0.0.1:7051", grpc.WithTransportCredentials(insecure.NewCredentials()))
-//	c, err := client.New(conn, signer) // e.g. an *identity.SigningIdentity
-//	payload, err := c.Evaluate(ctx, identity.Invocation{ChannelID: "mychannel", Chaincode: "basic", Args: args})
-//	res, err := c.Submit(ctx, identity.Invocation{...}) // returns once committed
+//	c, err := client.New(conn, signer) // e.g. an *identity.SigningIdentity, as peersim.LoadIdentity loads it
+//	payload, err := c.Evaluate(ctx, client.Invocation{ChannelID: "mychannel", Chaincode: "basic", Args: args})
+//	res, err := c.Submit(ctx, client.Invocation{...}) // returns once committed
 //
 // FilteredBlocks and ChaincodeEvents follow a channel as range-over-func
 // iterators: its transactions (DeliverFiltered) or one chaincode's events in

@@ -6,6 +6,21 @@ import (
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/grpc/status"
+
+	"github.com/chaincodekit/chaincodekit/peersim/ccpackage"
+)
+
+// Sentinel errors of the chaincode name and version rules, which Install
+// and PackageChaincode check first; match them with errors.Is.
+var (
+	// ErrInvalidChaincodeName is a chaincode name that breaks Fabric 1.4's
+	// rule (alphanumerics in groups joined by single '-' or '_'). It is
+	// ccpackage.ErrInvalidName.
+	ErrInvalidChaincodeName = ccpackage.ErrInvalidName
+	// ErrInvalidChaincodeVersion is a chaincode version that breaks Fabric
+	// 1.4's rule (alphanumerics and '_', '-', '+', '.'). It is
+	// ccpackage.ErrInvalidVersion.
+	ErrInvalidChaincodeVersion = ccpackage.ErrInvalidVersion
 )
 
 // TransportError is a failed gRPC call to the peer: the peer is unreachable,

@@ -58,6 +58,32 @@ func (c *Client) Install(ctx context.Context, name, version string, pkg []byte) 
 	return string(payload), nil
 }
 
+// PackageChaincode packages the Go chaincode in dir for Install as
+// name:version: a Fabric 2.x package of the Go module around dir labelled
+// name_version, as ccpackage.Pack makes it; the same source always gives the
+// same bytes. A bad name or version is refused first, with an error wrapping
+// ErrInvalidChaincodeName or ErrInvalidChaincodeVersion.
+func PackageChaincode(name, version, dir string) ([]byte, error) {
+	if err := ccpackage.ValidateName(name); err != nil {
+		return nil, err
+	}
+	if err := ccpackage.ValidateVersion(version); err != nil {
+		return nil, err
+	}
+	return ccpackage.Pack(ccpackage.PackOptions{Dir: dir, Label: ccpackage.Label(name, version)})
+}
+
+// PackageID checks pkg as Install does and returns its package ID, the one
+// the peer reports when it installs it: the label of its metadata.json, a
+// colon and the hex SHA-256 of pkg.
+func PackageID(pkg []byte) (string, error) {
+	parsed, err := ccpackage.Parse(pkg)
+	if err != nil {
+		return "", err
+	}
+	return ccpackage.PackageID(parsed.Metadata.Label, pkg), nil
+}
+
 // specType maps a package's metadata type to the ChaincodeSpec type Fabric's
 // CLI sends.
 func specType(metadataType string) peer.ChaincodeSpec_Type {
@@ -86,6 +112,20 @@ type Deployment struct {
 	Policy *common.SignaturePolicyEnvelope
 	// Collections are the private data collections; nil for none.
 	Collections *peer.CollectionConfigPackage
+}
+
+// ParsePolicy parses an endorsement policy for Deployment.Policy, in the
+// language of the peer CLI's -P, e.g. "OR('Org1MSP.member', 'Org2MSP.member')"
+// (see identity.ParsePolicy).
+func ParsePolicy(policy string) (*common.SignaturePolicyEnvelope, error) {
+	return identity.ParsePolicy(policy)
+}
+
+// ParseCollectionsJSON parses a collections_config.json file for
+// Deployment.Collections, as the peer CLI's --collections-config reads it
+// (see identity.ParseCollectionsJSON).
+func ParseCollectionsJSON(data []byte) (*peer.CollectionConfigPackage, error) {
+	return identity.ParseCollectionsJSON(data)
 }
 
 // Validate names the first missing field.
@@ -177,8 +217,8 @@ func (c *Client) queryChaincodes(ctx context.Context, channel, fn string) ([]*pe
 
 // systemCall is a proposal to a system chaincode, typed GOLANG as Fabric's
 // CLI sends it.
-func systemCall(channel, chaincode string, args ...[]byte) identity.Invocation {
-	return identity.Invocation{
+func systemCall(channel, chaincode string, args ...[]byte) Invocation {
+	return Invocation{
 		ChannelID: channel,
 		Chaincode: chaincode,
 		Type:      peer.ChaincodeSpec_GOLANG,

@@ -1,7 +1,11 @@
 package client
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,6 +35,16 @@ func recordingEndorser(org *identity.Org, specs *[]*identity.UnpackedProposal, p
 
 func packageForTest(t *testing.T) []byte {
 	t.Helper()
+	pkg, err := ccpackage.Pack(ccpackage.PackOptions{Dir: chaincodeSource(t), Label: ccpackage.Label("basic", "1.0")})
+	if err != nil {
+		t.Fatalf("pack: %v", err)
+	}
+	return pkg
+}
+
+// chaincodeSource writes a Go chaincode module and returns its directory.
+func chaincodeSource(t *testing.T) string {
+	t.Helper()
 	dir := t.TempDir()
 	files := map[string]string{
 		"go.mod":  "module example.com/cc\n\ngo 1.22\n",
@@ -41,11 +55,62 @@ func packageForTest(t *testing.T) []byte {
 			t.Fatal(err)
 		}
 	}
-	pkg, err := ccpackage.Pack(ccpackage.PackOptions{Dir: dir, Label: ccpackage.Label("basic", "1.0")})
+	return dir
+}
+
+func TestPackageChaincodePacksTheModuleAsNameVersionAndPackageIDNamesIt(t *testing.T) {
+	dir := chaincodeSource(t)
+	pkg, err := PackageChaincode("basic", "1.0", dir)
 	if err != nil {
-		t.Fatalf("pack: %v", err)
+		t.Fatalf("PackageChaincode: %v", err)
 	}
-	return pkg
+	want, err := ccpackage.Pack(ccpackage.PackOptions{Dir: dir, Label: "basic_1.0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(pkg, want) {
+		t.Error("PackageChaincode gave other bytes than ccpackage.Pack with the label basic_1.0")
+	}
+	id, err := PackageID(pkg)
+	if err != nil {
+		t.Fatalf("PackageID: %v", err)
+	}
+	sum := sha256.Sum256(pkg)
+	if wantID := "basic_1.0:" + hex.EncodeToString(sum[:]); id != wantID {
+		t.Errorf("PackageID = %q, want %q", id, wantID)
+	}
+}
+
+func TestPackageChaincodeChecksTheNameAndVersionFirst(t *testing.T) {
+	src := chaincodeSource(t)
+	missing := filepath.Join(src, "missing")
+	for _, tc := range []struct {
+		name, ccName, version, dir string
+		want                       error // nil: blames neither the name nor the version
+	}{
+		{"a bad name is refused as a name", "bad name", "1.0", src, ErrInvalidChaincodeName},
+		{"a bad version is refused as a version", "basic", "1 0", src, ErrInvalidChaincodeVersion},
+		{"a bad name is refused before a missing directory", "bad name", "1.0", missing, ErrInvalidChaincodeName},
+		{"a missing directory is neither", "basic", "1.0", missing, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := PackageChaincode(tc.ccName, tc.version, tc.dir)
+			switch {
+			case err == nil:
+				t.Fatal("PackageChaincode succeeded")
+			case tc.want != nil && !errors.Is(err, tc.want):
+				t.Errorf("error %q does not wrap %q", err, tc.want)
+			case tc.want == nil && (errors.Is(err, ErrInvalidChaincodeName) || errors.Is(err, ErrInvalidChaincodeVersion)):
+				t.Errorf("error %q blames the name or version", err)
+			}
+		})
+	}
+}
+
+func TestPackageIDRefusesWhatIsNotAPackage(t *testing.T) {
+	if _, err := PackageID([]byte("not a package")); !errors.Is(err, ccpackage.ErrCorrupt) {
+		t.Errorf("PackageID of garbage: %v, want an error wrapping %v", err, ccpackage.ErrCorrupt)
+	}
 }
 
 func TestInstallSendsTheDeploymentSpecToLSCC(t *testing.T) {

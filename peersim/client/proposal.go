@@ -12,6 +12,13 @@ import (
 	"github.com/chaincodekit/chaincodekit/peersim/identity"
 )
 
+// Invocation describes a chaincode call for Evaluate and Submit, from which
+// a Signer builds the proposal. It is identity.Invocation, the type
+// *identity.SigningIdentity builds proposals from: an alias, so that callers
+// of this package name the calls they make without importing
+// peersim/identity, and existing identity.Invocation values still work.
+type Invocation = identity.Invocation
+
 // Endorse sends a signed proposal to the peer's Endorser service. It returns
 // the proposal response when the peer endorsed it (response status in
 // [200, 400), as Fabric's clients require); otherwise an *EndorseError with
@@ -40,7 +47,7 @@ func (c *Client) endorse(ctx context.Context, sp *peer.SignedProposal, txID stri
 
 // Evaluate proposes inv (a query) and returns the chaincode's response
 // payload; nothing is ordered or committed.
-func (c *Client) Evaluate(ctx context.Context, inv identity.Invocation) ([]byte, error) {
+func (c *Client) Evaluate(ctx context.Context, inv Invocation) ([]byte, error) {
 	_, resp, _, err := c.propose(ctx, inv)
 	if err != nil {
 		return nil, err
@@ -49,7 +56,7 @@ func (c *Client) Evaluate(ctx context.Context, inv identity.Invocation) ([]byte,
 }
 
 // propose builds, signs and endorses a proposal for inv.
-func (c *Client) propose(ctx context.Context, inv identity.Invocation) (*peer.Proposal, *peer.ProposalResponse, string, error) {
+func (c *Client) propose(ctx context.Context, inv Invocation) (*peer.Proposal, *peer.ProposalResponse, string, error) {
 	prop, txID, err := c.signer.NewProposal(inv)
 	if err != nil {
 		return nil, nil, "", fmt.Errorf("build proposal for chaincode %q on channel %q: %w", inv.Chaincode, inv.ChannelID, err)
