@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/chaincodekit/chaincodekit/peersim/client"
-	"github.com/chaincodekit/chaincodekit/peersim/identity"
 )
 
 // newChaincodeDeployCommand makes `chaincode instantiate` or `chaincode
@@ -44,7 +43,7 @@ the peer's default build, startup and Init timeouts.`,
 			}
 			d := client.Deployment{Channel: f.channel, Name: f.name, Version: f.version, Args: args}
 			if policy != "" {
-				if d.Policy, err = identity.ParsePolicy(policy); err != nil {
+				if d.Policy, err = client.ParsePolicy(policy); err != nil {
 					return fmt.Errorf("-P %q: %w; e.g. -P \"OR('Org1MSP.member')\"", policy, err)
 				}
 			}
@@ -82,7 +81,7 @@ func readCollections(path string) (*peer.CollectionConfigPackage, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--collections-config: %w", err)
 	}
-	pkg, err := identity.ParseCollectionsJSON(b)
+	pkg, err := client.ParseCollectionsJSON(b)
 	if err != nil {
 		return nil, fmt.Errorf("--collections-config %s: %w", path, err)
 	}

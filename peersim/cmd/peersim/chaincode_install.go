@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/chaincodekit/chaincodekit/peersim/ccpackage"
+	"github.com/chaincodekit/chaincodekit/peersim/client"
 )
 
 func newChaincodeInstallCommand(a *app, f *chaincodeFlags) *cobra.Command {
@@ -56,7 +56,7 @@ func readOrPack(name, version, path string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("-p %s: %w", path, err)
 	}
-	if _, err := ccpackage.Parse(pkg); err != nil {
+	if _, err := client.PackageID(pkg); err != nil {
 		return nil, fmt.Errorf("-p %s is not a valid chaincode package: %w", path, err)
 	}
 	return pkg, nil

@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/chaincodekit/chaincodekit/peersim/client"
-	"github.com/chaincodekit/chaincodekit/peersim/identity"
 )
 
 func newChaincodeInvokeCommand(a *app, f *chaincodeFlags) *cobra.Command {
@@ -55,20 +54,20 @@ func (f *chaincodeFlags) callFlags(cmd *cobra.Command) {
 }
 
 // invocation checks the flags of invoke and query and builds the call.
-func (f *chaincodeFlags) invocation() (identity.Invocation, error) {
+func (f *chaincodeFlags) invocation() (client.Invocation, error) {
 	if err := require([2]string{"-C (channel)", f.channel}, [2]string{"-n (chaincode name)", f.name},
 		[2]string{"-c (function and arguments)", f.ctor}); err != nil {
-		return identity.Invocation{}, err
+		return client.Invocation{}, err
 	}
 	args, err := parseCtor(f.ctor)
 	if err != nil {
-		return identity.Invocation{}, err
+		return client.Invocation{}, err
 	}
 	transient, err := parseTransient(f.transient)
 	if err != nil {
-		return identity.Invocation{}, err
+		return client.Invocation{}, err
 	}
-	return identity.Invocation{
+	return client.Invocation{
 		ChannelID: f.channel,
 		Chaincode: f.name,
 		Type:      peer.ChaincodeSpec_GOLANG, // what Fabric's peer CLI sends by default

@@ -1,12 +1,13 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
 	"github.com/spf13/cobra"
 
-	"github.com/chaincodekit/chaincodekit/peersim/ccpackage"
+	"github.com/chaincodekit/chaincodekit/peersim/client"
 )
 
 func newChaincodePackageCommand(a *app, f *chaincodeFlags) *cobra.Command {
@@ -30,7 +31,11 @@ gives the same bytes, so the same package ID. Prints the package ID.`,
 			if err := os.WriteFile(out, pkg, 0o644); err != nil {
 				return fmt.Errorf("write the package: %w", err)
 			}
-			fmt.Fprintln(a.stdout, ccpackage.PackageID(ccpackage.Label(f.name, f.version), pkg))
+			id, err := client.PackageID(pkg)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(a.stdout, id)
 			return nil
 		},
 	}
@@ -43,14 +48,13 @@ gives the same bytes, so the same package ID. Prints the package ID.`,
 
 // pack packages the chaincode in dir with the label name_version.
 func pack(name, version, dir string) ([]byte, error) {
-	if err := ccpackage.ValidateName(name); err != nil {
+	pkg, err := client.PackageChaincode(name, version, dir)
+	switch {
+	case errors.Is(err, client.ErrInvalidChaincodeName):
 		return nil, fmt.Errorf("-n %q: %w", name, err)
-	}
-	if err := ccpackage.ValidateVersion(version); err != nil {
+	case errors.Is(err, client.ErrInvalidChaincodeVersion):
 		return nil, fmt.Errorf("-v %q: %w", version, err)
-	}
-	pkg, err := ccpackage.Pack(ccpackage.PackOptions{Dir: dir, Label: ccpackage.Label(name, version)})
-	if err != nil {
+	case err != nil:
 		return nil, fmt.Errorf("package %s: %w", dir, err)
 	}
 	return pkg, nil

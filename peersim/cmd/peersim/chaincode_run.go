@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/chaincodekit/chaincodekit/peersim"
-	"github.com/chaincodekit/chaincodekit/peersim/identity"
 )
 
 // defaultChaincodeAddress is where a peer started with the defaults lets
@@ -71,7 +70,7 @@ func (a *app) chaincodeTarget(dataDir, flag string, flagGiven bool) (chaincodeTa
 	if err != nil {
 		return chaincodeTarget{}, err
 	}
-	t := chaincodeTarget{address: defaultChaincodeAddress, from: "the default: " + why, mspID: identity.DefaultConfig().MSPID}
+	t := chaincodeTarget{address: defaultChaincodeAddress, from: "the default: " + why, mspID: peersim.MSPID()}
 	if running != nil {
 		t.address = running.ChaincodeAddress
 		t.from = fmt.Sprintf("from %s, written by the peer with pid %d", peersim.AddressFilePath(dataDir), running.PID)

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -15,7 +13,6 @@ import (
 
 	"github.com/chaincodekit/chaincodekit/peersim"
 	"github.com/chaincodekit/chaincodekit/peersim/client"
-	"github.com/chaincodekit/chaincodekit/peersim/identity"
 )
 
 // Environment variables of the client commands.
@@ -148,62 +145,23 @@ func (f *clientFlags) peerErr(err error) error {
 	return &peerError{err: err, from: f.peerAddressFrom}
 }
 
-// orgDir is where the peer keeps its organisation inside the data dir.
-func orgDir(dataDir string) string {
-	return filepath.Join(dataDir, "organizations", "peerOrganizations", "org1.example.com")
-}
-
-// loadOrg opens the organisation a peer created in dataDir.
-func loadOrg(dataDir string) (*identity.Org, error) {
-	dir := orgDir(dataDir)
-	if _, err := os.Stat(filepath.Join(dir, "ca")); errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("no peer organisation in %s: start the peer once with `peersim node start --data-dir %s` (it creates the organisation), or pass the peer's --data-dir", dataDir, dataDir)
-	}
-	org, err := identity.LoadOrg(dir, identity.DefaultConfig())
-	if err != nil {
-		return nil, fmt.Errorf("load the peer organisation from %s: %w", dataDir, err)
-	}
-	return org, nil
-}
-
-// ensureOrg opens the organisation in dataDir, creating it first if there
-// is none (what the peer does on its first start).
-func ensureOrg(dataDir string) (*identity.Org, error) {
-	org, err := identity.EnsureOrg(orgDir(dataDir), identity.DefaultConfig())
-	if err != nil {
-		return nil, fmt.Errorf("open the peer organisation in %s: %w", dataDir, err)
-	}
-	return org, nil
-}
-
-// signingIdentity loads a named identity; an unknown name lists the known.
-func signingIdentity(org *identity.Org, name string) (*identity.SigningIdentity, error) {
-	id, err := org.Identity(name)
-	if err == nil {
+// signingIdentity loads the identity name from the peer's organisation in
+// dataDir; an unknown name lists the known.
+func signingIdentity(dataDir, name string) (client.Signer, error) {
+	id, err := peersim.LoadIdentity(dataDir, name)
+	switch {
+	case err == nil:
 		return id, nil
+	case errors.Is(err, peersim.ErrNoOrganization):
+		return nil, fmt.Errorf("no peer organisation in %s: start the peer once with `peersim node start --data-dir %s` (it creates the organisation), or pass the peer's --data-dir", dataDir, dataDir)
+	case !errors.Is(err, peersim.ErrIdentityNotFound):
+		return nil, err
 	}
-	if !errors.Is(err, identity.ErrIdentityNotFound) {
-		return nil, fmt.Errorf("load identity %q: %w", name, err)
-	}
-	known, lerr := identityNames(org)
+	known, lerr := peersim.Identities(dataDir)
 	if lerr != nil {
 		return nil, fmt.Errorf("unknown identity %q: %w", name, err)
 	}
-	return nil, fmt.Errorf("unknown identity %q in %s: known identities are %s; add one with `peersim identity add %s`", name, org.Dir(), strings.Join(known, ", "), name)
-}
-
-// identityNames lists the org's users by short name (Admin, User1, ...).
-func identityNames(org *identity.Org) ([]string, error) {
-	dirs, err := org.Identities()
-	if err != nil {
-		return nil, err
-	}
-	suffix := "@" + org.Config().Domain
-	names := make([]string, len(dirs))
-	for i, d := range dirs {
-		names[i] = strings.TrimSuffix(d, suffix)
-	}
-	return names, nil
+	return nil, fmt.Errorf("unknown identity %q in %s: known identities are %s; add one with `peersim identity add %s`", name, peersim.OrgDir(dataDir), strings.Join(known, ", "), name)
 }
 
 // session is a client connected to the peer, signing as the chosen
@@ -220,11 +178,7 @@ func (a *app) connect(cmd *cobra.Command, f *clientFlags) (*session, error) {
 	if err := a.resolve(cmd, f); err != nil {
 		return nil, err
 	}
-	org, err := loadOrg(f.dataDir)
-	if err != nil {
-		return nil, err
-	}
-	signer, err := signingIdentity(org, f.identity)
+	signer, err := signingIdentity(f.dataDir, f.identity)
 	if err != nil {
 		return nil, err
 	}

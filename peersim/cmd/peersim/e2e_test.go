@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -23,7 +25,6 @@ import (
 
 	"github.com/chaincodekit/chaincodekit/internal/leakcheck"
 	"github.com/chaincodekit/chaincodekit/peersim"
-	"github.com/chaincodekit/chaincodekit/peersim/ccpackage"
 	"github.com/chaincodekit/chaincodekit/shim"
 	"github.com/chaincodekit/chaincodekit/shim/cid"
 )
@@ -330,7 +331,8 @@ func TestChaincodeLifecycleInvokeAndQueryThroughTheCLI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantID := ccpackage.PackageID("kv_1.0", pkg)
+	sum := sha256.Sum256(pkg) // Fabric's package ID: label, ':', hex SHA-256 of the bytes
+	wantID := "kv_1.0:" + hex.EncodeToString(sum[:])
 	if strings.TrimSpace(packaged.stdout) != wantID {
 		t.Errorf("package printed %q, want the package ID %s", packaged.stdout, wantID)
 	}

@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/chaincodekit/chaincodekit/peersim/identity"
+	"github.com/chaincodekit/chaincodekit/peersim"
 )
 
 func newIdentityCommand(a *app) *cobra.Command {
@@ -39,18 +39,14 @@ cid.GetAttributeValue. Sign with it with --identity NAME.`,
 			if err := a.resolve(cmd, f); err != nil {
 				return err
 			}
-			org, err := ensureOrg(f.dataDir)
-			if err != nil {
-				return err
-			}
-			id, err := org.IssueIdentity(args[0], m, admin)
-			if errors.Is(err, identity.ErrIdentityExists) {
+			id, dir, err := peersim.IssueIdentity(f.dataDir, args[0], m, admin)
+			if errors.Is(err, peersim.ErrIdentityExists) {
 				return fmt.Errorf("identity %q already exists in %s: pick another name, or use it with --identity %s", args[0], f.dataDir, args[0])
 			}
 			if err != nil {
-				return fmt.Errorf("add identity %q: %w", args[0], err)
+				return err
 			}
-			fmt.Fprintf(a.stderr, "identity %s (%s) added in %s\n", args[0], id.Name(), org.UserDir(args[0]))
+			fmt.Fprintf(a.stderr, "identity %s (%s) added in %s\n", args[0], id.Name(), dir)
 			return nil
 		},
 	}
@@ -68,11 +64,7 @@ func newIdentityListCommand(a *app, f *clientFlags) *cobra.Command {
 			if err := a.resolve(cmd, f); err != nil {
 				return err
 			}
-			org, err := ensureOrg(f.dataDir)
-			if err != nil {
-				return err
-			}
-			names, err := identityNames(org)
+			names, err := peersim.Identities(f.dataDir)
 			if err != nil {
 				return err
 			}
