@@ -151,11 +151,6 @@ var knownViolations = []violation{
 	// The launcher names identity's KeyPair and CertHash; the step declares
 	// what it needs of the CA in the launcher.
 	{pkg: "peersim/launcher", imports: "peersim/identity", scope: build, step: "issue 12.3"},
-	// The CLI packs and parses packages and loads the organisation and
-	// signing identities itself; the step moves that behind peersim and
-	// peersim/client.
-	{pkg: "peersim/cmd/peersim", imports: "peersim/ccpackage", scope: build, step: "issue 12.5"},
-	{pkg: "peersim/cmd/peersim", imports: "peersim/identity", scope: build, step: "issue 12.5"},
 }
 
 // goPackage is what the rules read of one package in `go list -json`.
