@@ -262,3 +262,16 @@ func SignedBy(i int32) *common.SignaturePolicy {
 func NOutOf(n int32, rules ...*common.SignaturePolicy) *common.SignaturePolicy {
 	return &common.SignaturePolicy{Type: &common.SignaturePolicy_NOutOf_{NOutOf: &common.SignaturePolicy_NOutOf{N: n, Rules: rules}}}
 }
+
+// AnyMember returns OR('<id>.member', ...) over mspIDs: one signature by a
+// member of any of those organisations.
+func AnyMember(mspIDs ...string) *common.SignaturePolicyEnvelope {
+	env := &common.SignaturePolicyEnvelope{}
+	rules := make([]*common.SignaturePolicy, 0, len(mspIDs))
+	for i, id := range mspIDs {
+		env.Identities = append(env.Identities, RolePrincipal(id, msp.MSPRole_MEMBER))
+		rules = append(rules, SignedBy(int32(i)))
+	}
+	env.Rule = NOutOf(1, rules...)
+	return env
+}

@@ -116,3 +116,35 @@ func readDefinition(snap snapshot, name string) (*ChaincodeDefinition, error) {
 	}
 	return decodeDefinition(rec.Value)
 }
+
+// ChaincodeDefinitions returns every committed chaincode definition, in
+// name order.
+func (l *Ledger) ChaincodeDefinitions() ([]*ChaincodeDefinition, error) {
+	snap, err := l.st.snapshot()
+	if err != nil {
+		return nil, fmt.Errorf("chaincode definitions of %s: %w", l.channel, err)
+	}
+	defer snap.release()
+	prefix := stateKey(LSCCNamespace, "")
+	cur := snap.scan(bucketState, prefix, prefixEnd(prefix))
+	defer cur.close()
+	var defs []*ChaincodeDefinition
+	for {
+		_, raw, ok, err := cur.next()
+		if err != nil {
+			return nil, fmt.Errorf("chaincode definitions of %s: %w", l.channel, err)
+		}
+		if !ok {
+			return defs, nil
+		}
+		rec, err := decodeStateRecord(raw)
+		if err != nil {
+			return nil, fmt.Errorf("chaincode definitions of %s: %w", l.channel, err)
+		}
+		d, err := decodeDefinition(rec.Value)
+		if err != nil {
+			return nil, fmt.Errorf("chaincode definitions of %s: %w", l.channel, err)
+		}
+		defs = append(defs, d)
+	}
+}
