@@ -10,8 +10,8 @@ import (
 
 	"github.com/chaincodekit/chaincodekit/peersim/ccpackage"
 	"github.com/chaincodekit/chaincodekit/peersim/chaincode"
-	"github.com/chaincodekit/chaincodekit/peersim/identity"
 	"github.com/chaincodekit/chaincodekit/peersim/ledger"
+	"github.com/chaincodekit/chaincodekit/peersim/syscc"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 )
 
@@ -153,7 +153,7 @@ func (p *Peer) resolveChaincode(ctx context.Context, channelID, name string, _ *
 		def, err = l.ChaincodeDefinition(name)
 	}
 	if errors.Is(err, ledger.ErrChaincodeNotDefined) {
-		return "", errors.New(notInstantiated(name))
+		return "", &syscc.NotInstantiatedError{Name: name}
 	}
 	if err != nil {
 		return "", err
@@ -162,15 +162,6 @@ func (p *Peer) resolveChaincode(ctx context.Context, channelID, name string, _ *
 		return "", err
 	}
 	return name + ":" + def.Version, nil
-}
-
-// isAdmin checks that the proposal's creator is an admin, for the
-// operations that need one.
-func isAdmin(up *identity.UnpackedProposal, what string) error {
-	if up.Creator == nil || !up.Creator.IsAdmin() {
-		return fmt.Errorf("%w for [%s]: %s is not an admin of its organisation: use the Admin identity", ErrAccessDenied, what, up.Creator)
-	}
-	return nil
 }
 
 // Connected returns the ccids ("name:version") of the chaincode connected

@@ -13,6 +13,7 @@ import (
 	"github.com/chaincodekit/chaincodekit/peersim/chaincode"
 	"github.com/chaincodekit/chaincodekit/peersim/ledger"
 	"github.com/chaincodekit/chaincodekit/peersim/logging"
+	"github.com/chaincodekit/chaincodekit/peersim/syscc"
 )
 
 // channelNamePattern is Fabric's rule for channel names.
@@ -85,7 +86,7 @@ func (c *channels) open(name string) error {
 		return fmt.Errorf("open ledger of channel %s: %w", name, err)
 	}
 	c.ledgers[name] = l
-	if err := c.p.defineIndexes(l); err != nil {
+	if err := c.defineIndexes(l); err != nil {
 		c.p.log.Warn("could not restore CouchDB indexes", "channel", name, "error", err)
 	}
 	c.p.met.opened(name, l.Height())
@@ -195,4 +196,23 @@ func (f simulatorFactory) NewTxSimulator(channelID, txID string) (sim chaincode.
 		return nil, nil, err
 	}
 	return txSimulator{s}, s.Done, nil
+}
+
+// Names returns the names of the channels, sorted.
+func (c *channels) Names() []string { return c.names() }
+
+// Ledger returns the ledger of channel name.
+func (c *channels) Ledger(name string) (*ledger.Ledger, error) { return c.get(name) }
+
+// NotJoined completes Fabric's "channel 'x' not found" for a user.
+func (c *channels) NotJoined(name string) string { return c.notJoined(name) }
+
+// defineIndexes hands l the CouchDB indexes of every chaincode defined on
+// it (the ledger keeps them in memory only).
+func (c *channels) defineIndexes(l *ledger.Ledger) error {
+	defs, err := l.ChaincodeDefinitions()
+	if err != nil {
+		return err
+	}
+	return syscc.DefineIndexes(l, c.p.store, defs...)
 }

@@ -15,6 +15,8 @@
 // speak Fabric's own gRPC services on the client address: protos.Endorser
 // (invoke, query and the lifecycle and channel system chaincodes),
 // orderer.AtomicBroadcast and protos.Deliver (blocks and filtered blocks).
+// Proposals are endorsed by package peersim/endorser, which routes the
+// system chaincodes (lscc, cscc, qscc, pscc) to package peersim/syscc.
 // Chaincode connects to the chaincode address (protos.ChaincodeSupport) and
 // is served by package peersim/chaincode; world state, validation and blocks
 // are package peersim/ledger; identities and signatures package

@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/chaincodekit/chaincodekit/peersim/identity"
+	"github.com/chaincodekit/chaincodekit/peersim/syscc"
 )
 
 // Sentinel errors. The wrapping error names the channel, chaincode or
@@ -22,7 +23,7 @@ var (
 	// ErrAccessDenied is returned when the creator of a proposal may not do
 	// what it asks (install, instantiate, upgrade and CreateChannel need an
 	// admin).
-	ErrAccessDenied = errors.New("access denied")
+	ErrAccessDenied = syscc.ErrAccessDenied
 	// ErrChaincodeNotConnected is returned when a chaincode did not connect
 	// within Config.ChaincodeStartupTimeout.
 	ErrChaincodeNotConnected = errors.New("chaincode not connected")

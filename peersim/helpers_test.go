@@ -17,6 +17,7 @@ import (
 
 	"github.com/chaincodekit/chaincodekit/peersim/ccpackage"
 	"github.com/chaincodekit/chaincodekit/peersim/identity"
+	"github.com/chaincodekit/chaincodekit/peersim/syscc"
 	ckshim "github.com/chaincodekit/chaincodekit/shim"
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"github.com/hyperledger/fabric-protos-go-apiv2/orderer"
@@ -31,6 +32,14 @@ import (
 // waitLimit bounds every wait in these tests; reaching it is a failure,
 // never a synchronisation.
 const waitLimit = 20 * time.Second
+
+// The system chaincodes' names, as the tests spell them.
+const (
+	lsccName = syscc.LSCC
+	csccName = syscc.CSCC
+	qsccName = syscc.QSCC
+	psccName = syscc.PSCC
+)
 
 // testNet is a peer on in-memory listeners with clients for it.
 type testNet struct {

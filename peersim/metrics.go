@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/chaincodekit/chaincodekit/peersim/chaincode"
+	"github.com/chaincodekit/chaincodekit/peersim/endorser"
 	"github.com/chaincodekit/chaincodekit/peersim/ledger"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"github.com/prometheus/client_golang/prometheus"
@@ -187,44 +188,34 @@ func (c *streamCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// proposalFacts is what the endorser learnt of one proposal, for the
-// metrics: how far it got and what it named.
-type proposalFacts struct {
-	channel, chaincode string
-	// validated: the signed proposal passed its checks; duplicate: its
-	// transaction ID was refused; channelFound: its channel exists (or it
-	// names none).
-	validated, duplicate, channelFound bool
-}
-
 // proposal counts one answered proposal as a Fabric endorser does: every
 // proposal is received; one that fails validation or is a duplicate counts
 // there and nothing else; the others take a duration, labelled successful
 // when endorsed (or channel-less), and a chaincode answer of 400 to 499 is
 // an endorsement failure with chaincodeerror="true" (Fabric passes 500 and
 // above through uncounted).
-func (m *metrics) proposal(resp *peer.ProposalResponse, f proposalFacts, took time.Duration) {
+func (m *metrics) proposal(resp *peer.ProposalResponse, f endorser.Facts, took time.Duration) {
 	status := resp.GetResponse().GetStatus()
 	m.proposals.WithLabelValues(strconv.Itoa(int(status))).Inc()
 	fm := m.fabric
 	fm.proposalsReceived.Inc()
 	switch {
-	case !f.validated:
+	case !f.Validated:
 		fm.validationFailures.Inc()
 		return
-	case f.duplicate:
-		fm.duplicateTxFailures.WithLabelValues(f.channel, f.chaincode).Inc()
+	case f.Duplicate:
+		fm.duplicateTxFailures.WithLabelValues(f.Channel, f.Chaincode).Inc()
 		return
-	case !f.channelFound:
+	case !f.ChannelFound:
 		return
 	}
-	success := resp.GetEndorsement() != nil || f.channel == ""
-	fm.proposalDuration.WithLabelValues(f.channel, f.chaincode, strconv.FormatBool(success)).Observe(took.Seconds())
+	success := resp.GetEndorsement() != nil || f.Channel == ""
+	fm.proposalDuration.WithLabelValues(f.Channel, f.Chaincode, strconv.FormatBool(success)).Observe(took.Seconds())
 	if success {
 		fm.successfulProposals.Inc()
 	}
 	if status >= 400 && status < 500 {
-		fm.endorsementFailures.WithLabelValues(f.channel, f.chaincode, "true").Inc()
+		fm.endorsementFailures.WithLabelValues(f.Channel, f.Chaincode, "true").Inc()
 	}
 }
 

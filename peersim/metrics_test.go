@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/chaincodekit/chaincodekit/peersim/chaincode"
+	"github.com/chaincodekit/chaincodekit/peersim/endorser"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -59,39 +60,42 @@ peersim_registered_chaincodes 1
 func samples(g prometheus.Gatherer) (string, error) { return samplesWithPrefix(g, "") }
 
 func TestProposalMetricsFollowFabricsEndorser(t *testing.T) {
+	failure := func(msg string) *peer.ProposalResponse {
+		return &peer.ProposalResponse{Response: &peer.Response{Status: 500, Message: msg}}
+	}
 	endorsed := &peer.ProposalResponse{Response: &peer.Response{Status: 200}, Endorsement: &peer.Endorsement{}}
 	for _, tc := range []struct {
 		name  string
 		resp  *peer.ProposalResponse
-		facts proposalFacts
+		facts endorser.Facts
 		want  string // the endorser_* samples, without the duration's buckets and sum
 	}{
-		{"a bad proposal counts as a validation failure only", failure("bad signature"), proposalFacts{}, `
+		{"a bad proposal counts as a validation failure only", failure("bad signature"), endorser.Facts{}, `
 endorser_proposal_validation_failures 1
 endorser_proposals_received 1
 endorser_successful_proposals 0
 `},
 		{"a duplicate counts as one, with its channel and chaincode", failure("duplicate"),
-			proposalFacts{validated: true, duplicate: true, channel: "ch", chaincode: "cc"}, `
+			endorser.Facts{Validated: true, Duplicate: true, Channel: "ch", Chaincode: "cc"}, `
 endorser_duplicate_transaction_failures{chaincode="cc",channel="ch"} 1
 endorser_proposal_validation_failures 0
 endorser_proposals_received 1
 endorser_successful_proposals 0
 `},
 		{"an unknown channel counts as received only", failure("channel 'x' not found"),
-			proposalFacts{validated: true, channel: "x", chaincode: "cc"}, `
+			endorser.Facts{Validated: true, Channel: "x", Chaincode: "cc"}, `
 endorser_proposal_validation_failures 0
 endorser_proposals_received 1
 endorser_successful_proposals 0
 `},
-		{"an endorsed proposal is successful", endorsed, proposalFacts{validated: true, channelFound: true, channel: "ch", chaincode: "cc"}, `
+		{"an endorsed proposal is successful", endorsed, endorser.Facts{Validated: true, ChannelFound: true, Channel: "ch", Chaincode: "cc"}, `
 endorser_proposal_duration_count{chaincode="cc",channel="ch",success="true"} 1
 endorser_proposal_validation_failures 0
 endorser_proposals_received 1
 endorser_successful_proposals 1
 `},
 		{"a chaincode's 4xx is an endorsement failure", &peer.ProposalResponse{Response: &peer.Response{Status: 404}},
-			proposalFacts{validated: true, channelFound: true, channel: "ch", chaincode: "cc"}, `
+			endorser.Facts{Validated: true, ChannelFound: true, Channel: "ch", Chaincode: "cc"}, `
 endorser_endorsement_failures{chaincode="cc",chaincodeerror="true",channel="ch"} 1
 endorser_proposal_duration_count{chaincode="cc",channel="ch",success="false"} 1
 endorser_proposal_validation_failures 0
@@ -99,14 +103,14 @@ endorser_proposals_received 1
 endorser_successful_proposals 0
 `},
 		{"a 500 is unendorsed but not an endorsement failure, as in Fabric", failure("chaincode failed"),
-			proposalFacts{validated: true, channelFound: true, channel: "ch", chaincode: "cc"}, `
+			endorser.Facts{Validated: true, ChannelFound: true, Channel: "ch", Chaincode: "cc"}, `
 endorser_proposal_duration_count{chaincode="cc",channel="ch",success="false"} 1
 endorser_proposal_validation_failures 0
 endorser_proposals_received 1
 endorser_successful_proposals 0
 `},
 		{"a channel-less system chaincode call is successful unendorsed", &peer.ProposalResponse{Response: &peer.Response{Status: 200}},
-			proposalFacts{validated: true, channelFound: true, chaincode: "cscc"}, `
+			endorser.Facts{Validated: true, ChannelFound: true, Chaincode: "cscc"}, `
 endorser_proposal_duration_count{chaincode="cscc",channel="",success="true"} 1
 endorser_proposal_validation_failures 0
 endorser_proposals_received 1

@@ -15,6 +15,7 @@ import (
 	"github.com/chaincodekit/chaincodekit/internal/dirlock"
 	"github.com/chaincodekit/chaincodekit/peersim/ccpackage"
 	"github.com/chaincodekit/chaincodekit/peersim/chaincode"
+	"github.com/chaincodekit/chaincodekit/peersim/endorser"
 	"github.com/chaincodekit/chaincodekit/peersim/identity"
 	"github.com/chaincodekit/chaincodekit/peersim/logging"
 	"github.com/hyperledger/fabric-protos-go-apiv2/orderer"
@@ -45,7 +46,7 @@ type Peer struct {
 	logLevels *logging.Levels
 	// dirLock keeps a second peer off DataDir until Stop.
 	dirLock *dirlock.Lock
-	endo    *endorser
+	endo    *endorser.Endorser
 
 	ready   atomic.Bool
 	closing chan struct{} // closed when Stop begins
@@ -140,10 +141,10 @@ func New(cfg Config, logger *slog.Logger, opts ...Option) (*Peer, error) {
 		return nil, err
 	}
 	p.met.registerChaincodes(p.cc)
-	p.endo = newEndorser(p)
 	if p.chans, err = openChannels(p); err != nil {
 		return nil, err
 	}
+	p.endo = p.newEndorser()
 	created = true
 	return p, nil
 }
@@ -355,7 +356,7 @@ func (p *Peer) stop(ctx context.Context) error {
 	if ccSrv != nil {
 		ccSrv.Stop()
 	}
-	p.endo.running.Wait()
+	p.endo.Wait()
 	var errs []error
 	if runner != nil {
 		if err := runner.StopAll(ctx); err != nil {

@@ -326,9 +326,7 @@ func TestInstantiateWaitsForTheChaincodeAndTellsHowToStartIt(t *testing.T) {
 func (n *testNet) waitDeploying(t testing.TB) {
 	deadline := time.Now().Add(waitLimit)
 	for {
-		n.p.endo.mu.Lock()
-		busy := len(n.p.endo.inflight) > 0
-		n.p.endo.mu.Unlock()
+		busy := n.p.endo.InFlight() > 0
 		if busy || time.Now().After(deadline) {
 			return
 		}

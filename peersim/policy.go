@@ -5,8 +5,6 @@ import (
 
 	"github.com/chaincodekit/chaincodekit/peersim/identity"
 	"github.com/chaincodekit/chaincodekit/peersim/ledger"
-	"github.com/hyperledger/fabric-protos-go-apiv2/common"
-	"github.com/hyperledger/fabric-protos-go-apiv2/msp"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 )
 
@@ -22,28 +20,16 @@ func (c policyChecker) CheckCreator(creator, payload, signature []byte) error {
 
 // CheckEndorsements evaluates the signature policy the writes need. A
 // chaincode without a signature policy, a channel policy reference and the
-// lifecycle namespace itself fall back to anyMember: one valid endorsement
+// lifecycle namespace itself fall back to identity.AnyMember: one valid endorsement
 // by a member of an organisation the peer knows (the single-organisation
 // reading of Fabric's default endorsement policy).
 func (c policyChecker) CheckEndorsements(p ledger.Policy, prp []byte, endorsements []*peer.Endorsement) error {
 	env := p.Application.GetSignaturePolicy()
 	if env == nil {
-		env = anyMember(c.msp.IDs())
+		env = identity.AnyMember(c.msp.IDs()...)
 	}
 	if err := c.msp.EvaluateEndorsements(env, prp, endorsements); err != nil {
 		return fmt.Errorf("endorsement policy %s of %s: %w", identity.FormatPolicy(env), p.Namespace, err)
 	}
 	return nil
-}
-
-// anyMember is OR('<id>.member', ...) over the given MSP IDs.
-func anyMember(mspIDs []string) *common.SignaturePolicyEnvelope {
-	env := &common.SignaturePolicyEnvelope{}
-	var rules []*common.SignaturePolicy
-	for i, id := range mspIDs {
-		env.Identities = append(env.Identities, identity.RolePrincipal(id, msp.MSPRole_MEMBER))
-		rules = append(rules, identity.SignedBy(int32(i)))
-	}
-	env.Rule = identity.NOutOf(1, rules...)
-	return env
 }

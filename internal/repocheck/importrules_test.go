@@ -134,6 +134,18 @@ var rules = []rule{
 		ours:  []string{"peersim/ccpackage", "peersim/identity", "internal/..."},
 	},
 	{
+		why:   "the endorser is given what it works with: of ours it imports the system chaincodes' interface, the ledger and the identities, never the chaincode server, the launcher, the peer or the CLI",
+		pkgs:  "peersim/endorser",
+		scope: build,
+		ours:  []string{"peersim/syscc", "peersim/ledger", "peersim/identity"},
+	},
+	{
+		why:   "a system chaincode simulates on the ledger and reads what it is given; it never signs, so it imports neither the endorser nor the peer",
+		pkgs:  "peersim/syscc",
+		scope: build,
+		ours:  []string{"peersim/ledger", "peersim/identity", "peersim/ccpackage", "peersim/launcher"},
+	},
+	{
 		why:   "the CLI is a thin main over the peer library: of ours it imports peersim and peersim/client only",
 		pkgs:  "peersim/cmd/...",
 		scope: build,

@@ -1,0 +1,169 @@
+package endorser
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/chaincodekit/chaincodekit/peersim/identity"
+	"github.com/chaincodekit/chaincodekit/peersim/ledger"
+	"github.com/chaincodekit/chaincodekit/peersim/syscc"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+)
+
+// Verifier checks a signed proposal: its headers, its creator and its
+// signature (*identity.MSP).
+type Verifier interface {
+	ValidateProposal(sp *peer.SignedProposal) (*identity.UnpackedProposal, error)
+}
+
+// Channels finds a channel's ledger.
+type Channels interface {
+	// Ledger returns the ledger of channel name.
+	Ledger(name string) (*ledger.Ledger, error)
+	// NotJoined completes "channel 'x' not found" for a user: which
+	// channels there are and how to add one.
+	NotJoined(name string) string
+}
+
+// Signer signs proposal response payloads (*identity.SigningIdentity).
+type Signer interface {
+	Endorse(proposalResponsePayload []byte) (*peer.Endorsement, error)
+}
+
+// Facts is what the endorser learnt of one proposal, for the metrics: how
+// far it got and what it named.
+type Facts struct {
+	Channel, Chaincode string
+	// Validated: the signed proposal passed its checks; Duplicate: its
+	// transaction ID was refused; ChannelFound: its channel exists (or it
+	// names none).
+	Validated, Duplicate, ChannelFound bool
+}
+
+// Config is what the endorser works with.
+type Config struct {
+	Verifier Verifier
+	Channels Channels
+	// System is the system chaincodes, by name.
+	System syscc.Table
+	// Chaincodes runs user chaincode.
+	Chaincodes syscc.Runner
+	Signer     Signer
+	// Observe, when set, is told of every answered proposal.
+	Observe func(resp *peer.ProposalResponse, facts Facts, took time.Duration)
+	// Stopping is closed when the peer stops; proposals are refused from
+	// then on.
+	Stopping <-chan struct{}
+}
+
+// Endorser is the protos.Endorser service: it checks a signed proposal,
+// simulates it and answers with a ProposalResponse. Failures are answered
+// as a response with status 500 and a message, as Fabric's endorser does;
+// the gRPC call itself succeeds.
+type Endorser struct {
+	peer.UnimplementedEndorserServer
+	cfg Config
+
+	// running counts the proposals being processed (Wait).
+	running sync.WaitGroup
+
+	mu sync.Mutex
+	// inflight holds channel+txid of the proposals being endorsed.
+	inflight map[string]bool
+}
+
+// New returns an endorser that works with cfg.
+func New(cfg Config) *Endorser {
+	return &Endorser{cfg: cfg, inflight: map[string]bool{}}
+}
+
+// Wait returns once no proposal is being processed. Call it after Stopping
+// is closed and the chaincode streams have ended, before closing the
+// ledgers.
+func (e *Endorser) Wait() { e.running.Wait() }
+
+// InFlight returns the number of proposals on a channel being endorsed.
+func (e *Endorser) InFlight() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.inflight)
+}
+
+// ProcessProposal endorses one signed proposal.
+func (e *Endorser) ProcessProposal(ctx context.Context, sp *peer.SignedProposal) (*peer.ProposalResponse, error) {
+	e.running.Add(1)
+	defer e.running.Done()
+	select {
+	case <-e.cfg.Stopping:
+		return failure("peer is stopping"), nil
+	default:
+	}
+	start := time.Now()
+	var facts Facts
+	resp, err := e.process(ctx, sp, &facts)
+	if err != nil {
+		resp = failure(err.Error())
+	}
+	if e.cfg.Observe != nil {
+		e.cfg.Observe(resp, facts, time.Since(start))
+	}
+	return resp, nil
+}
+
+// failure is a proposal response that reports an error: status 500, no
+// payload, no endorsement. It is the one place an error becomes an answer.
+func failure(msg string) *peer.ProposalResponse {
+	return &peer.ProposalResponse{Response: &peer.Response{Status: 500, Message: msg}}
+}
+
+// process endorses sp and records in facts how far it got.
+func (e *Endorser) process(ctx context.Context, sp *peer.SignedProposal, facts *Facts) (*peer.ProposalResponse, error) {
+	up, err := e.cfg.Verifier.ValidateProposal(sp)
+	if err != nil {
+		return nil, err
+	}
+	ch, txID, name := up.ChannelID(), up.TxID(), up.ChaincodeID.GetName()
+	facts.Validated, facts.Channel, facts.Chaincode = true, ch, name
+	var l *ledger.Ledger
+	if ch != "" {
+		if l, err = e.cfg.Channels.Ledger(ch); err != nil {
+			return nil, fmt.Errorf("channel '%s' not found: %s", ch, e.cfg.Channels.NotJoined(ch))
+		}
+		if _, err := l.TxStatus(txID); err == nil || !e.begin(ch, txID) {
+			facts.Duplicate = true
+			return nil, fmt.Errorf("duplicate transaction found [%s]. Creator [%s]", txID, hex.EncodeToString(up.SignatureHeader.GetCreator()))
+		}
+		defer e.end(ch, txID)
+	}
+	facts.ChannelFound = true
+	if sc, ok := e.cfg.System[name]; ok {
+		res, err := sc.Invoke(ctx, &syscc.Invocation{Proposal: up, Ledger: l})
+		if err != nil {
+			return nil, err
+		}
+		return e.endorse(up, l, &peer.ChaincodeID{Name: name}, res.Response, res.Simulation, nil)
+	}
+	if l == nil {
+		return nil, fmt.Errorf("chaincode %s can only be invoked on a channel: the proposal names none", name)
+	}
+	return e.invoke(ctx, up, l)
+}
+
+func (e *Endorser) begin(ch, txID string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.inflight[ch+txID] {
+		return false
+	}
+	e.inflight[ch+txID] = true
+	return true
+}
+
+func (e *Endorser) end(ch, txID string) {
+	e.mu.Lock()
+	delete(e.inflight, ch+txID)
+	e.mu.Unlock()
+}

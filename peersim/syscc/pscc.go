@@ -1,0 +1,154 @@
+package syscc
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/chaincodekit/chaincodekit/peersim/ccpackage"
+	"github.com/chaincodekit/chaincodekit/peersim/launcher"
+	"github.com/chaincodekit/chaincodekit/peersim/ledger"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+)
+
+// PSCCChaincode is peersim's own system chaincode: ListRunning returns the
+// production-mode chaincode processes as JSON; ListBuilds the builds in
+// progress and the last finished ones, as JSON, for clients that show
+// build progress while they wait; GetTxReason [channel, txid] returns why
+// a committed transaction was invalidated.
+type PSCCChaincode struct {
+	// Processes is the production-mode launcher; nil in development mode
+	// (no processes, no builds).
+	Processes func() Processes
+	// Installed lists the installed chaincode.
+	Installed func() []ccpackage.Installed
+	Channels  Channels
+}
+
+// Processes is what pscc reads of the launcher.
+type Processes interface {
+	List() []launcher.Running
+	Builds() []launcher.BuildStatus
+}
+
+// Invoke serves one pscc function.
+func (c *PSCCChaincode) Invoke(ctx context.Context, inv *Invocation) (*Result, error) {
+	args := inv.Args()
+	if len(args) == 0 {
+		return nil, errors.New("pscc needs a function: ListRunning, ListBuilds or GetTxReason")
+	}
+	switch fn := string(args[0]); fn {
+	case "ListRunning":
+		b, err := json.Marshal(c.running())
+		if err != nil {
+			return nil, fmt.Errorf("encode running chaincode: %w", err)
+		}
+		return ok(b), nil
+	case "ListBuilds":
+		b, err := json.Marshal(c.builds())
+		if err != nil {
+			return nil, fmt.Errorf("encode chaincode builds: %w", err)
+		}
+		return ok(b), nil
+	case "GetTxReason":
+		if len(args) != 3 {
+			return nil, fabricf("Incorrect number of arguments, %d: GetTxReason takes the channel and the transaction ID", len(args))
+		}
+		reason, err := c.txReason(ctx, string(args[1]), string(args[2]))
+		if err != nil {
+			return nil, err
+		}
+		return ok([]byte(reason)), nil
+	default:
+		return nil, fabricf("Requested function %s not found: pscc knows ListRunning, ListBuilds and GetTxReason", fn)
+	}
+}
+
+// running lists the launcher's processes, each with the channels on which
+// its ccid is the instantiated version.
+func (c *PSCCChaincode) running() []launcher.Running {
+	running := []launcher.Running{}
+	if p := c.Processes(); p != nil {
+		running = append(running, p.List()...)
+	}
+	for i := range running {
+		running[i].Channels = c.channelsOf(running[i].CCID)
+	}
+	return running
+}
+
+// builds lists the launcher's builds, each with the installed chaincode
+// ids (name:version) whose package it builds.
+func (c *PSCCChaincode) builds() []launcher.BuildStatus {
+	builds := []launcher.BuildStatus{}
+	p := c.Processes()
+	if p == nil {
+		return builds
+	}
+	builds = append(builds, p.Builds()...)
+	installed := c.Installed()
+	for i := range builds {
+		builds[i].Chaincodes = []string{}
+		for _, in := range installed {
+			if in.PackageID == builds[i].PackageID {
+				builds[i].Chaincodes = append(builds[i].Chaincodes, in.Name+":"+in.Version)
+			}
+		}
+	}
+	return builds
+}
+
+// txReason returns the validator's verdict on committed transaction txID
+// of channel, e.g. the key and versions of an MVCC conflict: the reason
+// kept with the block's results, without the txid and code the client
+// already has. A VALID transaction has no reason: "".
+func (c *PSCCChaincode) txReason(ctx context.Context, channel, txID string) (string, error) {
+	l, err := c.Channels.Ledger(channel)
+	if err != nil {
+		return "", fmt.Errorf("reason for transaction %s: %w", txID, err)
+	}
+	loc, err := l.TxStatus(txID)
+	if err != nil {
+		return "", fmt.Errorf("explain transaction: %w", err)
+	}
+	if peer.TxValidationCode(loc.Code) == peer.TxValidationCode_VALID {
+		return "", nil
+	}
+	cb, err := l.Subscribe(loc.BlockNum).Next(ctx)
+	if err != nil {
+		return "", fmt.Errorf("reason for transaction %s: read block %d of channel %s: %w", txID, loc.BlockNum, channel, err)
+	}
+	if loc.TxNum >= uint64(len(cb.Txs)) || cb.Txs[loc.TxNum].TxID != txID {
+		return "", fmt.Errorf("reason for transaction %s: block %d of channel %s has no verdict for it at index %d", txID, loc.BlockNum, channel, loc.TxNum)
+	}
+	verdict := cb.Txs[loc.TxNum].Err
+	var ve *ledger.ValidationError
+	if errors.As(verdict, &ve) && ve.Err != nil {
+		return ve.Err.Error(), nil
+	}
+	if verdict != nil {
+		return verdict.Error(), nil
+	}
+	return "", nil
+}
+
+// channelsOf lists the channels on which ccid is the instantiated version.
+func (c *PSCCChaincode) channelsOf(ccid string) []string {
+	out := []string{}
+	for _, ch := range c.Channels.Names() {
+		l, err := c.Channels.Ledger(ch)
+		if err != nil {
+			continue
+		}
+		defs, err := l.ChaincodeDefinitions()
+		if err != nil {
+			continue
+		}
+		if slices.ContainsFunc(defs, func(d *ledger.ChaincodeDefinition) bool { return d.Name+":"+d.Version == ccid }) {
+			out = append(out, ch)
+		}
+	}
+	return out
+}
