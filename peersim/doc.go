@@ -16,7 +16,8 @@
 // (invoke, query and the lifecycle and channel system chaincodes),
 // orderer.AtomicBroadcast and protos.Deliver (blocks and filtered blocks).
 // Proposals are endorsed by package peersim/endorser, which routes the
-// system chaincodes (lscc, cscc, qscc, pscc) to package peersim/syscc.
+// system chaincodes (lscc, cscc, qscc, pscc) to package peersim/syscc;
+// blocks are streamed by package peersim/deliver.
 // Chaincode connects to the chaincode address (protos.ChaincodeSupport) and
 // is served by package peersim/chaincode; world state, validation and blocks
 // are package peersim/ledger; identities and signatures package

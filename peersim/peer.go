@@ -15,6 +15,7 @@ import (
 	"github.com/chaincodekit/chaincodekit/internal/dirlock"
 	"github.com/chaincodekit/chaincodekit/peersim/ccpackage"
 	"github.com/chaincodekit/chaincodekit/peersim/chaincode"
+	"github.com/chaincodekit/chaincodekit/peersim/deliver"
 	"github.com/chaincodekit/chaincodekit/peersim/endorser"
 	"github.com/chaincodekit/chaincodekit/peersim/identity"
 	"github.com/chaincodekit/chaincodekit/peersim/logging"
@@ -271,7 +272,9 @@ func (p *Peer) startOn(ctx context.Context, ls Listeners, addressFile bool) (err
 	p.clientSrv = grpc.NewServer(grpc.MaxRecvMsgSize(chaincode.MaxMessageSize), grpc.MaxSendMsgSize(chaincode.MaxMessageSize))
 	peer.RegisterEndorserServer(p.clientSrv, p.endo)
 	orderer.RegisterAtomicBroadcastServer(p.clientSrv, &broadcaster{p: p})
-	peer.RegisterDeliverServer(p.clientSrv, &deliverer{p: p})
+	peer.RegisterDeliverServer(p.clientSrv, deliver.New(deliver.Config{
+		Channels: p.chans, MSP: p.msp, Stopping: p.closing, Log: p.log.With(logging.NameKey, "deliver"),
+	}))
 	p.addrs[0] = ls.Client.Addr().String()
 	p.serve("client", func() error { return p.clientSrv.Serve(ls.Client) }, grpc.ErrServerStopped)
 

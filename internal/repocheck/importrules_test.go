@@ -146,6 +146,12 @@ var rules = []rule{
 		ours:  []string{"peersim/ledger", "peersim/identity", "peersim/ccpackage", "peersim/launcher"},
 	},
 	{
+		why:   "the Deliver service reads the ledger and checks identities; it never endorses, orders or runs chaincode",
+		pkgs:  "peersim/deliver",
+		scope: build,
+		ours:  []string{"peersim/ledger", "peersim/identity", "internal/stopping"},
+	},
+	{
 		why:   "the CLI is a thin main over the peer library: of ours it imports peersim and peersim/client only",
 		pkgs:  "peersim/cmd/...",
 		scope: build,

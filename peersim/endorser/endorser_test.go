@@ -35,7 +35,9 @@ type fakeRunner struct {
 	execErr    error
 }
 
-func (r *fakeRunner) EnsureConnected(context.Context, string, string, bool) error { return r.connectErr }
+func (r *fakeRunner) EnsureConnected(context.Context, string, string, bool) error {
+	return r.connectErr
+}
 
 func (r *fakeRunner) Execute(_ context.Context, ex syscc.Execution) (*peer.Response, *peer.ChaincodeEvent, error) {
 	if r.execErr != nil {

@@ -1,4 +1,4 @@
-package peersim
+package deliver
 
 import (
 	"context"
@@ -7,9 +7,9 @@ import (
 	"io"
 	"log/slog"
 
+	"github.com/chaincodekit/chaincodekit/internal/stopping"
 	"github.com/chaincodekit/chaincodekit/peersim/identity"
 	"github.com/chaincodekit/chaincodekit/peersim/ledger"
-	"github.com/chaincodekit/chaincodekit/peersim/logging"
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset"
 	"github.com/hyperledger/fabric-protos-go-apiv2/orderer"
@@ -17,12 +17,37 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// deliverer is the protos.Deliver service: committed blocks, filtered
-// blocks, or blocks with private data, from a seek position.
-type deliverer struct {
-	peer.UnimplementedDeliverServer
-	p *Peer
+// Channels finds a channel's ledger.
+type Channels interface {
+	Ledger(name string) (*ledger.Ledger, error)
 }
+
+// MSP checks a seek's creator and evaluates collection policies
+// (*identity.MSP).
+type MSP interface {
+	Verify(serialized, msg, sig []byte) (*identity.Identity, error)
+	EvaluatePolicy(policy *common.SignaturePolicyEnvelope, signed []identity.SignedData) error
+}
+
+// Config is what the service works with.
+type Config struct {
+	Channels Channels
+	MSP      MSP
+	// Stopping is closed when the peer stops; open streams then end with
+	// Unavailable.
+	Stopping <-chan struct{}
+	Log      *slog.Logger
+}
+
+// Service is the protos.Deliver service: committed blocks, filtered
+// blocks, or blocks with private data, from a seek position.
+type Service struct {
+	peer.UnimplementedDeliverServer
+	cfg Config
+}
+
+// New returns the Deliver service.
+func New(cfg Config) *Service { return &Service{cfg: cfg} }
 
 // seekRequest is what a block sender may need of the seek it answers.
 type seekRequest struct {
@@ -36,8 +61,8 @@ type seekRequest struct {
 type blockSender func(req seekRequest, cb *ledger.CommittedBlock) error
 
 // Deliver streams whole blocks.
-func (d *deliverer) Deliver(stream peer.Deliver_DeliverServer) error {
-	return d.serve(stream.Context(), stream.Recv, func(_ seekRequest, cb *ledger.CommittedBlock) error {
+func (s *Service) Deliver(stream peer.Deliver_DeliverServer) error {
+	return s.serve(stream.Context(), stream.Recv, func(_ seekRequest, cb *ledger.CommittedBlock) error {
 		return stream.Send(&peer.DeliverResponse{Type: &peer.DeliverResponse_Block{Block: cb.Block}})
 	}, func(st common.Status) error {
 		return stream.Send(&peer.DeliverResponse{Type: &peer.DeliverResponse_Status{Status: st}})
@@ -46,8 +71,8 @@ func (d *deliverer) Deliver(stream peer.Deliver_DeliverServer) error {
 
 // DeliverFiltered streams filtered blocks: per transaction its ID, type,
 // validation code and chaincode event name (no payload).
-func (d *deliverer) DeliverFiltered(stream peer.Deliver_DeliverFilteredServer) error {
-	return d.serve(stream.Context(), stream.Recv, func(_ seekRequest, cb *ledger.CommittedBlock) error {
+func (s *Service) DeliverFiltered(stream peer.Deliver_DeliverFilteredServer) error {
+	return s.serve(stream.Context(), stream.Recv, func(_ seekRequest, cb *ledger.CommittedBlock) error {
 		fb := filterBlock(cb)
 		return stream.Send(&peer.DeliverResponse{Type: &peer.DeliverResponse_FilteredBlock{FilteredBlock: fb}})
 	}, func(st common.Status) error {
@@ -63,15 +88,15 @@ func (d *deliverer) DeliverFiltered(stream peer.Deliver_DeliverFilteredServer) e
 // deliver, one with it only by a client whose seek signature satisfies the
 // collection's member orgs policy. What the client may not read is left
 // out, and so are transactions left with nothing.
-func (d *deliverer) DeliverWithPrivateData(stream peer.Deliver_DeliverWithPrivateDataServer) error {
-	return d.serve(stream.Context(), stream.Recv, func(req seekRequest, cb *ledger.CommittedBlock) error {
+func (s *Service) DeliverWithPrivateData(stream peer.Deliver_DeliverWithPrivateDataServer) error {
+	return s.serve(stream.Context(), stream.Recv, func(req seekRequest, cb *ledger.CommittedBlock) error {
 		number := cb.Block.GetHeader().GetNumber()
 		pvt, err := req.ledger.BlockPrivateData(number)
 		if err != nil {
 			return fmt.Errorf("deliver with private data on %s: %w", req.ledger.ChannelID(), err)
 		}
 		satisfies := func(policy *common.SignaturePolicyEnvelope) bool {
-			return d.p.msp.EvaluatePolicy(policy, []identity.SignedData{req.signed}) == nil
+			return s.cfg.MSP.EvaluatePolicy(policy, []identity.SignedData{req.signed}) == nil
 		}
 		readable, err := readablePrivateData(pvt, req.ledger.CollectionAccess, satisfies, req.log.With("block", number))
 		if err != nil {
@@ -137,8 +162,8 @@ func readablePrivateData(pvt map[uint64]*rwset.TxPvtReadWriteSet, access func(ns
 	return out, nil
 }
 
-func (d *deliverer) serve(ctx context.Context, recv func() (*common.Envelope, error), send blockSender, sendStatus func(common.Status) error) error {
-	return d.p.untilStopping(ctx, func(ctx context.Context) error {
+func (s *Service) serve(ctx context.Context, recv func() (*common.Envelope, error), send blockSender, sendStatus func(common.Status) error) error {
+	return stopping.Serve(ctx, s.cfg.Stopping, func(ctx context.Context) error {
 		for {
 			env, err := recv()
 			if errors.Is(err, io.EOF) {
@@ -147,7 +172,7 @@ func (d *deliverer) serve(ctx context.Context, recv func() (*common.Envelope, er
 			if err != nil {
 				return err
 			}
-			st, err := d.seek(ctx, env, send)
+			st, err := s.answer(ctx, env, send)
 			if err != nil {
 				return err
 			}
@@ -158,61 +183,93 @@ func (d *deliverer) serve(ctx context.Context, recv func() (*common.Envelope, er
 	})
 }
 
-// seek sends the blocks one seek envelope asks for and returns the final
-// status. An error means the stream broke.
-func (d *deliverer) seek(ctx context.Context, env *common.Envelope, send blockSender) (common.Status, error) {
-	log := d.p.log.With(logging.NameKey, "deliver")
-	pl, chdr, shdr, err := openEnvelope(env)
-	if err != nil {
-		log.Info("bad seek envelope", "error", err)
-		return common.Status_BAD_REQUEST, nil
+// refusal is a seek answered with a status other than SUCCESS; err, when
+// set, is logged.
+type refusal struct {
+	status common.Status
+	err    error
+}
+
+func (r *refusal) Error() string {
+	if r.err == nil {
+		return r.status.String()
 	}
-	l, err := d.p.chans.get(chdr.GetChannelId())
-	if err != nil {
-		return common.Status_NOT_FOUND, nil
+	return fmt.Sprintf("%s: %v", r.status, r.err)
+}
+
+func refuse(st common.Status, err error) error { return &refusal{status: st, err: err} }
+
+// answer serves one seek envelope and turns the outcome into the final
+// status: SUCCESS, or a refusal's status, logged once with its reason. An
+// error means the stream broke.
+func (s *Service) answer(ctx context.Context, env *common.Envelope, send blockSender) (common.Status, error) {
+	log := s.cfg.Log
+	err := s.seek(ctx, env, send, &log)
+	var r *refusal
+	switch {
+	case err == nil:
+		return common.Status_SUCCESS, nil
+	case errors.As(err, &r):
+		if r.err != nil {
+			log.Info("seek refused", "status", r.status, "error", r.err)
+		}
+		return r.status, nil
 	}
-	if _, err := d.p.msp.Verify(shdr.GetCreator(), env.GetPayload(), env.GetSignature()); err != nil {
-		log.Info("seek refused: creator check failed", "channel", chdr.GetChannelId(), "error", err)
-		return common.Status_FORBIDDEN, nil
+	return 0, err
+}
+
+// seek sends the blocks one seek envelope asks for; it returns a refusal
+// for a seek it cannot serve. It sets log to the channel's logger once
+// the channel is known.
+func (s *Service) seek(ctx context.Context, env *common.Envelope, send blockSender, log **slog.Logger) error {
+	pl, chdr, shdr, err := identity.OpenEnvelope(env)
+	if err != nil {
+		return refuse(common.Status_BAD_REQUEST, fmt.Errorf("bad seek envelope: %w", err))
+	}
+	l, err := s.cfg.Channels.Ledger(chdr.GetChannelId())
+	if err != nil {
+		return refuse(common.Status_NOT_FOUND, nil)
+	}
+	*log = (*log).With("channel", l.ChannelID())
+	if _, err := s.cfg.MSP.Verify(shdr.GetCreator(), env.GetPayload(), env.GetSignature()); err != nil {
+		return refuse(common.Status_FORBIDDEN, fmt.Errorf("creator check failed: %w", err))
 	}
 	req := seekRequest{
 		ledger: l,
 		signed: identity.SignedData{Identity: shdr.GetCreator(), Data: env.GetPayload(), Signature: env.GetSignature()},
-		log:    log.With("channel", l.ChannelID()),
+		log:    *log,
 	}
 	seek := &orderer.SeekInfo{}
 	if err := proto.Unmarshal(pl.GetData(), seek); err != nil {
-		log.Info("bad seek info", "error", err)
-		return common.Status_BAD_REQUEST, nil
+		return refuse(common.Status_BAD_REQUEST, fmt.Errorf("bad seek info: %w", err))
 	}
 	height := l.Height()
 	start, ok := seekPosition(seek.GetStart(), height)
 	if !ok {
-		return common.Status_BAD_REQUEST, nil
+		return refuse(common.Status_BAD_REQUEST, nil)
 	}
 	stop, ok := seekPosition(seek.GetStop(), height)
 	if !ok || stop < start {
-		log.Info("bad seek range", "start", seek.GetStart(), "stop", seek.GetStop())
-		return common.Status_BAD_REQUEST, nil
+		return refuse(common.Status_BAD_REQUEST, fmt.Errorf("bad seek range: start %v, stop %v", seek.GetStart(), seek.GetStop()))
 	}
 	failIfNotReady := seek.GetBehavior() == orderer.SeekInfo_FAIL_IF_NOT_READY
 	sub := l.Subscribe(start)
 	for n := start; ; n++ {
 		if failIfNotReady && n >= l.Height() {
-			return common.Status_NOT_FOUND, nil
+			return refuse(common.Status_NOT_FOUND, nil)
 		}
 		cb, err := sub.Next(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
-				return 0, fmt.Errorf("deliver on %s: %w", l.ChannelID(), ctx.Err())
+				return fmt.Errorf("deliver on %s: %w", l.ChannelID(), ctx.Err())
 			}
-			return common.Status_SERVICE_UNAVAILABLE, nil
+			return refuse(common.Status_SERVICE_UNAVAILABLE, err)
 		}
 		if err := send(req, cb); err != nil {
-			return 0, err
+			return err
 		}
 		if cb.Block.GetHeader().GetNumber() >= stop {
-			return common.Status_SUCCESS, nil
+			return nil
 		}
 	}
 }
@@ -268,7 +325,7 @@ func filterTx(raw []byte) (*peer.FilteredTransaction, string) {
 	if proto.Unmarshal(raw, env) != nil {
 		return ft, ""
 	}
-	pl, chdr, _, err := openEnvelope(env)
+	pl, chdr, _, err := identity.OpenEnvelope(env)
 	if err != nil {
 		return ft, ""
 	}
