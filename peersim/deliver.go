@@ -10,10 +10,13 @@ import (
 	"github.com/chaincodekit/chaincodekit/peersim/identity"
 	"github.com/chaincodekit/chaincodekit/peersim/ledger"
 	"github.com/chaincodekit/chaincodekit/peersim/logging"
+	"github.com/chaincodekit/chaincodekit/peersim/orderer"
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset"
-	"github.com/hyperledger/fabric-protos-go-apiv2/orderer"
+	ab "github.com/hyperledger/fabric-protos-go-apiv2/orderer"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -162,7 +165,7 @@ func (d *deliverer) serve(ctx context.Context, recv func() (*common.Envelope, er
 // status. An error means the stream broke.
 func (d *deliverer) seek(ctx context.Context, env *common.Envelope, send blockSender) (common.Status, error) {
 	log := d.p.log.With(logging.NameKey, "deliver")
-	pl, chdr, shdr, err := openEnvelope(env)
+	pl, chdr, shdr, err := orderer.OpenEnvelope(env)
 	if err != nil {
 		log.Info("bad seek envelope", "error", err)
 		return common.Status_BAD_REQUEST, nil
@@ -180,7 +183,7 @@ func (d *deliverer) seek(ctx context.Context, env *common.Envelope, send blockSe
 		signed: identity.SignedData{Identity: shdr.GetCreator(), Data: env.GetPayload(), Signature: env.GetSignature()},
 		log:    log.With("channel", l.ChannelID()),
 	}
-	seek := &orderer.SeekInfo{}
+	seek := &ab.SeekInfo{}
 	if err := proto.Unmarshal(pl.GetData(), seek); err != nil {
 		log.Info("bad seek info", "error", err)
 		return common.Status_BAD_REQUEST, nil
@@ -195,7 +198,7 @@ func (d *deliverer) seek(ctx context.Context, env *common.Envelope, send blockSe
 		log.Info("bad seek range", "start", seek.GetStart(), "stop", seek.GetStop())
 		return common.Status_BAD_REQUEST, nil
 	}
-	failIfNotReady := seek.GetBehavior() == orderer.SeekInfo_FAIL_IF_NOT_READY
+	failIfNotReady := seek.GetBehavior() == ab.SeekInfo_FAIL_IF_NOT_READY
 	sub := l.Subscribe(start)
 	for n := start; ; n++ {
 		if failIfNotReady && n >= l.Height() {
@@ -219,7 +222,7 @@ func (d *deliverer) seek(ctx context.Context, env *common.Envelope, send blockSe
 
 // seekPosition resolves a seek position against the current height.
 // Newest on an empty ledger is block 0, the first to come.
-func seekPosition(pos *orderer.SeekPosition, height uint64) (uint64, bool) {
+func seekPosition(pos *ab.SeekPosition, height uint64) (uint64, bool) {
 	switch {
 	case pos.GetOldest() != nil:
 		return 0, true
@@ -268,7 +271,7 @@ func filterTx(raw []byte) (*peer.FilteredTransaction, string) {
 	if proto.Unmarshal(raw, env) != nil {
 		return ft, ""
 	}
-	pl, chdr, _, err := openEnvelope(env)
+	pl, chdr, _, err := orderer.OpenEnvelope(env)
 	if err != nil {
 		return ft, ""
 	}
@@ -310,4 +313,21 @@ func actionEvent(a *peer.TransactionAction) *peer.ChaincodeEvent {
 		return nil
 	}
 	return ev
+}
+
+// untilStopping runs a stream handler and returns early, with Unavailable,
+// when the peer starts stopping; the handler's own goroutine then ends as
+// its stream's context is cancelled.
+func (p *Peer) untilStopping(ctx context.Context, fn func(ctx context.Context) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- fn(ctx) }()
+	select {
+	case err := <-done:
+		return err
+	case <-p.closing:
+		cancel()
+		return status.Error(codes.Unavailable, "peer is stopping")
+	}
 }
