@@ -306,3 +306,30 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// The peer stops a channel's cutter, then closes its ledger: what the
+// cutter held is in the ledger by then.
+func TestStopThenCloseKeepsWhatWasPendingInTheLedger(t *testing.T) {
+	goroutines := leakcheck.Take()
+	l, err := ledger.Open("mychannel", ledger.MemoryConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut, err := orderer.NewCutter("mychannel", config(10, time.Hour), l, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The ledger commits an envelope it cannot parse too, with its
+	// validation code: enough to see the block.
+	if err := cut.Submit(t.Context(), tx(0)); err != nil {
+		t.Fatal(err)
+	}
+	cut.Stop()
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if l.Height() != 1 {
+		t.Errorf("height %d after Stop and Close, want 1 (the pending batch committed)", l.Height())
+	}
+	goroutines.Verify(t)
+}
