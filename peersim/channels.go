@@ -13,6 +13,7 @@ import (
 	"github.com/chaincodekit/chaincodekit/peersim/chaincode"
 	"github.com/chaincodekit/chaincodekit/peersim/ledger"
 	"github.com/chaincodekit/chaincodekit/peersim/logging"
+	"github.com/chaincodekit/chaincodekit/peersim/orderer"
 	"github.com/chaincodekit/chaincodekit/peersim/syscc"
 )
 
@@ -21,18 +22,20 @@ var channelNamePattern = regexp.MustCompile(`^[a-z][a-z0-9.-]*$`)
 
 const maxChannelNameLength = 249
 
-// channels is the set of channels the peer has, one ledger each. The list
-// of names is kept in <DataDir>/channels.json.
+// channels is the set of channels the peer has, one ledger and one
+// orderer (block cutter) each. The list of names is kept in
+// <DataDir>/channels.json.
 type channels struct {
 	p       *Peer
 	file    string
 	mu      sync.RWMutex
 	ledgers map[string]*ledger.Ledger
+	cutters map[string]*orderer.Cutter
 	closed  bool
 }
 
 func openChannels(p *Peer) (*channels, error) {
-	c := &channels{p: p, file: channelsFile(p.cfg.DataDir), ledgers: map[string]*ledger.Ledger{}}
+	c := &channels{p: p, file: channelsFile(p.cfg.DataDir), ledgers: map[string]*ledger.Ledger{}, cutters: map[string]*orderer.Cutter{}}
 	names := []string{DefaultChannel}
 	raw, err := os.ReadFile(c.file)
 	switch {
@@ -67,7 +70,8 @@ func validateChannelName(name string) error {
 	return nil
 }
 
-// open opens the ledger of name; c.mu must be held or c not yet shared.
+// open opens the ledger of name and starts its orderer; c.mu must be held
+// or c not yet shared.
 func (c *channels) open(name string) error {
 	if err := validateChannelName(name); err != nil {
 		return err
@@ -76,7 +80,6 @@ func (c *channels) open(name string) error {
 	if c.p.cfg.Ledger == LedgerBolt {
 		cfg = ledger.DefaultConfig(ledgerDir(c.p.cfg.DataDir, name))
 	}
-	cfg.BatchSize, cfg.BatchTimeout = c.p.cfg.BatchSize, c.p.cfg.BatchTimeout
 	cfg.PeerMSPID = c.p.org.MSPID()
 	l, err := ledger.Open(name, cfg,
 		ledger.WithLogger(c.p.log.With(logging.NameKey, "ledger")), // the ledger adds its channel
@@ -85,7 +88,14 @@ func (c *channels) open(name string) error {
 	if err != nil {
 		return fmt.Errorf("open ledger of channel %s: %w", name, err)
 	}
-	c.ledgers[name] = l
+	ocfg := orderer.DefaultConfig()
+	ocfg.BatchSize, ocfg.BatchTimeout = c.p.cfg.BatchSize, c.p.cfg.BatchTimeout
+	cut, err := orderer.NewCutter(name, ocfg, l, c.p.log.With(logging.NameKey, "orderer")) // the cutter adds its channel
+	if err != nil {
+		_ = l.Close()
+		return err
+	}
+	c.ledgers[name], c.cutters[name] = l, cut
 	if err := c.defineIndexes(l); err != nil {
 		c.p.log.Warn("could not restore CouchDB indexes", "channel", name, "error", err)
 	}
@@ -133,6 +143,18 @@ func (c *channels) notJoined(name string) string {
 		strings.Join(c.names(), ", "), name)
 }
 
+// submitter returns the orderer of a channel, for Broadcast; its error
+// is the notJoined hint.
+func (c *channels) submitter(name string) (orderer.Submitter, error) {
+	c.mu.RLock()
+	cut, closed := c.cutters[name], c.closed
+	c.mu.RUnlock()
+	if cut == nil || closed {
+		return nil, errors.New(c.notJoined(name))
+	}
+	return cut, nil
+}
+
 // get returns the ledger of a channel.
 func (c *channels) get(name string) (*ledger.Ledger, error) {
 	c.mu.RLock()
@@ -167,6 +189,7 @@ func (c *channels) close() error {
 	c.closed = true
 	var errs []error
 	for name, l := range c.ledgers {
+		c.cutters[name].Stop() // commits what it holds while the ledger is open
 		if err := l.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close ledger of channel %s: %w", name, err))
 		}

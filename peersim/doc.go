@@ -19,10 +19,11 @@
 // system chaincodes (lscc, cscc, qscc, pscc) to package peersim/syscc;
 // blocks are streamed by package peersim/deliver.
 // Chaincode connects to the chaincode address (protos.ChaincodeSupport) and
-// is served by package peersim/chaincode; world state, validation and blocks
-// are package peersim/ledger; identities and signatures package
-// peersim/identity; installed packages package peersim/ccpackage. The
-// operations address serves /healthz and /metrics (Prometheus, a registry of
+// is served by package peersim/chaincode; the embedded orderer (block
+// cutting, orderer.AtomicBroadcast) is package peersim/orderer; world state,
+// validation and the commit of blocks are package peersim/ledger;
+// identities and signatures package peersim/identity; installed packages
+// package peersim/ccpackage. The operations address serves /healthz and /metrics (Prometheus, a registry of
 // the peer's own).
 //
 // # Lifecycle

@@ -19,7 +19,8 @@ import (
 	"github.com/chaincodekit/chaincodekit/peersim/endorser"
 	"github.com/chaincodekit/chaincodekit/peersim/identity"
 	"github.com/chaincodekit/chaincodekit/peersim/logging"
-	"github.com/hyperledger/fabric-protos-go-apiv2/orderer"
+	"github.com/chaincodekit/chaincodekit/peersim/orderer"
+	ab "github.com/hyperledger/fabric-protos-go-apiv2/orderer"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
@@ -271,7 +272,11 @@ func (p *Peer) startOn(ctx context.Context, ls Listeners, addressFile bool) (err
 
 	p.clientSrv = grpc.NewServer(grpc.MaxRecvMsgSize(chaincode.MaxMessageSize), grpc.MaxSendMsgSize(chaincode.MaxMessageSize))
 	peer.RegisterEndorserServer(p.clientSrv, p.endo)
-	orderer.RegisterAtomicBroadcastServer(p.clientSrv, &broadcaster{p: p})
+	ab.RegisterAtomicBroadcastServer(p.clientSrv, orderer.NewServer(
+		orderer.ChannelsFunc(p.chans.submitter),
+		orderer.VerifierFunc(func(creator, msg, sig []byte) error { _, err := p.msp.Verify(creator, msg, sig); return err }),
+		p.log.With(logging.NameKey, "orderer"),
+		orderer.WithStopping(p.closing)))
 	peer.RegisterDeliverServer(p.clientSrv, deliver.New(deliver.Config{
 		Channels: p.chans, MSP: p.msp, Stopping: p.closing, Log: p.log.With(logging.NameKey, "deliver"),
 	}))

@@ -111,6 +111,18 @@ var rules = []rule{
 		ours:  []string{"peersim/ledger/...", "internal/..."},
 	},
 	{
+		why:   "the embedded orderer cuts blocks and hands them to the committer it is given: of ours it imports only the ledger, for its types, never the peer, the chaincode server, the launcher or the CLI",
+		pkgs:  "peersim/orderer",
+		scope: build,
+		ours:  []string{"peersim/ledger", "peersim/identity", "internal/stopping"},
+	},
+	{
+		why:   "the orderer's tests use fakes and the ledger's types and the internal/ test helpers, never the peer",
+		pkgs:  "peersim/orderer",
+		scope: tests,
+		ours:  []string{"peersim/ledger", "internal/..."},
+	},
+	{
 		why:   "peersim/chaincode reaches the ledger through the interfaces it declares (TxSimulator, SimulatorFactory) and only peersim wires the ledger in, so it imports nothing of ours",
 		pkgs:  "peersim/chaincode",
 		scope: build,
@@ -346,7 +358,7 @@ func TestImportRules(t *testing.T) {
 	for _, p := range pkgs {
 		byPath[rel(p.ImportPath)] = p
 	}
-	for _, want := range []string{"shim", "contractapi", "peersim", "peersim/ledger", "peersim/chaincode", "peersim/launcher", "peersim/cmd/peersim"} {
+	for _, want := range []string{"shim", "contractapi", "peersim", "peersim/ledger", "peersim/orderer", "peersim/chaincode", "peersim/launcher", "peersim/cmd/peersim"} {
 		if _, ok := byPath[want]; !ok {
 			t.Fatalf("go list did not report %s/%s", module, want)
 		}

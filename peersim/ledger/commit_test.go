@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chaincodekit/chaincodekit/internal/leakcheck"
-
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 )
@@ -158,57 +156,13 @@ func TestSubscriberReplaysThenFollows(t *testing.T) {
 	}
 }
 
-func TestOrdererCutsBlocks(t *testing.T) {
-	tests := []struct {
-		name      string
-		batchSize int
-		timeout   time.Duration
-		txs       int
-		// wantSizes are the transaction counts of the blocks cut.
-		wantSizes []int
-	}{
-		{"a full batch is cut at once", 3, time.Hour, 6, []int{3, 3}},
-		{"a partial batch is cut by the timeout", 10, 20 * time.Millisecond, 2, []int{2}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			l := openTestLedger(t, testOpts{mutate: func(c *Config) {
-				c.BatchSize = tc.batchSize
-				c.BatchTimeout = tc.timeout
-			}})
-			start := l.Height()
-			c := newClient(t, org1)
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			for i := range tc.txs {
-				env := c.propose(t, "cc").endorse(t, l, func(s *Simulator) error {
-					return s.SetState("cc", string(rune('a'+i)), []byte("v"))
-				})
-				if err := l.Submit(ctx, env); err != nil {
-					t.Fatal(err)
-				}
-			}
-			sub := l.Subscribe(start)
-			for i, want := range tc.wantSizes {
-				cb, err := sub.Next(ctx)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if len(cb.Txs) != want {
-					t.Errorf("block %d has %d transactions, want %d", i, len(cb.Txs), want)
-				}
-			}
-		})
-	}
-}
-
-func TestSubmitAfterClose(t *testing.T) {
+func TestUseAfterClose(t *testing.T) {
 	l := newLedger(t)
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := l.Submit(context.Background(), &common.Envelope{}); !errors.Is(err, ErrClosed) {
-		t.Errorf("Submit after Close: %v, want ErrClosed", err)
+	if _, err := l.CommitBlock([]*common.Envelope{{}}); !errors.Is(err, ErrClosed) {
+		t.Errorf("CommitBlock after Close: %v, want ErrClosed", err)
 	}
 	if _, err := l.NewSimulator("tx", org1); !errors.Is(err, ErrClosed) {
 		t.Errorf("NewSimulator after Close: %v, want ErrClosed", err)
@@ -226,9 +180,6 @@ func TestConfigValidate(t *testing.T) {
 	}{
 		{"an unknown backend", func(c *Config) { c.Backend = "leveldb" }, "Backend"},
 		{"bbolt without a directory", func(c *Config) { c.Backend = BackendBolt; c.Dir = "" }, "Dir"},
-		{"a zero batch size", func(c *Config) { c.BatchSize = 0 }, "BatchSize"},
-		{"a zero batch timeout", func(c *Config) { c.BatchTimeout = 0 }, "BatchTimeout"},
-		{"a negative queue", func(c *Config) { c.SubmitQueue = -1 }, "SubmitQueue"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -286,27 +237,6 @@ func TestProcessKilledMidCommit(t *testing.T) {
 	if got := string(read(t, l, "cc", "k")); got != "whole" {
 		t.Errorf("k = %q after the crash, want whole", got)
 	}
-}
-
-func TestCloseStopsTheOrderer(t *testing.T) {
-	goroutines := leakcheck.Take()
-	l := openTestLedger(t, testOpts{mutate: func(c *Config) { c.BatchTimeout = time.Hour }})
-	env := newClient(t, org1).propose(t, "cc").endorse(t, l, func(s *Simulator) error {
-		return s.SetState("cc", "pending", []byte("v"))
-	})
-	if err := l.Submit(context.Background(), env); err != nil {
-		t.Fatal(err)
-	}
-	h := l.Height()
-	if err := l.Close(); err != nil {
-		t.Fatal(err)
-	}
-	// The pending transaction was committed on the way out: the store
-	// itself is closed now, so check through the ledger's last height.
-	if l.Height() != h+1 {
-		t.Errorf("height %d after Close, want %d (pending batch committed)", l.Height(), h+1)
-	}
-	goroutines.Verify(t)
 }
 
 func TestInfo(t *testing.T) {

@@ -14,9 +14,9 @@ import (
 // CommitBlock validates envs in order, builds the next block from them and
 // commits it atomically: state, private data, history, the transaction index
 // and the block itself go into the store in one batch. Invalid transactions
-// stay in the block with their code and change nothing. The orderer calls
-// it; tests and tools may call it directly. An error means nothing was
-// committed.
+// stay in the block with their code and change nothing. The peer's
+// orderer calls it with each block it cuts; tests and tools may call it
+// directly. An error means nothing was committed.
 func (l *Ledger) CommitBlock(envs []*common.Envelope) (*CommittedBlock, error) {
 	if len(envs) == 0 {
 		return nil, fmt.Errorf("commit block on %s: no transactions: %w", l.channel, ErrInvalidArgument)

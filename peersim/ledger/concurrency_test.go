@@ -6,15 +6,14 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 )
 
-func TestConcurrentEndorsementSubmissionAndDelivery(t *testing.T) {
+func TestConcurrentEndorsementCommitAndDelivery(t *testing.T) {
 	for _, backend := range []string{BackendMemory, BackendBolt} {
 		t.Run(backend, func(t *testing.T) {
-			l := openTestLedger(t, testOpts{backend: backend, mutate: func(c *Config) {
-				c.BatchSize = 7
-				c.BatchTimeout = 5 * time.Millisecond
-			}})
+			l := openTestLedger(t, testOpts{backend: backend})
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			start := l.Height()
@@ -41,7 +40,7 @@ func TestConcurrentEndorsementSubmissionAndDelivery(t *testing.T) {
 							errc <- err
 							return
 						}
-						if err := l.Submit(ctx, p.envelope(t, res)); err != nil {
+						if _, err := l.CommitBlock([]*common.Envelope{p.envelope(t, res)}); err != nil {
 							errc <- err
 							return
 						}

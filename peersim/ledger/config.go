@@ -1,9 +1,6 @@
 package ledger
 
-import (
-	"fmt"
-	"time"
-)
+import "fmt"
 
 // Storage backends accepted in Config.Backend.
 const (
@@ -21,15 +18,6 @@ type Config struct {
 	Backend string `envconfig:"BACKEND" default:"bbolt"`
 	// Dir holds one <channel>.db file per channel (bbolt backend only).
 	Dir string `envconfig:"DIR"`
-	// BatchSize is the number of transactions after which the orderer cuts
-	// a block.
-	BatchSize int `envconfig:"BATCH_SIZE" default:"10"`
-	// BatchTimeout is how long the orderer waits after the first pending
-	// transaction before cutting a block anyway.
-	BatchTimeout time.Duration `envconfig:"BATCH_TIMEOUT" default:"200ms"`
-	// SubmitQueue is the number of submitted transactions that may wait for
-	// the orderer before Submit blocks.
-	SubmitQueue int `envconfig:"SUBMIT_QUEUE" default:"1000"`
 	// HistoryEnabled keeps the history index (Fabric's
 	// ledger.history.enableHistoryDatabase).
 	HistoryEnabled bool `envconfig:"HISTORY_ENABLED" default:"true"`
@@ -47,9 +35,6 @@ func DefaultConfig(dir string) Config {
 	return Config{
 		Backend:        BackendBolt,
 		Dir:            dir,
-		BatchSize:      10,
-		BatchTimeout:   200 * time.Millisecond,
-		SubmitQueue:    1000,
 		HistoryEnabled: true,
 		CheckTxID:      true,
 	}
@@ -72,15 +57,6 @@ func (c Config) Validate() error {
 	case BackendMemory:
 	default:
 		return fmt.Errorf("ledger config: Backend %q is not supported; use %q or %q", c.Backend, BackendBolt, BackendMemory)
-	}
-	if c.BatchSize < 1 {
-		return fmt.Errorf("ledger config: BatchSize %d must be at least 1", c.BatchSize)
-	}
-	if c.BatchTimeout <= 0 {
-		return fmt.Errorf("ledger config: BatchTimeout %s must be positive", c.BatchTimeout)
-	}
-	if c.SubmitQueue < 0 {
-		return fmt.Errorf("ledger config: SubmitQueue %d must not be negative", c.SubmitQueue)
 	}
 	return nil
 }

@@ -16,9 +16,9 @@
 //		... s.GetState / s.SetState, as the chaincode asks ...
 //	})
 //	l.PutTransient(txID, res.Private)   // clear private writes, until commit
-//	l.Submit(ctx, envelope)             // the client's signed transaction
+//	cb, err := l.CommitBlock(envelopes) // a block of signed transactions, as the orderer cut it
 //	sub := l.Subscribe(from)            // committed blocks with verdicts
-//	cb, err := sub.Next(ctx)
+//	cb, err = sub.Next(ctx)
 //
 // # Simulation
 //
@@ -43,16 +43,17 @@
 // LSCCNamespace} and a nil Application, leaving the lifecycle rule to the
 // peer's PolicyChecker.
 //
-// # Ordering and validation
+// # Validation
 //
-// Submit queues an envelope; the embedded orderer cuts a block after
-// Config.BatchSize transactions or Config.BatchTimeout. CommitBlock then
-// validates each transaction in block order — structure, duplicate txID,
-// creator signature, txID derivation, endorsement policies (chaincode,
-// collection and key-level), MVCC of reads and hashed reads against
-// committed state and earlier valid transactions of the block, phantom reads
-// of range queries — and commits the block, its codes (block metadata
-// TRANSACTIONS_FILTER) and the valid writes in one atomic store batch. Each
+// The ledger does not order: it is given each block's envelopes, by the
+// peer's embedded orderer (package peersim/orderer) or by a test.
+// CommitBlock validates each transaction in block order — structure,
+// duplicate txID, creator signature, txID derivation, endorsement policies
+// (chaincode, collection and key-level), MVCC of reads and hashed reads
+// against committed state and earlier valid transactions of the block,
+// phantom reads of range queries — and commits the block, its codes (block
+// metadata TRANSACTIONS_FILTER) and the valid writes in one atomic store
+// batch. Each
 // invalid transaction carries a *ValidationError whose reason is typed where
 // a caller needs data (MVCCConflictError, PhantomReadError, ...).
 //

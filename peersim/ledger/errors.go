@@ -12,7 +12,7 @@ import (
 // names the channel, namespace, key or transaction involved.
 var (
 	// ErrClosed is returned by a Ledger used after Close (NewSimulator,
-	// Submit, CommitBlock, reads of blocks) and by a Subscription's Next.
+	// CommitBlock, reads of blocks) and by a Subscription's Next.
 	// Simulators are Done before Close, so they never see it.
 	ErrClosed = errors.New("ledger closed")
 	// ErrSimulationDone is returned by a Simulator, or one of its

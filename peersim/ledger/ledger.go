@@ -1,7 +1,6 @@
 package ledger
 
 import (
-	"context"
 	"crypto/sha256"
 	"fmt"
 	"log/slog"
@@ -19,9 +18,10 @@ import (
 
 var channelIDPattern = regexp.MustCompile(`^[a-z][a-z0-9.-]*$`)
 
-// Ledger is one channel's ledger: world state, private data, history, the
-// block store and the orderer that cuts blocks from submitted transactions.
-// All methods are safe for concurrent use.
+// Ledger is one channel's ledger: world state, private data, history and
+// the block store. It validates and commits the blocks it is given
+// (CommitBlock); cutting them is the orderer's work. All methods are safe
+// for concurrent use.
 //
 // Concurrency contract: a Simulator holds a shared lock on commits from
 // NewSimulator until Done, as Fabric's does, so every read of a simulation
@@ -44,7 +44,6 @@ type Ledger struct {
 
 	transient *transientStore
 	rich      *richIndex
-	cutter    *cutter
 
 	faultHook func(op int) error // tests: called before each store write of a commit
 	observe   func(CommitStats)  // WithCommitObserver; nil: none
@@ -106,8 +105,8 @@ func WithPolicyChecker(pc PolicyChecker) Option {
 	}
 }
 
-// Open opens (creating if needed) the ledger of channelID and starts its
-// orderer. A bbolt ledger recovers to its last whole block.
+// Open opens (creating if needed) the ledger of channelID. A bbolt ledger
+// recovers to its last whole block.
 func Open(channelID string, cfg Config, opts ...Option) (*Ledger, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -146,7 +145,6 @@ func Open(channelID string, cfg Config, opts ...Option) (*Ledger, error) {
 		return nil, fmt.Errorf("open ledger %s: %w", channelID, err)
 	}
 	l.rich = newRichIndex()
-	l.cutter = startCutter(l, cfg)
 	l.log.Info("ledger opened", "backend", cfg.Backend, "height", l.height)
 	return l, nil
 }
@@ -194,9 +192,9 @@ func (l *Ledger) Height() uint64 {
 	return l.height
 }
 
-// Close stops the orderer (committing what it holds), waits for running
-// commits and closes the store. Simulators must be Done first. Close is
-// idempotent.
+// Close waits for running commits and closes the store. Simulators must be
+// Done first, and whatever feeds CommitBlock (the channel's orderer)
+// stopped first if what it holds is to be committed. Close is idempotent.
 func (l *Ledger) Close() error {
 	l.mu.Lock()
 	if l.closed {
@@ -204,7 +202,6 @@ func (l *Ledger) Close() error {
 		return nil
 	}
 	l.mu.Unlock()
-	l.cutter.stop()
 	l.commitMu.Lock()
 	defer l.commitMu.Unlock()
 	l.mu.Lock()
@@ -250,17 +247,6 @@ func (l *Ledger) Simulate(txID, creatorMSPID string, fn func(*Simulator) error) 
 		return nil, err
 	}
 	return s.Results()
-}
-
-// Submit hands an endorsed transaction envelope to the orderer. It returns
-// once the envelope is queued; the outcome arrives through Subscribe (or
-// TxStatus once committed). It fails when the ledger is closed or ctx ends
-// first.
-func (l *Ledger) Submit(ctx context.Context, env *common.Envelope) error {
-	if env == nil {
-		return fmt.Errorf("submit to %s: nil envelope: %w", l.channel, ErrInvalidArgument)
-	}
-	return l.cutter.submit(ctx, env)
 }
 
 // PutTransient stores the clear private writes of an endorsed transaction

@@ -1,0 +1,136 @@
+package orderer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"github.com/chaincodekit/chaincodekit/internal/stopping"
+	"github.com/chaincodekit/chaincodekit/peersim/identity"
+	"io"
+	"log/slog"
+
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+	ab "github.com/hyperledger/fabric-protos-go-apiv2/orderer"
+)
+
+// Submitter queues a channel's transaction envelopes for ordering; a
+// *Cutter is one.
+type Submitter interface {
+	// Submit returns once env is queued. Its error text reaches the client
+	// as the info of a SERVICE_UNAVAILABLE response.
+	Submit(ctx context.Context, env *common.Envelope) error
+}
+
+// Channels finds the Submitter of a channel.
+type Channels interface {
+	// Submitter returns the Submitter of channelID, or an error when the
+	// peer has not joined channelID (or is closing its channels). The
+	// error's text reaches the client after "channel <channelID> not
+	// found: ", so it should say which channels there are and how to add
+	// one.
+	Submitter(channelID string) (Submitter, error)
+}
+
+// ChannelsFunc adapts a function to Channels.
+type ChannelsFunc func(channelID string) (Submitter, error)
+
+// Submitter calls f.
+func (f ChannelsFunc) Submitter(channelID string) (Submitter, error) { return f(channelID) }
+
+// Verifier checks the creator's signature of a transaction envelope.
+type Verifier interface {
+	// VerifyCreator returns nil when creator, a serialized identity the
+	// peer's MSP knows, signed msg with sig. Its error text reaches the
+	// client after "creator signature check failed: ".
+	VerifyCreator(creator, msg, sig []byte) error
+}
+
+// VerifierFunc adapts a function to Verifier.
+type VerifierFunc func(creator, msg, sig []byte) error
+
+// VerifyCreator calls f.
+func (f VerifierFunc) VerifyCreator(creator, msg, sig []byte) error { return f(creator, msg, sig) }
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithStopping makes Broadcast streams end, with gRPC status Unavailable
+// "peer is stopping", once stopping is closed. Without it a stream ends
+// only when its client ends it.
+func WithStopping(stopping <-chan struct{}) Option {
+	return func(s *Server) { s.stopping = stopping }
+}
+
+// Server is the orderer.AtomicBroadcast gRPC service of the embedded
+// orderer: each signed transaction envelope is checked and queued on its
+// channel's Submitter; the outcome arrives through the peer's Deliver
+// service. AtomicBroadcast's Deliver is not implemented.
+type Server struct {
+	ab.UnimplementedAtomicBroadcastServer
+
+	channels Channels
+	verifier Verifier
+	log      *slog.Logger
+	stopping <-chan struct{} // nil: never
+}
+
+// NewServer returns a Server that finds channels with channels and checks
+// creator signatures with verifier; both are required. logger may be nil.
+func NewServer(channels Channels, verifier Verifier, logger *slog.Logger, opts ...Option) *Server {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{channels: channels, verifier: verifier, log: logger}
+	for _, opt := range opts {
+		opt(s)
+	}
+	return s
+}
+
+// Broadcast answers each envelope with a BroadcastResponse, in order.
+func (s *Server) Broadcast(stream ab.AtomicBroadcast_BroadcastServer) error {
+	return stopping.Serve(stream.Context(), s.stopping, func(ctx context.Context) error {
+		for {
+			env, err := stream.Recv()
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			st, info := s.submit(ctx, env)
+			if st != common.Status_SUCCESS {
+				s.log.Info("broadcast refused", "status", st, "info", info)
+			}
+			if err := stream.Send(&ab.BroadcastResponse{Status: st, Info: info}); err != nil {
+				return err
+			}
+		}
+	})
+}
+
+// submit checks env and queues it, returning the response's status and
+// info.
+func (s *Server) submit(ctx context.Context, env *common.Envelope) (common.Status, string) {
+	pl, chdr, shdr, err := identity.OpenEnvelope(env)
+	if err != nil {
+		return common.Status_BAD_REQUEST, err.Error()
+	}
+	if chdr.GetType() != int32(common.HeaderType_ENDORSER_TRANSACTION) {
+		return common.Status_BAD_REQUEST, fmt.Sprintf("envelope header type %s: the embedded orderer accepts ENDORSER_TRANSACTION only", common.HeaderType(chdr.GetType()))
+	}
+	if len(pl.GetData()) == 0 {
+		return common.Status_BAD_REQUEST, "envelope payload carries no transaction"
+	}
+	sub, err := s.channels.Submitter(chdr.GetChannelId())
+	if err != nil {
+		return common.Status_NOT_FOUND, fmt.Sprintf("channel %s not found: %v", chdr.GetChannelId(), err)
+	}
+	if err := s.verifier.VerifyCreator(shdr.GetCreator(), env.GetPayload(), env.GetSignature()); err != nil {
+		return common.Status_FORBIDDEN, fmt.Sprintf("transaction %s: creator signature check failed: %v", chdr.GetTxId(), err)
+	}
+	if err := sub.Submit(ctx, env); err != nil {
+		return common.Status_SERVICE_UNAVAILABLE, fmt.Sprintf("transaction %s: %v", chdr.GetTxId(), err)
+	}
+	return common.Status_SUCCESS, ""
+}
