@@ -46,6 +46,8 @@
 // Wiring into the peer (a sketch; the peer owns the chaincode listener and
 // the stream handler, the launcher owns processes and builds):
 //
+//	// Any CertIssuer: the launcher takes PEM from it and hashes the client
+//	// certificates itself. *identity.ChaincodeCA is one.
 //	ca, _ := identity.NewChaincodeCA(0) // the listener's server cert: ca.IssueServer(host)
 //	r, _ := launcher.New(launcher.Config{DataDir: dataDir, PeerAddress: chaincodeAddr, MSPID: mspID,
 //		TLS: cfg.ChaincodeTLS, CA: ca, ExternalBuilders: launcher.BuildersFromDirs(cfg.ExternalBuilders)}, log)
