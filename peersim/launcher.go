@@ -6,13 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"sync/atomic"
 
 	"github.com/chaincodekit/chaincodekit/peersim/ccpackage"
 	"github.com/chaincodekit/chaincodekit/peersim/chaincode"
 	"github.com/chaincodekit/chaincodekit/peersim/launcher"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
-	"google.golang.org/protobuf/proto"
 )
 
 // Launcher is what the peer needs from a production-mode launcher: build
@@ -111,18 +109,19 @@ func (p *Peer) dialChaincode(ctx context.Context, ccid, packageID string, c ccpa
 	}
 	done := make(chan struct{})
 	var cause error
-	ds := &dialedStream{Chaincode_ConnectClient: stream, ccid: ccid, packageID: packageID, address: c.Address}
 	p.serving.Add(1)
 	go func() {
 		defer p.serving.Done()
 		defer close(done)
 		defer conn.Close()
 		defer cancel()
-		err := p.cc.ServeDialed(ds, chaincode.ConnInfo{Dialed: true})
+		// The server registers with the package ID, as Fabric's do, or
+		// with the ccid; p.cc registers the stream as ccid either way.
+		registered, err := p.cc.ServeDialed(stream, chaincode.DialedAs{CCID: ccid, PackageID: packageID, Address: c.Address})
 		if err != nil {
 			p.log.Info("chaincode server stream ended", "ccid", ccid, "address", c.Address, "error", err)
 		}
-		if !ds.passed.Load() {
+		if !registered {
 			// It never registered, so the disconnect hook will not tell
 			// the launcher that the address no longer serves ccid.
 			p.launcher.Disconnected(ccid)
@@ -133,89 +132,6 @@ func (p *Peer) dialChaincode(ctx context.Context, ccid, packageID string, c ccpa
 		cause = err
 	}()
 	return done, func() error { <-done; return cause }, nil
-}
-
-// dialedStream is the stream to a chaincode server as the peer's handler
-// sees it. A chaincode server registers with the package ID (Fabric's
-// contract, and what shim.ChaincodeServer.CCID documents), while peersim
-// routes by name:version: the REGISTER is renamed to the ccid the peer
-// dialled for. A server registering as anything else is refused, as
-// Fabric refuses a name it is not launching.
-type dialedStream struct {
-	peer.Chaincode_ConnectClient
-	ccid, packageID, address string
-	// passed is set once a REGISTER went on to the handler.
-	passed atomic.Bool
-}
-
-// Recv receives a message through RecvMsg.
-func (s *dialedStream) Recv() (*peer.ChaincodeMessage, error) {
-	msg := &peer.ChaincodeMessage{}
-	if err := s.RecvMsg(msg); err != nil {
-		return nil, err
-	}
-	return msg, nil
-}
-
-// RecvMsg receives a message and renames the first REGISTER (see
-// dialedStream). m is a *peer.ChaincodeMessage or, as the peer's handler
-// passes, a message that keeps its raw bytes (Marshal and Unmarshal).
-func (s *dialedStream) RecvMsg(m any) error {
-	if err := s.Chaincode_ConnectClient.RecvMsg(m); err != nil || s.passed.Load() {
-		return err
-	}
-	msg, ok := m.(*peer.ChaincodeMessage)
-	raw, isRaw := m.(rawMessage)
-	if isRaw {
-		b, err := raw.Marshal()
-		if err != nil {
-			return nil // left for the handler to refuse
-		}
-		msg = &peer.ChaincodeMessage{}
-		if proto.Unmarshal(b, msg) != nil {
-			return nil // the handler refuses it and says why
-		}
-	} else if !ok {
-		return nil
-	}
-	if msg.GetType() != peer.ChaincodeMessage_REGISTER {
-		return nil
-	}
-	s.passed.Store(true)
-	id := &peer.ChaincodeID{}
-	if err := proto.Unmarshal(msg.GetPayload(), id); err != nil {
-		return nil // the handler refuses it and says why
-	}
-	switch id.GetName() {
-	case s.ccid:
-		return nil
-	case s.packageID:
-	default:
-		s.passed.Store(false)
-		return fmt.Errorf("peer will not accept external chaincode connection %s: the chaincode server at %s was dialled for %s (package ID %s): set its CCID to the package ID",
-			id.GetName(), s.address, s.ccid, s.packageID)
-	}
-	id.Name = s.ccid
-	payload, err := proto.Marshal(id)
-	if err == nil {
-		msg.Payload = payload
-		if isRaw {
-			var b []byte
-			if b, err = proto.Marshal(msg); err == nil {
-				err = raw.Unmarshal(b)
-			}
-		}
-	}
-	if err != nil {
-		return fmt.Errorf("rename REGISTER of chaincode server %s: %w", s.address, err)
-	}
-	return nil
-}
-
-// rawMessage is a message that receives its wire bytes undecoded.
-type rawMessage interface {
-	Marshal() ([]byte, error)
-	Unmarshal([]byte) error
 }
 
 // exitCause words an early exit of a launched process as Fabric does.

@@ -5,7 +5,11 @@
 // (protos.ChaincodeSupport/Register, served by [Server.Register]) or the peer
 // dials a chaincode-as-a-service endpoint (protos.Chaincode/Connect, handed to
 // [Server.ServeDialed]). In both models the chaincode speaks first with
-// REGISTER, and the same handler serves the stream.
+// REGISTER, and the same handler serves the stream. The handler owns the
+// whole handshake: a chaincode server the peer dialled may register with the
+// package ID it was dialled for, as Fabric's do, and is registered under the
+// ccid the peer gave in [DialedAs]; any other name is refused. The peer's
+// [Admission] then decides whether the ccid may register.
 //
 // A [Server] keeps a registry of ready connections keyed by ccid
 // ("name:version" for peersim), runs transactions on them with
