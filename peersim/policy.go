@@ -47,3 +47,12 @@ func anyMember(mspIDs []string) *common.SignaturePolicyEnvelope {
 	env.Rule = identity.NOutOf(1, rules...)
 	return env
 }
+
+// isAdmin checks that the proposal's creator is an admin, for the
+// operations that need one.
+func isAdmin(up *identity.UnpackedProposal, what string) error {
+	if up.Creator == nil || !up.Creator.IsAdmin() {
+		return fmt.Errorf("%w for [%s]: %s is not an admin of its organisation: use the Admin identity", ErrAccessDenied, what, up.Creator)
+	}
+	return nil
+}
