@@ -45,11 +45,11 @@
 //     chaincode on another channel) holds its caller's slot while the
 //     callee runs, so MaxInFlight such nested calls at once would wait for
 //     each other until the execute timeout.
-
-//   - A refused REGISTER (empty name, duplicate live connection, or a refusal
-//     from the peer's [Admission]) is answered with ERROR carrying the reason,
-//     and the stream is closed. A Fabric peer stays silent and leaves the
-//     chaincode hanging.
+//   - A refused REGISTER (empty name, duplicate live connection, a dialled
+//     chaincode server naming neither the ccid nor the package ID it was
+//     dialled for, or a refusal from the peer's [Admission]) is answered with
+//     ERROR carrying the reason, and the stream is closed. A Fabric peer stays
+//     silent and leaves the chaincode hanging.
 //   - A second connection for an id that is already connected is refused and
 //     the first one stays registered. Fabric ignores the second one and, when
 //     it exits, unregisters the first.
