@@ -42,7 +42,10 @@
 // up to Config.ChaincodeStartupTimeout for it; an invoke of a chaincode that
 // is not connected fails at once, its error carrying that command. In production mode a Launcher
 // (package peersim/launcher unless WithLauncher gives another) builds and
-// starts the chaincode, and only the processes it started may register.
+// starts the chaincode, and only the processes it started may register,
+// besides the chaincode servers the peer dials for chaincode-as-a-service
+// packages. One function decides each REGISTER, from the installed packages
+// and the launcher's record of the processes it started.
 //
 // # Where peersim differs from Fabric
 //

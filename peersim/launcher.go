@@ -6,13 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"sync/atomic"
+	"slices"
+	"strings"
+	"time"
 
 	"github.com/chaincodekit/chaincodekit/peersim/ccpackage"
 	"github.com/chaincodekit/chaincodekit/peersim/chaincode"
 	"github.com/chaincodekit/chaincodekit/peersim/launcher"
+	"github.com/chaincodekit/chaincodekit/peersim/ledger"
+	"github.com/chaincodekit/chaincodekit/peersim/syscc"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
-	"google.golang.org/protobuf/proto"
 )
 
 // Launcher is what the peer needs from a production-mode launcher: build
@@ -111,18 +114,19 @@ func (p *Peer) dialChaincode(ctx context.Context, ccid, packageID string, c ccpa
 	}
 	done := make(chan struct{})
 	var cause error
-	ds := &dialedStream{Chaincode_ConnectClient: stream, ccid: ccid, packageID: packageID, address: c.Address}
 	p.serving.Add(1)
 	go func() {
 		defer p.serving.Done()
 		defer close(done)
 		defer conn.Close()
 		defer cancel()
-		err := p.cc.ServeDialed(ds, chaincode.ConnInfo{Dialed: true})
+		// The server registers with the package ID, as Fabric's do, or
+		// with the ccid; p.cc registers the stream as ccid either way.
+		registered, err := p.cc.ServeDialed(stream, chaincode.DialedAs{CCID: ccid, PackageID: packageID, Address: c.Address})
 		if err != nil {
 			p.log.Info("chaincode server stream ended", "ccid", ccid, "address", c.Address, "error", err)
 		}
-		if !ds.passed.Load() {
+		if !registered {
 			// It never registered, so the disconnect hook will not tell
 			// the launcher that the address no longer serves ccid.
 			p.launcher.Disconnected(ccid)
@@ -135,89 +139,6 @@ func (p *Peer) dialChaincode(ctx context.Context, ccid, packageID string, c ccpa
 	return done, func() error { <-done; return cause }, nil
 }
 
-// dialedStream is the stream to a chaincode server as the peer's handler
-// sees it. A chaincode server registers with the package ID (Fabric's
-// contract, and what shim.ChaincodeServer.CCID documents), while peersim
-// routes by name:version: the REGISTER is renamed to the ccid the peer
-// dialled for. A server registering as anything else is refused, as
-// Fabric refuses a name it is not launching.
-type dialedStream struct {
-	peer.Chaincode_ConnectClient
-	ccid, packageID, address string
-	// passed is set once a REGISTER went on to the handler.
-	passed atomic.Bool
-}
-
-// Recv receives a message through RecvMsg.
-func (s *dialedStream) Recv() (*peer.ChaincodeMessage, error) {
-	msg := &peer.ChaincodeMessage{}
-	if err := s.RecvMsg(msg); err != nil {
-		return nil, err
-	}
-	return msg, nil
-}
-
-// RecvMsg receives a message and renames the first REGISTER (see
-// dialedStream). m is a *peer.ChaincodeMessage or, as the peer's handler
-// passes, a message that keeps its raw bytes (Marshal and Unmarshal).
-func (s *dialedStream) RecvMsg(m any) error {
-	if err := s.Chaincode_ConnectClient.RecvMsg(m); err != nil || s.passed.Load() {
-		return err
-	}
-	msg, ok := m.(*peer.ChaincodeMessage)
-	raw, isRaw := m.(rawMessage)
-	if isRaw {
-		b, err := raw.Marshal()
-		if err != nil {
-			return nil // left for the handler to refuse
-		}
-		msg = &peer.ChaincodeMessage{}
-		if proto.Unmarshal(b, msg) != nil {
-			return nil // the handler refuses it and says why
-		}
-	} else if !ok {
-		return nil
-	}
-	if msg.GetType() != peer.ChaincodeMessage_REGISTER {
-		return nil
-	}
-	s.passed.Store(true)
-	id := &peer.ChaincodeID{}
-	if err := proto.Unmarshal(msg.GetPayload(), id); err != nil {
-		return nil // the handler refuses it and says why
-	}
-	switch id.GetName() {
-	case s.ccid:
-		return nil
-	case s.packageID:
-	default:
-		s.passed.Store(false)
-		return fmt.Errorf("peer will not accept external chaincode connection %s: the chaincode server at %s was dialled for %s (package ID %s): set its CCID to the package ID",
-			id.GetName(), s.address, s.ccid, s.packageID)
-	}
-	id.Name = s.ccid
-	payload, err := proto.Marshal(id)
-	if err == nil {
-		msg.Payload = payload
-		if isRaw {
-			var b []byte
-			if b, err = proto.Marshal(msg); err == nil {
-				err = raw.Unmarshal(b)
-			}
-		}
-	}
-	if err != nil {
-		return fmt.Errorf("rename REGISTER of chaincode server %s: %w", s.address, err)
-	}
-	return nil
-}
-
-// rawMessage is a message that receives its wire bytes undecoded.
-type rawMessage interface {
-	Marshal() ([]byte, error)
-	Unmarshal([]byte) error
-}
-
 // exitCause words an early exit of a launched process as Fabric does.
 func exitCause(err error) error {
 	var ee *launcher.ExitError
@@ -226,3 +147,127 @@ func exitCause(err error) error {
 	}
 	return fmt.Errorf("chaincode registration failed: %w", err)
 }
+
+// commandFor is the command that starts a development-mode chaincode.
+func (p *Peer) commandFor(ccid string) string {
+	// Both id variables, so that the line works with Fabric's shim too, and
+	// the MSP ID, which Fabric's shim.GetMSPID reads from the environment.
+	_, addr, _ := p.Addrs()
+	if addr == "" {
+		addr = p.cfg.ChaincodeAddress
+	}
+	name, version, _ := strings.Cut(ccid, ":")
+	return fmt.Sprintf("CORE_ID_CHAINCODE_NAME=%s CORE_CHAINCODE_ID_NAME=%s CORE_PEER_TLS_ENABLED=false CORE_PEER_LOCALMSPID=%s <binary> -peer.address %s"+
+		" (or: peersim chaincode run -n %s -v %s -- <binary>)",
+		ccid, ccid, p.org.MSPID(), addr, name, version)
+}
+
+// ensureConnected returns once name:version is registered: at once if it
+// is, else after launching it (production mode) or after waiting for the
+// developer to start it (dev mode, when wait is set: instantiate and
+// upgrade), at most Config.ChaincodeStartupTimeout. A dev-mode invoke of a
+// chaincode that is not connected fails at once with the command that
+// starts it.
+func (p *Peer) ensureConnected(ctx context.Context, name, version string, wait bool) error {
+	ccid := name + ":" + version
+	if slices.Contains(p.cc.Connected(), ccid) {
+		return nil
+	}
+	if p.cfg.Dev && !wait {
+		return fmt.Errorf("could not launch chaincode %s: %w: the peer runs in development mode and starts no chaincode; start it with: %s",
+			ccid, ErrChaincodeNotConnected, p.commandFor(ccid))
+	}
+	start := time.Now()
+	timedOut, err := p.launchAndWait(ctx, name, version)
+	p.met.launched(ccid, err == nil, timedOut, time.Since(start))
+	return err
+}
+
+// launchAndWait launches name:version (production mode) or waits for the
+// developer to start it, until it registers or the startup timeout;
+// timedOut reports the timeout.
+func (p *Peer) launchAndWait(ctx context.Context, name, version string) (timedOut bool, _ error) {
+	ccid := name + ":" + version
+	var exited <-chan struct{}
+	var exitErr func() error
+	if !p.cfg.Dev {
+		var err error
+		if exited, exitErr, err = p.launch(ctx, name, version); err != nil {
+			return false, fmt.Errorf("could not launch chaincode %s: %w", ccid, err)
+		}
+	} else {
+		p.log.Info("waiting for chaincode to connect; start it with the command below",
+			"ccid", ccid, "timeout", p.cfg.ChaincodeStartupTimeout, "command", p.commandFor(ccid),
+			"note", "Fabric's own shim reads CORE_CHAINCODE_ID_NAME, this repo's either name; shim.GetMSPID returns CORE_PEER_LOCALMSPID")
+	}
+	tctx, cancelTimeout := context.WithTimeout(ctx, p.cfg.ChaincodeStartupTimeout)
+	defer cancelTimeout()
+	wctx, cancel := context.WithCancelCause(tctx)
+	defer cancel(nil)
+	// Stop waiting when the peer stops or the launched process exits.
+	go func() {
+		select {
+		case <-p.closing:
+			cancel(ErrStopped)
+		case <-exited:
+			cancel(exitCause(exitErr()))
+		case <-wctx.Done():
+		}
+	}()
+	if _, err := p.cc.WaitReady(wctx, ccid); err != nil {
+		if cause := context.Cause(wctx); cause != nil && !errors.Is(cause, context.Canceled) && !errors.Is(cause, context.DeadlineExceeded) {
+			return false, fmt.Errorf("could not launch chaincode %s: %w", ccid, cause)
+		}
+		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			if p.cfg.Dev {
+				return true, fmt.Errorf("could not launch chaincode %s: %w within %s: start it with: %s",
+					ccid, ErrChaincodeNotConnected, p.cfg.ChaincodeStartupTimeout, p.commandFor(ccid))
+			}
+			// As Fabric stops a container that did not register.
+			if err := p.launcher.Stop(context.WithoutCancel(ctx), ccid); err != nil {
+				p.log.Warn("could not stop chaincode that missed its startup timeout", "ccid", ccid, "error", err)
+			}
+			return true, fmt.Errorf("could not launch chaincode %s: timeout expired while starting chaincode %s for transaction", ccid, ccid)
+		}
+		return false, fmt.Errorf("could not launch chaincode %s: %w", ccid, err)
+	}
+	return false, nil
+}
+
+// definitionReader is a simulator that reads chaincode definitions,
+// recording the read (the ledger's Simulator, inside txSimulator).
+type definitionReader interface {
+	GetChaincodeDefinition(name string) (*ledger.ChaincodeDefinition, error)
+}
+
+// resolveChaincode finds the ccid of the chaincode another chaincode calls.
+// As Fabric 1.4's handler does, it reads the callee's definition through
+// the simulator the callee runs on, so on the same channel lscc/<callee>
+// joins the transaction's read set and an upgrade of the callee committed
+// first invalidates it.
+func (p *Peer) resolveChaincode(ctx context.Context, channelID, name string, _ *peer.SignedProposal, sim chaincode.TxSimulator) (string, error) {
+	l, err := p.chans.get(channelID)
+	if err != nil {
+		return "", fmt.Errorf("failed to find ledger for channel: %s", channelID)
+	}
+	var def *ledger.ChaincodeDefinition
+	if dr, ok := sim.(definitionReader); ok {
+		def, err = dr.GetChaincodeDefinition(name)
+	} else {
+		def, err = l.ChaincodeDefinition(name)
+	}
+	if errors.Is(err, ledger.ErrChaincodeNotDefined) {
+		return "", &syscc.NotInstantiatedError{Name: name}
+	}
+	if err != nil {
+		return "", err
+	}
+	if err := p.ensureConnected(ctx, name, def.Version, false); err != nil {
+		return "", err
+	}
+	return name + ":" + def.Version, nil
+}
+
+// Connected returns the ccids ("name:version") of the chaincode connected
+// and ready, sorted.
+func (p *Peer) Connected() []string { return p.cc.Connected() }

@@ -5,7 +5,11 @@
 // (protos.ChaincodeSupport/Register, served by [Server.Register]) or the peer
 // dials a chaincode-as-a-service endpoint (protos.Chaincode/Connect, handed to
 // [Server.ServeDialed]). In both models the chaincode speaks first with
-// REGISTER, and the same handler serves the stream.
+// REGISTER, and the same handler serves the stream. The handler owns the
+// whole handshake: a chaincode server the peer dialled may register with the
+// package ID it was dialled for, as Fabric's do, and is registered under the
+// ccid the peer gave in [DialedAs]; any other name is refused. The peer's
+// [Admission] then decides whether the ccid may register.
 //
 // A [Server] keeps a registry of ready connections keyed by ccid
 // ("name:version" for peersim), runs transactions on them with
@@ -41,11 +45,11 @@
 //     chaincode on another channel) holds its caller's slot while the
 //     callee runs, so MaxInFlight such nested calls at once would wait for
 //     each other until the execute timeout.
-
-//   - A refused REGISTER (empty name, duplicate live connection, or a refusal
-//     from the peer's [Admission]) is answered with ERROR carrying the reason,
-//     and the stream is closed. A Fabric peer stays silent and leaves the
-//     chaincode hanging.
+//   - A refused REGISTER (empty name, duplicate live connection, a dialled
+//     chaincode server naming neither the ccid nor the package ID it was
+//     dialled for, or a refusal from the peer's [Admission]) is answered with
+//     ERROR carrying the reason, and the stream is closed. A Fabric peer stays
+//     silent and leaves the chaincode hanging.
 //   - A second connection for an id that is already connected is refused and
 //     the first one stays registered. Fabric ignores the second one and, when
 //     it exits, unregisters the first.

@@ -485,7 +485,10 @@ func TestServeDialedChaincodeAsAService(t *testing.T) {
 				t.Fatal(err)
 			}
 			ended := make(chan error, 1)
-			go func() { ended <- e.srv.ServeDialed(stream, ConnInfo{}) }()
+			go func() {
+				_, err := e.srv.ServeDialed(stream, DialedAs{CCID: "ccaas:1", PackageID: "ccaas_1:0000", Address: "bufconn"})
+				ended <- err
+			}()
 			t.Cleanup(func() {
 				cancel()
 				<-ended

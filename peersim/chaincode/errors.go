@@ -30,7 +30,9 @@ var (
 	// ErrServerClosed means Close was called; streams are refused and ended.
 	ErrServerClosed = errors.New("chaincode server is closed")
 
-	// ErrRegistrationRefused means the peer's Admission refused a REGISTER.
+	// ErrRegistrationRefused means the peer's Admission refused a REGISTER,
+	// or a chaincode server the peer dialled registered under a name it was
+	// not dialled for.
 	ErrRegistrationRefused = errors.New("registration refused")
 
 	// ErrDuplicate means a REGISTER named an id that already has a live
@@ -83,3 +85,18 @@ func (e *duplicateError) Error() string {
 }
 
 func (e *duplicateError) Is(target error) bool { return target == ErrDuplicate }
+
+// dialedNameError refuses the REGISTER of a chaincode server the peer
+// dialled that names neither the ccid nor the package ID it was dialled
+// for.
+type dialedNameError struct {
+	name string
+	as   DialedAs
+}
+
+func (e *dialedNameError) Error() string {
+	return fmt.Sprintf("peer will not accept external chaincode connection %s: the chaincode server at %s was dialled for %s (package ID %s): set its CCID to the package ID",
+		e.name, e.as.Address, e.as.CCID, e.as.PackageID)
+}
+
+func (e *dialedNameError) Is(target error) bool { return target == ErrRegistrationRefused }

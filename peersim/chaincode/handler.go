@@ -50,6 +50,9 @@ type handler struct {
 	st   stream
 	info ConnInfo
 	log  *slog.Logger
+	// dialed is what the peer dialled the chaincode server for; nil when
+	// the chaincode opened the stream.
+	dialed *DialedAs
 
 	// ccid is set by the receiving goroutine before the handler becomes
 	// findable in the registry and never changes afterwards.
@@ -82,12 +85,13 @@ type request struct {
 	tx  *txContext // nil when no transaction matches
 }
 
-func newHandler(s *Server, st stream, info ConnInfo) *handler {
+func newHandler(s *Server, st stream, info ConnInfo, dialed *DialedAs) *handler {
 	return &handler{
 		srv:      s,
 		st:       st,
 		info:     info,
 		log:      s.log,
+		dialed:   dialed,
 		sendq:    make(chan outgoing, s.cfg.MaxInFlight+16),
 		slots:    make(chan struct{}, s.cfg.MaxInFlight),
 		work:     make(chan request),
@@ -106,8 +110,9 @@ func (h *handler) stop(reason error) {
 }
 
 // serve runs the stream until it ends and returns why (nil for a clean end
-// of stream).
-func (h *handler) serve() error {
+// of stream); registered reports whether the chaincode became ready, and
+// so whether the disconnect hook ran.
+func (h *handler) serve() (registered bool, _ error) {
 	go h.sendLoop()
 	if d := h.srv.cfg.Keepalive; d > 0 {
 		go h.keepalive(d)
@@ -118,9 +123,11 @@ func (h *handler) serve() error {
 }
 
 // shutdown runs once the handler has stopped: it waits for the message
-// being handled, deregisters the handler, fails its transactions and waits
-// for its request goroutines. It returns why the handler stopped.
-func (h *handler) shutdown() error {
+// being handled, deregisters the handler, fails its transactions, waits
+// for its request goroutines and, if the chaincode was ready, runs the
+// disconnect hook. It returns whether the chaincode was ready and why the
+// handler stopped.
+func (h *handler) shutdown() (bool, error) {
 	cause := h.stopErr
 	// Once the receiving goroutine has let go of the message in hand it
 	// handles no more, so nothing registers or dispatches after this.
@@ -148,7 +155,7 @@ func (h *handler) shutdown() error {
 			h.srv.onDisconnect(h.ccid, cause)
 		}
 	}
-	return cause
+	return wasReady, cause
 }
 
 // recvLoop reads the stream and handles each message until the stream ends
@@ -327,13 +334,9 @@ func (h *handler) register(msg *peer.ChaincodeMessage) (bool, error) {
 	if err := proto.Unmarshal(msg.Payload, id); err != nil {
 		return false, h.refuse(msg.Txid, fmt.Errorf("%w: REGISTER payload is not a ChaincodeID: unmarshal failed: %v", ErrProtocol, err))
 	}
-	ccid := id.Name
-	if ccid == "" {
-		return false, h.refuse(msg.Txid, ErrEmptyName)
-	}
-	if err := h.srv.admission.Admit(ccid, h.info); err != nil {
-		// The chaincode knows its own id: ERROR carries the reason alone.
-		return false, h.refuseWith(msg.Txid, fmt.Errorf("chaincode %s %w: %w", ccid, ErrRegistrationRefused, err), err.Error())
+	ccid, err := h.admit(msg.Txid, id.Name)
+	if err != nil {
+		return false, err
 	}
 	if err := h.srv.registry.reserve(ccid, h); err != nil {
 		return false, h.refuse(msg.Txid, err)
@@ -342,7 +345,6 @@ func (h *handler) register(msg *peer.ChaincodeMessage) (bool, error) {
 
 	registered := &peer.ChaincodeMessage{Type: peer.ChaincodeMessage_REGISTERED}
 	if h.srv.peerMSPID != "" {
-		var err error
 		if registered.Payload, err = proto.Marshal(&msp.SerializedIdentity{Mspid: h.srv.peerMSPID}); err != nil {
 			return false, fmt.Errorf("marshal REGISTERED payload for %s: %w", ccid, err)
 		}
@@ -365,6 +367,33 @@ func (h *handler) register(msg *peer.ChaincodeMessage) (bool, error) {
 	h.srv.registry.markReady(ccid, h)
 	h.log.Info("chaincode registered", "ccid", ccid, "addr", h.info.Addr, "dialed", h.info.Dialed)
 	return true, nil
+}
+
+// admit decides whether a REGISTER naming name, with txid txID, is
+// accepted, and returns the ccid to register it as. A chaincode server the
+// peer dialled must name the ccid or the package ID it was dialled for;
+// the package ID registers as the ccid. The name must not be empty, and
+// the peer's Admission must accept the ccid. A refusal is answered with
+// ERROR and returned.
+func (h *handler) admit(txID, name string) (ccid string, _ error) {
+	ccid = name
+	if d := h.dialed; d != nil {
+		switch name {
+		case d.CCID:
+		case d.PackageID:
+			ccid = d.CCID
+		default:
+			return "", h.refuse(txID, &dialedNameError{name: name, as: *d})
+		}
+	}
+	if ccid == "" {
+		return "", h.refuse(txID, ErrEmptyName)
+	}
+	if err := h.srv.admission.Admit(ccid, h.info); err != nil {
+		// The chaincode knows its own id: ERROR carries the reason alone.
+		return "", h.refuseWith(txID, fmt.Errorf("chaincode %s %w: %w", ccid, ErrRegistrationRefused, err), err.Error())
+	}
+	return ccid, nil
 }
 
 // refuse answers a refused registration with ERROR carrying the reason and

@@ -56,6 +56,20 @@ type ConnInfo struct {
 	Dialed bool
 }
 
+// DialedAs is what the peer dialled a chaincode server for: the
+// registration it expects on the stream it hands to ServeDialed.
+type DialedAs struct {
+	// CCID is the id the peer routes the chaincode by and registers the
+	// connection as. Required.
+	CCID string
+	// PackageID is the ID of the installed package that named the server.
+	// Fabric's chaincode servers register with it; such a REGISTER is
+	// registered as CCID.
+	PackageID string
+	// Address is the server's address, for messages.
+	Address string
+}
+
 // Admission decides whether a REGISTER is accepted. It is the peer's policy:
 // in dev mode an installed "name:version", in production only processes the
 // peer launched.
@@ -167,19 +181,27 @@ func (s *Server) Register(stream peer.ChaincodeSupport_RegisterServer) error {
 			info.PeerCertificate = tlsInfo.State.PeerCertificates[0]
 		}
 	}
-	return toStatus(s.serve(stream, info))
+	_, err := s.serve(stream, info, nil)
+	return toStatus(err)
 }
 
 // ServeDialed serves a stream the peer opened to a chaincode-as-a-service
-// endpoint (protos.Chaincode/Connect) until it ends, then half-closes it. The
-// chaincode sends REGISTER first, as in Register. The caller should cancel
-// the context the stream was opened with once ServeDialed returns. A clean
-// end of stream returns nil.
-func (s *Server) ServeDialed(stream peer.Chaincode_ConnectClient, info ConnInfo) error {
-	info.Dialed = true
-	err := s.serve(stream, info)
-	_ = stream.CloseSend() // the stream is over either way
-	return err
+// endpoint (protos.Chaincode/Connect) until it ends, then half-closes it.
+// The chaincode sends REGISTER first, as in Register, naming as.CCID or
+// as.PackageID; either way the connection registers as as.CCID. Any other
+// name is refused with ERROR and ErrRegistrationRefused before the
+// Admission is asked; the Admission sees ConnInfo.Dialed set.
+//
+// registered reports whether the chaincode became ready: then, and only
+// then, the disconnect hook runs when the stream ends. The caller should
+// cancel the context the stream was opened with once ServeDialed returns.
+// A clean end of stream returns a nil error.
+func (s *Server) ServeDialed(stream peer.Chaincode_ConnectClient, as DialedAs) (registered bool, err error) {
+	defer func() { _ = stream.CloseSend() }() // the stream is over either way
+	if as.CCID == "" {
+		return false, fmt.Errorf("serve chaincode server %s (package ID %s): DialedAs.CCID is empty", as.Address, as.PackageID)
+	}
+	return s.serve(stream, ConnInfo{Dialed: true}, &as)
 }
 
 // WaitReady blocks until a chaincode registered as ccid is ready or ctx
@@ -229,10 +251,13 @@ func (s *Server) Stats() Stats { return s.registry.stats() }
 // goroutines.
 func (s *Server) Close() { s.registry.close() }
 
-func (s *Server) serve(st stream, info ConnInfo) error {
-	h := newHandler(s, st, info)
+// serve runs a stream's handler until the stream ends; dialed is nil for a
+// stream the chaincode opened. registered reports whether the chaincode
+// became ready.
+func (s *Server) serve(st stream, info ConnInfo, dialed *DialedAs) (registered bool, _ error) {
+	h := newHandler(s, st, info, dialed)
 	if err := s.registry.add(h); err != nil {
-		return err
+		return false, err
 	}
 	return h.serve()
 }

@@ -90,6 +90,16 @@ func (c *ChaincodeCA) IssueClient(ccid string) (*KeyPair, error) {
 	return c.issue(ccid, nil)
 }
 
+// IssueClientPEM is IssueClient returning the certificate and its private
+// key as PEM, the form a launcher hands to the chaincode process.
+func (c *ChaincodeCA) IssueClientPEM(ccid string) (certPEM, keyPEM []byte, err error) {
+	kp, err := c.IssueClient(ccid)
+	if err != nil {
+		return nil, nil, err
+	}
+	return kp.CertPEM, kp.KeyPEM, nil
+}
+
 // IssueServer issues the chaincode listener's server certificate for the
 // given host names and IP addresses.
 func (c *ChaincodeCA) IssueServer(hosts ...string) (*KeyPair, error) {

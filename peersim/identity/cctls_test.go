@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"net"
 	"strings"
 	"testing"
@@ -133,7 +134,35 @@ func TestChaincodeCARefusesBadRequests(t *testing.T) {
 	if _, err := ca.IssueClient(""); err == nil || !strings.Contains(err.Error(), "chaincode id is empty") {
 		t.Errorf("empty ccid: %v", err)
 	}
+	if _, _, err := ca.IssueClientPEM(""); err == nil || !strings.Contains(err.Error(), "chaincode id is empty") {
+		t.Errorf("empty ccid, PEM: %v", err)
+	}
 	if _, err := ca.IssueServer(); err == nil || !strings.Contains(err.Error(), "no host") {
 		t.Errorf("no hosts: %v", err)
+	}
+}
+
+func TestChaincodeCAIssueClientPEM(t *testing.T) {
+	ca, err := NewChaincodeCA(time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certPEM, keyPEM, err := ca.IssueClientPEM("basic:1.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pair, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		t.Fatalf("the PEM is not a key pair: %v", err)
+	}
+	cert, err := x509.ParseCertificate(pair.Certificate[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cert.Subject.CommonName != "basic:1.0" {
+		t.Errorf("CN %q, want basic:1.0", cert.Subject.CommonName)
+	}
+	if _, err := cert.Verify(x509.VerifyOptions{Roots: ca.CertPool(), KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
+		t.Errorf("the certificate does not chain to the CA: %v", err)
 	}
 }

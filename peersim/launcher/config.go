@@ -6,8 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"time"
-
-	"github.com/chaincodekit/chaincodekit/peersim/identity"
 )
 
 // Defaults applied by Config.withDefaults.
@@ -24,11 +22,16 @@ const (
 )
 
 // CertIssuer issues the client certificate of each chaincode launch and
-// names the CA the chaincode must trust. *identity.ChaincodeCA implements it;
-// its server certificate for the chaincode listener must come from the same
-// CA, since CertPEM becomes the chaincode's CORE_PEER_TLS_ROOTCERT_FILE.
+// names the CA the chaincode must trust, all as PEM. *identity.ChaincodeCA
+// implements it; its server certificate for the chaincode listener must
+// come from the same CA, since CertPEM becomes the chaincode's
+// CORE_PEER_TLS_ROOTCERT_FILE.
 type CertIssuer interface {
-	IssueClient(ccid string) (*identity.KeyPair, error)
+	// IssueClientPEM issues a client certificate for one launch of ccid
+	// and returns it and its private key, both PEM. certPEM holds the
+	// certificate as its first PEM block.
+	IssueClientPEM(ccid string) (certPEM, keyPEM []byte, err error)
+	// CertPEM returns the CA certificate, PEM.
 	CertPEM() []byte
 }
 

@@ -46,11 +46,13 @@
 // Wiring into the peer (a sketch; the peer owns the chaincode listener and
 // the stream handler, the launcher owns processes and builds):
 //
+//	// Any CertIssuer: the launcher takes PEM from it and hashes the client
+//	// certificates itself. *identity.ChaincodeCA is one.
 //	ca, _ := identity.NewChaincodeCA(0) // the listener's server cert: ca.IssueServer(host)
 //	r, _ := launcher.New(launcher.Config{DataDir: dataDir, PeerAddress: chaincodeAddr, MSPID: mspID,
 //		TLS: cfg.ChaincodeTLS, CA: ca, ExternalBuilders: launcher.BuildersFromDirs(cfg.ExternalBuilders)}, log)
 //	admit := func(ccid string, info chaincode.ConnInfo) error {
-//		if info.Dialed { // chaincode-as-a-service: the peer dialled it; check the name only
+//		if info.Dialed { // chaincode-as-a-service: the peer dialled it and the handler checked its name
 //			return nil
 //		}
 //		return r.AuthorizeCert(ccid, info.PeerCertificate)
@@ -60,8 +62,10 @@
 //
 //	inst, err := r.Launch(ctx, ccid, pkg) // err: "could not launch chaincode <ccid>: <err>"
 //	if inst.Connection != nil {
-//		conn, err := launcher.Dial(ctx, *inst.Connection) // then peer.NewChaincodeClient(conn).Connect and ServeDialed
-//		// the server registers with the package ID, as in Fabric; peersim.Peer routes it as ccid
+//		conn, err := launcher.Dial(ctx, *inst.Connection) // then peer.NewChaincodeClient(conn).Connect and
+//		// srv.ServeDialed(stream, chaincode.DialedAs{CCID: ccid, PackageID: pkg.ID(), Address: ...}):
+//		// the server registers with the package ID, as in Fabric, and is routed as ccid; when
+//		// ServeDialed reports it never registered, call r.Disconnected(ccid) (the hook did not run)
 //	} else {
 //		// wait for the chaincode to be ready, bounded by the startup timeout, or for
 //		// inst.Process.Done(): "chaincode registration failed: container exited with <ExitError.Code>"

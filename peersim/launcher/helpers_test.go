@@ -217,14 +217,15 @@ func newRecordingCA(t testing.TB) *recordingCA {
 	return &recordingCA{ChaincodeCA: ca, issued: map[string]*identity.KeyPair{}}
 }
 
-func (c *recordingCA) IssueClient(ccid string) (*identity.KeyPair, error) {
+func (c *recordingCA) IssueClientPEM(ccid string) (certPEM, keyPEM []byte, err error) {
 	kp, err := c.ChaincodeCA.IssueClient(ccid)
-	if err == nil {
-		c.mu.Lock()
-		c.issued[ccid] = kp
-		c.mu.Unlock()
+	if err != nil {
+		return nil, nil, err
 	}
-	return kp, err
+	c.mu.Lock()
+	c.issued[ccid] = kp
+	c.mu.Unlock()
+	return kp.CertPEM, kp.KeyPEM, nil
 }
 
 func (c *recordingCA) last(ccid string) *identity.KeyPair {

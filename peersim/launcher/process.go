@@ -16,8 +16,6 @@ import (
 	"sync"
 	"syscall"
 	"time"
-
-	"github.com/chaincodekit/chaincodekit/peersim/identity"
 )
 
 // Process is a chaincode process the launcher started, natively or through
@@ -150,17 +148,17 @@ func (r *Runner) start(ccid string, b *Build) (_ *Process, err error) {
 		}
 	}()
 
-	var kp *identity.KeyPair
+	var cert *clientCert
 	if r.cfg.TLS {
-		if kp, err = r.cfg.CA.IssueClient(ccid); err != nil {
+		if cert, err = issueClient(r.cfg.CA, ccid); err != nil {
 			return nil, fmt.Errorf("start chaincode %s: %w", ccid, err)
 		}
 	}
 	var cmd *exec.Cmd
 	if b.external != nil {
-		cmd, err = r.runCommand(ccid, b, launchDir, kp)
+		cmd, err = r.runCommand(ccid, b, launchDir, cert)
 	} else {
-		cmd, err = r.nativeCommand(ccid, b, launchDir, kp)
+		cmd, err = r.nativeCommand(ccid, b, launchDir, cert)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("start chaincode %s: %w", ccid, err)
@@ -216,8 +214,8 @@ func (r *Runner) start(ccid string, b *Build) (_ *Process, err error) {
 		clock:   r.cfg.Clock,
 		done:    make(chan struct{}),
 	}
-	if kp != nil {
-		p.certHash = fmt.Sprintf("%x", kp.Hash())
+	if cert != nil {
+		p.certHash = fmt.Sprintf("%x", cert.hash)
 		r.certs[p.certHash] = p
 	}
 	e := r.entry(ccid)
@@ -239,7 +237,7 @@ func (r *Runner) start(ccid string, b *Build) (_ *Process, err error) {
 // nativeCommand is a Go build started as Fabric starts chaincode in its
 // container: the binary with -peer.address and the CORE_* environment; TLS
 // material goes to files in launchDir.
-func (r *Runner) nativeCommand(ccid string, b *Build, launchDir string, kp *identity.KeyPair) (*exec.Cmd, error) {
+func (r *Runner) nativeCommand(ccid string, b *Build, launchDir string, cert *clientCert) (*exec.Cmd, error) {
 	var env []string
 	for _, k := range processEnvKeys {
 		if v, ok := lookupEnv(r.cfg.Env, k); ok {
@@ -251,20 +249,20 @@ func (r *Runner) nativeCommand(ccid string, b *Build, launchDir string, kp *iden
 		"CORE_ID_CHAINCODE_NAME="+ccid,
 		"CORE_CHAINCODE_LOGGING_LEVEL="+r.cfg.LogLevel,
 		"CORE_CHAINCODE_LOGGING_SHIM="+r.cfg.ShimLogLevel,
-		"CORE_PEER_TLS_ENABLED="+strconv.FormatBool(kp != nil),
+		"CORE_PEER_TLS_ENABLED="+strconv.FormatBool(cert != nil),
 	)
 	if r.cfg.MSPID != "" {
 		env = append(env, "CORE_PEER_LOCALMSPID="+r.cfg.MSPID)
 	}
-	if kp != nil {
+	if cert != nil {
 		files := []struct {
 			env, name string
 			data      []byte
 		}{
-			{"CORE_TLS_CLIENT_KEY_PATH", "client.key", []byte(base64.StdEncoding.EncodeToString(kp.KeyPEM))},
-			{"CORE_TLS_CLIENT_CERT_PATH", "client.crt", []byte(base64.StdEncoding.EncodeToString(kp.CertPEM))},
-			{"CORE_TLS_CLIENT_KEY_FILE", "client_pem.key", kp.KeyPEM},
-			{"CORE_TLS_CLIENT_CERT_FILE", "client_pem.crt", kp.CertPEM},
+			{"CORE_TLS_CLIENT_KEY_PATH", "client.key", []byte(base64.StdEncoding.EncodeToString(cert.keyPEM))},
+			{"CORE_TLS_CLIENT_CERT_PATH", "client.crt", []byte(base64.StdEncoding.EncodeToString(cert.certPEM))},
+			{"CORE_TLS_CLIENT_KEY_FILE", "client_pem.key", cert.keyPEM},
+			{"CORE_TLS_CLIENT_CERT_FILE", "client_pem.crt", cert.certPEM},
 			{"CORE_PEER_TLS_ROOTCERT_FILE", "peer.crt", r.cfg.CA.CertPEM()},
 		}
 		for _, f := range files {
@@ -284,10 +282,10 @@ func (r *Runner) nativeCommand(ccid string, b *Build, launchDir string, kp *iden
 
 // runCommand is an external builder's bin/run BUILD_DIR RUN_METADATA_DIR,
 // with chaincode.json in RUN_METADATA_DIR.
-func (r *Runner) runCommand(ccid string, b *Build, launchDir string, kp *identity.KeyPair) (*exec.Cmd, error) {
+func (r *Runner) runCommand(ccid string, b *Build, launchDir string, cert *clientCert) (*exec.Cmd, error) {
 	meta := chaincodeJSON{ChaincodeID: ccid, PeerAddress: r.cfg.PeerAddress, MSPID: r.cfg.MSPID}
-	if kp != nil {
-		meta.ClientCert, meta.ClientKey, meta.RootCert = string(kp.CertPEM), string(kp.KeyPEM), string(r.cfg.CA.CertPEM())
+	if cert != nil {
+		meta.ClientCert, meta.ClientKey, meta.RootCert = string(cert.certPEM), string(cert.keyPEM), string(r.cfg.CA.CertPEM())
 	}
 	data, err := json.Marshal(meta)
 	if err != nil {

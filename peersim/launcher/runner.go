@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/chaincodekit/chaincodekit/peersim/ccpackage"
-	"github.com/chaincodekit/chaincodekit/peersim/identity"
 )
 
 // Runner builds chaincode packages and starts, supervises and stops the
@@ -254,8 +253,8 @@ func (r *Runner) exited(p *Process, stopped bool) {
 
 // Authorize decides whether a REGISTER for ccid comes from a process this
 // peer launched; the peer calls it from its registration admission.
-// certHash is SHA-256 of the connection's TLS client certificate (see
-// identity.CertHash), nil without one.
+// certHash is SHA-256 of the DER of the connection's TLS client
+// certificate (as certHash computes it), nil without one.
 //
 // With chaincode TLS on, the certificate must be the one issued for a live
 // launch of ccid. With TLS off, Fabric's weaker rule applies: ccid must
@@ -299,7 +298,7 @@ func (r *Runner) Authorize(ccid string, certHash []byte) error {
 func (r *Runner) AuthorizeCert(ccid string, cert *x509.Certificate) error {
 	var h []byte
 	if cert != nil {
-		h = identity.CertHash(cert.Raw)
+		h = certHash(cert.Raw)
 	}
 	return r.Authorize(ccid, h)
 }
