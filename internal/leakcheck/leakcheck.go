@@ -132,9 +132,12 @@ func (b Baseline) judges(stack string) bool {
 	return true
 }
 
+// ignored says whether one of stack's frames runs an [Ignored] function or a
+// closure declared in one: Go names the goroutine that serialSendAsync starts
+// serialSendAsync.func1, and that goroutine is the one left blocked.
 func ignored(stack string) bool {
 	for _, f := range Ignored {
-		if strings.Contains(stack, f+"(") {
+		if strings.Contains(stack, f+"(") || strings.Contains(stack, f+".func") {
 			return true
 		}
 	}

@@ -95,6 +95,10 @@ func TestIgnored(t *testing.T) {
 	}{
 		{name: "Fabric's shim's send goroutine is ignored", want: true,
 			stack: "goroutine 7 [chan send]:\ngithub.com/hyperledger/fabric-chaincode-go/v2/shim.(*Handler).serialSendAsync(0xc0001, 0xc0002)\n\t/x/handler.go:80 +0x5d"},
+		{name: "the closure Fabric's shim starts to send is ignored (the stack v2.3.0 leaves)", want: true,
+			stack: "goroutine 2977 [chan send, 1 minutes]:\ngithub.com/hyperledger/fabric-chaincode-go/v2/shim.(*Handler).serialSendAsync.func1()\n\t/x/handler.go:87 +0x5e\ncreated by github.com/hyperledger/fabric-chaincode-go/v2/shim.(*Handler).serialSendAsync in goroutine 2973\n\t/x/handler.go:86 +0x11a"},
+		{name: "a goroutine Fabric's shim's sender only created is judged",
+			stack: "goroutine 10 [select]:\ngithub.com/hyperledger/fabric-chaincode-go/v2/shim.(*Handler).handleMessage(0xc0001)\n\t/x/handler.go:90 +0x5d\ncreated by github.com/hyperledger/fabric-chaincode-go/v2/shim.(*Handler).serialSendAsync in goroutine 3\n\t/x/handler.go:86 +0x11a"},
 		{name: "a goroutine that only passes through Fabric's shim is judged",
 			stack: "goroutine 8 [select]:\ngithub.com/hyperledger/fabric-chaincode-go/v2/shim.(*Handler).handleMessage(0xc0001)\n\t/x/handler.go:90 +0x5d"},
 		{name: "our own goroutines are judged",
