@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/chaincodekit/chaincodekit/internal/stopping"
-	"github.com/chaincodekit/chaincodekit/peersim/identity"
 	"io"
 	"log/slog"
 
+	"github.com/chaincodekit/chaincodekit/internal/stopping"
+	"github.com/chaincodekit/chaincodekit/peersim/identity"
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	ab "github.com/hyperledger/fabric-protos-go-apiv2/orderer"
 )
@@ -98,39 +98,62 @@ func (s *Server) Broadcast(stream ab.AtomicBroadcast_BroadcastServer) error {
 			if err != nil {
 				return err
 			}
-			st, info := s.submit(ctx, env)
-			if st != common.Status_SUCCESS {
-				s.log.Info("broadcast refused", "status", st, "info", info)
-			}
-			if err := stream.Send(&ab.BroadcastResponse{Status: st, Info: info}); err != nil {
+			if err := stream.Send(s.respond(s.submit(ctx, env))); err != nil {
 				return err
 			}
 		}
 	})
 }
 
-// submit checks env and queues it, returning the response's status and
-// info.
-func (s *Server) submit(ctx context.Context, env *common.Envelope) (common.Status, string) {
+// refusal is why an envelope was not queued: the status the client gets
+// and the reason, which becomes the response's info.
+type refusal struct {
+	status common.Status
+	err    error
+}
+
+func (r *refusal) Error() string { return fmt.Sprintf("%s: %v", r.status, r.err) }
+
+func (r *refusal) Unwrap() error { return r.err }
+
+func refuse(st common.Status, err error) error { return &refusal{status: st, err: err} }
+
+// respond turns submit's outcome into the BroadcastResponse, logging a
+// refusal once: the one place an error becomes a status.
+func (s *Server) respond(err error) *ab.BroadcastResponse {
+	if err == nil {
+		return &ab.BroadcastResponse{Status: common.Status_SUCCESS}
+	}
+	st := common.Status_INTERNAL_SERVER_ERROR
+	if r := (*refusal)(nil); errors.As(err, &r) {
+		st, err = r.status, r.err
+	}
+	s.log.Info("broadcast refused", "status", st, "info", err.Error())
+	return &ab.BroadcastResponse{Status: st, Info: err.Error()}
+}
+
+// submit checks env and queues it; a refusal says which status the client
+// gets.
+func (s *Server) submit(ctx context.Context, env *common.Envelope) error {
 	pl, chdr, shdr, err := identity.OpenEnvelope(env)
 	if err != nil {
-		return common.Status_BAD_REQUEST, err.Error()
+		return refuse(common.Status_BAD_REQUEST, err)
 	}
 	if chdr.GetType() != int32(common.HeaderType_ENDORSER_TRANSACTION) {
-		return common.Status_BAD_REQUEST, fmt.Sprintf("envelope header type %s: the embedded orderer accepts ENDORSER_TRANSACTION only", common.HeaderType(chdr.GetType()))
+		return refuse(common.Status_BAD_REQUEST, fmt.Errorf("envelope header type %s: the embedded orderer accepts ENDORSER_TRANSACTION only", common.HeaderType(chdr.GetType())))
 	}
 	if len(pl.GetData()) == 0 {
-		return common.Status_BAD_REQUEST, "envelope payload carries no transaction"
+		return refuse(common.Status_BAD_REQUEST, errors.New("envelope payload carries no transaction"))
 	}
 	sub, err := s.channels.Submitter(chdr.GetChannelId())
 	if err != nil {
-		return common.Status_NOT_FOUND, fmt.Sprintf("channel %s not found: %v", chdr.GetChannelId(), err)
+		return refuse(common.Status_NOT_FOUND, fmt.Errorf("channel %s not found: %w", chdr.GetChannelId(), err))
 	}
 	if err := s.verifier.VerifyCreator(shdr.GetCreator(), env.GetPayload(), env.GetSignature()); err != nil {
-		return common.Status_FORBIDDEN, fmt.Sprintf("transaction %s: creator signature check failed: %v", chdr.GetTxId(), err)
+		return refuse(common.Status_FORBIDDEN, fmt.Errorf("transaction %s: creator signature check failed: %w", chdr.GetTxId(), err))
 	}
 	if err := sub.Submit(ctx, env); err != nil {
-		return common.Status_SERVICE_UNAVAILABLE, fmt.Sprintf("transaction %s: %v", chdr.GetTxId(), err)
+		return refuse(common.Status_SERVICE_UNAVAILABLE, fmt.Errorf("transaction %s: %w", chdr.GetTxId(), err))
 	}
-	return common.Status_SUCCESS, ""
+	return nil
 }
