@@ -55,7 +55,7 @@ func TestDeliverWithPrivateData(t *testing.T) {
 	if resp, code := n.deployFull(t, n.admin, "OR('Org1MSP.member')", colls, "deploy", DefaultChannel, "mycc", "1.0", "init"); code != peer.TxValidationCode_VALID {
 		t.Fatalf("instantiate: %s %v", resp.GetResponse().GetMessage(), code)
 	}
-	l, err := n.p.chans.get(DefaultChannel)
+	l, err := n.p.chans.Ledger(DefaultChannel)
 	if err != nil {
 		t.Fatal(err)
 	}

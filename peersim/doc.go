@@ -16,8 +16,11 @@
 // (invoke, query and the lifecycle and channel system chaincodes),
 // orderer.AtomicBroadcast and protos.Deliver (blocks and filtered blocks).
 // Proposals are endorsed by package peersim/endorser, which routes the
-// system chaincodes (lscc, cscc, qscc, pscc) to package peersim/syscc;
-// blocks are streamed by package peersim/deliver.
+// system chaincodes (lscc, cscc, qscc, pscc) to package peersim/syscc and
+// user chaincode to package peersim/ccsupport, which launches, dials or
+// waits for it and executes it; blocks are streamed by package
+// peersim/deliver; each channel's ledger and block cutter are kept by
+// package peersim/channel.
 // Chaincode connects to the chaincode address (protos.ChaincodeSupport) and
 // is served by package peersim/chaincode; the embedded orderer (block
 // cutting, orderer.AtomicBroadcast) is package peersim/orderer; world state,

@@ -3,6 +3,8 @@ package peersim
 import (
 	"errors"
 
+	"github.com/chaincodekit/chaincodekit/peersim/ccsupport"
+	"github.com/chaincodekit/chaincodekit/peersim/channel"
 	"github.com/chaincodekit/chaincodekit/peersim/identity"
 	"github.com/chaincodekit/chaincodekit/peersim/syscc"
 )
@@ -12,21 +14,21 @@ import (
 var (
 	// ErrNeedLauncher is returned in production mode when no Launcher was
 	// given to New: the peer cannot start chaincode processes by itself.
-	ErrNeedLauncher = errors.New("production mode needs the launcher (run with --dev, or wire a Launcher with WithLauncher)")
+	ErrNeedLauncher = ccsupport.ErrNeedLauncher
 	// ErrStopped is returned by Start after Stop, and by a second Start.
 	ErrStopped = errors.New("peer stopped")
 	// ErrChannelNotFound is returned for a channel the peer does not have.
-	ErrChannelNotFound = errors.New("channel not found")
+	ErrChannelNotFound = channel.ErrNotFound
 	// ErrChannelExists is returned by CreateChannel for a channel the peer
 	// already has.
-	ErrChannelExists = errors.New("channel already exists")
+	ErrChannelExists = channel.ErrExists
 	// ErrAccessDenied is returned when the creator of a proposal may not do
 	// what it asks (install, instantiate, upgrade and CreateChannel need an
 	// admin).
 	ErrAccessDenied = syscc.ErrAccessDenied
 	// ErrChaincodeNotConnected is returned when a chaincode did not connect
 	// within Config.ChaincodeStartupTimeout.
-	ErrChaincodeNotConnected = errors.New("chaincode not connected")
+	ErrChaincodeNotConnected = ccsupport.ErrChaincodeNotConnected
 	// ErrNoOrganization is returned by LoadIdentity for a data directory in
 	// which no peer has created its organisation yet (New creates it).
 	ErrNoOrganization = errors.New("no peer organisation")

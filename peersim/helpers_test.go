@@ -424,7 +424,7 @@ var newest = &orderer.SeekPosition{Type: &orderer.SeekPosition_Newest{Newest: &o
 // cut first).
 func (n *testNet) nextBlock(t testing.TB, channel string) *orderer.SeekPosition {
 	t.Helper()
-	l, err := n.p.chans.get(channel)
+	l, err := n.p.chans.Ledger(channel)
 	if err != nil {
 		t.Fatalf("channel %s: %v", channel, err)
 	}

@@ -14,7 +14,9 @@ import (
 
 	"github.com/chaincodekit/chaincodekit/internal/dirlock"
 	"github.com/chaincodekit/chaincodekit/peersim/ccpackage"
+	"github.com/chaincodekit/chaincodekit/peersim/ccsupport"
 	"github.com/chaincodekit/chaincodekit/peersim/chaincode"
+	"github.com/chaincodekit/chaincodekit/peersim/channel"
 	"github.com/chaincodekit/chaincodekit/peersim/deliver"
 	"github.com/chaincodekit/chaincodekit/peersim/endorser"
 	"github.com/chaincodekit/chaincodekit/peersim/identity"
@@ -41,8 +43,11 @@ type Peer struct {
 	store  *ccpackage.Store
 	cc     *chaincode.Server
 	ccCA   *identity.ChaincodeCA // production mode with chaincode TLS
-	chans  *channels
-	met    *metrics
+	chans  *channel.Set
+	// support makes user chaincode ready (launch, dial or wait) and runs
+	// it.
+	support *ccsupport.Support
+	met     *metrics
 	// logLevels is the active logging specification (Config.LogLevel,
 	// then /logspec).
 	logLevels *logging.Levels
@@ -131,8 +136,13 @@ func New(cfg Config, logger *slog.Logger, opts ...Option) (*Peer, error) {
 	p.cc, err = chaincode.NewServer(ccCfg, logger.With("component", "chaincode"),
 		chaincode.WithPeerMSPID(org.MSPID()),
 		chaincode.WithAdmission(chaincode.AdmitFunc(p.admit)),
-		chaincode.WithResolver(chaincode.ResolverFunc(p.resolveChaincode)),
-		chaincode.WithSimulatorFactory(simulatorFactory{p}),
+		// support is created below, before any stream can need these.
+		chaincode.WithResolver(chaincode.ResolverFunc(func(ctx context.Context, channelID, name string, sp *peer.SignedProposal, sim chaincode.TxSimulator) (string, error) {
+			return p.support.ResolveChaincode(ctx, channelID, name, sp, sim)
+		})),
+		chaincode.WithSimulatorFactory(chaincode.SimulatorFactoryFunc(func(channelID, txID string) (chaincode.TxSimulator, func(), error) {
+			return p.support.NewTxSimulator(channelID, txID)
+		})),
 		chaincode.WithDisconnectHook(func(ccid string, cause error) {
 			logger.Debug("chaincode disconnected", "ccid", ccid, "cause", cause)
 			if p.launcher != nil {
@@ -143,9 +153,10 @@ func New(cfg Config, logger *slog.Logger, opts ...Option) (*Peer, error) {
 		return nil, err
 	}
 	p.met.registerChaincodes(p.cc)
-	if p.chans, err = openChannels(p); err != nil {
+	if p.chans, err = p.openChannels(); err != nil {
 		return nil, err
 	}
+	p.support = p.newSupport()
 	p.endo = p.newEndorser()
 	created = true
 	return p, nil
@@ -273,7 +284,7 @@ func (p *Peer) startOn(ctx context.Context, ls Listeners, addressFile bool) (err
 	p.clientSrv = grpc.NewServer(grpc.MaxRecvMsgSize(chaincode.MaxMessageSize), grpc.MaxSendMsgSize(chaincode.MaxMessageSize))
 	peer.RegisterEndorserServer(p.clientSrv, p.endo)
 	ab.RegisterAtomicBroadcastServer(p.clientSrv, orderer.NewServer(
-		orderer.ChannelsFunc(p.chans.submitter),
+		orderer.ChannelsFunc(p.chans.Submitter),
 		orderer.VerifierFunc(func(creator, msg, sig []byte) error { _, err := p.msp.Verify(creator, msg, sig); return err }),
 		p.log.With(logging.NameKey, "orderer"),
 		orderer.WithStopping(p.closing)))
@@ -289,7 +300,7 @@ func (p *Peer) startOn(ctx context.Context, ls Listeners, addressFile bool) (err
 		mode = "development"
 	}
 	attrs := []any{"client", p.addrs[0], "chaincode", p.addrs[1], "operations", p.addrs[2],
-		"mode", mode, "ledger", p.cfg.Ledger, "data_dir", p.cfg.DataDir, "channels", p.chans.names()}
+		"mode", mode, "ledger", p.cfg.Ledger, "data_dir", p.cfg.DataDir, "channels", p.chans.Names()}
 	if p.addrFile != nil {
 		attrs = append(attrs, "address_file", AddressFilePath(p.cfg.DataDir))
 	}
@@ -371,7 +382,7 @@ func (p *Peer) stop(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("stop chaincode processes: %w", err))
 		}
 	}
-	if err := p.chans.close(); err != nil {
+	if err := p.chans.Close(); err != nil {
 		errs = append(errs, err)
 	}
 	if opsSrv != nil {
@@ -380,6 +391,7 @@ func (p *Peer) stop(ctx context.Context) error {
 		}
 	}
 	p.serving.Wait()
+	p.support.Wait()
 	if addrFile != nil {
 		if err := removeAddressFile(p.cfg.DataDir, *addrFile); err != nil {
 			errs = append(errs, err)

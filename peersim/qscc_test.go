@@ -19,7 +19,7 @@ func TestQSCC(t *testing.T) {
 		t.Fatalf("put committed with %s", code)
 	}
 	putTx := txIDOf(t, prop)
-	l, err := n.p.chans.get(DefaultChannel)
+	l, err := n.p.chans.Ledger(DefaultChannel)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,7 +26,7 @@ func TestRestartOnTheSameDataDirKeepsEverything(t *testing.T) {
 	if err := n.p.CreateChannel("later"); err != nil {
 		t.Fatal(err)
 	}
-	l, _ := n.p.chans.get(DefaultChannel)
+	l, _ := n.p.chans.Ledger(DefaultChannel)
 	height := l.Height()
 	n.stop()
 
@@ -37,7 +37,7 @@ func TestRestartOnTheSameDataDirKeepsEverything(t *testing.T) {
 	if _, err := n2.p.store.Get("mycc", "1.0"); err != nil {
 		t.Errorf("installed chaincode lost: %v", err)
 	}
-	l2, _ := n2.p.chans.get(DefaultChannel)
+	l2, _ := n2.p.chans.Ledger(DefaultChannel)
 	if l2.Height() != height {
 		t.Errorf("height %d after restart, want %d", l2.Height(), height)
 	}

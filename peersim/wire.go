@@ -1,20 +1,93 @@
 package peersim
 
 import (
+	"errors"
+	"fmt"
+
 	"github.com/chaincodekit/chaincodekit/peersim/ccpackage"
+	"github.com/chaincodekit/chaincodekit/peersim/ccsupport"
+	"github.com/chaincodekit/chaincodekit/peersim/channel"
 	"github.com/chaincodekit/chaincodekit/peersim/endorser"
+	"github.com/chaincodekit/chaincodekit/peersim/ledger"
+	"github.com/chaincodekit/chaincodekit/peersim/logging"
+	"github.com/chaincodekit/chaincodekit/peersim/orderer"
 	"github.com/chaincodekit/chaincodekit/peersim/syscc"
 )
+
+// openChannels opens the peer's channels: a memory or bolt ledger each,
+// checked with the peer's MSP, with the CouchDB indexes of the chaincode
+// defined on it restored and its metrics started.
+func (p *Peer) openChannels() (*channel.Set, error) {
+	ocfg := orderer.DefaultConfig()
+	ocfg.BatchSize, ocfg.BatchTimeout = p.cfg.BatchSize, p.cfg.BatchTimeout
+	return channel.Open(channel.Config{
+		ListFile: channelsFile(p.cfg.DataDir),
+		Default:  DefaultChannel,
+		Ledger: func(name string) ledger.Config {
+			cfg := ledger.MemoryConfig()
+			if p.cfg.Ledger == LedgerBolt {
+				cfg = ledger.DefaultConfig(ledgerDir(p.cfg.DataDir, name))
+			}
+			cfg.PeerMSPID = p.org.MSPID()
+			return cfg
+		},
+		LedgerOptions: []ledger.Option{
+			ledger.WithLogger(p.log.With(logging.NameKey, "ledger")), // the ledger adds its channel
+			ledger.WithPolicyChecker(policyChecker{msp: p.msp}),
+			ledger.WithCommitObserver(p.met.blockCommitted),
+		},
+		Orderer: ocfg,
+		Opened: func(name string, l *ledger.Ledger) {
+			if err := p.defineIndexes(l); err != nil {
+				p.log.Warn("could not restore CouchDB indexes", "channel", name, "error", err)
+			}
+			p.met.opened(name, l.Height())
+		},
+		Log: p.log.With(logging.NameKey, "orderer"), // the cutter adds its channel
+	})
+}
+
+// defineIndexes hands l the CouchDB indexes of every chaincode defined on
+// it (the ledger keeps them in memory only).
+func (p *Peer) defineIndexes(l *ledger.Ledger) error {
+	defs, err := l.ChaincodeDefinitions()
+	if err != nil {
+		return err
+	}
+	return syscc.DefineIndexes(l, p.store, defs...)
+}
+
+// newSupport builds what makes user chaincode ready and runs it.
+func (p *Peer) newSupport() *ccsupport.Support {
+	return ccsupport.New(ccsupport.Config{
+		Dev:            p.cfg.Dev,
+		StartupTimeout: p.cfg.ChaincodeStartupTimeout,
+		MSPID:          p.org.MSPID(),
+		ChaincodeAddress: func() string {
+			if _, addr, _ := p.Addrs(); addr != "" {
+				return addr
+			}
+			return p.cfg.ChaincodeAddress
+		},
+		Server:   p.cc,
+		Packages: p.store,
+		Channels: p.chans,
+		Launcher: func() ccsupport.Launcher { return p.launcher },
+		Launched: p.met.launched,
+		Executed: p.met.executed,
+		Stopping: p.closing,
+		Log:      p.log,
+	})
+}
 
 // newEndorser builds the Endorser service and the system chaincodes it
 // routes to, from the peer's parts.
 func (p *Peer) newEndorser() *endorser.Endorser {
-	runner := chaincodeRunner{cc: p.cc, met: p.met, connect: p.ensureConnected}
 	return endorser.New(endorser.Config{
 		Verifier:   p.msp,
 		Channels:   p.chans,
-		System:     p.systemChaincodes(runner),
-		Chaincodes: runner,
+		System:     p.systemChaincodes(),
+		Chaincodes: p.support,
 		Signer:     p.signer,
 		Observe:    p.met.proposal,
 		Stopping:   p.closing,
@@ -22,9 +95,9 @@ func (p *Peer) newEndorser() *endorser.Endorser {
 }
 
 // systemChaincodes is the table of the system chaincodes the peer serves.
-func (p *Peer) systemChaincodes(runner syscc.Runner) syscc.Table {
+func (p *Peer) systemChaincodes() syscc.Table {
 	return syscc.Table{
-		syscc.LSCC: &syscc.LSCCChaincode{Store: p.store, Chaincodes: runner, MSPIDs: p.msp.IDs, Log: p.log},
+		syscc.LSCC: &syscc.LSCCChaincode{Store: p.store, Chaincodes: p.support, MSPIDs: p.msp.IDs, Log: p.log},
 		syscc.CSCC: &syscc.CSCCChaincode{Channels: p.chans, Create: p.CreateChannel, Log: p.log},
 		syscc.QSCC: &syscc.QSCCChaincode{Channels: p.chans},
 		syscc.PSCC: &syscc.PSCCChaincode{
@@ -39,3 +112,16 @@ func (p *Peer) systemChaincodes(runner syscc.Runner) syscc.Table {
 		},
 	}
 }
+
+// CreateChannel adds a channel to the peer and remembers it across
+// restarts.
+func (p *Peer) CreateChannel(name string) error {
+	err := p.chans.Create(name)
+	if errors.Is(err, channel.ErrClosed) {
+		return fmt.Errorf("create channel %s: %w", name, ErrStopped)
+	}
+	return err
+}
+
+// Channels returns the names of the peer's channels, sorted.
+func (p *Peer) Channels() []string { return p.chans.Names() }

@@ -158,6 +158,18 @@ var rules = []rule{
 		ours:  []string{"peersim/ledger", "peersim/identity", "peersim/ccpackage", "peersim/launcher"},
 	},
 	{
+		why:   "the channel set opens ledgers and their block cutters with what it is given; it never endorses, runs chaincode or serves gRPC",
+		pkgs:  "peersim/channel",
+		scope: build,
+		ours:  []string{"peersim/ledger", "peersim/orderer"},
+	},
+	{
+		why:   "chaincode support launches (through the launcher's interface) or waits for chaincode and runs it on the chaincode server with a ledger simulator; it never endorses, signs or serves the client port",
+		pkgs:  "peersim/ccsupport",
+		scope: build,
+		ours:  []string{"peersim/chaincode", "peersim/ledger", "peersim/launcher", "peersim/ccpackage", "peersim/syscc"},
+	},
+	{
 		why:   "the Deliver service reads the ledger and checks identities; it never endorses, orders or runs chaincode",
 		pkgs:  "peersim/deliver",
 		scope: build,

@@ -68,3 +68,11 @@ type SimulatorFactory interface {
 	// "failed to find ledger for channel: <channel>".
 	NewTxSimulator(channelID, txID string) (sim TxSimulator, release func(), err error)
 }
+
+// SimulatorFactoryFunc adapts a function to SimulatorFactory.
+type SimulatorFactoryFunc func(channelID, txID string) (TxSimulator, func(), error)
+
+// NewTxSimulator calls f.
+func (f SimulatorFactoryFunc) NewTxSimulator(channelID, txID string) (TxSimulator, func(), error) {
+	return f(channelID, txID)
+}

@@ -1,4 +1,4 @@
-package peersim
+package ccsupport
 
 import (
 	"context"
@@ -12,37 +12,20 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// chaincodeRunner is the syscc.Runner of the endorser and lscc: connect
-// makes sure a chaincode is registered, and Execute runs it on the
-// chaincode server with the ledger simulator adapted to the handler's
-// interface, recording the execute metrics.
-type chaincodeRunner struct {
-	cc      *chaincode.Server
-	met     *metrics
-	connect func(ctx context.Context, name, version string, wait bool) error
-}
-
-var _ syscc.Runner = chaincodeRunner{}
-
-// EnsureConnected returns once name:version is registered.
-func (r chaincodeRunner) EnsureConnected(ctx context.Context, name, version string, wait bool) error {
-	return r.connect(ctx, name, version, wait)
-}
-
 // Execute runs one INIT or TRANSACTION and composes Fabric's error texts:
 // "transaction returned with failure: <ERROR payload>" or "failed to
 // execute transaction <txid>: <cause>".
-func (r chaincodeRunner) Execute(ctx context.Context, ex syscc.Execution) (*peer.Response, *peer.ChaincodeEvent, error) {
+func (s *Support) Execute(ctx context.Context, ex syscc.Execution) (*peer.Response, *peer.ChaincodeEvent, error) {
 	typ := peer.ChaincodeMessage_TRANSACTION
 	if ex.Init {
 		typ = peer.ChaincodeMessage_INIT
 	}
 	start := time.Now()
-	msg, err := r.cc.Execute(ctx, ex.CCID, chaincode.ExecuteRequest{
+	msg, err := s.cfg.Server.Execute(ctx, ex.CCID, chaincode.ExecuteRequest{
 		Type: typ, ChannelID: ex.ChannelID, TxID: ex.TxID, Namespace: ex.Namespace,
 		Input: ex.Input, SignedProposal: ex.SignedProposal, Simulator: txSimulator{ex.Simulator},
 	})
-	r.met.executed(ex.CCID, typ.String(), err == nil && msg.GetType() == peer.ChaincodeMessage_COMPLETED,
+	s.cfg.Executed(ex.CCID, typ.String(), err == nil && msg.GetType() == peer.ChaincodeMessage_COMPLETED,
 		errors.Is(err, chaincode.ErrExecuteTimeout), time.Since(start))
 	if err != nil {
 		return nil, nil, fmt.Errorf("failed to execute transaction %s: %w", ex.TxID, err)

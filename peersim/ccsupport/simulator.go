@@ -1,4 +1,4 @@
-package peersim
+package ccsupport
 
 import (
 	"github.com/chaincodekit/chaincodekit/peersim/chaincode"

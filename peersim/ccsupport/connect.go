@@ -1,0 +1,176 @@
+package ccsupport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/chaincodekit/chaincodekit/peersim/ccpackage"
+	"github.com/chaincodekit/chaincodekit/peersim/chaincode"
+	"github.com/chaincodekit/chaincodekit/peersim/launcher"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+)
+
+// EnsureConnected returns once name:version is registered: at once if it
+// is, else after launching it (production mode) or after waiting for the
+// developer to start it (development mode, when wait is set: instantiate
+// and upgrade), at most Config.StartupTimeout. A development-mode invoke
+// of a chaincode that is not connected fails at once with the command that
+// starts it.
+func (s *Support) EnsureConnected(ctx context.Context, name, version string, wait bool) error {
+	ccid := name + ":" + version
+	if slices.Contains(s.cfg.Server.Connected(), ccid) {
+		return nil
+	}
+	if s.cfg.Dev && !wait {
+		return fmt.Errorf("could not launch chaincode %s: %w: the peer runs in development mode and starts no chaincode; start it with: %s",
+			ccid, ErrChaincodeNotConnected, s.CommandFor(ccid))
+	}
+	start := time.Now()
+	timedOut, err := s.launchAndWait(ctx, name, version)
+	s.cfg.Launched(ccid, err == nil, timedOut, time.Since(start))
+	return err
+}
+
+// CommandFor is the command that starts a development-mode chaincode.
+func (s *Support) CommandFor(ccid string) string {
+	// Both id variables, so that the line works with Fabric's shim too, and
+	// the MSP ID, which Fabric's shim.GetMSPID reads from the environment.
+	name, version, _ := strings.Cut(ccid, ":")
+	return fmt.Sprintf("CORE_ID_CHAINCODE_NAME=%s CORE_CHAINCODE_ID_NAME=%s CORE_PEER_TLS_ENABLED=false CORE_PEER_LOCALMSPID=%s <binary> -peer.address %s"+
+		" (or: peersim chaincode run -n %s -v %s -- <binary>)",
+		ccid, ccid, s.cfg.MSPID, s.cfg.ChaincodeAddress(), name, version)
+}
+
+// launchAndWait launches name:version (production mode) or waits for the
+// developer to start it, until it registers or the startup timeout;
+// timedOut reports the timeout.
+func (s *Support) launchAndWait(ctx context.Context, name, version string) (timedOut bool, _ error) {
+	ccid := name + ":" + version
+	var exited <-chan struct{}
+	var exitErr func() error
+	if !s.cfg.Dev {
+		var err error
+		if exited, exitErr, err = s.launch(ctx, name, version); err != nil {
+			return false, fmt.Errorf("could not launch chaincode %s: %w", ccid, err)
+		}
+	} else {
+		s.cfg.Log.Info("waiting for chaincode to connect; start it with the command below",
+			"ccid", ccid, "timeout", s.cfg.StartupTimeout, "command", s.CommandFor(ccid),
+			"note", "Fabric's own shim reads CORE_CHAINCODE_ID_NAME, this repo's either name; shim.GetMSPID returns CORE_PEER_LOCALMSPID")
+	}
+	tctx, cancelTimeout := context.WithTimeout(ctx, s.cfg.StartupTimeout)
+	defer cancelTimeout()
+	wctx, cancel := context.WithCancelCause(tctx)
+	defer cancel(nil)
+	// Stop waiting when the peer stops or the launched process exits.
+	go func() {
+		select {
+		case <-s.cfg.Stopping:
+			cancel(ErrStopped)
+		case <-exited:
+			cancel(exitCause(exitErr()))
+		case <-wctx.Done():
+		}
+	}()
+	if _, err := s.cfg.Server.WaitReady(wctx, ccid); err != nil {
+		if cause := context.Cause(wctx); cause != nil && !errors.Is(cause, context.Canceled) && !errors.Is(cause, context.DeadlineExceeded) {
+			return false, fmt.Errorf("could not launch chaincode %s: %w", ccid, cause)
+		}
+		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			if s.cfg.Dev {
+				return true, fmt.Errorf("could not launch chaincode %s: %w within %s: start it with: %s",
+					ccid, ErrChaincodeNotConnected, s.cfg.StartupTimeout, s.CommandFor(ccid))
+			}
+			// As Fabric stops a container that did not register.
+			if err := s.launcher().Stop(context.WithoutCancel(ctx), ccid); err != nil {
+				s.cfg.Log.Warn("could not stop chaincode that missed its startup timeout", "ccid", ccid, "error", err)
+			}
+			return true, fmt.Errorf("could not launch chaincode %s: timeout expired while starting chaincode %s for transaction", ccid, ccid)
+		}
+		return false, fmt.Errorf("could not launch chaincode %s: %w", ccid, err)
+	}
+	return false, nil
+}
+
+// launch has the launcher start name:version and returns what to watch
+// while waiting for its registration: a channel closed if the process
+// exits, and the exit's error. Chaincode-as-a-service is dialled here.
+func (s *Support) launch(ctx context.Context, name, version string) (exited <-chan struct{}, exitErr func() error, err error) {
+	l := s.launcher()
+	if l == nil {
+		return nil, nil, ErrNeedLauncher
+	}
+	ccid := name + ":" + version
+	pkg, err := s.cfg.Packages.Load(name, version)
+	if err != nil {
+		return nil, nil, err
+	}
+	inst, err := l.Launch(ctx, ccid, pkg)
+	if err != nil {
+		return nil, nil, err
+	}
+	if inst.Connection != nil {
+		return s.dial(ctx, l, ccid, pkg.ID(), *inst.Connection)
+	}
+	if inst.Process != nil {
+		return inst.Process.Done(), inst.Process.Err, nil
+	}
+	return nil, nil, nil
+}
+
+// dial connects to a chaincode server and serves the stream until it ends
+// or the peer stops. The returned channel is closed when the stream ends,
+// and its function then says why, so that a server that fails to register
+// fails the launch at once instead of at the startup timeout.
+func (s *Support) dial(ctx context.Context, l Launcher, ccid, packageID string, c ccpackage.Connection) (ended <-chan struct{}, endErr func() error, err error) {
+	conn, err := launcher.Dial(ctx, c)
+	if err != nil {
+		return nil, nil, fmt.Errorf("dial chaincode server %s: %w", c.Address, err)
+	}
+	sctx, cancel := context.WithCancel(context.Background())
+	stream, err := peer.NewChaincodeClient(conn).Connect(sctx)
+	if err != nil {
+		cancel()
+		conn.Close()
+		return nil, nil, fmt.Errorf("connect to chaincode server %s: %w", c.Address, err)
+	}
+	done := make(chan struct{})
+	var cause error
+	s.dialled.Add(1)
+	go func() {
+		defer s.dialled.Done()
+		defer close(done)
+		defer conn.Close()
+		defer cancel()
+		// The server registers with the package ID, as Fabric's do, or
+		// with the ccid; the chaincode server registers the stream as ccid
+		// either way.
+		registered, err := s.cfg.Server.ServeDialed(stream, chaincode.DialedAs{CCID: ccid, PackageID: packageID, Address: c.Address})
+		if err != nil {
+			s.cfg.Log.Info("chaincode server stream ended", "ccid", ccid, "address", c.Address, "error", err)
+		}
+		if !registered {
+			// It never registered, so the disconnect hook will not tell
+			// the launcher that the address no longer serves ccid.
+			l.Disconnected(ccid)
+		}
+		if err == nil {
+			err = fmt.Errorf("chaincode server %s closed the stream", c.Address)
+		}
+		cause = err
+	}()
+	return done, func() error { <-done; return cause }, nil
+}
+
+// exitCause words an early exit of a launched process as Fabric does.
+func exitCause(err error) error {
+	var ee *launcher.ExitError
+	if errors.As(err, &ee) && ee.Err == nil {
+		return fmt.Errorf("chaincode registration failed: container exited with %d", ee.Code)
+	}
+	return fmt.Errorf("chaincode registration failed: %w", err)
+}

@@ -1,0 +1,210 @@
+package channel
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/chaincodekit/chaincodekit/peersim/ledger"
+	"github.com/chaincodekit/chaincodekit/peersim/orderer"
+)
+
+// namePattern is Fabric's rule for channel names.
+var namePattern = regexp.MustCompile(`^[a-z][a-z0-9.-]*$`)
+
+const maxNameLength = 249
+
+// Config says where a Set keeps its list and how it opens each channel.
+type Config struct {
+	// ListFile is the file that keeps the channel names across restarts.
+	ListFile string
+	// Default is the channel the set always has.
+	Default string
+	// Ledger returns the configuration of channel name's ledger.
+	Ledger func(name string) ledger.Config
+	// LedgerOptions are given to every ledger the set opens.
+	LedgerOptions []ledger.Option
+	// Orderer configures every channel's block cutter.
+	Orderer orderer.Config
+	// Opened, if set, is called once a channel's ledger and orderer are
+	// open, before the channel is used.
+	Opened func(name string, l *ledger.Ledger)
+	// Log is the logger of the cutters; nil discards.
+	Log *slog.Logger
+}
+
+// Set is the channels a peer has, one ledger and one orderer each. It is
+// safe for concurrent use.
+type Set struct {
+	cfg     Config
+	mu      sync.RWMutex
+	ledgers map[string]*ledger.Ledger
+	cutters map[string]*orderer.Cutter
+	closed  bool
+}
+
+// Open opens the default channel and every channel in cfg.ListFile, and
+// rewrites the list.
+func Open(cfg Config) (*Set, error) {
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	s := &Set{cfg: cfg, ledgers: map[string]*ledger.Ledger{}, cutters: map[string]*orderer.Cutter{}}
+	names := []string{cfg.Default}
+	raw, err := os.ReadFile(cfg.ListFile)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		return nil, fmt.Errorf("read channel list: %w", err)
+	default:
+		var saved []string
+		if err := json.Unmarshal(raw, &saved); err != nil {
+			return nil, fmt.Errorf("channel list %s is corrupt: %w", cfg.ListFile, err)
+		}
+		names = append(names, saved...)
+	}
+	slices.Sort(names)
+	for _, name := range slices.Compact(names) {
+		if err := s.open(name); err != nil {
+			_ = s.Close()
+			return nil, err
+		}
+	}
+	if err := s.save(); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// ValidateName checks name against Fabric's rule for channel names.
+func ValidateName(name string) error {
+	if len(name) > maxNameLength || !namePattern.MatchString(name) {
+		return fmt.Errorf("bad channel name %q: must match %s and be at most %d characters", name, namePattern, maxNameLength)
+	}
+	return nil
+}
+
+// open opens the ledger of name and starts its orderer; s.mu must be held
+// or s not yet shared.
+func (s *Set) open(name string) error {
+	if err := ValidateName(name); err != nil {
+		return err
+	}
+	l, err := ledger.Open(name, s.cfg.Ledger(name), s.cfg.LedgerOptions...)
+	if err != nil {
+		return fmt.Errorf("open ledger of channel %s: %w", name, err)
+	}
+	cut, err := orderer.NewCutter(name, s.cfg.Orderer, l, s.cfg.Log) // the cutter adds its channel
+	if err != nil {
+		_ = l.Close()
+		return err
+	}
+	s.ledgers[name], s.cutters[name] = l, cut
+	if s.cfg.Opened != nil {
+		s.cfg.Opened(name, l)
+	}
+	return nil
+}
+
+func (s *Set) save() error {
+	raw, err := json.Marshal(s.Names())
+	if err != nil {
+		return fmt.Errorf("encode channel list: %w", err)
+	}
+	tmp := s.cfg.ListFile + ".tmp"
+	if err := os.WriteFile(tmp, raw, 0o600); err != nil {
+		return fmt.Errorf("write channel list: %w", err)
+	}
+	if err := os.Rename(tmp, s.cfg.ListFile); err != nil {
+		return fmt.Errorf("write channel list: %w", err)
+	}
+	return nil
+}
+
+// Names returns the names of the channels, sorted.
+func (s *Set) Names() []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	names := make([]string, 0, len(s.ledgers))
+	for n := range s.ledgers {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// NotJoined completes Fabric's "channel 'x' not found" for a user: which
+// channels the peer has and how to add one.
+func (s *Set) NotJoined(name string) string {
+	return fmt.Sprintf("this peer's channels are %s; create one with `peersim channel create -c %s`",
+		strings.Join(s.Names(), ", "), name)
+}
+
+// Submitter returns the orderer of channel name, for Broadcast; its error
+// is the NotJoined hint.
+func (s *Set) Submitter(name string) (orderer.Submitter, error) {
+	s.mu.RLock()
+	cut, closed := s.cutters[name], s.closed
+	s.mu.RUnlock()
+	if cut == nil || closed {
+		return nil, errors.New(s.NotJoined(name))
+	}
+	return cut, nil
+}
+
+// Ledger returns the ledger of channel name.
+func (s *Set) Ledger(name string) (*ledger.Ledger, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	l := s.ledgers[name]
+	if l == nil || s.closed {
+		return nil, fmt.Errorf("channel %q: %w", name, ErrNotFound)
+	}
+	return l, nil
+}
+
+// Create adds channel name and saves the list.
+func (s *Set) Create(name string) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return fmt.Errorf("create channel %s: %w", name, ErrClosed)
+	}
+	if s.ledgers[name] != nil {
+		s.mu.Unlock()
+		return fmt.Errorf("create channel %s: %w", name, ErrExists)
+	}
+	err := s.open(name)
+	s.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return s.save()
+}
+
+// Close stops every channel's orderer, which commits what it holds, and
+// then closes the ledgers. Lookups fail from the moment it begins. A second
+// Close does nothing.
+func (s *Set) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	var errs []error
+	for name, l := range s.ledgers {
+		s.cutters[name].Stop() // commits what it holds while the ledger is open
+		if err := l.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close ledger of channel %s: %w", name, err))
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,133 @@
+package channel
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/chaincodekit/chaincodekit/peersim/ledger"
+	"github.com/chaincodekit/chaincodekit/peersim/orderer"
+)
+
+// open opens a memory-ledger set keeping its list in dir, recording the
+// channels Opened is called for.
+func open(t *testing.T, dir string) (*Set, *[]string) {
+	t.Helper()
+	var opened []string
+	s, err := Open(Config{
+		ListFile: filepath.Join(dir, "channels.json"),
+		Default:  "mychannel",
+		Ledger:   func(string) ledger.Config { return ledger.MemoryConfig() },
+		Orderer:  orderer.DefaultConfig(),
+		Opened:   func(name string, _ *ledger.Ledger) { opened = append(opened, name) },
+	})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s, &opened
+}
+
+func TestCreate(t *testing.T) {
+	tests := []struct {
+		name    string
+		channel string
+		wantErr string
+		wantIs  error
+	}{
+		{name: "a new channel is created", channel: "other"},
+		{name: "Fabric's characters are allowed", channel: "a.b-c9"},
+		{name: "an existing channel is refused", channel: "mychannel", wantErr: "create channel mychannel: channel already exists", wantIs: ErrExists},
+		{name: "an upper-case name is refused", channel: "Other", wantErr: `bad channel name "Other": must match ^[a-z][a-z0-9.-]*$`},
+		{name: "an empty name is refused", channel: "", wantErr: `bad channel name ""`},
+		{name: "a name longer than 249 characters is refused", channel: strings.Repeat("a", 250), wantErr: "at most 249 characters"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, _ := open(t, t.TempDir())
+			err := s.Create(tt.channel)
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("Create(%q): %v", tt.channel, err)
+				}
+				if _, err := s.Ledger(tt.channel); err != nil {
+					t.Fatalf("Ledger(%q) after Create: %v", tt.channel, err)
+				}
+				if _, err := s.Submitter(tt.channel); err != nil {
+					t.Fatalf("Submitter(%q) after Create: %v", tt.channel, err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("Create(%q) error = %v, want one containing %q", tt.channel, err, tt.wantErr)
+			}
+			if tt.wantIs != nil && !errors.Is(err, tt.wantIs) {
+				t.Fatalf("Create(%q) error = %v, want errors.Is %v", tt.channel, err, tt.wantIs)
+			}
+			if got := s.Names(); !slices.Equal(got, []string{"mychannel"}) {
+				t.Errorf("Names after a refused Create = %v, want [mychannel]", got)
+			}
+		})
+	}
+}
+
+func TestReopenRemembersChannels(t *testing.T) {
+	dir := t.TempDir()
+	s, _ := open(t, dir)
+	if err := s.Create("zeta"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Create("alpha"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s2, opened := open(t, dir)
+	want := []string{"alpha", "mychannel", "zeta"}
+	if got := s2.Names(); !slices.Equal(got, want) {
+		t.Errorf("Names after reopen = %v, want %v", got, want)
+	}
+	if !slices.Equal(*opened, want) {
+		t.Errorf("Opened called for %v, want %v", *opened, want)
+	}
+}
+
+func TestCorruptListIsReported(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "channels.json")
+	if err := os.WriteFile(file, []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Open(Config{ListFile: file, Default: "mychannel", Ledger: func(string) ledger.Config { return ledger.MemoryConfig() }, Orderer: orderer.DefaultConfig()})
+	if err == nil || !strings.Contains(err.Error(), "channel list "+file+" is corrupt") {
+		t.Fatalf("Open error = %v, want one naming the corrupt list %s", err, file)
+	}
+}
+
+func TestLookups(t *testing.T) {
+	s, _ := open(t, t.TempDir())
+	if _, err := s.Ledger("nochannel"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Ledger(nochannel) error = %v, want ErrNotFound", err)
+	}
+	_, err := s.Submitter("nochannel")
+	want := "this peer's channels are mychannel; create one with `peersim channel create -c nochannel`"
+	if err == nil || err.Error() != want {
+		t.Errorf("Submitter(nochannel) error = %v, want %q", err, want)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Ledger("mychannel"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Ledger(mychannel) after Close error = %v, want ErrNotFound", err)
+	}
+	if _, err := s.Submitter("mychannel"); err == nil {
+		t.Error("Submitter(mychannel) after Close succeeded, want an error")
+	}
+	if err := s.Create("other"); !errors.Is(err, ErrClosed) {
+		t.Errorf("Create after Close error = %v, want ErrClosed", err)
+	}
+}
