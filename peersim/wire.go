@@ -15,7 +15,7 @@ import (
 )
 
 // openChannels opens the peer's channels: a memory or bolt ledger each,
-// checked with the peer's MSP, with the CouchDB indexes of the chaincode
+// validated with the peer's MSP, with the CouchDB indexes of the chaincode
 // defined on it restored and its metrics started.
 func (p *Peer) openChannels() (*channel.Set, error) {
 	ocfg := orderer.DefaultConfig()
@@ -33,9 +33,9 @@ func (p *Peer) openChannels() (*channel.Set, error) {
 		},
 		LedgerOptions: []ledger.Option{
 			ledger.WithLogger(p.log.With(logging.NameKey, "ledger")), // the ledger adds its channel
-			ledger.WithPolicyChecker(policyChecker{msp: p.msp}),
 			ledger.WithCommitObserver(p.met.blockCommitted),
 		},
+		MSP:     p.msp,
 		Orderer: ocfg,
 		Opened: func(name string, l *ledger.Ledger) {
 			if err := p.defineIndexes(l); err != nil {

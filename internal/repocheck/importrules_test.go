@@ -158,10 +158,10 @@ var rules = []rule{
 		ours:  []string{"peersim/ledger", "peersim/identity", "peersim/ccpackage", "peersim/launcher"},
 	},
 	{
-		why:   "the channel set opens ledgers and their block cutters with what it is given; it never endorses, runs chaincode or serves gRPC",
+		why:   "the channel set opens ledgers, validated against its organisations' MSP, and their block cutters with what it is given; it never endorses, runs chaincode or serves gRPC",
 		pkgs:  "peersim/channel",
 		scope: build,
-		ours:  []string{"peersim/ledger", "peersim/orderer"},
+		ours:  []string{"peersim/ledger", "peersim/orderer", "peersim/identity"},
 	},
 	{
 		why:   "chaincode support launches (through the launcher's interface) or waits for chaincode and runs it on the chaincode server with a ledger simulator; it never endorses, signs or serves the client port",

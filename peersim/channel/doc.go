@@ -3,10 +3,14 @@
 // a channel is created, and closed together.
 //
 // The list of channel names is kept in one file, written atomically, so a
-// restarted peer reopens the channels it had. What a ledger is opened
-// with (memory or bolt, the peer's MSP ID, the policy checker, the commit
-// observer) and what happens once it is open (indexes, metrics) come from
-// the [Config]; the package knows nothing of the peer that wires it.
+// restarted peer reopens the channels it had. Each ledger validates the
+// transactions it commits against the MSP of the channel's organisations:
+// creators' signatures, and endorsements against the endorsement policies
+// (a chaincode without a signature policy needs one endorsement by a
+// member of an organisation the MSP knows). What else a ledger is opened
+// with (memory or bolt, the peer's MSP ID, the commit observer) and what
+// happens once it is open (indexes, metrics) come from the [Config]; the
+// package knows nothing of the peer that wires it.
 //
 // A [Set] answers the lookups the peer's services need: [Set.Ledger] for
 // the endorser, Deliver and the system chaincodes, [Set.Submitter] for

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/chaincodekit/chaincodekit/peersim/identity"
 	"github.com/chaincodekit/chaincodekit/peersim/ledger"
 	"github.com/chaincodekit/chaincodekit/peersim/orderer"
 )
@@ -28,7 +29,11 @@ type Config struct {
 	Default string
 	// Ledger returns the configuration of channel name's ledger.
 	Ledger func(name string) ledger.Config
-	// LedgerOptions are given to every ledger the set opens.
+	// MSP knows the channel's organisations: it verifies the creators and
+	// endorsements of the transactions a ledger validates.
+	MSP *identity.MSP
+	// LedgerOptions are given to every ledger the set opens, after the
+	// policy checker.
 	LedgerOptions []ledger.Option
 	// Orderer configures every channel's block cutter.
 	Orderer orderer.Config
@@ -50,8 +55,11 @@ type Set struct {
 }
 
 // Open opens the default channel and every channel in cfg.ListFile, and
-// rewrites the list.
+// rewrites the list. cfg.MSP is required.
 func Open(cfg Config) (*Set, error) {
+	if cfg.MSP == nil {
+		return nil, errors.New("open channels: Config.MSP is nil: the ledgers need it to validate transactions")
+	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
@@ -97,7 +105,8 @@ func (s *Set) open(name string) error {
 	if err := ValidateName(name); err != nil {
 		return err
 	}
-	l, err := ledger.Open(name, s.cfg.Ledger(name), s.cfg.LedgerOptions...)
+	opts := append([]ledger.Option{ledger.WithPolicyChecker(policyChecker{msp: s.cfg.MSP})}, s.cfg.LedgerOptions...)
+	l, err := ledger.Open(name, s.cfg.Ledger(name), opts...)
 	if err != nil {
 		return fmt.Errorf("open ledger of channel %s: %w", name, err)
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chaincodekit/chaincodekit/peersim/identity"
 	"github.com/chaincodekit/chaincodekit/peersim/ledger"
 	"github.com/chaincodekit/chaincodekit/peersim/orderer"
 )
@@ -19,6 +20,7 @@ func open(t *testing.T, dir string) (*Set, *[]string) {
 	var opened []string
 	s, err := Open(Config{
 		ListFile: filepath.Join(dir, "channels.json"),
+		MSP:      testMSP(t),
 		Default:  "mychannel",
 		Ledger:   func(string) ledger.Config { return ledger.MemoryConfig() },
 		Orderer:  orderer.DefaultConfig(),
@@ -29,6 +31,23 @@ func open(t *testing.T, dir string) (*Set, *[]string) {
 	}
 	t.Cleanup(func() { _ = s.Close() })
 	return s, &opened
+}
+
+// testMSP is the MSP of a fresh organisation.
+func testMSP(t *testing.T) *identity.MSP {
+	t.Helper()
+	org, err := identity.EnsureOrg(t.TempDir(), identity.DefaultConfig())
+	if err != nil {
+		t.Fatalf("create organisation: %v", err)
+	}
+	return org.MSP()
+}
+
+func TestOpenNeedsAnMSP(t *testing.T) {
+	_, err := Open(Config{ListFile: filepath.Join(t.TempDir(), "channels.json"), Default: "mychannel"})
+	if err == nil || !strings.Contains(err.Error(), "Config.MSP is nil") {
+		t.Fatalf("Open without an MSP error = %v, want one naming Config.MSP", err)
+	}
 }
 
 func TestCreate(t *testing.T) {
@@ -102,7 +121,7 @@ func TestCorruptListIsReported(t *testing.T) {
 	if err := os.WriteFile(file, []byte("{not json"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err := Open(Config{ListFile: file, Default: "mychannel", Ledger: func(string) ledger.Config { return ledger.MemoryConfig() }, Orderer: orderer.DefaultConfig()})
+	_, err := Open(Config{ListFile: file, MSP: testMSP(t), Default: "mychannel", Ledger: func(string) ledger.Config { return ledger.MemoryConfig() }, Orderer: orderer.DefaultConfig()})
 	if err == nil || !strings.Contains(err.Error(), "channel list "+file+" is corrupt") {
 		t.Fatalf("Open error = %v, want one naming the corrupt list %s", err, file)
 	}

@@ -1,4 +1,4 @@
-package peersim
+package channel
 
 import (
 	"fmt"
@@ -8,7 +8,8 @@ import (
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 )
 
-// policyChecker is the ledger's PolicyChecker backed by the peer's MSP.
+// policyChecker is a channel ledger's PolicyChecker, backed by the MSP of
+// the channel's organisations.
 type policyChecker struct{ msp *identity.MSP }
 
 func (c policyChecker) CheckCreator(creator, payload, signature []byte) error {
