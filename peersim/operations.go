@@ -29,7 +29,7 @@ func (p *Peer) operationsHandler() http.Handler {
 		}
 		writeJSON(w, code, body)
 	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(p.met.reg, promhttp.HandlerOpts{}))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(p.met.Registry(), promhttp.HandlerOpts{}))
 	mux.HandleFunc("/version", func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet {
 			writeJSON(w, http.StatusBadRequest, map[string]string{"Error": "invalid request method: " + r.Method})

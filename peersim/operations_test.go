@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/chaincodekit/chaincodekit/peersim/logging"
+	"github.com/chaincodekit/chaincodekit/peersim/metrics"
 )
 
 // logBuffer collects log output from several goroutines.
@@ -208,7 +209,7 @@ func opsPeer(t *testing.T, cfg Config) *Peer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Peer{cfg: cfg, met: newMetrics(), logLevels: logging.NewLevels(spec), log: slog.New(slog.DiscardHandler)}
+	return &Peer{cfg: cfg, met: metrics.New(), logLevels: logging.NewLevels(spec), log: slog.New(slog.DiscardHandler)}
 }
 
 func TestOperationsLogspec(t *testing.T) {

@@ -21,6 +21,7 @@ import (
 	"github.com/chaincodekit/chaincodekit/peersim/endorser"
 	"github.com/chaincodekit/chaincodekit/peersim/identity"
 	"github.com/chaincodekit/chaincodekit/peersim/logging"
+	"github.com/chaincodekit/chaincodekit/peersim/metrics"
 	"github.com/chaincodekit/chaincodekit/peersim/orderer"
 	ab "github.com/hyperledger/fabric-protos-go-apiv2/orderer"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
@@ -47,7 +48,7 @@ type Peer struct {
 	// support makes user chaincode ready (launch, dial or wait) and runs
 	// it.
 	support *ccsupport.Support
-	met     *metrics
+	met     *metrics.Metrics
 	// logLevels is the active logging specification (Config.LogLevel,
 	// then /logspec).
 	logLevels *logging.Levels
@@ -128,7 +129,7 @@ func New(cfg Config, logger *slog.Logger, opts ...Option) (*Peer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("installed chaincode store: %w", err)
 	}
-	p.met = newMetrics()
+	p.met = metrics.New()
 	ccCfg := chaincode.DefaultConfig()
 	ccCfg.ExecuteTimeout = cfg.ChaincodeExecuteTimeout
 	ccCfg.MaxInFlight = cfg.ChaincodeMaxInFlight
@@ -152,7 +153,7 @@ func New(cfg Config, logger *slog.Logger, opts ...Option) (*Peer, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.met.registerChaincodes(p.cc)
+	p.met.RegisterChaincodes(p.cc.Stats)
 	if p.chans, err = p.openChannels(); err != nil {
 		return nil, err
 	}

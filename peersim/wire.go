@@ -33,7 +33,7 @@ func (p *Peer) openChannels() (*channel.Set, error) {
 		},
 		LedgerOptions: []ledger.Option{
 			ledger.WithLogger(p.log.With(logging.NameKey, "ledger")), // the ledger adds its channel
-			ledger.WithCommitObserver(p.met.blockCommitted),
+			ledger.WithCommitObserver(p.met.BlockCommitted),
 		},
 		MSP:     p.msp,
 		Orderer: ocfg,
@@ -41,7 +41,7 @@ func (p *Peer) openChannels() (*channel.Set, error) {
 			if err := p.defineIndexes(l); err != nil {
 				p.log.Warn("could not restore CouchDB indexes", "channel", name, "error", err)
 			}
-			p.met.opened(name, l.Height())
+			p.met.Opened(name, l.Height())
 		},
 		Log: p.log.With(logging.NameKey, "orderer"), // the cutter adds its channel
 	})
@@ -73,8 +73,8 @@ func (p *Peer) newSupport() *ccsupport.Support {
 		Packages: p.store,
 		Channels: p.chans,
 		Launcher: func() ccsupport.Launcher { return p.launcher },
-		Launched: p.met.launched,
-		Executed: p.met.executed,
+		Launched: p.met.Launched,
+		Executed: p.met.Executed,
 		Stopping: p.closing,
 		Log:      p.log,
 	})
@@ -89,7 +89,7 @@ func (p *Peer) newEndorser() *endorser.Endorser {
 		System:     p.systemChaincodes(),
 		Chaincodes: p.support,
 		Signer:     p.signer,
-		Observe:    p.met.proposal,
+		Observe:    p.met.Proposal,
 		Stopping:   p.closing,
 	})
 }

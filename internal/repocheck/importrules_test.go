@@ -170,6 +170,12 @@ var rules = []rule{
 		ours:  []string{"peersim/chaincode", "peersim/ledger", "peersim/launcher", "peersim/ccpackage", "peersim/syscc"},
 	},
 	{
+		why:   "the metrics observe what the endorser, the chaincode server and the ledger report, through their types; they import nothing that runs",
+		pkgs:  "peersim/metrics",
+		scope: build,
+		ours:  []string{"peersim/endorser", "peersim/chaincode", "peersim/ledger"},
+	},
+	{
 		why:   "the Deliver service reads the ledger and checks identities; it never endorses, orders or runs chaincode",
 		pkgs:  "peersim/deliver",
 		scope: build,

@@ -1,4 +1,4 @@
-package peersim
+package metrics
 
 import (
 	"strconv"
@@ -12,14 +12,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
 
-// metrics are the peer's Prometheus metrics, in a registry of its own so
+// Metrics are the peer's Prometheus metrics, in a registry of its own so
 // that several peers can live in one process. Besides the peersim_*
 // families the registry carries the Fabric peer's names where peersim
 // measures the same thing (endorser_*, ledger_*, chaincode_*, with Fabric's
 // labels) and the client library's standard Go runtime (go_*: goroutines,
 // heap, GC) and process (process_*: CPU, resident memory, open file
 // descriptors) collectors.
-type metrics struct {
+type Metrics struct {
 	reg       *prometheus.Registry
 	proposals *prometheus.CounterVec
 	committed *prometheus.CounterVec
@@ -94,8 +94,9 @@ func (f fabricMetrics) collectors() []prometheus.Collector {
 		f.blockstorageAndPvt, f.chaincodeExecTimeouts, f.launchDuration, f.launchFailures, f.launchTimeouts}
 }
 
-func newMetrics() *metrics {
-	m := &metrics{
+// New returns the metrics in a new registry.
+func New() *Metrics {
+	m := &Metrics{
 		reg: prometheus.NewRegistry(),
 		proposals: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "peersim", Name: "proposals_received_total",
@@ -123,8 +124,13 @@ func newMetrics() *metrics {
 	return m
 }
 
-func (m *metrics) registerChaincodes(cc *chaincode.Server) {
-	m.reg.MustRegister(newStreamCollector(cc.Stats))
+// Registry is what the operations service's /metrics serves.
+func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+
+// RegisterChaincodes adds the per-stream gauges of the chaincode server
+// whose snapshots stats returns, taken once per scrape.
+func (m *Metrics) RegisterChaincodes(stats func() chaincode.Stats) {
+	m.reg.MustRegister(newStreamCollector(stats))
 }
 
 // streamCollector turns one chaincode.Server.Stats snapshot per scrape into
@@ -188,13 +194,13 @@ func (c *streamCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// proposal counts one answered proposal as a Fabric endorser does: every
+// Proposal counts one answered proposal as a Fabric endorser does: every
 // proposal is received; one that fails validation or is a duplicate counts
 // there and nothing else; the others take a duration, labelled successful
 // when endorsed (or channel-less), and a chaincode answer of 400 to 499 is
 // an endorsement failure with chaincodeerror="true" (Fabric passes 500 and
 // above through uncounted).
-func (m *metrics) proposal(resp *peer.ProposalResponse, f endorser.Facts, took time.Duration) {
+func (m *Metrics) Proposal(resp *peer.ProposalResponse, f endorser.Facts, took time.Duration) {
 	status := resp.GetResponse().GetStatus()
 	m.proposals.WithLabelValues(strconv.Itoa(int(status))).Inc()
 	fm := m.fabric
@@ -219,17 +225,19 @@ func (m *metrics) proposal(resp *peer.ProposalResponse, f endorser.Facts, took t
 	}
 }
 
-func (m *metrics) executed(ccid, typ string, ok, timedOut bool, d time.Duration) {
+// Executed records one INIT or TRANSACTION a chaincode answered (ok) or
+// not, and whether it ran out of time.
+func (m *Metrics) Executed(ccid, typ string, ok, timedOut bool, d time.Duration) {
 	m.execute.WithLabelValues(ccid, typ, strconv.FormatBool(ok)).Observe(d.Seconds())
 	if timedOut {
 		m.fabric.chaincodeExecTimeouts.WithLabelValues(ccid).Inc()
 	}
 }
 
-// launched records one launch of a chaincode that was not connected: in
+// Launched records one launch of a chaincode that was not connected: in
 // production mode build, start and registration, in development mode the
 // wait for the developer to start it.
-func (m *metrics) launched(ccid string, ok, timedOut bool, d time.Duration) {
+func (m *Metrics) Launched(ccid string, ok, timedOut bool, d time.Duration) {
 	m.fabric.launchDuration.WithLabelValues(ccid, strconv.FormatBool(ok)).Observe(d.Seconds())
 	if !ok {
 		m.fabric.launchFailures.WithLabelValues(ccid).Inc()
@@ -239,15 +247,15 @@ func (m *metrics) launched(ccid string, ok, timedOut bool, d time.Duration) {
 	}
 }
 
-// opened sets a channel's height gauges when its ledger opens.
-func (m *metrics) opened(channel string, height uint64) {
+// Opened sets a channel's height gauges when its ledger opens.
+func (m *Metrics) Opened(channel string, height uint64) {
 	m.height.WithLabelValues(channel).Set(float64(height))
 	m.fabric.blockchainHeight.WithLabelValues(channel).Set(float64(height))
 }
 
-// blockCommitted updates the height, transaction and commit-time metrics of a
+// BlockCommitted updates the height, transaction and commit-time metrics of a
 // channel after a block commits (ledger.WithCommitObserver).
-func (m *metrics) blockCommitted(cs ledger.CommitStats) {
+func (m *Metrics) BlockCommitted(cs ledger.CommitStats) {
 	ch := cs.Channel
 	for _, tx := range cs.Txs {
 		code := tx.Code.String()
@@ -261,7 +269,7 @@ func (m *metrics) blockCommitted(cs ledger.CommitStats) {
 		}
 		m.fabric.transactionCount.WithLabelValues(ch, typ, cc, code).Inc()
 	}
-	m.opened(ch, cs.Block+1)
+	m.Opened(ch, cs.Block+1)
 	m.fabric.blockProcessingTime.WithLabelValues(ch).Observe(cs.Processing.Seconds())
 	m.fabric.blockstorageAndPvt.WithLabelValues(ch).Observe(cs.Storage.Seconds())
 }

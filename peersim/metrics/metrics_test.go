@@ -1,4 +1,4 @@
-package peersim
+package metrics
 
 import (
 	"fmt"
@@ -118,8 +118,8 @@ endorser_successful_proposals 1
 `},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m := newMetrics()
-			m.proposal(tc.resp, tc.facts, time.Millisecond)
+			m := New()
+			m.Proposal(tc.resp, tc.facts, time.Millisecond)
 			got, err := samplesWithPrefix(m.reg, "endorser_")
 			if err != nil {
 				t.Fatal(err)
@@ -132,13 +132,13 @@ endorser_successful_proposals 1
 }
 
 func TestChaincodeMetricsFollowFabricsChaincodeSupport(t *testing.T) {
-	m := newMetrics()
-	m.executed("a:1", "TRANSACTION", false, true, time.Second)
-	m.executed("a:1", "TRANSACTION", false, false, time.Second)
-	m.executed("b:1", "INIT", true, false, time.Second)
-	m.launched("a:1", true, false, time.Second)
-	m.launched("b:1", false, false, time.Second)
-	m.launched("c:1", false, true, time.Minute)
+	m := New()
+	m.Executed("a:1", "TRANSACTION", false, true, time.Second)
+	m.Executed("a:1", "TRANSACTION", false, false, time.Second)
+	m.Executed("b:1", "INIT", true, false, time.Second)
+	m.Launched("a:1", true, false, time.Second)
+	m.Launched("b:1", false, false, time.Second)
+	m.Launched("c:1", false, true, time.Minute)
 	got, err := samplesWithPrefix(m.reg, "chaincode_")
 	if err != nil {
 		t.Fatal(err)
