@@ -162,11 +162,11 @@ func (h *handler) shutdown() (bool, error) {
 // or the handler stops. A clean end of stream stops the handler with a nil
 // reason.
 func (h *handler) recvLoop() {
-	registered := false
+	st := streamCreated
 	for {
 		m := &rawMessage{}
 		err := h.st.RecvMsg(m)
-		if !h.handleReceived(m.b, err, &registered) {
+		if !h.handleReceived(m.b, err, &st) {
 			return
 		}
 	}
@@ -174,7 +174,7 @@ func (h *handler) recvLoop() {
 
 // handleReceived handles what one RecvMsg returned and reports whether to
 // read on.
-func (h *handler) handleReceived(raw []byte, err error, registered *bool) bool {
+func (h *handler) handleReceived(raw []byte, err error, st *streamState) bool {
 	h.handling.Lock()
 	defer h.handling.Unlock()
 	select {
@@ -189,17 +189,43 @@ func (h *handler) handleReceived(raw []byte, err error, registered *bool) bool {
 	case err != nil:
 		h.stop(fmt.Errorf("receive from chaincode: %w", err))
 		return false
-	case !*registered:
-		ok, err := h.handshake(raw)
+	case *st == streamCreated:
+		registered, err := h.handshake(raw)
 		if err != nil {
 			h.stop(err)
 			return false
 		}
-		*registered = ok
+		if registered {
+			*st = streamReady
+		}
 	default:
 		h.handle(raw)
 	}
 	return true
+}
+
+// streamState is where a chaincode stream is in the registration
+// handshake, as Fabric's peer names it. Only the receiving goroutine
+// (recvLoop) holds and changes it.
+type streamState int
+
+const (
+	// streamCreated: the stream is open and the first message must be
+	// REGISTER (KEEPALIVEs are allowed); handshake handles it.
+	streamCreated streamState = iota
+	// streamReady: REGISTERED and READY were sent; the chaincode asks and
+	// answers, and handle dispatches each message.
+	streamReady
+)
+
+func (s streamState) String() string {
+	switch s {
+	case streamCreated:
+		return "created"
+	case streamReady:
+		return "ready"
+	}
+	return fmt.Sprintf("streamState(%d)", int(s))
 }
 
 func (h *handler) sendLoop() {
@@ -310,7 +336,7 @@ func (h *handler) replyError(msg *peer.ChaincodeMessage) {
 	}
 }
 
-// handshake handles a message in the created state. It returns true once
+// handshake handles a message in streamCreated. It returns true once
 // the chaincode is registered and ready; an error ends the stream.
 func (h *handler) handshake(raw []byte) (bool, error) {
 	msg := &peer.ChaincodeMessage{}
@@ -324,7 +350,7 @@ func (h *handler) handshake(raw []byte) (bool, error) {
 	case peer.ChaincodeMessage_REGISTER:
 		return h.register(msg)
 	default:
-		return false, h.refuse(msg.Txid, fmt.Errorf("%w: [%s] peer cannot handle message (%s) while in created state: the first message must be REGISTER", ErrProtocol, msg.Txid, msg.Type))
+		return false, h.refuse(msg.Txid, fmt.Errorf("%w: [%s] peer cannot handle message (%s) while in %s state: the first message must be REGISTER", ErrProtocol, msg.Txid, msg.Type, streamCreated))
 	}
 }
 
@@ -413,7 +439,7 @@ func (h *handler) refuseWith(txID string, reason error, text string) error {
 	return reason
 }
 
-// handle dispatches a message received in the ready state. Nothing a
+// handle dispatches a message received in streamReady. Nothing a
 // chaincode sends ends the stream: bad messages get ERROR.
 func (h *handler) handle(raw []byte) {
 	msg := &peer.ChaincodeMessage{}
