@@ -50,6 +50,28 @@
 // packages. One function decides each REGISTER, from the installed packages
 // and the launcher's record of the processes it started.
 //
+// # A transaction's route
+//
+// An invoke crosses these packages, each once per phase, and none calls
+// back into one it has left; this package only wires them (wire.go):
+//
+//  1. peersim/endorser: ProcessProposal verifies the signed proposal
+//     (2. peersim/identity), refuses a duplicate txid, finds the channel's
+//     ledger (3. peersim/channel) and routes;
+//  4. peersim/ccsupport: makes the chaincode ready (launch, dial or wait)
+//     and executes it;
+//  5. peersim/chaincode: the stream to the chaincode, whose requests run on
+//     a 6. peersim/ledger simulator; the endorser then signs the response
+//     (identity) in its one endorse function.
+//  7. peersim/orderer: Broadcast checks the envelope and queues it on the
+//     channel's cutter, which cuts a block and hands it to the ledger;
+//  8. peersim/ledger: validates (policies through the channel's MSP) and
+//     commits the block; peersim/deliver streams it to the client.
+//
+// A system chaincode proposal goes from the endorser to peersim/syscc
+// instead of ccsupport; lscc's Init runs through ccsupport the same way.
+// Metrics (peersim/metrics) observe each step through funcs they were given.
+//
 // # Where peersim differs from Fabric
 //
 //   - Channels are created with the cscc function CreateChannel (admin only),
