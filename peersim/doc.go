@@ -12,7 +12,8 @@
 // StartOn serves on caller-supplied listeners (bufconn in tests) and
 // writes no address file. ReadAddressFile reads the file of a peer started
 // on a data directory, for clients on the same machine. Clients
-// speak Fabric's own gRPC services on the client address: protos.Endorser
+// speak Fabric's own gRPC services on the client address: gateway.Gateway
+// (package peersim/gateway, for fabric-gateway applications), protos.Endorser
 // (invoke, query and the lifecycle and channel system chaincodes),
 // orderer.AtomicBroadcast and protos.Deliver (blocks and filtered blocks).
 // Proposals are endorsed by package peersim/endorser, which routes the

@@ -23,6 +23,7 @@ import (
 	"github.com/chaincodekit/chaincodekit/peersim/logging"
 	"github.com/chaincodekit/chaincodekit/peersim/metrics"
 	"github.com/chaincodekit/chaincodekit/peersim/orderer"
+	gp "github.com/hyperledger/fabric-protos-go-apiv2/gateway"
 	ab "github.com/hyperledger/fabric-protos-go-apiv2/orderer"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/grpc"
@@ -284,11 +285,11 @@ func (p *Peer) startOn(ctx context.Context, ls Listeners, addressFile bool) (err
 
 	p.clientSrv = grpc.NewServer(grpc.MaxRecvMsgSize(chaincode.MaxMessageSize), grpc.MaxSendMsgSize(chaincode.MaxMessageSize))
 	peer.RegisterEndorserServer(p.clientSrv, p.endo)
-	ab.RegisterAtomicBroadcastServer(p.clientSrv, orderer.NewServer(
-		orderer.ChannelsFunc(p.chans.Submitter),
-		orderer.VerifierFunc(func(creator, msg, sig []byte) error { _, err := p.msp.Verify(creator, msg, sig); return err }),
-		p.log.With(logging.NameKey, "orderer"),
-		orderer.WithStopping(p.closing)))
+	verify := func(creator, msg, sig []byte) error { _, err := p.msp.Verify(creator, msg, sig); return err }
+	ord := orderer.NewServer(orderer.ChannelsFunc(p.chans.Submitter), orderer.VerifierFunc(verify),
+		p.log.With(logging.NameKey, "orderer"), orderer.WithStopping(p.closing))
+	ab.RegisterAtomicBroadcastServer(p.clientSrv, ord)
+	gp.RegisterGatewayServer(p.clientSrv, p.newGateway(ord, verify, ls.Client.Addr().String()))
 	peer.RegisterDeliverServer(p.clientSrv, deliver.New(deliver.Config{
 		Channels: p.chans, MSP: p.msp, Stopping: p.closing, Log: p.log.With(logging.NameKey, "deliver"),
 	}))

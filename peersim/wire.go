@@ -8,6 +8,7 @@ import (
 	"github.com/chaincodekit/chaincodekit/peersim/ccsupport"
 	"github.com/chaincodekit/chaincodekit/peersim/channel"
 	"github.com/chaincodekit/chaincodekit/peersim/endorser"
+	"github.com/chaincodekit/chaincodekit/peersim/gateway"
 	"github.com/chaincodekit/chaincodekit/peersim/ledger"
 	"github.com/chaincodekit/chaincodekit/peersim/logging"
 	"github.com/chaincodekit/chaincodekit/peersim/orderer"
@@ -111,6 +112,21 @@ func (p *Peer) systemChaincodes() syscc.Table {
 			Channels:  p.chans,
 		},
 	}
+}
+
+// newGateway builds the Gateway service over the peer's endorser and the
+// embedded orderer; addr is the client address, named in error details.
+func (p *Peer) newGateway(ord gateway.Orderer, verify gateway.VerifierFunc, addr string) *gateway.Server {
+	return gateway.New(gateway.Config{
+		Endorser: p.endo,
+		Orderer:  ord,
+		Channels: p.chans,
+		Verifier: verify,
+		MSPID:    p.org.MSPID(),
+		Address:  addr,
+		Stopping: p.closing,
+		Log:      p.log.With(logging.NameKey, "gateway"),
+	})
 }
 
 // CreateChannel adds a channel to the peer and remembers it across

@@ -62,9 +62,33 @@ var chaincodeSide = []string{
 	"github.com/kelseyhightower/envconfig",
 }
 
+// testOnly are the Fabric libraries this repository uses only to prove
+// compatibility in tests (and in sample applications, which are a user's
+// code): no package of the product links them.
+var testOnly = []string{
+	"github.com/hyperledger/fabric-chaincode-go",
+	"github.com/hyperledger/fabric-contract-api-go",
+	"github.com/hyperledger/fabric-gateway",
+}
+
+// productRule forbids testOnly to the non-test imports of pkgs.
+func productRule(pkgs string) rule {
+	return rule{
+		why:    "Fabric's own shim, contract API and gateway client are here only to prove compatibility in tests: no product package links them",
+		pkgs:   pkgs,
+		scope:  build,
+		ours:   []string{"..."},
+		forbid: testOnly,
+	}
+}
+
 // rules is the layout as the package docs describe it. Where tests are not
 // ruled, the comment says why.
 var rules = []rule{
+	productRule("shim/..."),
+	productRule("contractapi/..."),
+	productRule("peersim/..."),
+	productRule("internal/..."),
 	{
 		why:      "shim is the chaincode's side of the stream: of ours it imports only its own sub-packages, and outside the module only the Fabric protos, gRPC, protobuf and envconfig",
 		pkgs:     "shim/...",
@@ -174,6 +198,12 @@ var rules = []rule{
 		pkgs:  "peersim/metrics",
 		scope: build,
 		ours:  []string{"peersim/endorser", "peersim/chaincode", "peersim/ledger"},
+	},
+	{
+		why:   "the Gateway service calls the endorser and the orderer through its interfaces and reads the ledger; it never runs chaincode, signs or launches",
+		pkgs:  "peersim/gateway",
+		scope: build,
+		ours:  []string{"peersim/ledger", "peersim/identity", "internal/stopping"},
 	},
 	{
 		why:   "the Deliver service reads the ledger and checks identities; it never endorses, orders or runs chaincode",
@@ -300,6 +330,9 @@ func standard(path string) bool {
 
 // match reports whether a module-relative package path matches pattern.
 func match(pattern, path string) bool {
+	if pattern == "..." {
+		return true
+	}
 	if base, ok := strings.CutSuffix(pattern, "/..."); ok {
 		return under(path, base)
 	}

@@ -98,11 +98,17 @@ func (s *Server) Broadcast(stream ab.AtomicBroadcast_BroadcastServer) error {
 			if err != nil {
 				return err
 			}
-			if err := stream.Send(s.respond(s.submit(ctx, env))); err != nil {
+			if err := stream.Send(s.Submit(ctx, env)); err != nil {
 				return err
 			}
 		}
 	})
+}
+
+// Submit checks one envelope and queues it, answering as Broadcast does:
+// the Gateway's Submit orders through it.
+func (s *Server) Submit(ctx context.Context, env *common.Envelope) *ab.BroadcastResponse {
+	return s.respond(s.submit(ctx, env))
 }
 
 // refusal is why an envelope was not queued: the status the client gets

@@ -1,0 +1,164 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/chaincodekit/chaincodekit/peersim/ledger"
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+	gp "github.com/hyperledger/fabric-protos-go-apiv2/gateway"
+	ab "github.com/hyperledger/fabric-protos-go-apiv2/orderer"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/protoadapt"
+)
+
+// Endorser runs proposals: the peer's Endorser service.
+type Endorser interface {
+	ProcessProposal(ctx context.Context, sp *peer.SignedProposal) (*peer.ProposalResponse, error)
+}
+
+// Orderer orders transaction envelopes and answers as Broadcast does; the
+// embedded orderer's Server is one.
+type Orderer interface {
+	Submit(ctx context.Context, env *common.Envelope) *ab.BroadcastResponse
+}
+
+// Channels finds a channel's ledger.
+type Channels interface {
+	// Ledger returns the ledger of channel name.
+	Ledger(name string) (*ledger.Ledger, error)
+	// NotJoined completes "channel x not found" with what to do.
+	NotJoined(name string) string
+}
+
+// Verifier checks a signed request's signature by the identity it names.
+type Verifier interface {
+	// Verify returns nil when creator, a serialized identity, signed msg
+	// with sig.
+	Verify(creator, msg, sig []byte) error
+}
+
+// VerifierFunc adapts a function to Verifier.
+type VerifierFunc func(creator, msg, sig []byte) error
+
+// Verify calls f.
+func (f VerifierFunc) Verify(creator, msg, sig []byte) error { return f(creator, msg, sig) }
+
+// Config is what a Server works with; every field but Log and Stopping is
+// required.
+type Config struct {
+	Endorser Endorser
+	Orderer  Orderer
+	Channels Channels
+	Verifier Verifier
+	// MSPID and Address name the peer in the ErrorDetail of a failed
+	// endorsement, and Address the orderer in that of a failed submit.
+	MSPID   string
+	Address string
+	// Stopping ends CommitStatus waits and ChaincodeEvents streams, with
+	// gRPC status Unavailable, once closed.
+	Stopping <-chan struct{}
+	Log      *slog.Logger
+}
+
+// Server is the gateway.Gateway gRPC service.
+type Server struct {
+	gp.UnimplementedGatewayServer
+	cfg Config
+}
+
+// New returns a Server.
+func New(cfg Config) *Server {
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Server{cfg: cfg}
+}
+
+// rpcError is a gRPC status with Fabric's details, the one way this
+// package's failures leave it.
+func rpcError(code codes.Code, msg string, details ...*gp.ErrorDetail) error {
+	st := status.New(code, msg)
+	if len(details) == 0 {
+		return st.Err()
+	}
+	ds := make([]protoadapt.MessageV1, 0, len(details))
+	for _, d := range details {
+		ds = append(ds, protoadapt.MessageV1Of(d))
+	}
+	if withDetails, err := st.WithDetails(ds...); err == nil {
+		return withDetails.Err()
+	}
+	return st.Err()
+}
+
+func (s *Server) detail(msg string) *gp.ErrorDetail {
+	return &gp.ErrorDetail{Address: s.cfg.Address, MspId: s.cfg.MSPID, Message: msg}
+}
+
+// ledgerOf returns the ledger of channel, or an error with Fabric's words
+// for a channel the gateway has no configuration for, and the hint.
+func (s *Server) ledgerOf(channel string) (*ledger.Ledger, error) {
+	l, err := s.cfg.Channels.Ledger(channel)
+	if err != nil {
+		return nil, fmt.Errorf("failed to get config for channel [%s]: channel %s not found: %s", channel, channel, s.cfg.Channels.NotJoined(channel))
+	}
+	return l, nil
+}
+
+// endorserVerdict classifies the endorser's answer as Fabric's Gateway
+// does with a Fabric 2.5 peer: a gRPC failure is Unavailable; status 500
+// (the peer's own failure, or the chaincode's shim.Error) is Aborted with
+// its message; any other status outside [200, 400) is the chaincode's
+// (Unknown, "chaincode response STATUS, MESSAGE"). A 2.5 peer answers a 500
+// without a payload; this peer's endorser keeps Fabric 1.4's payload on
+// it, which the classification does not look at.
+func endorserVerdict(pr *peer.ProposalResponse, err error) (codes.Code, string) {
+	if err != nil {
+		if pr == nil {
+			return codes.Unavailable, err.Error()
+		}
+		return codes.FailedPrecondition, err.Error()
+	}
+	switch st := pr.GetResponse().GetStatus(); {
+	case st >= 200 && st < 400:
+		return codes.OK, ""
+	case st == 500:
+		return codes.Aborted, pr.GetResponse().GetMessage()
+	default:
+		return codes.Unknown, fmt.Sprintf("chaincode response %d, %s", st, pr.GetResponse().GetMessage())
+	}
+}
+
+// result is the chaincode's response payload inside a proposal response.
+func result(pr *peer.ProposalResponse) ([]byte, error) {
+	prp := &peer.ProposalResponsePayload{}
+	if err := proto.Unmarshal(pr.GetPayload(), prp); err != nil {
+		return nil, fmt.Errorf("failed to deserialize proposal response payload: %w", err)
+	}
+	act := &peer.ChaincodeAction{}
+	if err := proto.Unmarshal(prp.GetExtension(), act); err != nil {
+		return nil, fmt.Errorf("failed to deserialize chaincode action: %w", err)
+	}
+	return act.GetResponse().GetPayload(), nil
+}
+
+// onlyOwnOrg refuses organisations other than the peer's: it is the only
+// endorser the gateway knows.
+func (s *Server) onlyOwnOrg(orgs []string) error {
+	var missing []string
+	for _, o := range orgs {
+		if o != s.cfg.MSPID {
+			missing = append(missing, o)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("failed to find any endorsing peers for org(s): %s", strings.Join(missing, ", "))
+	}
+	return nil
+}
