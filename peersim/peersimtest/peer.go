@@ -200,6 +200,19 @@ func (p *Peer) Client(t TB, id *identity.SigningIdentity) *client.Client {
 	return c
 }
 
+// ClientConnection returns the in-memory connection to the peer's client
+// port, which serves Fabric's Gateway, Endorser, Broadcast and Deliver
+// services. Application code written with fabric-gateway runs on it in go
+// test, with no port:
+//
+//	id := p.User(t, "User1")
+//	gid, _ := identity.NewX509Identity(id.MSPID(), id.Certificate())  // fabric-gateway's pkg/identity
+//	sign, _ := identity.NewPrivateKeySign(id.PrivateKey())
+//	gw, _ := client.Connect(gid, client.WithSign(sign), client.WithClientConnection(p.ClientConnection()))
+//
+// The kit closes it when the test ends.
+func (p *Peer) ClientConnection() *grpc.ClientConn { return p.clientConn }
+
 // context returns a context bounded by the kit's timeout.
 func (p *Peer) context() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), p.timeout)
