@@ -628,6 +628,9 @@ func (c *LifecycleChaincode) approve(inv *Invocation, in *lb.ApproveChaincodeDef
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := checkCollectionUpgrade(def, p.collections); err != nil {
+		return nil, nil, fmt.Errorf("error validating chaincode definition: %w", err)
+	}
 	var current int64
 	if def != nil {
 		current = def.Sequence
@@ -787,7 +790,14 @@ func (c *LifecycleChaincode) commit(inv *Invocation, in *lb.CommitChaincodeDefin
 		return nil, nil, err
 	}
 	defer sim.Done()
-	p, prev, approvals, _, err := c.readiness(sim, in)
+	prev, err := committed(sim, in.GetName())
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := checkCollectionUpgrade(prev, in.GetCollections()); err != nil {
+		return nil, nil, fmt.Errorf("error validating chaincode definition: %w", err)
+	}
+	p, _, approvals, _, err := c.readiness(sim, in)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -803,9 +813,6 @@ func (c *LifecycleChaincode) commit(inv *Invocation, in *lb.CommitChaincodeDefin
 	slices.Sort(yes)
 	if n := len(approvals); len(yes) <= n/2 {
 		return nil, nil, fmt.Errorf("chaincode definition %s sequence %d is approved by %d of the channel's %d organisations %v, and the lifecycle endorsement policy needs a majority: have more organisations approve it", in.GetName(), in.GetSequence(), len(yes), n, yes)
-	}
-	if err := checkCollectionUpgrade(prev, p.collections); err != nil {
-		return nil, nil, err
 	}
 	policy, err := p.policy()
 	if err != nil {
