@@ -62,7 +62,7 @@ func (e *notFoundError) Error() string { return e.msg }
 // order its refusal lists them.
 func lifecycleFunctions() []string {
 	return []string{"InstallChaincode", "QueryInstalledChaincode", "QueryInstalledChaincodes", "GetInstalledChaincodePackage",
-		"ApproveChaincodeDefinitionForMyOrg", "QueryApprovedChaincodeDefinition", "CheckCommitReadiness",
+		"ApproveChaincodeDefinitionForMyOrg", "QueryApprovedChaincodeDefinition", "QueryApprovedChaincodeDefinitions", "CheckCommitReadiness",
 		"CommitChaincodeDefinition", "QueryChaincodeDefinition", "QueryChaincodeDefinitions"}
 }
 
@@ -112,7 +112,7 @@ func (c *LifecycleChaincode) authorize(inv *Invocation, fn string) error {
 		}
 	}
 	switch fn {
-	case "ApproveChaincodeDefinitionForMyOrg", "QueryApprovedChaincodeDefinition", "CheckCommitReadiness",
+	case "ApproveChaincodeDefinitionForMyOrg", "QueryApprovedChaincodeDefinition", "QueryApprovedChaincodeDefinitions", "CheckCommitReadiness",
 		"CommitChaincodeDefinition", "QueryChaincodeDefinition", "QueryChaincodeDefinitions":
 		if inv.Ledger == nil {
 			return fmt.Errorf("_lifecycle %s needs a channel: name one in the proposal (-C)", fn)
@@ -162,6 +162,11 @@ func (c *LifecycleChaincode) dispatch(inv *Invocation, fn string, input []byte) 
 		in := &lb.QueryApprovedChaincodeDefinitionArgs{}
 		if err = decode(in); err == nil {
 			out, err = c.queryApproved(inv, in)
+		}
+	case "QueryApprovedChaincodeDefinitions":
+		in := &lb.QueryApprovedChaincodeDefinitionsArgs{}
+		if err = decode(in); err == nil {
+			out, err = c.queryAllApproved(inv)
 		}
 	case "CheckCommitReadiness":
 		in := &lb.CheckCommitReadinessArgs{}

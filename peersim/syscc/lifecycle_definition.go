@@ -1,10 +1,13 @@
 package syscc
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/chaincodekit/chaincodekit/peersim/ledger"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
@@ -391,14 +394,70 @@ func (c *LifecycleChaincode) queryApproved(inv *Invocation, in *lb.QueryApproved
 	if a == nil {
 		return nil, fmt.Errorf("could not fetch approved chaincode definition (name: '%s', sequence: '%d') on channel '%s'", name, seq, l.ChannelID())
 	}
-	src := &lb.ChaincodeSource{Type: &lb.ChaincodeSource_Unavailable_{Unavailable: &lb.ChaincodeSource_Unavailable{}}}
-	if a.packageID != "" {
-		src = &lb.ChaincodeSource{Type: &lb.ChaincodeSource_LocalPackage{LocalPackage: &lb.ChaincodeSource_Local{PackageId: a.packageID}}}
-	}
+	src := a.source()
 	return &lb.QueryApprovedChaincodeDefinitionResult{
 		Sequence: seq, Version: a.params.version, EndorsementPlugin: a.params.endorsementPlugin, ValidationPlugin: a.params.validationPlugin,
 		ValidationParameter: a.params.validationParameter, Collections: a.params.collections, InitRequired: a.params.initRequired, Source: src,
 	}, nil
+}
+
+// queryAllApproved lists every approval of the peer's organisation on the
+// channel, by name and then sequence.
+func (c *LifecycleChaincode) queryAllApproved(inv *Invocation) (proto.Message, error) {
+	sim, err := inv.Ledger.NewSimulator(inv.Proposal.TxID(), c.OrgMSPID)
+	if err != nil {
+		return nil, err
+	}
+	defer sim.Done()
+	prefix := metadataKey("namespaces", "")
+	it, err := sim.GetPrivateDataRangeScanIterator(ledger.LifecycleNamespace, implicitCollection(c.OrgMSPID), prefix, prefix+"\xff")
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	type ref struct {
+		name string
+		seq  int64
+	}
+	var refs []ref
+	for {
+		kv, err := it.Next()
+		if err != nil {
+			return nil, err
+		}
+		if kv == nil {
+			break
+		}
+		pn := strings.TrimPrefix(kv.GetKey(), prefix)
+		i := strings.LastIndexByte(pn, '#')
+		seq, err := strconv.ParseInt(pn[i+1:], 10, 64)
+		if i < 0 || err != nil {
+			return nil, fmt.Errorf("could not extract chaincode name and sequence number from private name: %s", pn)
+		}
+		refs = append(refs, ref{pn[:i], seq})
+	}
+	slices.SortFunc(refs, func(a, b ref) int { return cmp.Or(cmp.Compare(a.name, b.name), cmp.Compare(a.seq, b.seq)) })
+	out := &lb.QueryApprovedChaincodeDefinitionsResult{ApprovedChaincodeDefinitions: []*lb.QueryApprovedChaincodeDefinitionsResult_ApprovedChaincodeDefinition{}}
+	for _, r := range refs {
+		a, err := readApproval(sim, c.OrgMSPID, r.name, r.seq)
+		if err != nil || a == nil {
+			return nil, fmt.Errorf("approval %s: %w", privateName(r.name, r.seq), err)
+		}
+		out.ApprovedChaincodeDefinitions = append(out.ApprovedChaincodeDefinitions, &lb.QueryApprovedChaincodeDefinitionsResult_ApprovedChaincodeDefinition{
+			Name: r.name, Sequence: r.seq, Version: a.params.version, EndorsementPlugin: a.params.endorsementPlugin,
+			ValidationPlugin: a.params.validationPlugin, ValidationParameter: a.params.validationParameter,
+			Collections: a.params.collections, InitRequired: a.params.initRequired, Source: a.source(),
+		})
+	}
+	return out, nil
+}
+
+// source is the approval's package as Fabric reports it.
+func (a *approval) source() *lb.ChaincodeSource {
+	if a.packageID == "" {
+		return &lb.ChaincodeSource{Type: &lb.ChaincodeSource_Unavailable_{Unavailable: &lb.ChaincodeSource_Unavailable{}}}
+	}
+	return &lb.ChaincodeSource{Type: &lb.ChaincodeSource_LocalPackage{LocalPackage: &lb.ChaincodeSource_Local{PackageId: a.packageID}}}
 }
 
 // readiness checks that in, with its validated parameters p, is the next

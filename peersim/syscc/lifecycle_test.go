@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -210,6 +211,8 @@ func TestLifecycleRefusals(t *testing.T) {
 			wantStatus404: "chaincode install package 'cc_1:abc' not found"},
 		{name: "approve by a member", signer: "user", channel: testChannel, fn: "ApproveChaincodeDefinitionForMyOrg", in: approveArgs("cc", "1", 1, pkgID),
 			want: "access denied for [_lifecycle/ApproveChaincodeDefinitionForMyOrg]: "},
+		{name: "queryapproved of all by a member", signer: "user", channel: testChannel, fn: "QueryApprovedChaincodeDefinitions", in: &lb.QueryApprovedChaincodeDefinitionsArgs{},
+			want: "access denied for [_lifecycle/QueryApprovedChaincodeDefinitions]: "},
 		{name: "approve without a channel", signer: "admin", fn: "ApproveChaincodeDefinitionForMyOrg", in: approveArgs("cc", "1", 1, pkgID),
 			want: "_lifecycle ApproveChaincodeDefinitionForMyOrg needs a channel: name one in the proposal (-C)"},
 		{name: "approve of sequence 0", signer: "admin", channel: testChannel, fn: "ApproveChaincodeDefinitionForMyOrg", in: approveArgs("cc", "1", 0, pkgID),
@@ -372,6 +375,18 @@ func TestLifecycleSequences(t *testing.T) {
 	resp, msg = e.do(e.user, testChannel, "QueryChaincodeDefinitions", &lb.QueryChaincodeDefinitionsArgs{})
 	if msg != "" || proto.Unmarshal(resp.GetPayload(), &all) != nil || len(all.GetChaincodeDefinitions()) != 1 || all.GetChaincodeDefinitions()[0].GetSequence() != 2 {
 		t.Errorf("querycommitted: %s %v; want cc at sequence 2", msg, &all)
+	}
+	var approvals lb.QueryApprovedChaincodeDefinitionsResult
+	resp, msg = e.do(e.admin, testChannel, "QueryApprovedChaincodeDefinitions", &lb.QueryApprovedChaincodeDefinitionsArgs{})
+	if msg != "" || proto.Unmarshal(resp.GetPayload(), &approvals) != nil {
+		t.Fatalf("queryapproved of all: %s", msg)
+	}
+	var listed []string
+	for _, a := range approvals.GetApprovedChaincodeDefinitions() {
+		listed = append(listed, fmt.Sprintf("%s#%d:%s:%s", a.GetName(), a.GetSequence(), a.GetVersion(), a.GetSource().GetLocalPackage().GetPackageId()))
+	}
+	if want := []string{"cc#1:1:cc_1:cc", "cc#2:2:cc_2:aa"}; !slices.Equal(listed, want) {
+		t.Errorf("queryapproved of all lists %v, want %v", listed, want)
 	}
 	if id, err := ApprovedPackageID(e.l, "Org1MSP", "cc", 2); err != nil || id != "cc_2:aa" {
 		t.Errorf("ApprovedPackageID = %q, %v; want cc_2:aa", id, err)
