@@ -436,3 +436,27 @@ func TestLifecycleApprovalsOfSeveralOrgs(t *testing.T) {
 		})
 	}
 }
+
+// TestLifecycleCommitsConflict checks that two commits of one sequence,
+// endorsed before either is ordered, do not both take effect: the second
+// is an MVCC conflict, as on Fabric.
+func TestLifecycleCommitsConflict(t *testing.T) {
+	e := newLCEnv(t)
+	if _, msg := e.do(e.admin, testChannel, "ApproveChaincodeDefinitionForMyOrg", approveArgs("cc", "1", 1, "")); msg != "" {
+		t.Fatal(msg)
+	}
+	up1, res1, err1 := e.call(e.admin, testChannel, "CommitChaincodeDefinition", commitArgs("cc", "1", 1))
+	up2, res2, err2 := e.call(e.admin, testChannel, "CommitChaincodeDefinition", commitArgs("cc", "1", 1))
+	if err1 != nil || err2 != nil {
+		t.Fatalf("commit endorsements: %v, %v", err1, err2)
+	}
+	if code := e.order(up1, res1); code != peer.TxValidationCode_VALID {
+		t.Fatalf("first commit: %v", code)
+	}
+	if code := e.order(up2, res2); code != peer.TxValidationCode_MVCC_READ_CONFLICT {
+		t.Errorf("second commit: %v, want MVCC_READ_CONFLICT", code)
+	}
+	if d, err := e.l.ChaincodeDefinition("cc"); err != nil || d.Sequence != 1 {
+		t.Errorf("definition %+v, %v; want sequence 1", d, err)
+	}
+}
