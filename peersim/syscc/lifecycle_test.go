@@ -460,3 +460,35 @@ func TestLifecycleCommitsConflict(t *testing.T) {
 		t.Errorf("definition %+v, %v; want sequence 1", d, err)
 	}
 }
+
+// TestLSCCUpgradeOfALifecycleDefinition checks lscc refuses to upgrade a
+// chaincode _lifecycle defined, whose definition would shadow lscc's.
+func TestLSCCUpgradeOfALifecycleDefinition(t *testing.T) {
+	e := newLCEnv(t)
+	if _, err := e.store.Install("cc", "2", testPackage(t, "cc_2")); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []struct {
+		fn string
+		in proto.Message
+	}{{"ApproveChaincodeDefinitionForMyOrg", approveArgs("cc", "1", 1, "")}, {"CommitChaincodeDefinition", commitArgs("cc", "1", 1)}} {
+		if _, msg := e.do(e.admin, testChannel, s.fn, s.in); msg != "" {
+			t.Fatalf("%s: %s", s.fn, msg)
+		}
+	}
+	cds := mustMarshalT(t, &peer.ChaincodeDeploymentSpec{ChaincodeSpec: &peer.ChaincodeSpec{ChaincodeId: &peer.ChaincodeID{Name: "cc", Version: "2"}}})
+	sp, _, err := e.admin.NewSignedProposal(identity.Invocation{ChannelID: testChannel, Chaincode: LSCC, Args: [][]byte{[]byte("upgrade"), []byte(testChannel), cds}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	up, err := e.org.MSP().ValidateProposal(sp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lscc := &LSCCChaincode{Store: e.store, MSPIDs: e.org.MSP().IDs, Log: slog.New(slog.DiscardHandler)}
+	_, err = lscc.Invoke(context.Background(), &Invocation{Proposal: up, Ledger: e.l})
+	want := "chaincode cc is defined on channel mychannel by _lifecycle (sequence 1), which takes precedence over lscc: change it with approveformyorg and commit at sequence 2"
+	if err == nil || err.Error() != want {
+		t.Errorf("lscc upgrade: %v, want %q", err, want)
+	}
+}
