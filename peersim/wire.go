@@ -111,6 +111,7 @@ func (p *Peer) systemChaincodes() syscc.Table {
 			Installed: func() []ccpackage.Installed { return p.store.List() },
 			Channels:  p.chans,
 		},
+		syscc.Lifecycle: &syscc.LifecycleChaincode{Store: p.store, OrgMSPID: p.signer.MSPID(), MSPIDs: p.msp.IDs, Channels: p.chans, Log: p.log},
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -62,6 +63,9 @@ type Installed struct {
 // registry is the on-disk form of the store's index.
 type registry struct {
 	Installed []Installed `json:"installed"`
+	// Packages are the packages installed through Fabric 2.x's
+	// _lifecycle, by package ID; their entries have no name or version.
+	Packages []Installed `json:"packages,omitempty"`
 }
 
 // Store is the peer's registry of installed chaincode. Package files are
@@ -77,6 +81,7 @@ type Store struct {
 
 	mu      sync.RWMutex
 	entries map[string]Installed // by name + ":" + version
+	pkgs    map[string]Installed // _lifecycle installs, by package ID
 }
 
 // OpenStore opens (or creates) the store in cfg.Dir and loads its index. It
@@ -92,6 +97,7 @@ func OpenStore(cfg StoreConfig) (*Store, error) {
 		log:     cfg.Logger,
 		now:     cfg.Now,
 		entries: map[string]Installed{},
+		pkgs:    map[string]Installed{},
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -159,6 +165,19 @@ func (s *Store) load() error {
 		}
 		s.entries[key] = in
 	}
+	for _, in := range reg.Packages {
+		if _, dup := s.pkgs[in.PackageID]; dup {
+			return fmt.Errorf("open chaincode store: %w: %s lists package %s twice", ErrStoreCorrupt, path, in.PackageID)
+		}
+		file, err := s.packageFile(in.PackageID)
+		if err != nil {
+			return fmt.Errorf("open chaincode store: %w: %s: package %s: %w", ErrStoreCorrupt, path, in.PackageID, err)
+		}
+		if _, err := os.Stat(file); err != nil {
+			return fmt.Errorf("open chaincode store: %w: package %s has an unreadable file: %w", ErrStoreCorrupt, in.PackageID, err)
+		}
+		s.pkgs[in.PackageID] = in
+	}
 	return s.removeOrphans()
 }
 
@@ -169,7 +188,7 @@ var orphanRE = regexp.MustCompile(`^[0-9a-f]{64}` + regexp.QuoteMeta(packageSuff
 // writing a package and writing the index leaves one behind.
 func (s *Store) removeOrphans() error {
 	used := map[string]bool{}
-	for _, in := range s.entries {
+	for _, in := range s.allEntries() {
 		if file, err := s.packageFile(in.PackageID); err == nil {
 			used[filepath.Base(file)] = true
 		}
@@ -242,7 +261,7 @@ func (s *Store) Install(name, version string, pkg []byte) (Installed, error) {
 		next[k] = v
 	}
 	next[key] = in
-	if err := s.writeRegistry(next); err != nil {
+	if err := s.writeRegistry(next, s.pkgs); err != nil {
 		if wrote && !s.referenced(p.ID()) {
 			_ = os.Remove(file) // best effort: an unreferenced file is harmless
 		}
@@ -256,10 +275,109 @@ func (s *Store) Install(name, version string, pkg []byte) (Installed, error) {
 	return in, nil
 }
 
+// InstallPackage stores a Fabric 2.x package installed through _lifecycle,
+// keyed by its package ID (label:sha256), and returns its entry (no name or
+// version). Like Fabric it refuses a package already installed that way
+// with an error wrapping ErrAlreadyInstalled; a package also installed
+// through lscc shares its file.
+func (s *Store) InstallPackage(pkg []byte) (Installed, error) {
+	p, err := Parse(pkg, WithLimits(s.limits))
+	if err != nil {
+		return Installed{}, err
+	}
+	id := p.ID()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.pkgs[id]; ok {
+		return Installed{}, fmt.Errorf("%w: package ID %s", ErrAlreadyInstalled, id)
+	}
+	file, err := s.packageFile(id)
+	if err != nil {
+		return Installed{}, fmt.Errorf("install package %s: %w", id, err)
+	}
+	wrote := false
+	if _, err := os.Stat(file); errors.Is(err, fs.ErrNotExist) {
+		if err := writeAtomic(s.dir, file, pkg); err != nil {
+			return Installed{}, fmt.Errorf("install package %s: store package: %w", id, err)
+		}
+		wrote = true
+	} else if err != nil {
+		return Installed{}, fmt.Errorf("install package %s: %w", id, err)
+	}
+	in := Installed{PackageID: id, Type: p.Metadata.Type, InstalledAt: s.now().UTC()}
+	next := maps.Clone(s.pkgs)
+	next[id] = in
+	if err := s.writeRegistry(s.entries, next); err != nil {
+		if wrote && !s.referenced(id) {
+			_ = os.Remove(file) // best effort: an unreferenced file is harmless
+		}
+		return Installed{}, fmt.Errorf("install package %s: %w", id, err)
+	}
+	s.pkgs = next
+	s.log.Info("installed chaincode package", "package_id", id, "type", in.Type)
+	for _, w := range p.Warnings {
+		s.log.Warn("chaincode package", "package_id", id, "warning", w)
+	}
+	return in, nil
+}
+
+// Packages returns every installed package once, by package ID: those
+// installed through _lifecycle and those installed through lscc, sorted by
+// package ID. An entry of an lscc install keeps the first name:version it
+// was installed as.
+func (s *Store) Packages() []Installed {
+	s.mu.RLock()
+	byID := maps.Clone(s.pkgs)
+	for _, in := range s.entries {
+		if _, ok := byID[in.PackageID]; !ok {
+			byID[in.PackageID] = in
+		}
+	}
+	s.mu.RUnlock()
+	out := make([]Installed, 0, len(byID))
+	for _, id := range slices.Sorted(maps.Keys(byID)) {
+		out = append(out, byID[id])
+	}
+	return out
+}
+
+// LoadPackage reads and parses the package with the package ID, installed
+// through either lifecycle, checking that its file still hashes to the ID.
+// An ID not installed gives an error wrapping ErrNotInstalled.
+func (s *Store) LoadPackage(packageID string) (*Package, error) {
+	s.mu.RLock()
+	_, ok := s.pkgs[packageID]
+	if !ok {
+		for _, in := range s.entries {
+			if in.PackageID == packageID {
+				ok = true
+				break
+			}
+		}
+	}
+	s.mu.RUnlock()
+	if !ok {
+		return nil, fmt.Errorf("%w: package ID %s", ErrNotInstalled, packageID)
+	}
+	file, err := s.packageFile(packageID)
+	if err != nil {
+		return nil, fmt.Errorf("load package %s: %w: %w", packageID, ErrStoreCorrupt, err)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("load package %s: %w", packageID, err)
+	}
+	_, hash, _ := SplitPackageID(packageID)
+	if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != hash {
+		return nil, fmt.Errorf("load package %s: %w: %s no longer matches its package ID; install the package again", packageID, ErrStoreCorrupt, file)
+	}
+	return Parse(data, WithLimits(s.limits))
+}
+
 // referenced reports whether an existing entry uses the package ID. The
 // caller holds s.mu.
 func (s *Store) referenced(packageID string) bool {
-	for _, in := range s.entries {
+	for _, in := range s.allEntries() {
 		if in.PackageID == packageID {
 			return true
 		}
@@ -267,12 +385,28 @@ func (s *Store) referenced(packageID string) bool {
 	return false
 }
 
-func (s *Store) writeRegistry(entries map[string]Installed) error {
+// allEntries returns the name:version entries and the _lifecycle installs.
+// The caller holds s.mu.
+func (s *Store) allEntries() []Installed {
+	out := make([]Installed, 0, len(s.entries)+len(s.pkgs))
+	for _, in := range s.entries {
+		out = append(out, in)
+	}
+	for _, in := range s.pkgs {
+		out = append(out, in)
+	}
+	return out
+}
+
+func (s *Store) writeRegistry(entries, pkgs map[string]Installed) error {
 	reg := registry{Installed: make([]Installed, 0, len(entries))}
 	for _, in := range entries {
 		reg.Installed = append(reg.Installed, in)
 	}
 	sortInstalled(reg.Installed)
+	for _, id := range slices.Sorted(maps.Keys(pkgs)) {
+		reg.Packages = append(reg.Packages, pkgs[id])
+	}
 	data, err := json.MarshalIndent(reg, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode index: %w", err)

@@ -384,3 +384,54 @@ func writeFile(t *testing.T, path, content string) {
 		t.Fatal(err)
 	}
 }
+
+// TestStoreInstallPackage checks _lifecycle installs: keyed by package ID,
+// refused twice, listed with lscc installs once per package, kept across a
+// restart, and loadable by ID.
+func TestStoreInstallPackage(t *testing.T) {
+	dir := t.TempDir()
+	s := openStore(t, dir)
+	pkgs := packages(t, 4)
+	id0, id1, id2, id3 := PackageID("cc_1.0", pkgs[0]), PackageID("cc_1.0", pkgs[1]), PackageID("cc_1.0", pkgs[2]), PackageID("cc_1.0", pkgs[3])
+	in, err := s.InstallPackage(pkgs[0])
+	if err != nil || in.PackageID != id0 || in.Name != "" {
+		t.Fatalf("InstallPackage = %+v, %v; want package %s without a name", in, err, id0)
+	}
+	if _, err := s.InstallPackage(pkgs[0]); !errors.Is(err, ErrAlreadyInstalled) || !strings.Contains(err.Error(), id0) {
+		t.Errorf("second InstallPackage: %v, want ErrAlreadyInstalled naming %s", err, id0)
+	}
+	if _, err := s.InstallPackage(pkgs[3]); err != nil { // only through _lifecycle: it must survive a restart
+		t.Fatal(err)
+	}
+	if _, err := s.InstallPackage([]byte("not a package")); err == nil {
+		t.Error("InstallPackage of garbage succeeded")
+	}
+	if _, err := s.Install("mycc", "1.0", pkgs[1]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Install("mycc", "1.1", pkgs[0]); err != nil { // the same package through lscc as well
+		t.Fatal(err)
+	}
+	if len(s.List()) != 2 {
+		t.Errorf("List = %v, want the two lscc installs only", s.List())
+	}
+	for _, st := range []*Store{s, openStore(t, dir)} {
+		var ids []string
+		for _, in := range st.Packages() {
+			ids = append(ids, in.PackageID)
+		}
+		want := []string{id0, id1, id3}
+		slices.Sort(want)
+		if diff := cmp.Diff(want, ids); diff != "" {
+			t.Errorf("Packages (-want +got):\n%s", diff)
+		}
+		for _, id := range []string{id0, id1, id3} {
+			if p, err := st.LoadPackage(id); err != nil || p.ID() != id {
+				t.Errorf("LoadPackage(%s) = %v, %v", id, p, err)
+			}
+		}
+		if _, err := st.LoadPackage(id2); !errors.Is(err, ErrNotInstalled) {
+			t.Errorf("LoadPackage of a package not installed: %v, want ErrNotInstalled", err)
+		}
+	}
+}

@@ -102,3 +102,11 @@ func policyMSPIDs(env *common.SignaturePolicyEnvelope) (map[string]bool, error) 
 	}
 	return out, nil
 }
+
+// ValidateCollections checks a collection configuration package as the
+// ledger will when a definition carrying it is written: static collections
+// with valid, distinct names and well-formed member policies.
+func ValidateCollections(pkg *peer.CollectionConfigPackage) error {
+	_, err := parseCollections(pkg)
+	return err
+}

@@ -3,7 +3,9 @@ package ledger
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/protobuf/proto"
@@ -15,6 +17,22 @@ import (
 // instantiate or upgrade transaction, so it commits atomically with Init's
 // writes and an instantiate that loses an MVCC race changes nothing.
 const LSCCNamespace = "lscc"
+
+// LifecycleNamespace is the reserved namespace of Fabric 2.x's _lifecycle
+// system chaincode. A committed definition is the public key
+// LifecycleDefinitionKey(name); the approvals of each organisation live in
+// that organisation's implicit collection of the same namespace. A
+// _lifecycle definition of a name takes precedence over an lscc one, as in
+// a Fabric 2.x peer.
+const LifecycleNamespace = "_lifecycle"
+
+// lifecycleDefinitionPrefix starts the public key of a committed _lifecycle
+// definition.
+const lifecycleDefinitionPrefix = "namespaces/"
+
+// LifecycleDefinitionKey is the public key of chaincode name's committed
+// definition in LifecycleNamespace.
+func LifecycleDefinitionKey(name string) string { return lifecycleDefinitionPrefix + name }
 
 var chaincodeNamePattern = regexp.MustCompile(`^[a-zA-Z0-9]+([-_][a-zA-Z0-9]+)*$`)
 
@@ -29,13 +47,27 @@ type ChaincodeDefinition struct {
 	// Collections are the private data collections; nil or empty means the
 	// chaincode has none (implicit per-org collections always exist).
 	Collections *peer.CollectionConfigPackage
+	// Sequence is the _lifecycle sequence of the definition, 1 or more;
+	// 0 marks a definition made by lscc.
+	Sequence int64
+	// InitRequired is the _lifecycle flag that the first invocation must be
+	// an Init (--isInit); always false for lscc.
+	InitRequired bool
+	// EndorsementPlugin and ValidationPlugin are the _lifecycle plugin
+	// names ("escc", "vscc"); empty for lscc.
+	EndorsementPlugin string
+	ValidationPlugin  string
 }
 
 type storedDefinition struct {
-	Name        string `json:"name"`
-	Version     string `json:"version"`
-	Policy      []byte `json:"endorsement_policy,omitempty"`
-	Collections []byte `json:"collections,omitempty"`
+	Name              string `json:"name"`
+	Version           string `json:"version"`
+	Policy            []byte `json:"endorsement_policy,omitempty"`
+	Collections       []byte `json:"collections,omitempty"`
+	Sequence          int64  `json:"sequence,omitempty"`
+	InitRequired      bool   `json:"init_required,omitempty"`
+	EndorsementPlugin string `json:"endorsement_plugin,omitempty"`
+	ValidationPlugin  string `json:"validation_plugin,omitempty"`
 }
 
 func (d *ChaincodeDefinition) validate() error {
@@ -48,6 +80,9 @@ func (d *ChaincodeDefinition) validate() error {
 	if d.Version == "" {
 		return fmt.Errorf("chaincode %s: empty version: %w", d.Name, ErrInvalidArgument)
 	}
+	if d.Sequence < 0 {
+		return fmt.Errorf("chaincode %s: sequence %d is negative: %w", d.Name, d.Sequence, ErrInvalidArgument)
+	}
 	if _, err := parseCollections(d.Collections); err != nil {
 		return fmt.Errorf("chaincode %s: %w", d.Name, err)
 	}
@@ -55,7 +90,8 @@ func (d *ChaincodeDefinition) validate() error {
 }
 
 func (d *ChaincodeDefinition) encode() ([]byte, error) {
-	sd := storedDefinition{Name: d.Name, Version: d.Version}
+	sd := storedDefinition{Name: d.Name, Version: d.Version, Sequence: d.Sequence, InitRequired: d.InitRequired,
+		EndorsementPlugin: d.EndorsementPlugin, ValidationPlugin: d.ValidationPlugin}
 	var err error
 	if d.EndorsementPolicy != nil {
 		if sd.Policy, err = proto.Marshal(d.EndorsementPolicy); err != nil {
@@ -75,7 +111,8 @@ func decodeDefinition(b []byte) (*ChaincodeDefinition, error) {
 	if err := json.Unmarshal(b, &sd); err != nil {
 		return nil, fmt.Errorf("decode chaincode definition: %v: %w", err, ErrCorrupt)
 	}
-	d := &ChaincodeDefinition{Name: sd.Name, Version: sd.Version}
+	d := &ChaincodeDefinition{Name: sd.Name, Version: sd.Version, Sequence: sd.Sequence, InitRequired: sd.InitRequired,
+		EndorsementPlugin: sd.EndorsementPlugin, ValidationPlugin: sd.ValidationPlugin}
 	if sd.Policy != nil {
 		d.EndorsementPolicy = &peer.ApplicationPolicy{}
 		if err := proto.Unmarshal(sd.Policy, d.EndorsementPolicy); err != nil {
@@ -103,7 +140,10 @@ func (l *Ledger) ChaincodeDefinition(name string) (*ChaincodeDefinition, error) 
 }
 
 func readDefinition(snap snapshot, name string) (*ChaincodeDefinition, error) {
-	raw, err := snap.get(bucketState, stateKey(LSCCNamespace, name))
+	raw, err := snap.get(bucketState, stateKey(LifecycleNamespace, LifecycleDefinitionKey(name)))
+	if err == nil && raw == nil {
+		raw, err = snap.get(bucketState, stateKey(LSCCNamespace, name))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("chaincode definition %s: %w", name, err)
 	}
@@ -117,34 +157,48 @@ func readDefinition(snap snapshot, name string) (*ChaincodeDefinition, error) {
 	return decodeDefinition(rec.Value)
 }
 
-// ChaincodeDefinitions returns every committed chaincode definition, in
-// name order.
+// ChaincodeDefinitions returns every committed chaincode definition, lscc's
+// and _lifecycle's (which wins for a name both define), in name order.
 func (l *Ledger) ChaincodeDefinitions() ([]*ChaincodeDefinition, error) {
 	snap, err := l.st.snapshot()
 	if err != nil {
 		return nil, fmt.Errorf("chaincode definitions of %s: %w", l.channel, err)
 	}
 	defer snap.release()
-	prefix := stateKey(LSCCNamespace, "")
-	cur := snap.scan(bucketState, prefix, prefixEnd(prefix))
-	defer cur.close()
-	var defs []*ChaincodeDefinition
-	for {
-		_, raw, ok, err := cur.next()
-		if err != nil {
+	byName := map[string]*ChaincodeDefinition{}
+	for _, ns := range []string{LSCCNamespace, LifecycleNamespace} {
+		prefix := stateKey(ns, "")
+		if ns == LifecycleNamespace {
+			prefix = stateKey(ns, lifecycleDefinitionPrefix)
+		}
+		if err := scanDefinitions(snap, prefix, byName); err != nil {
 			return nil, fmt.Errorf("chaincode definitions of %s: %w", l.channel, err)
 		}
-		if !ok {
-			return defs, nil
+	}
+	defs := make([]*ChaincodeDefinition, 0, len(byName))
+	for _, name := range slices.Sorted(maps.Keys(byName)) {
+		defs = append(defs, byName[name])
+	}
+	return defs, nil
+}
+
+// scanDefinitions decodes every definition under prefix into byName.
+func scanDefinitions(snap snapshot, prefix []byte, byName map[string]*ChaincodeDefinition) error {
+	cur := snap.scan(bucketState, prefix, prefixEnd(prefix))
+	defer cur.close()
+	for {
+		_, raw, ok, err := cur.next()
+		if err != nil || !ok {
+			return err
 		}
 		rec, err := decodeStateRecord(raw)
 		if err != nil {
-			return nil, fmt.Errorf("chaincode definitions of %s: %w", l.channel, err)
+			return err
 		}
 		d, err := decodeDefinition(rec.Value)
 		if err != nil {
-			return nil, fmt.Errorf("chaincode definitions of %s: %w", l.channel, err)
+			return err
 		}
-		defs = append(defs, d)
+		byName[d.Name] = d
 	}
 }

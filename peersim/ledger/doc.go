@@ -43,6 +43,16 @@
 // LSCCNamespace} and a nil Application, leaving the lifecycle rule to the
 // peer's PolicyChecker.
 //
+// Fabric 2.x definitions (with a Sequence and InitRequired) are committed by
+// the _lifecycle system chaincode under LifecycleDefinitionKey(name) in
+// LifecycleNamespace, with Simulator.PutLifecycleDefinition; the approvals
+// are private data of each organisation's implicit collection of that
+// namespace. Every definition lookup (Ledger.ChaincodeDefinition,
+// ChaincodeDefinitions, Simulator.GetChaincodeDefinition, validation) reads
+// the _lifecycle definition first and the lscc one when there is none.
+// Writes to LifecycleNamespace are checked with Policy{Namespace:
+// LifecycleNamespace} and a nil Application.
+//
 // # Validation
 //
 // The ledger does not order: it is given each block's envelopes, by the

@@ -27,9 +27,10 @@ type Policy struct {
 	Key string
 	// Application is the policy to evaluate: the chaincode's or the
 	// collection's endorsement policy, or the key's VALIDATION_PARAMETER
-	// (a signature policy). It is nil for the reserved namespace
-	// LSCCNamespace, whose writes (chaincode definitions) follow the peer's
-	// own lifecycle rule, and for a chaincode defined without a policy.
+	// (a signature policy). It is nil for the reserved namespaces
+	// LSCCNamespace and LifecycleNamespace, whose writes (chaincode
+	// definitions, approvals) follow the peer's own lifecycle rule, and for
+	// a chaincode defined without a policy.
 	Application *peer.ApplicationPolicy
 }
 

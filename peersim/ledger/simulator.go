@@ -301,11 +301,31 @@ func (s *Simulator) PutChaincodeDefinition(def *ChaincodeDefinition) error {
 	return s.SetState(LSCCNamespace, def.Name, b)
 }
 
+// PutLifecycleDefinition records a _lifecycle definition (Sequence 1 or
+// more) of a chaincode in LifecycleNamespace, as CommitChaincodeDefinition
+// does.
+func (s *Simulator) PutLifecycleDefinition(def *ChaincodeDefinition) error {
+	if err := def.validate(); err != nil {
+		return fmt.Errorf("put lifecycle definition: %w", err)
+	}
+	if def.Sequence < 1 {
+		return fmt.Errorf("put lifecycle definition of %s: sequence %d, want 1 or more: %w", def.Name, def.Sequence, ErrInvalidArgument)
+	}
+	b, err := def.encode()
+	if err != nil {
+		return fmt.Errorf("put lifecycle definition: %w", err)
+	}
+	return s.SetState(LifecycleNamespace, LifecycleDefinitionKey(def.Name), b)
+}
+
 // GetChaincodeDefinition returns the committed definition of chaincode
-// name, recording a read of it (so two upgrades in one block conflict), or
+// name (its _lifecycle definition, else its lscc one), recording a read of it (so two upgrades in one block conflict), or
 // ErrChaincodeNotDefined.
 func (s *Simulator) GetChaincodeDefinition(name string) (*ChaincodeDefinition, error) {
-	b, err := s.GetState(LSCCNamespace, name)
+	b, err := s.GetState(LifecycleNamespace, LifecycleDefinitionKey(name))
+	if err == nil && b == nil {
+		b, err = s.GetState(LSCCNamespace, name)
+	}
 	if err != nil {
 		return nil, err
 	}

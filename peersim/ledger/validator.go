@@ -101,7 +101,10 @@ func (v *blockView) lookup(bucket string, k []byte) (*stateRecord, *pending, err
 
 // definition returns the definition of ns as of the block view, nil if none.
 func (v *blockView) definition(ns string) (*ChaincodeDefinition, error) {
-	rec, _, err := v.lookup(bucketState, stateKey(LSCCNamespace, ns))
+	rec, _, err := v.lookup(bucketState, stateKey(LifecycleNamespace, LifecycleDefinitionKey(ns)))
+	if err == nil && rec == nil {
+		rec, _, err = v.lookup(bucketState, stateKey(LSCCNamespace, ns))
+	}
 	if err != nil || rec == nil {
 		return nil, err
 	}
@@ -206,22 +209,46 @@ func (v *blockView) checkWriteSet(tx *parsedTx) error {
 				}
 			}
 		}
-		if n.ns == LSCCNamespace {
-			for _, w := range n.kv.GetWrites() {
-				if w.GetIsDelete() {
-					continue
-				}
-				def, err := decodeDefinition(w.GetValue())
-				if err == nil {
-					err = def.validate()
-				}
-				if err == nil && def.Name != w.GetKey() {
-					err = fmt.Errorf("definition of %s stored under key %q", def.Name, w.GetKey())
-				}
-				if err != nil {
-					return fmt.Errorf("chaincode definition %q: %w", w.GetKey(), err)
-				}
+		if n.ns == LSCCNamespace || n.ns == LifecycleNamespace {
+			if err := checkDefinitionWrites(n.ns, n.kv.GetWrites()); err != nil {
+				return err
 			}
+		}
+	}
+	return nil
+}
+
+// checkDefinitionWrites checks the definitions written to ns, LSCCNamespace
+// (one key per chaincode name) or LifecycleNamespace (the keys
+// LifecycleDefinitionKey; other public keys of _lifecycle are not
+// definitions).
+func checkDefinitionWrites(ns string, writes []*kvrwset.KVWrite) error {
+	for _, w := range writes {
+		name := w.GetKey()
+		if ns == LifecycleNamespace {
+			var ok bool
+			if name, ok = strings.CutPrefix(name, lifecycleDefinitionPrefix); !ok {
+				continue
+			}
+		}
+		if w.GetIsDelete() {
+			if ns == LifecycleNamespace {
+				return fmt.Errorf("chaincode definition %q: a _lifecycle definition cannot be deleted", w.GetKey())
+			}
+			continue
+		}
+		def, err := decodeDefinition(w.GetValue())
+		if err == nil {
+			err = def.validate()
+		}
+		if err == nil && def.Name != name {
+			err = fmt.Errorf("definition of %s stored under key %q", def.Name, w.GetKey())
+		}
+		if err == nil && ns == LifecycleNamespace && def.Sequence < 1 {
+			err = fmt.Errorf("_lifecycle definition of %s has sequence %d, want 1 or more", def.Name, def.Sequence)
+		}
+		if err != nil {
+			return fmt.Errorf("chaincode definition %q: %w", w.GetKey(), err)
 		}
 	}
 	return nil
@@ -239,9 +266,16 @@ func (v *blockView) checkEndorsements(tx *parsedTx) error {
 	var checks []Policy
 	definedHere := map[string]bool{}
 	for _, n := range tx.nss {
-		if n.ns == LSCCNamespace {
+		switch n.ns {
+		case LSCCNamespace:
 			for _, w := range n.kv.GetWrites() {
 				definedHere[w.GetKey()] = true
+			}
+		case LifecycleNamespace:
+			for _, w := range n.kv.GetWrites() {
+				if name, ok := strings.CutPrefix(w.GetKey(), lifecycleDefinitionPrefix); ok {
+					definedHere[name] = true
+				}
 			}
 		}
 	}
@@ -344,6 +378,10 @@ func (v *blockView) checkEndorsements(tx *parsedTx) error {
 		needNS[tx.ccName] = true
 	}
 	for _, ns := range slices.Sorted(maps.Keys(needNS)) {
+		if ns == LifecycleNamespace {
+			checks = append(checks, Policy{Namespace: LifecycleNamespace})
+			continue
+		}
 		if ns == LSCCNamespace || definedHere[ns] {
 			checks = append(checks, Policy{Namespace: LSCCNamespace})
 			continue

@@ -1,7 +1,9 @@
 // Package syscc holds the peer's system chaincodes, one file each: lscc
-// (Fabric 1.4's legacy lifecycle), cscc (channels), qscc (ledger queries)
-// and peersim's own pscc (running processes, builds, why a transaction was
-// invalidated).
+// (Fabric 1.4's legacy lifecycle), _lifecycle (Fabric 2.x's lifecycle:
+// install by package ID, approvals in each organisation's implicit
+// collection, commit of sequenced definitions), cscc (channels), qscc
+// (ledger queries) and peersim's own pscc (running processes, builds, why a
+// transaction was invalidated).
 //
 // Each implements Chaincode: it gets the decoded proposal and its
 // channel's ledger, simulates what it needs on that ledger and returns a

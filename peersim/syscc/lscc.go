@@ -168,6 +168,8 @@ func (c *LSCCChaincode) instantiate(ctx context.Context, inv *Invocation, what s
 		return nil, fmt.Errorf("chaincode with name '%s' already exists", name)
 	case upgrade && err != nil:
 		return nil, &NotInstantiatedError{Name: name}
+	case upgrade && existing.Sequence > 0:
+		return nil, fmt.Errorf("chaincode %s is defined on channel %s by _lifecycle (sequence %d), which takes precedence over lscc: change it with approveformyorg and commit at sequence %d", name, l.ChannelID(), existing.Sequence, existing.Sequence+1)
 	case upgrade && existing.Version == version:
 		return nil, fmt.Errorf("version already exists for chaincode with name '%s'", name)
 	}

@@ -17,11 +17,13 @@ const (
 	CSCC = "cscc"
 	QSCC = "qscc"
 	PSCC = "pscc"
+	// Lifecycle is Fabric 2.x's lifecycle, _lifecycle.
+	Lifecycle = "_lifecycle"
 )
 
 // reserved are the names no user chaincode may take: those above, and the
 // system chaincodes Fabric reserves that peersim does not serve.
-var reserved = []string{LSCC, CSCC, QSCC, PSCC, "escc", "vscc", "_lifecycle"}
+var reserved = []string{LSCC, CSCC, QSCC, PSCC, Lifecycle, "escc", "vscc"}
 
 // ErrAccessDenied is returned when the creator of a proposal may not do
 // what it asks (install, instantiate, upgrade and CreateChannel need an

@@ -1,0 +1,139 @@
+package peersim
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/chaincodekit/chaincodekit/peersim/identity"
+	"github.com/chaincodekit/chaincodekit/peersim/syscc"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	lb "github.com/hyperledger/fabric-protos-go-apiv2/peer/lifecycle"
+	"google.golang.org/protobuf/proto"
+)
+
+// lifecycleCall sends one _lifecycle function as Fabric's peer CLI does
+// (function name, marshalled Args) and returns the response, the proposal
+// and the decoded answer into out (when status 200).
+func (n *testNet) lifecycleCall(t *testing.T, signer *identity.SigningIdentity, channel, fn string, in, out proto.Message) (*peer.ProposalResponse, *peer.Proposal) {
+	t.Helper()
+	resp, prop, _ := n.propose(t, signer, identity.Invocation{ChannelID: channel, Chaincode: syscc.Lifecycle, Args: [][]byte{[]byte(fn), mustMarshal(t, in)}})
+	if resp.GetResponse().GetStatus() == 200 && out != nil {
+		if err := proto.Unmarshal(resp.GetResponse().GetPayload(), out); err != nil {
+			t.Fatalf("%s answer: %v", fn, err)
+		}
+	}
+	return resp, prop
+}
+
+// TestLifecycle drives Fabric 2.x's flow through the peer: install a
+// package, find it, approve, check readiness, commit through the orderer
+// and query the committed definition; then the refusals.
+func TestLifecycle(t *testing.T) {
+	n := startNet(t, t.TempDir())
+	ch := DefaultChannel
+
+	pkg := packageBytes(t, "basic", "1.0")
+	var inst lb.InstallChaincodeResult
+	resp, _ := n.lifecycleCall(t, n.admin, "", "InstallChaincode", &lb.InstallChaincodeArgs{ChaincodeInstallPackage: pkg}, &inst)
+	if resp.GetResponse().GetStatus() != 200 || inst.GetLabel() != "basic_1.0" || !strings.HasPrefix(inst.GetPackageId(), "basic_1.0:") {
+		t.Fatalf("install: %d %q, result %v", resp.GetResponse().GetStatus(), resp.GetResponse().GetMessage(), &inst)
+	}
+	pkgID := inst.GetPackageId()
+
+	var installed lb.QueryInstalledChaincodesResult
+	resp, _ = n.lifecycleCall(t, n.admin, "", "QueryInstalledChaincodes", &lb.QueryInstalledChaincodesArgs{}, &installed)
+	if len(installed.GetInstalledChaincodes()) != 1 || installed.GetInstalledChaincodes()[0].GetPackageId() != pkgID {
+		t.Fatalf("queryinstalled: %d %q, %v; want the one package %s", resp.GetResponse().GetStatus(), resp.GetResponse().GetMessage(), &installed, pkgID)
+	}
+
+	def := func(seq int64) *lb.ApproveChaincodeDefinitionForMyOrgArgs {
+		return &lb.ApproveChaincodeDefinitionForMyOrgArgs{
+			Name: "basic", Version: "1.0", Sequence: seq, InitRequired: true,
+			Source: &lb.ChaincodeSource{Type: &lb.ChaincodeSource_LocalPackage{LocalPackage: &lb.ChaincodeSource_Local{PackageId: pkgID}}},
+		}
+	}
+	resp, prop := n.lifecycleCall(t, n.admin, ch, "ApproveChaincodeDefinitionForMyOrg", def(1), nil)
+	if resp.GetResponse().GetStatus() != 200 {
+		t.Fatalf("approve: %d %q", resp.GetResponse().GetStatus(), resp.GetResponse().GetMessage())
+	}
+	if code := n.submit(t, n.admin, ch, prop, resp)[0]; code != peer.TxValidationCode_VALID {
+		t.Fatalf("approve transaction: %v", code)
+	}
+
+	check := &lb.CheckCommitReadinessArgs{Name: "basic", Version: "1.0", Sequence: 1, InitRequired: true}
+	var ready lb.CheckCommitReadinessResult
+	resp, _ = n.lifecycleCall(t, n.user, ch, "CheckCommitReadiness", check, &ready)
+	if resp.GetResponse().GetStatus() != 200 || !ready.GetApprovals()["Org1MSP"] {
+		t.Fatalf("checkcommitreadiness: %d %q, approvals %v", resp.GetResponse().GetStatus(), resp.GetResponse().GetMessage(), ready.GetApprovals())
+	}
+	notReady := &lb.CheckCommitReadinessArgs{Name: "basic", Version: "2.0", Sequence: 1, InitRequired: true}
+	resp, _ = n.lifecycleCall(t, n.user, ch, "CheckCommitReadiness", notReady, &ready)
+	if ready.GetApprovals()["Org1MSP"] || ready.GetMismatches()["Org1MSP"] == nil {
+		t.Errorf("checkcommitreadiness of an unapproved version: %d %q, approvals %v; want Org1MSP false", resp.GetResponse().GetStatus(), resp.GetResponse().GetMessage(), ready.GetApprovals())
+	}
+
+	commit := &lb.CommitChaincodeDefinitionArgs{Name: "basic", Version: "1.0", Sequence: 1, InitRequired: true}
+	resp, prop = n.lifecycleCall(t, n.admin, ch, "CommitChaincodeDefinition", commit, nil)
+	if resp.GetResponse().GetStatus() != 200 {
+		t.Fatalf("commit: %d %q", resp.GetResponse().GetStatus(), resp.GetResponse().GetMessage())
+	}
+	if code := n.submit(t, n.admin, ch, prop, resp)[0]; code != peer.TxValidationCode_VALID {
+		t.Fatalf("commit transaction: %v", code)
+	}
+
+	var got lb.QueryChaincodeDefinitionResult
+	resp, _ = n.lifecycleCall(t, n.user, ch, "QueryChaincodeDefinition", &lb.QueryChaincodeDefinitionArgs{Name: "basic"}, &got)
+	if resp.GetResponse().GetStatus() != 200 || got.GetSequence() != 1 || got.GetVersion() != "1.0" || !got.GetInitRequired() || !got.GetApprovals()["Org1MSP"] {
+		t.Fatalf("querycommitted: %d %q, %v; want sequence 1, version 1.0, init required, approved by Org1MSP", resp.GetResponse().GetStatus(), resp.GetResponse().GetMessage(), &got)
+	}
+	l, err := n.p.chans.Ledger(ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, err := l.ChaincodeDefinition("basic"); err != nil || d.Sequence != 1 || !d.InitRequired ||
+		d.EndorsementPolicy.GetChannelConfigPolicyReference() != syscc.DefaultEndorsementPolicyRef {
+		t.Errorf("ledger definition: %+v, %v; want sequence 1, init required, policy %s", d, err, syscc.DefaultEndorsementPolicyRef)
+	}
+
+	t.Run("the package references the committed definition", func(t *testing.T) {
+		var q lb.QueryInstalledChaincodeResult
+		resp, _ := n.lifecycleCall(t, n.admin, "", "QueryInstalledChaincode", &lb.QueryInstalledChaincodeArgs{PackageId: pkgID}, &q)
+		refs := q.GetReferences()[ch].GetChaincodes()
+		if resp.GetResponse().GetStatus() != 200 || len(refs) != 1 || refs[0].GetName() != "basic" {
+			t.Errorf("queryinstalled %s: %d %q, %v", pkgID, resp.GetResponse().GetStatus(), resp.GetResponse().GetMessage(), &q)
+		}
+	})
+
+	t.Run("a wrong-sequence approve is refused with Fabric's message", func(t *testing.T) {
+		before := l.Height()
+		resp, _ := n.lifecycleCall(t, n.admin, ch, "ApproveChaincodeDefinitionForMyOrg", def(3), nil)
+		want := "failed to invoke backing implementation of 'ApproveChaincodeDefinitionForMyOrg': requested sequence 3 is larger than the next available sequence number 2"
+		if resp.GetResponse().GetStatus() != 500 || resp.GetResponse().GetMessage() != want || resp.GetEndorsement() != nil {
+			t.Errorf("got %d %q, want 500 %q", resp.GetResponse().GetStatus(), resp.GetResponse().GetMessage(), want)
+		}
+		resp, _ = n.lifecycleCall(t, n.admin, ch, "CommitChaincodeDefinition", &lb.CommitChaincodeDefinitionArgs{Name: "basic", Version: "1.0", Sequence: 1}, nil)
+		want = "failed to invoke backing implementation of 'CommitChaincodeDefinition': requested sequence is 1, but new definition must be sequence 2"
+		if resp.GetResponse().GetMessage() != want {
+			t.Errorf("commit again: %d %q, want %q", resp.GetResponse().GetStatus(), resp.GetResponse().GetMessage(), want)
+		}
+		if l.Height() != before {
+			t.Errorf("height %d after refusals, want %d", l.Height(), before)
+		}
+	})
+
+	t.Run("a non-admin approve is refused", func(t *testing.T) {
+		resp, _ := n.lifecycleCall(t, n.user, ch, "ApproveChaincodeDefinitionForMyOrg", def(2), nil)
+		msg := resp.GetResponse().GetMessage()
+		if resp.GetResponse().GetStatus() != 500 || !strings.Contains(msg, "access denied for [_lifecycle/ApproveChaincodeDefinitionForMyOrg]") || !strings.Contains(msg, "use the Admin identity") {
+			t.Errorf("got %d %q, want an access-denied refusal", resp.GetResponse().GetStatus(), msg)
+		}
+	})
+
+	t.Run("querycommitted of an undefined chaincode is Fabric's 404", func(t *testing.T) {
+		resp, _ := n.lifecycleCall(t, n.user, ch, "QueryChaincodeDefinition", &lb.QueryChaincodeDefinitionArgs{Name: "nope"}, nil)
+		if resp.GetResponse().GetStatus() != 404 || resp.GetResponse().GetMessage() != "namespace nope is not defined" {
+			t.Errorf("got %d %q", resp.GetResponse().GetStatus(), resp.GetResponse().GetMessage())
+		}
+	})
+
+}
