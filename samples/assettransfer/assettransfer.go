@@ -13,6 +13,7 @@
 //
 // Functions (called by name, arguments as JSON values):
 //
+//	InitLedger()
 //	CreateAsset(id, color, size, appraisedValue)
 //	ReadAsset(id) Asset
 //	AssetExists(id) bool
@@ -78,6 +79,32 @@ func (s *SmartContract) CreateAsset(ctx contractapi.TransactionContextInterface,
 	}
 	asset := Asset{ID: id, Color: color, Size: size, Owner: owner, OwnerMSP: msp, AppraisedValue: appraisedValue}
 	return putWithEvent(ctx, &asset, EventCreated)
+}
+
+// initialAssets are what InitLedger creates: the fabric-samples starting set.
+var initialAssets = []Asset{
+	{ID: "asset1", Color: "blue", Size: 5, AppraisedValue: 300},
+	{ID: "asset2", Color: "red", Size: 5, AppraisedValue: 400},
+	{ID: "asset3", Color: "green", Size: 10, AppraisedValue: 500},
+}
+
+// InitLedger creates the starting assets that do not exist yet, owned by
+// the submitter, who must be allowed to create assets. Calling it again
+// changes nothing.
+func (s *SmartContract) InitLedger(ctx contractapi.TransactionContextInterface) error {
+	for _, a := range initialAssets {
+		exists, err := s.AssetExists(ctx, a.ID)
+		if err != nil {
+			return err
+		}
+		if exists {
+			continue
+		}
+		if err := s.CreateAsset(ctx, a.ID, a.Color, a.Size, a.AppraisedValue); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ReadAsset returns the asset stored under id.

@@ -215,3 +215,27 @@ func TestOwnerDeletesAndListsAssets(t *testing.T) {
 		t.Errorf("AssetExists after delete: %v, want false", r)
 	}
 }
+
+func TestInitLedgerCreatesTheStartingAssetsOnce(t *testing.T) {
+	t.Parallel()
+	f := setup(t) // asset1 exists already, owned by the creator
+	if r := f.cc.Tx("TransferAsset", "asset1", "someone", "Org2MSP").As(f.creator).Submit(t); r.Code != peer.TxValidationCode_VALID {
+		t.Fatalf("TransferAsset: %v", r)
+	}
+	if r := f.cc.Tx("InitLedger").As(f.user1).Submit(t); r.Status != 500 {
+		t.Fatalf("InitLedger by a user without %s = %v, want refused", CreatorAttribute, r)
+	}
+	for range 2 {
+		if r := f.cc.Tx("InitLedger").As(f.creator).Submit(t); r.Code != peer.TxValidationCode_VALID {
+			t.Fatalf("InitLedger: %v", r)
+		}
+	}
+	if a := readAsset(t, f.cc, "asset1"); a == nil || a.Owner != "someone" {
+		t.Errorf("asset1 after InitLedger = %+v, want it left with its owner", a)
+	}
+	for _, id := range []string{"asset2", "asset3"} {
+		if a := readAsset(t, f.cc, id); a == nil || a.Owner != idOf(t, f.creator) {
+			t.Errorf("%s after InitLedger = %+v, want it owned by the creator", id, a)
+		}
+	}
+}
