@@ -24,7 +24,7 @@ type gatewayUser struct {
 	sign fgid.Sign
 }
 
-func loadGatewayUser(t *testing.T, n *testNet, name string) gatewayUser {
+func loadGatewayUser(t testing.TB, n *testNet, name string) gatewayUser {
 	t.Helper()
 	dir := filepath.Join(n.p.Org().UserDir(name), "msp")
 	only := func(sub string) []byte {
