@@ -379,4 +379,3 @@ func onlyFile(dir string) ([]byte, error) {
 	}
 	return os.ReadFile(filepath.Join(dir, entries[0].Name()))
 }
-
