@@ -272,14 +272,15 @@ func (p *Peer) startOn(ctx context.Context, ls Listeners, addressFile bool) (err
 
 	p.clientSrv = grpc.NewServer(grpc.MaxRecvMsgSize(chaincode.MaxMessageSize), grpc.MaxSendMsgSize(chaincode.MaxMessageSize))
 	peer.RegisterEndorserServer(p.clientSrv, p.endo)
+	dlv := deliver.New(deliver.Config{
+		Channels: p.chans, MSP: p.msp, Stopping: p.closing, Log: p.log.With(logging.NameKey, "deliver"),
+	})
 	ab.RegisterAtomicBroadcastServer(p.clientSrv, orderer.NewServer(
 		orderer.ChannelsFunc(p.chans.submitter),
 		orderer.VerifierFunc(func(creator, msg, sig []byte) error { _, err := p.msp.Verify(creator, msg, sig); return err }),
 		p.log.With(logging.NameKey, "orderer"),
-		orderer.WithStopping(p.closing)))
-	peer.RegisterDeliverServer(p.clientSrv, deliver.New(deliver.Config{
-		Channels: p.chans, MSP: p.msp, Stopping: p.closing, Log: p.log.With(logging.NameKey, "deliver"),
-	}))
+		orderer.WithStopping(p.closing), orderer.WithDeliver(dlv.OrdererDeliver)))
+	peer.RegisterDeliverServer(p.clientSrv, dlv)
 	p.addrs[0] = ls.Client.Addr().String()
 	p.serve("client", func() error { return p.clientSrv.Serve(ls.Client) }, grpc.ErrServerStopped)
 
