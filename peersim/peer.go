@@ -270,7 +270,7 @@ func (p *Peer) startOn(ctx context.Context, ls Listeners, addressFile bool) (err
 	p.addrs[1] = ls.Chaincode.Addr().String()
 	p.serve("chaincode", func() error { return p.ccSrv.Serve(ls.Chaincode) }, grpc.ErrServerStopped)
 
-	p.clientSrv = grpc.NewServer(grpc.MaxRecvMsgSize(chaincode.MaxMessageSize), grpc.MaxSendMsgSize(chaincode.MaxMessageSize))
+	p.clientSrv = grpc.NewServer(append(clientServerOptions(), grpc.MaxRecvMsgSize(chaincode.MaxMessageSize), grpc.MaxSendMsgSize(chaincode.MaxMessageSize))...)
 	peer.RegisterEndorserServer(p.clientSrv, p.endo)
 	dlv := deliver.New(deliver.Config{
 		Channels: p.chans, MSP: p.msp, Stopping: p.closing, Log: p.log.With(logging.NameKey, "deliver"),
