@@ -19,14 +19,22 @@ import (
 
 const channel = "mychannel"
 
+// startBarePeer starts a development-mode peer on a fresh data directory
+// and stops it when the spec ends.
+func startBarePeer() *network.Peer {
+	GinkgoHelper()
+	p := &network.Peer{Name: "dev peer", Binary: components.Peersim, DataDir: GinkgoT().TempDir(), Dev: true}
+	p.Start()
+	DeferCleanup(p.Stop)
+	return p
+}
+
 // startPeer starts a development-mode peer on a fresh data directory with
 // sacc 1.0 installed, running and instantiated (a=10) through peersim's own
 // CLI, and stops both when the spec ends.
 func startPeer() *network.Peer {
 	GinkgoHelper()
-	p := &network.Peer{Name: "dev peer", Binary: components.Peersim, DataDir: GinkgoT().TempDir(), Dev: true}
-	p.Start()
-	DeferCleanup(p.Stop)
+	p := startBarePeer()
 
 	By("deploying sacc through peersim's CLI: install, start it by hand, instantiate")
 	p.Exec(network.Install{Name: "sacc", Version: "1.0", Path: components.Sample("sacc")})
@@ -166,5 +174,33 @@ var _ = Describe("Fabric's own peer CLI, set up with eval \"$(peersim env)\"", f
 		It("fetches from the peer's Deliver service without -o", func() {
 			Expect(fetch("newest").GetHeader().GetNumber()).To(BeEquivalentTo(height - 1))
 		})
+	})
+})
+
+var _ = Describe("Fabric's own legacy lifecycle commands", func() {
+	It("install, instantiate and list chaincode, which then answers Fabric's invoke and query", func() {
+		peer := startBarePeer()
+		cli := fabricCLI(peer, "")
+		cli.Dir = components.Sample("sacc")
+
+		By("peer chaincode install -n sacc -v 1.0 -p . (in the sample's folder)")
+		cli.Exec("chaincode", "install", "-n", "sacc", "-v", "1.0", "-p", ".")
+		Expect(cli.Exec("chaincode", "list", "--installed").Out).To(gbytes.Say(`Name: sacc, Version: 1\.0, Path: ` + regexp.QuoteMeta(network.Module+"/samples/sacc")))
+
+		By("starting the chaincode by hand as sacc:1.0")
+		cc := peer.StartChaincode(components.Binary("sacc"), "sacc:1.0")
+		DeferCleanup(network.StopChaincode, cc)
+		peer.WaitForChaincode("sacc:1.0")
+
+		By("peer chaincode instantiate -o $ORDERER_ADDRESS")
+		cli.Exec("chaincode", "instantiate", "-o", cli.Getenv("ORDERER_ADDRESS"), "-C", channel, "-n", "sacc", "-v", "1.0", "-c", ctor("a", "10"))
+		Eventually(func() string {
+			return string(cli.Exec("chaincode", "list", "--instantiated", "-C", channel).Out.Contents())
+		}, network.CommandTimeout).Should(ContainSubstring("Name: sacc, Version: 1.0"))
+
+		By("invoking and querying it with Fabric's CLI")
+		Expect(query(cli, "get", "a")).To(Equal("10"))
+		invoke(cli, "set", "a", "11")
+		Expect(query(cli, "get", "a")).To(Equal("11"))
 	})
 })

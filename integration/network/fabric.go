@@ -58,6 +58,9 @@ type FabricCLI struct {
 	// Env is KEY=value entries, the exports of `peersim env`
 	// (ParseExports).
 	Env []string
+	// Dir is the working directory; the suite's when empty. `peer
+	// chaincode install -p .` packages the chaincode there.
+	Dir string
 }
 
 // Getenv returns the value of key in the CLI's Env, failing the spec when
@@ -84,6 +87,7 @@ func (f FabricCLI) Run(args ...string) *gexec.Session {
 		}
 	}
 	cmd.Env = append(env, f.Env...)
+	cmd.Dir = f.Dir
 	s, err := gexec.Start(cmd, prefixed("fabric peer", "out"), prefixed("fabric peer", "err"))
 	Expect(err).NotTo(HaveOccurred(), "start %s", cmd)
 	return s
