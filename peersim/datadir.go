@@ -18,6 +18,7 @@ import (
 //	ledgers/<channel>/                                 a channel's ledger, with the bolt ledger
 //	channels.json                                      the channels the peer has
 //	peer.addresses.json                                the running peer's addresses (AddressFile)
+//	core.yaml                                          for Fabric's peer CLI as FABRIC_CFG_PATH (WriteCoreYAML, fabriccli.go)
 //	peersim.lock                                       held by the running peer (internal/dirlock names it)
 //	builds/, launches/, logs/                          production mode's chaincode (package launcher names them)
 //

@@ -283,16 +283,17 @@ func (p *Peer) startOn(ctx context.Context, ls Listeners, addressFile bool) (err
 	p.addrs[1] = ls.Chaincode.Addr().String()
 	p.serve("chaincode", func() error { return p.ccSrv.Serve(ls.Chaincode) }, grpc.ErrServerStopped)
 
-	p.clientSrv = grpc.NewServer(grpc.MaxRecvMsgSize(chaincode.MaxMessageSize), grpc.MaxSendMsgSize(chaincode.MaxMessageSize))
+	p.clientSrv = grpc.NewServer(append(clientServerOptions(), grpc.MaxRecvMsgSize(chaincode.MaxMessageSize), grpc.MaxSendMsgSize(chaincode.MaxMessageSize))...)
 	peer.RegisterEndorserServer(p.clientSrv, p.endo)
+	dlv := deliver.New(deliver.Config{
+		Channels: p.chans, MSP: p.msp, Stopping: p.closing, Log: p.log.With(logging.NameKey, "deliver"),
+	})
 	verify := func(creator, msg, sig []byte) error { _, err := p.msp.Verify(creator, msg, sig); return err }
 	ord := orderer.NewServer(orderer.ChannelsFunc(p.chans.Submitter), orderer.VerifierFunc(verify),
-		p.log.With(logging.NameKey, "orderer"), orderer.WithStopping(p.closing))
+		p.log.With(logging.NameKey, "orderer"), orderer.WithStopping(p.closing), orderer.WithDeliver(dlv.OrdererDeliver))
 	ab.RegisterAtomicBroadcastServer(p.clientSrv, ord)
 	gp.RegisterGatewayServer(p.clientSrv, p.newGateway(ord, verify, ls.Client.Addr().String()))
-	peer.RegisterDeliverServer(p.clientSrv, deliver.New(deliver.Config{
-		Channels: p.chans, MSP: p.msp, Stopping: p.closing, Log: p.log.With(logging.NameKey, "deliver"),
-	}))
+	peer.RegisterDeliverServer(p.clientSrv, dlv)
 	p.addrs[0] = ls.Client.Addr().String()
 	p.serve("client", func() error { return p.clientSrv.Serve(ls.Client) }, grpc.ErrServerStopped)
 

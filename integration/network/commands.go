@@ -186,3 +186,17 @@ type IdentityList struct{}
 func (IdentityList) Argv() []string { return []string{"identity", "list"} }
 
 func (IdentityList) offline() {}
+
+// Env is `peersim env`: the export lines for Fabric's own peer CLI, for
+// Identity (the CLI's default, Admin, when empty).
+type Env struct{ Identity string }
+
+// Argv implements Command.
+func (c Env) Argv() []string {
+	if c.Identity == "" {
+		return []string{"env"}
+	}
+	return []string{"env", "--identity", c.Identity}
+}
+
+func (Env) offline() {}

@@ -21,7 +21,9 @@
 // corrupt or unsafe archives (path traversal, links, device files, duplicate
 // entries, oversized or over-long archives, gzip bombs, bad labels) with an
 // [*ArchiveError] naming the entry and the rule it broke. [Extract] unpacks the
-// code archive of a parsed package for a builder.
+// code archive of a parsed package for a builder. [FromDeploymentSpec] wraps
+// the bare code archive that Fabric's legacy `peer chaincode install` sends
+// in a package, with the type and path of its deployment spec.
 //
 // [Store] is the peer's registry of installed chaincode: package files and
 // one entry per name:version, kept on disk so that it survives restarts.

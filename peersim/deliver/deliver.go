@@ -69,6 +69,17 @@ func (s *Service) Deliver(stream peer.Deliver_DeliverServer) error {
 	})
 }
 
+// OrdererDeliver is orderer.AtomicBroadcast's Deliver, as an ordering
+// service serves it: whole blocks from a seek position, each seek checked,
+// answered and refused as Deliver's is. The embedded orderer serves it.
+func (s *Service) OrdererDeliver(stream orderer.AtomicBroadcast_DeliverServer) error {
+	return s.serve(stream.Context(), stream.Recv, func(_ seekRequest, cb *ledger.CommittedBlock) error {
+		return stream.Send(&orderer.DeliverResponse{Type: &orderer.DeliverResponse_Block{Block: cb.Block}})
+	}, func(st common.Status) error {
+		return stream.Send(&orderer.DeliverResponse{Type: &orderer.DeliverResponse_Status{Status: st}})
+	})
+}
+
 // DeliverFiltered streams filtered blocks: per transaction its ID, type,
 // validation code and chaincode event name (no payload).
 func (s *Service) DeliverFiltered(stream peer.Deliver_DeliverFilteredServer) error {

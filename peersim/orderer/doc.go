@@ -10,7 +10,7 @@
 //	err = cut.Submit(ctx, envelope) // queued; the block's verdicts arrive through the ledger
 //	cut.Stop()                      // commits what is pending; then the ledger may close
 //
-//	srv := orderer.NewServer(channels, verifier, log, orderer.WithStopping(stopping))
+//	srv := orderer.NewServer(channels, verifier, log, orderer.WithStopping(stopping), orderer.WithDeliver(dlv.OrdererDeliver))
 //	ab.RegisterAtomicBroadcastServer(grpcServer, srv)
 //
 // # Block cutting
@@ -30,7 +30,10 @@
 // the peer has joined, signed by its creator) and queues it on the
 // channel's [Submitter], answering each with a BroadcastResponse whose
 // status and info say what was wrong. Blocks reach clients through the
-// peer's Deliver service; AtomicBroadcast's Deliver is not implemented.
+// peer's Deliver service and through AtomicBroadcast's Deliver, which the
+// server hands to the DeliverFunc given with [WithDeliver] (the peer gives
+// its Deliver service's OrdererDeliver: one seek logic for both), as
+// `peer channel fetch -o` expects of an ordering service.
 // What the server needs of the peer (its channels, the creator signature
 // check, when it stops) it takes through the small interfaces it declares.
 package orderer

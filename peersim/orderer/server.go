@@ -51,6 +51,11 @@ type VerifierFunc func(creator, msg, sig []byte) error
 // VerifyCreator calls f.
 func (f VerifierFunc) VerifyCreator(creator, msg, sig []byte) error { return f(creator, msg, sig) }
 
+// DeliverFunc serves AtomicBroadcast's Deliver stream: the blocks of a
+// channel from a seek position, then a status;
+// (*deliver.Service).OrdererDeliver is one.
+type DeliverFunc func(stream ab.AtomicBroadcast_DeliverServer) error
+
 // Option configures a Server.
 type Option func(*Server)
 
@@ -61,10 +66,17 @@ func WithStopping(stopping <-chan struct{}) Option {
 	return func(s *Server) { s.stopping = stopping }
 }
 
+// WithDeliver makes the server answer AtomicBroadcast's Deliver with
+// deliver. Without it Deliver is Unimplemented.
+func WithDeliver(deliver DeliverFunc) Option {
+	return func(s *Server) { s.deliver = deliver }
+}
+
 // Server is the orderer.AtomicBroadcast gRPC service of the embedded
 // orderer: each signed transaction envelope is checked and queued on its
 // channel's Submitter; the outcome arrives through the peer's Deliver
-// service. AtomicBroadcast's Deliver is not implemented.
+// service. Its Deliver serves blocks through the DeliverFunc given with
+// WithDeliver.
 type Server struct {
 	ab.UnimplementedAtomicBroadcastServer
 
@@ -72,6 +84,7 @@ type Server struct {
 	verifier Verifier
 	log      *slog.Logger
 	stopping <-chan struct{} // nil: never
+	deliver  DeliverFunc     // nil: Unimplemented
 }
 
 // NewServer returns a Server that finds channels with channels and checks
@@ -109,6 +122,15 @@ func (s *Server) Broadcast(stream ab.AtomicBroadcast_BroadcastServer) error {
 // the Gateway's Submit orders through it.
 func (s *Server) Submit(ctx context.Context, env *common.Envelope) *ab.BroadcastResponse {
 	return s.respond(s.submit(ctx, env))
+}
+
+// Deliver streams the blocks each seek envelope asks for, through the
+// DeliverFunc given with WithDeliver; without one it is Unimplemented.
+func (s *Server) Deliver(stream ab.AtomicBroadcast_DeliverServer) error {
+	if s.deliver == nil {
+		return s.UnimplementedAtomicBroadcastServer.Deliver(stream)
+	}
+	return s.deliver(stream)
 }
 
 // refusal is why an envelope was not queued: the status the client gets

@@ -3,6 +3,7 @@ package orderer_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"strings"
 	"testing"
@@ -279,5 +280,48 @@ func TestStoppedCutterRefusalReachesTheClient(t *testing.T) {
 	want := &ab.BroadcastResponse{Status: common.Status_SERVICE_UNAVAILABLE, Info: "transaction tx1: submit to mychannel: " + ledger.ErrClosed.Error()}
 	if diff := cmp.Diff(want, r, protocmp.Transform()); diff != "" {
 		t.Errorf("response (-want +got):\n%s", diff)
+	}
+}
+
+// Deliver is Unimplemented unless the server is given a DeliverFunc, which
+// then serves the stream.
+func TestDeliver(t *testing.T) {
+	channels := orderer.ChannelsFunc(func(string) (orderer.Submitter, error) { return &submitter{}, nil })
+	verifier := orderer.VerifierFunc(func(_, _, _ []byte) error { return nil })
+	answer := func(stream ab.AtomicBroadcast_DeliverServer) error {
+		if _, err := stream.Recv(); err != nil {
+			return err
+		}
+		return stream.Send(&ab.DeliverResponse{Type: &ab.DeliverResponse_Status{Status: common.Status_NOT_FOUND}})
+	}
+	tests := []struct {
+		name string
+		opts []orderer.Option
+		// code is the stream's gRPC code; with codes.OK the status is read.
+		code   codes.Code
+		status common.Status
+	}{
+		{"without a DeliverFunc Deliver is Unimplemented", nil, codes.Unimplemented, 0},
+		{"with one the DeliverFunc answers", []orderer.Option{orderer.WithDeliver(answer)}, codes.OK, common.Status_NOT_FOUND},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := serve(t, orderer.NewServer(channels, verifier, nil, tt.opts...)).Deliver(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			// A stream the server already ended fails Send with io.EOF;
+			// Recv then says why.
+			if err := d.Send(goodEnvelope().build(t)); err != nil && !errors.Is(err, io.EOF) {
+				t.Fatal(err)
+			}
+			r, err := d.Recv()
+			if got := status.Code(err); got != tt.code {
+				t.Fatalf("Recv: %v, want code %v", err, tt.code)
+			}
+			if err == nil && r.GetStatus() != tt.status {
+				t.Errorf("status %v, want %v", r.GetStatus(), tt.status)
+			}
+		})
 	}
 }

@@ -99,7 +99,11 @@ func (c *LSCCChaincode) install(up *identity.UnpackedProposal, args [][]byte) (s
 	if err := validateNameVersion(id.GetName(), id.GetVersion()); err != nil {
 		return "", err
 	}
-	in, err := c.Store.Install(id.GetName(), id.GetVersion(), cds.GetCodePackage())
+	pkg, err := ccpackage.FromDeploymentSpec(cds.GetChaincodeSpec().GetType().String(), id.GetPath(), ccpackage.Label(id.GetName(), id.GetVersion()), cds.GetCodePackage())
+	if err != nil {
+		return "", fmt.Errorf("install %s:%s: %w", id.GetName(), id.GetVersion(), err)
+	}
+	in, err := c.Store.Install(id.GetName(), id.GetVersion(), pkg)
 	if err != nil {
 		return "", fmt.Errorf("install %s:%s: %w", id.GetName(), id.GetVersion(), err)
 	}

@@ -138,7 +138,8 @@ the organisation (Org1MSP) and the channel mychannel in the data directory. Logs
 containing "peersim ready" with the bound addresses once it serves, after writing them to
 peer.addresses.json in the data directory, where the client commands and "peersim chaincode
 run" find them (port 0 picks new ports at every start); SIGINT or SIGTERM stops it cleanly
-(exit 0) and removes the file.`,
+(exit 0) and removes the file. It also writes core.yaml in the data directory, for Fabric's
+own peer CLI: eval "$(peersim env)" sets FABRIC_CFG_PATH and the CORE_PEER_ variables.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := a.nodeConfig(cmd.Flags(), flags)
@@ -167,7 +168,12 @@ func (a *app) runPeer(ctx context.Context, cfg peersim.Config) error {
 	if err != nil {
 		return fmt.Errorf("create the peer: %w", err)
 	}
-	if err := p.Start(ctx); err != nil {
+	// Before Start: a client that saw the ready line finds the file.
+	err = peersim.WriteCoreYAML(cfg.DataDir)
+	if err == nil {
+		err = p.Start(ctx)
+	}
+	if err != nil {
 		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
 		defer cancel()
 		_ = p.Stop(stopCtx)

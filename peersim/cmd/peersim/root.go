@@ -102,11 +102,12 @@ Install chaincode:      peersim chaincode install -n basic -v 1.0 -p ./chaincode
 Run it (dev mode):      peersim chaincode run -n basic -v 1.0 -- ./basic
 Instantiate it:         peersim chaincode instantiate -C mychannel -n basic -v 1.0 -c '{"Args":["init"]}'
 Invoke and query:       peersim chaincode invoke -C mychannel -n basic -c '{"Args":["put","a","1"]}'
-Watch its events:       peersim channel events -C mychannel -n basic`,
+Watch its events:       peersim channel events -C mychannel -n basic
+Use Fabric's peer CLI:  eval "$(peersim env)"; peer channel list`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newNodeCommand(a), newChaincodeCommand(a), newChannelCommand(a), newIdentityCommand(a))
+	root.AddCommand(newNodeCommand(a), newChaincodeCommand(a), newChannelCommand(a), newIdentityCommand(a), newEnvCommand(a))
 	return root
 }
 

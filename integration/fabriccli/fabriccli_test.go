@@ -1,0 +1,206 @@
+package fabriccli_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega/gbytes"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/chaincodekit/chaincodekit/integration/network"
+)
+
+const channel = "mychannel"
+
+// startBarePeer starts a development-mode peer on a fresh data directory
+// and stops it when the spec ends.
+func startBarePeer() *network.Peer {
+	GinkgoHelper()
+	p := &network.Peer{Name: "dev peer", Binary: components.Peersim, DataDir: GinkgoT().TempDir(), Dev: true}
+	p.Start()
+	DeferCleanup(p.Stop)
+	return p
+}
+
+// startPeer starts a development-mode peer on a fresh data directory with
+// sacc 1.0 installed, running and instantiated (a=10) through peersim's own
+// CLI, and stops both when the spec ends.
+func startPeer() *network.Peer {
+	GinkgoHelper()
+	p := startBarePeer()
+
+	By("deploying sacc through peersim's CLI: install, start it by hand, instantiate")
+	p.Exec(network.Install{Name: "sacc", Version: "1.0", Path: components.Sample("sacc")})
+	cc := p.StartChaincode(components.Binary("sacc"), "sacc:1.0")
+	DeferCleanup(network.StopChaincode, cc) // before the peer stops
+	s := p.Exec(network.Instantiate{Channel: channel, Name: "sacc", Version: "1.0", Args: []string{"a", "10"}})
+	Expect(s.Err).To(gbytes.Say("validation code: VALID"))
+	return p
+}
+
+// fabricCLI is Fabric's peer CLI set up with what `peersim env` prints for
+// identity, as `eval "$(peersim env)"` sets up a shell.
+func fabricCLI(p *network.Peer, identity string) network.FabricCLI {
+	GinkgoHelper()
+	env, err := network.ParseExports(p.Output(network.Env{Identity: identity}))
+	Expect(err).NotTo(HaveOccurred())
+	return network.FabricCLI{Binary: fabricPeer, Env: env}
+}
+
+// ctor is the -c JSON of Fabric's CLI.
+func ctor(args ...string) string {
+	b, err := json.Marshal(struct{ Args []string }{args})
+	Expect(err).NotTo(HaveOccurred())
+	return string(b)
+}
+
+// invoke runs `peer chaincode invoke -o $ORDERER_ADDRESS ... --waitForEvent`
+// and expects Fabric's line of success.
+func invoke(cli network.FabricCLI, args ...string) {
+	GinkgoHelper()
+	s := cli.Exec("chaincode", "invoke", "-o", cli.Getenv("ORDERER_ADDRESS"), "-C", channel, "-n", "sacc", "-c", ctor(args...), "--waitForEvent")
+	Expect(s.Err).To(gbytes.Say(`Chaincode invoke successful\. result: status:200`))
+}
+
+// query runs `peer chaincode query` and returns what it printed.
+func query(cli network.FabricCLI, args ...string) string {
+	GinkgoHelper()
+	return strings.TrimSpace(string(cli.Exec("chaincode", "query", "-C", channel, "-n", "sacc", "-c", ctor(args...)).Out.Contents()))
+}
+
+// blockInfo matches getinfo's line: Blockchain info: {"height":N,...}.
+var blockInfo = regexp.MustCompile(`Blockchain info: (\{.*\})`)
+
+var _ = Describe("Fabric's own peer CLI, set up with eval \"$(peersim env)\"", func() {
+	var (
+		peer *network.Peer
+		cli  network.FabricCLI
+	)
+
+	BeforeEach(func() {
+		peer = startPeer()
+		cli = fabricCLI(peer, "")
+	})
+
+	It("is pointed at the running peer, its core.yaml and the Admin MSP", func() {
+		Expect(cli.Env).To(ConsistOf(
+			"FABRIC_CFG_PATH="+peer.DataDir,
+			"CORE_PEER_ADDRESS="+peer.ClientAddr,
+			"CORE_PEER_TLS_ENABLED=false",
+			"CORE_PEER_LOCALMSPID=Org1MSP",
+			"CORE_PEER_MSPCONFIGPATH="+filepath.Join(peer.DataDir, "organizations", "peerOrganizations", "org1.example.com", "users", "Admin@org1.example.com", "msp"),
+			"ORDERER_ADDRESS="+peer.ClientAddr,
+		))
+		Expect(filepath.Join(peer.DataDir, "core.yaml")).To(BeAnExistingFile())
+	})
+
+	It("lists the peer's channels and reads a channel's height", func() {
+		By("peer channel list")
+		Expect(cli.Exec("channel", "list").Out).To(gbytes.Say(`Channels peers has joined: \n` + channel + `\n`))
+
+		By("peer channel getinfo -c " + channel)
+		m := blockInfo.FindSubmatch(cli.Exec("channel", "getinfo", "-c", channel).Out.Contents())
+		Expect(m).NotTo(BeNil(), "getinfo printed no Blockchain info line")
+		var info struct{ Height int }
+		Expect(json.Unmarshal(m[1], &info)).To(Succeed())
+		Expect(info.Height).To(Equal(peer.BlockHeight(channel)))
+	})
+
+	It("invokes with --waitForEvent and queries what the invoke committed", func() {
+		By("peer chaincode query: Init's value")
+		Expect(query(cli, "get", "a")).To(Equal("10"))
+
+		By("peer chaincode invoke --waitForEvent: it returns once the transaction committed")
+		invoke(cli, "set", "a", "20")
+
+		By("peer chaincode query: the committed value")
+		Expect(query(cli, "get", "a")).To(Equal("20"))
+	})
+
+	It("signs as the identity peersim env was given", func() {
+		user := fabricCLI(peer, "User1")
+		Expect(user.Getenv("CORE_PEER_MSPCONFIGPATH")).To(ContainSubstring("User1@org1.example.com"))
+		invoke(user, "set", "b", "7")
+		Expect(query(user, "get", "b")).To(Equal("7"))
+	})
+
+	Describe("peer channel fetch", func() {
+		var height int
+
+		BeforeEach(func() {
+			By("committing three more blocks: the instantiate made block 0")
+			for i := range 3 {
+				invoke(cli, "set", "a", fmt.Sprint(i))
+			}
+			height = peer.BlockHeight(channel)
+			Expect(height).To(Equal(4))
+		})
+
+		// fetch runs `peer channel fetch <target> <file> -c mychannel` with
+		// the extra flags and decodes the block it wrote.
+		fetch := func(target string, flags ...string) *common.Block {
+			GinkgoHelper()
+			file := filepath.Join(GinkgoT().TempDir(), target+".block")
+			cli.Exec(append([]string{"channel", "fetch", target, file, "-c", channel}, flags...)...)
+			raw, err := os.ReadFile(file)
+			Expect(err).NotTo(HaveOccurred())
+			b := &common.Block{}
+			Expect(proto.Unmarshal(raw, b)).To(Succeed(), "the fetched file is not a common.Block")
+			return b
+		}
+
+		DescribeTable("fetches the block asked for, whole, from the embedded orderer (-o)",
+			func(target string, number func() int) {
+				b := fetch(target, "-o", cli.Getenv("ORDERER_ADDRESS"))
+				Expect(b.GetHeader().GetNumber()).To(BeEquivalentTo(number()))
+				Expect(b.GetData().GetData()).NotTo(BeEmpty(), "block %d has no transactions", b.GetHeader().GetNumber())
+				Expect(b.GetMetadata().GetMetadata()).To(HaveLen(len(common.BlockMetadataIndex_name)))
+			},
+			Entry("newest: the last block", "newest", func() int { return height - 1 }),
+			Entry("oldest: block 0", "oldest", func() int { return 0 }),
+			Entry("a number: that block", "3", func() int { return 3 }),
+			// peersim has no config blocks: the last config index in the
+			// metadata is 0, so Fabric's CLI fetches block 0.
+			Entry("config: block 0, which holds the first transactions", "config", func() int { return 0 }),
+		)
+
+		It("fetches from the peer's Deliver service without -o", func() {
+			Expect(fetch("newest").GetHeader().GetNumber()).To(BeEquivalentTo(height - 1))
+		})
+	})
+})
+
+var _ = Describe("Fabric's own legacy lifecycle commands", func() {
+	It("install, instantiate and list chaincode, which then answers Fabric's invoke and query", func() {
+		peer := startBarePeer()
+		cli := fabricCLI(peer, "")
+		cli.Dir = components.Sample("sacc")
+
+		By("peer chaincode install -n sacc -v 1.0 -p . (in the sample's folder)")
+		cli.Exec("chaincode", "install", "-n", "sacc", "-v", "1.0", "-p", ".")
+		Expect(cli.Exec("chaincode", "list", "--installed").Out).To(gbytes.Say(`Name: sacc, Version: 1\.0, Path: ` + regexp.QuoteMeta(network.Module+"/samples/sacc")))
+
+		By("starting the chaincode by hand as sacc:1.0")
+		cc := peer.StartChaincode(components.Binary("sacc"), "sacc:1.0")
+		DeferCleanup(network.StopChaincode, cc)
+		peer.WaitForChaincode("sacc:1.0")
+
+		By("peer chaincode instantiate -o $ORDERER_ADDRESS")
+		cli.Exec("chaincode", "instantiate", "-o", cli.Getenv("ORDERER_ADDRESS"), "-C", channel, "-n", "sacc", "-v", "1.0", "-c", ctor("a", "10"))
+		Eventually(func() string {
+			return string(cli.Exec("chaincode", "list", "--instantiated", "-C", channel).Out.Contents())
+		}, network.CommandTimeout).Should(ContainSubstring("Name: sacc, Version: 1.0"))
+
+		By("invoking and querying it with Fabric's CLI")
+		Expect(query(cli, "get", "a")).To(Equal("10"))
+		invoke(cli, "set", "a", "11")
+		Expect(query(cli, "get", "a")).To(Equal("11"))
+	})
+})
