@@ -12,6 +12,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"github.com/onsi/gomega/gbytes"
+	"github.com/onsi/gomega/gexec"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/chaincodekit/chaincodekit/integration/network"
@@ -202,5 +203,60 @@ var _ = Describe("Fabric's own legacy lifecycle commands", func() {
 		Expect(query(cli, "get", "a")).To(Equal("10"))
 		invoke(cli, "set", "a", "11")
 		Expect(query(cli, "get", "a")).To(Equal("11"))
+	})
+})
+
+var _ = Describe("Fabric's own 2.x lifecycle commands (peer lifecycle chaincode)", func() {
+	It("package, install, approve, check readiness, commit and query, as the test-network's deployCC runs them", func() {
+		peer := startBarePeer()
+		cli := fabricCLI(peer, "")
+		pkg := filepath.Join(GinkgoT().TempDir(), "sacc.tar.gz")
+		orderer := cli.Getenv("ORDERER_ADDRESS")
+
+		By("peer lifecycle chaincode package --label sacc_1.0")
+		cli.Exec("lifecycle", "chaincode", "package", pkg, "--path", components.Sample("sacc"), "--lang", "golang", "--label", "sacc_1.0")
+		Expect(pkg).To(BeAnExistingFile())
+
+		By("peer lifecycle chaincode install: the package id is label:sha256")
+		s := cli.Exec("lifecycle", "chaincode", "install", pkg)
+		m := regexp.MustCompile(`Chaincode code package identifier: (sacc_1\.0:[0-9a-f]{64})`).FindSubmatch(s.Err.Contents())
+		Expect(m).NotTo(BeNil(), "install printed no package identifier")
+		packageID := string(m[1])
+
+		By("peer lifecycle chaincode queryinstalled and getinstalledpackage")
+		Expect(cli.Exec("lifecycle", "chaincode", "queryinstalled").Out).To(gbytes.Say(`Package ID: ` + regexp.QuoteMeta(packageID) + `, Label: sacc_1\.0`))
+		out := GinkgoT().TempDir()
+		cli.Exec("lifecycle", "chaincode", "getinstalledpackage", "--package-id", packageID, "--output-directory", out)
+		fetched, err := os.ReadFile(filepath.Join(out, packageID+".tar.gz"))
+		Expect(err).NotTo(HaveOccurred())
+		original, err := os.ReadFile(pkg)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(fetched).To(Equal(original), "getinstalledpackage returned other bytes than were installed")
+
+		def := []string{"-C", channel, "-n", "sacc", "-v", "1.0", "--sequence", "1"}
+		By("peer lifecycle chaincode checkcommitreadiness before approval: Org1MSP false")
+		Expect(cli.Exec(append([]string{"lifecycle", "chaincode", "checkcommitreadiness"}, def...)...).Out).To(gbytes.Say(`Org1MSP: false`))
+
+		By("peer lifecycle chaincode approveformyorg, ordered and committed")
+		s = cli.Exec(append([]string{"lifecycle", "chaincode", "approveformyorg", "-o", orderer, "--package-id", packageID}, def...)...)
+		Expect(s.Err).To(gbytes.Say(`committed with status \(VALID\)`))
+		Expect(cli.Exec("lifecycle", "chaincode", "queryapproved", "-C", channel, "-n", "sacc", "--sequence", "1").Out).To(gbytes.Say(`sequence: 1, version: 1\.0, .*package-id: ` + regexp.QuoteMeta(packageID)))
+
+		By("peer lifecycle chaincode checkcommitreadiness: Org1MSP true")
+		Expect(cli.Exec(append([]string{"lifecycle", "chaincode", "checkcommitreadiness"}, def...)...).Out).To(gbytes.Say(`approval status by org:\nOrg1MSP: true`))
+
+		By("peer lifecycle chaincode commit")
+		s = cli.Exec(append([]string{"lifecycle", "chaincode", "commit", "-o", orderer}, def...)...)
+		Expect(s.Err).To(gbytes.Say(`committed with status \(VALID\)`))
+
+		By("peer lifecycle chaincode querycommitted")
+		Expect(cli.Exec("lifecycle", "chaincode", "querycommitted", "-C", channel, "-n", "sacc").Out).To(gbytes.Say(`Version: 1\.0, Sequence: 1, Endorsement Plugin: escc, Validation Plugin: vscc, Approvals: \[Org1MSP: true\]`))
+		Expect(cli.Exec("lifecycle", "chaincode", "querycommitted", "-C", channel).Out).To(gbytes.Say(`Name: sacc, Version: 1\.0, Sequence: 1`))
+
+		By("approving sequence 3 next is refused with Fabric's message")
+		bad := cli.Run(append([]string{"lifecycle", "chaincode", "approveformyorg", "-o", orderer, "--package-id", packageID}, "-C", channel, "-n", "sacc", "-v", "2.0", "--sequence", "3")...)
+		Eventually(bad, network.CommandTimeout).Should(gexec.Exit())
+		Expect(bad.ExitCode()).NotTo(Equal(0))
+		Expect(bad.Err).To(gbytes.Say(`requested sequence 3 is larger than the next available sequence number 2`))
 	})
 })
