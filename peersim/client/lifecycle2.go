@@ -76,6 +76,15 @@ func (d Definition) validationParameter() ([]byte, error) {
 	return proto.Marshal(ap)
 }
 
+// PackageLabelled packages the Go chaincode in dir as Fabric 2.x's `peer
+// lifecycle chaincode package --label LABEL` does, for InstallPackage.
+func PackageLabelled(dir, label string) ([]byte, error) {
+	if err := ccpackage.ValidateLabel(label); err != nil {
+		return nil, fmt.Errorf("--label %q: %w", label, err)
+	}
+	return ccpackage.Pack(ccpackage.PackOptions{Dir: dir, Label: label})
+}
+
 // InstallPackage installs a Fabric 2.x chaincode package (`peer lifecycle
 // chaincode install`) and returns its package ID and label. The signer
 // must be an admin.
