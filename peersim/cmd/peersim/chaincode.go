@@ -17,6 +17,7 @@ type chaincodeFlags struct {
 	path      string
 	ctor      string
 	transient string
+	isInit    bool
 }
 
 func newChaincodeCommand(a *app) *cobra.Command {

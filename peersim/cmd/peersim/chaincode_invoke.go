@@ -13,12 +13,14 @@ import (
 
 func newChaincodeInvokeCommand(a *app, f *chaincodeFlags) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   `invoke -C CHANNEL -n NAME -c '{"Args":["fn","a"]}' [--transient JSON]`,
+		Use:   `invoke -C CHANNEL -n NAME -c '{"Args":["fn","a"]}' [--transient JSON] [--isInit]`,
 		Short: "Invoke chaincode and wait for the commit; the response payload goes to stdout",
 		Long: `Endorses the call, orders the transaction and waits until the peer committed it.
 The chaincode's response payload is printed on stdout, the txid and validation code on stderr.
 Exits 1 if endorsement fails or the transaction is committed invalid (e.g. MVCC_READ_CONFLICT).
 --transient is a JSON object whose values are base64, as in Fabric's peer CLI.
+--isInit (-I) calls the chaincode's Init, as the first invoke of a 2.x definition
+committed with --init-required must (Fabric's flag).
 If the invoke makes a production-mode peer build the chaincode, the build's progress is printed
 on stderr as for instantiate, and --timeout defaults to ` + launchTimeout().String() + ` to cover it.`,
 		Args: cobra.NoArgs,
@@ -42,6 +44,7 @@ on stderr as for instantiate, and --timeout defaults to ` + launchTimeout().Stri
 		},
 	}
 	f.callFlags(cmd)
+	cmd.Flags().BoolVarP(&f.isInit, "isInit", "I", false, "call Init: the first invoke of a chaincode defined with --init-required")
 	return cmd
 }
 
@@ -73,6 +76,7 @@ func (f *chaincodeFlags) invocation() (client.Invocation, error) {
 		Type:      peer.ChaincodeSpec_GOLANG, // what Fabric's peer CLI sends by default
 		Args:      args,
 		Transient: transient,
+		IsInit:    f.isInit,
 	}, nil
 }
 
