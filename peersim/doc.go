@@ -86,5 +86,9 @@
 //   - The default endorsement policy, and the rule for lifecycle writes, is
 //     one endorsement by a member of an organisation the peer knows.
 //   - Failures are answered as ProposalResponse status 500 with Fabric's
-//     message texts; the gRPC call itself succeeds, as with Fabric's endorser.
+//     message texts and the gRPC call itself succeeds, as with Fabric's
+//     endorser, also for a proposal that fails its checks (unpacking,
+//     signature, access, duplicate txid), for which Fabric's endorser
+//     returns a gRPC error as well. The Gateway tells those apart as
+//     Fabric's does (endorser.Process).
 package peersim

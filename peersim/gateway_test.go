@@ -122,9 +122,27 @@ func TestGatewayErrorsAsFabricGives(t *testing.T) {
 			call:     func() error { _, err := contract.SubmitTransaction("fail"); return err },
 			wantCode: codes.Aborted, wantMsg: "failed to endorse transaction, see attached details for more info", detail: "asked to fail",
 			as: func(err error) bool { var e *client.EndorseError; return errors.As(err, &e) }},
-		{name: "a chaincode error fails an evaluation with its message",
+		{name: "a chaincode error fails an evaluation, its message in the detail",
 			call:     func() error { _, err := contract.EvaluateTransaction("fail"); return err },
-			wantCode: codes.Aborted, wantMsg: "evaluate call to endorser returned error: asked to fail", detail: "asked to fail"},
+			wantCode: codes.Aborted, wantMsg: "failed to evaluate transaction, see attached details for more info", detail: "asked to fail"},
+		{name: "a chaincode the channel does not define has no peers to evaluate it",
+			call: func() error {
+				_, err := gw.GetNetwork(DefaultChannel).GetContract("nosuchcc").EvaluateTransaction("get", "k")
+				return err
+			},
+			wantCode: codes.FailedPrecondition, wantMsg: "no peers available to evaluate chaincode nosuchcc in channel mychannel"},
+		{name: "a chaincode the channel does not define has no endorsement plan",
+			call: func() error {
+				_, err := gw.GetNetwork(DefaultChannel).GetContract("nosuchcc").SubmitTransaction("put", "k", "v")
+				return err
+			},
+			wantCode: codes.FailedPrecondition, wantMsg: "no combination of peers can be derived which satisfy the endorsement policy: No metadata was found for chaincode nosuchcc in channel mychannel"},
+		{name: "endorsing for the peer's organisation by name collects its endorsement",
+			call: func() error {
+				_, err := contract.Submit("fail", client.WithEndorsingOrganizations("Org1MSP"))
+				return err
+			},
+			wantCode: codes.Aborted, wantMsg: "failed to collect enough transaction endorsements, see attached details for more info", detail: "asked to fail"},
 		{name: "a 4xx chaincode status reaches the application with its status and message",
 			call:     func() error { _, err := contract.EvaluateTransaction("notfound"); return err },
 			wantCode: codes.Unknown, wantMsg: "chaincode response 404, no such thing", detail: "chaincode response 404, no such thing"},
@@ -277,6 +295,23 @@ func TestGatewayOfflineSigning(t *testing.T) {
 	st, err := commit.Status()
 	if err != nil || !st.Successful {
 		t.Fatalf("Status = %+v, %v; want a successful commit", st, err)
+	}
+	// A proposal whose signature does not verify is refused before it is
+	// simulated: FailedPrecondition, as Fabric's gateway answers its
+	// endorser's pre-process failures.
+	probe, err := contract.NewProposal("get", client.WithArguments("offline"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := sign(probe.Digest())
+	forged[len(forged)-1] ^= 1
+	bad, err := gw.NewSignedProposal(bytesOf(probe.Bytes()), forged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = bad.Evaluate()
+	if st := status.Convert(err); st.Code() != codes.FailedPrecondition || !strings.Contains(st.Message(), "evaluate call to endorser returned error: ") {
+		t.Errorf("evaluate of a forged proposal = %s %q, want FailedPrecondition from the endorser", st.Code(), st.Message())
 	}
 	// An unsigned proposal is refused by the peer, not sent unsigned.
 	if _, err := contract.EvaluateTransaction("get", "offline"); err == nil {

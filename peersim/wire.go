@@ -3,6 +3,8 @@ package peersim
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/chaincodekit/chaincodekit/peersim/ccpackage"
 	"github.com/chaincodekit/chaincodekit/peersim/ccsupport"
@@ -125,8 +127,10 @@ func (p *Peer) newGateway(ord gateway.Orderer, verify gateway.VerifierFunc, addr
 		Verifier: verify,
 		MSPID:    p.org.MSPID(),
 		Address:  addr,
-		Stopping: p.closing,
-		Log:      p.log.With(logging.NameKey, "gateway"),
+		// Names only: the table's chaincodes are the endorser's.
+		SystemChaincodes: slices.Collect(maps.Keys(p.systemChaincodes())),
+		Stopping:         p.closing,
+		Log:              p.log.With(logging.NameKey, "gateway"),
 	})
 }
 

@@ -1,7 +1,6 @@
 package gateway_test
 
 import (
-	"context"
 	"errors"
 	"os"
 	"os/exec"
@@ -203,16 +202,6 @@ var _ = Describe("the Gateway's failures, as fabric-gateway's error types", Orde
 		var commitErr *client.CommitError
 		Expect(errors.As(err, &commitErr)).To(BeTrue(), "error %v", err)
 		Expect(commitErr.Code).To(Equal(peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE))
-	})
-
-	It("reports a context that ends while waiting for the commit as a CommitStatusError", func() {
-		tx := endorse("CreateAsset", "never-waited", "blue", "1", "1")
-		commit := submit(tx)
-		ctx, cancel := context.WithCancel(context.Background())
-		cancel()
-		_, err := commit.StatusWithContext(ctx)
-		Expect(err).To(HaveOccurred())
-		Expect(status.Code(err)).To(Equal(codes.Canceled))
 	})
 })
 

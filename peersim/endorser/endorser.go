@@ -67,23 +67,47 @@ type Endorser struct {
 	peer.UnimplementedEndorserServer
 	cfg Config
 
-	// running counts the proposals being processed (Wait).
-	running sync.WaitGroup
-
 	mu sync.Mutex
+	// running counts the proposals being processed; idle is signalled
+	// (with mu) when it drops to zero (Wait). Unlike a WaitGroup it may be
+	// waited on while proposals still arrive.
+	running int
+	idle    *sync.Cond
 	// inflight holds channel+txid of the proposals being endorsed.
 	inflight map[string]bool
 }
 
 // New returns an endorser that works with cfg.
 func New(cfg Config) *Endorser {
-	return &Endorser{cfg: cfg, inflight: map[string]bool{}}
+	e := &Endorser{cfg: cfg, inflight: map[string]bool{}}
+	e.idle = sync.NewCond(&e.mu)
+	return e
 }
 
-// Wait returns once no proposal is being processed. Call it after Stopping
-// is closed and the chaincode streams have ended, before closing the
-// ledgers.
-func (e *Endorser) Wait() { e.running.Wait() }
+// Wait returns once no proposal is being processed. After Stopping is
+// closed no new one starts work; the peer calls it before it closes the
+// ledgers. It may be called while proposals still arrive.
+func (e *Endorser) Wait() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for e.running > 0 {
+		e.idle.Wait()
+	}
+}
+
+func (e *Endorser) started() {
+	e.mu.Lock()
+	e.running++
+	e.mu.Unlock()
+}
+
+func (e *Endorser) finished() {
+	e.mu.Lock()
+	if e.running--; e.running == 0 {
+		e.idle.Broadcast()
+	}
+	e.mu.Unlock()
+}
 
 // InFlight returns the number of proposals on a channel being endorsed.
 func (e *Endorser) InFlight() int {
@@ -92,10 +116,22 @@ func (e *Endorser) InFlight() int {
 	return len(e.inflight)
 }
 
-// ProcessProposal endorses one signed proposal.
+// ProcessProposal endorses one signed proposal. A proposal refused before
+// simulation is answered as status 500 like any other failure (see
+// Process).
 func (e *Endorser) ProcessProposal(ctx context.Context, sp *peer.SignedProposal) (*peer.ProposalResponse, error) {
-	e.running.Add(1)
-	defer e.running.Done()
+	resp, _ := e.Process(ctx, sp)
+	return resp, nil
+}
+
+// Process endorses one signed proposal and returns, besides the response,
+// a non-nil error when the proposal itself was refused before it was
+// simulated (it does not verify, its creator may not write to the channel,
+// or it repeats a txid), as Fabric's endorser separates those from
+// failures of processing. The Gateway maps the two differently.
+func (e *Endorser) Process(ctx context.Context, sp *peer.SignedProposal) (*peer.ProposalResponse, error) {
+	e.started()
+	defer e.finished()
 	select {
 	case <-e.cfg.Stopping:
 		return failure("peer is stopping"), nil
@@ -104,13 +140,17 @@ func (e *Endorser) ProcessProposal(ctx context.Context, sp *peer.SignedProposal)
 	start := time.Now()
 	var facts Facts
 	resp, err := e.process(ctx, sp, &facts)
+	var rejected error
 	if err != nil {
 		resp = failure(err.Error())
+		if !facts.Validated || facts.Duplicate {
+			rejected = err
+		}
 	}
 	if e.cfg.Observe != nil {
 		e.cfg.Observe(resp, facts, time.Since(start))
 	}
-	return resp, nil
+	return resp, rejected
 }
 
 // failure is a proposal response that reports an error: status 500, no

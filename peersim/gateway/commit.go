@@ -25,20 +25,14 @@ func (s *Server) CommitStatus(ctx context.Context, signed *gp.SignedCommitStatus
 	if err := proto.Unmarshal(signed.GetRequest(), req); err != nil {
 		return nil, rpcError(codes.InvalidArgument, fmt.Sprintf("invalid status request: %v", err))
 	}
-	switch {
-	case req.GetIdentity() == nil:
-		return nil, rpcError(codes.InvalidArgument, "no identity provided")
-	case req.GetChannelId() == "":
-		return nil, rpcError(codes.InvalidArgument, "no channel ID provided")
-	case req.GetTransactionId() == "":
-		return nil, rpcError(codes.InvalidArgument, "transaction ID should not be empty")
-	}
-	if err := s.cfg.Verifier.Verify(req.GetIdentity(), signed.GetRequest(), signed.GetSignature()); err != nil {
-		return nil, rpcError(codes.PermissionDenied, fmt.Sprintf("commit status request for transaction %s: %v", req.GetTransactionId(), err))
-	}
-	l, err := s.ledgerOf(req.GetChannelId())
+	// Fabric's ACL check: the channel's policy, the signature of the
+	// identity the request names.
+	l, err := s.readable(req.GetChannelId(), req.GetIdentity(), signed.GetRequest(), signed.GetSignature())
 	if err != nil {
-		return nil, rpcError(codes.Aborted, err.Error())
+		return nil, err
+	}
+	if req.GetTransactionId() == "" {
+		return nil, rpcError(codes.InvalidArgument, "transaction ID should not be empty")
 	}
 	found := make(chan ledger.TxLocation, 1)
 	err = stopping.Serve(ctx, s.cfg.Stopping, func(ctx context.Context) error {
@@ -55,10 +49,25 @@ func (s *Server) CommitStatus(ctx context.Context, signed *gp.SignedCommitStatus
 	return &gp.CommitStatusResponse{Result: peer.TxValidationCode(loc.Code), BlockNumber: loc.BlockNum}, nil
 }
 
+// readable is Fabric's ACL check of a signed request on a channel: the
+// channel must exist (else Fabric's "Failed to get policy manager", with
+// the hint) and the identity the request names must have signed it; both
+// refusals are PermissionDenied.
+func (s *Server) readable(channel string, id, msg, sig []byte) (*ledger.Ledger, error) {
+	l, err := s.cfg.Channels.Ledger(channel)
+	if err != nil {
+		return nil, rpcError(codes.PermissionDenied, fmt.Sprintf("Failed to get policy manager for channel [%s]: %s", channel, s.cfg.Channels.NotJoined(channel)))
+	}
+	if err := s.cfg.Verifier.Verify(id, msg, sig); err != nil {
+		return nil, rpcError(codes.PermissionDenied, fmt.Sprintf("signed request on channel %s: %v", channel, err))
+	}
+	return l, nil
+}
+
 // waitForCommit returns where txID committed, waiting for the blocks that
 // follow until it appears.
 func waitForCommit(ctx context.Context, l *ledger.Ledger, txID string) (ledger.TxLocation, error) {
-	sub := l.Subscribe(l.Height()) // before the look-up, so no commit in between is missed
+	height := l.Height() // before the look-up, so no commit in between is missed
 	for {
 		loc, err := l.TxStatus(txID)
 		if err == nil {
@@ -67,7 +76,7 @@ func waitForCommit(ctx context.Context, l *ledger.Ledger, txID string) (ledger.T
 		if !errors.Is(err, ledger.ErrTxNotFound) {
 			return ledger.TxLocation{}, err
 		}
-		if _, err := sub.Next(ctx); err != nil {
+		if height, err = l.WaitBeyond(ctx, height); err != nil {
 			return ledger.TxLocation{}, err
 		}
 	}
@@ -97,12 +106,9 @@ func (s *Server) ChaincodeEvents(signed *gp.SignedChaincodeEventsRequest, stream
 	if err := proto.Unmarshal(signed.GetRequest(), req); err != nil {
 		return rpcError(codes.InvalidArgument, fmt.Sprintf("invalid chaincode events request: %v", err))
 	}
-	if err := s.cfg.Verifier.Verify(req.GetIdentity(), signed.GetRequest(), signed.GetSignature()); err != nil {
-		return rpcError(codes.PermissionDenied, fmt.Sprintf("chaincode events request for %s on %s: %v", req.GetChaincodeId(), req.GetChannelId(), err))
-	}
-	l, err := s.cfg.Channels.Ledger(req.GetChannelId())
+	l, err := s.readable(req.GetChannelId(), req.GetIdentity(), signed.GetRequest(), signed.GetSignature())
 	if err != nil {
-		return rpcError(codes.NotFound, fmt.Sprintf("channel %s not found: %s", req.GetChannelId(), s.cfg.Channels.NotJoined(req.GetChannelId())))
+		return err
 	}
 	start, after, err := startOf(l, req)
 	if err != nil {
@@ -115,16 +121,16 @@ func (s *Server) ChaincodeEvents(signed *gp.SignedChaincodeEventsRequest, stream
 			if err != nil {
 				return err
 			}
-			resp := &gp.ChaincodeEventsResponse{BlockNumber: cb.Block.GetHeader().GetNumber()}
+			number := cb.Block.GetHeader().GetNumber()
+			resp := &gp.ChaincodeEventsResponse{BlockNumber: number}
 			for _, tx := range cb.Txs {
-				if after != nil && !after(tx) {
+				if after != nil && !after(number, tx) {
 					continue
 				}
 				if tx.Code == peer.TxValidationCode_VALID && matches(tx.Event, req.GetChaincodeId()) {
 					resp.Events = append(resp.Events, tx.Event)
 				}
 			}
-			after = nil // only the start block holds transactions to skip
 			if len(resp.Events) == 0 {
 				continue
 			}
@@ -143,19 +149,34 @@ func matches(ev *peer.ChaincodeEvent, chaincode string) bool {
 }
 
 // startOf returns the block to read from and, when the request resumes
-// after a transaction the ledger has, a filter passing only the start
-// block's transactions after it.
-func startOf(l *ledger.Ledger, req *gp.ChaincodeEventsRequest) (uint64, func(ledger.TxResult) bool, error) {
+// after a transaction, a filter passing only the transactions after it:
+// found in the ledger, reading starts at its block; not found (a
+// checkpoint from another ledger, say), reading starts at the start
+// position and skips every transaction up to one with that id, as Fabric
+// skips events until it sees that transaction's.
+func startOf(l *ledger.Ledger, req *gp.ChaincodeEventsRequest) (uint64, func(uint64, ledger.TxResult) bool, error) {
+	var after func(uint64, ledger.TxResult) bool
 	if id := req.GetAfterTransactionId(); id != "" {
-		if loc, err := l.TxStatus(id); err == nil {
-			return loc.BlockNum, func(tx ledger.TxResult) bool { return uint64(tx.Index) > loc.TxNum }, nil
+		loc, err := l.TxStatus(id)
+		if err == nil {
+			return loc.BlockNum, func(block uint64, tx ledger.TxResult) bool {
+				return block > loc.BlockNum || uint64(tx.Index) > loc.TxNum
+			}, nil
+		}
+		passed := false
+		after = func(_ uint64, tx ledger.TxResult) bool {
+			if passed {
+				return true
+			}
+			passed = tx.TxID == id
+			return false
 		}
 	}
 	switch pos := req.GetStartPosition().GetType().(type) {
 	case nil, *ab.SeekPosition_NextCommit:
-		return l.Height(), nil, nil
+		return l.Height(), after, nil
 	case *ab.SeekPosition_Specified:
-		return pos.Specified.GetNumber(), nil, nil
+		return pos.Specified.GetNumber(), after, nil
 	default:
 		return 0, nil, rpcError(codes.InvalidArgument, fmt.Sprintf("invalid start position type: %T", pos))
 	}

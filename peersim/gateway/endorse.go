@@ -44,15 +44,20 @@ func (s *Server) Evaluate(ctx context.Context, req *gp.EvaluateRequest) (*gp.Eva
 	if err != nil {
 		return nil, rpcError(codes.InvalidArgument, "failed to unpack transaction proposal: "+err.Error())
 	}
-	if _, err := s.ledgerOf(up.ChannelID()); err != nil {
+	l, err := s.ledgerOf(up.ChannelID())
+	if err != nil {
 		return nil, rpcError(codes.Unavailable, err.Error())
 	}
-	if err := s.onlyOwnOrg(req.GetTargetOrganizations()); err != nil {
-		return nil, rpcError(codes.FailedPrecondition, fmt.Sprintf("no peers available to evaluate chaincode %s in channel %s: %v", up.Spec.GetChaincodeId().GetName(), up.ChannelID(), err))
+	cc := up.Spec.GetChaincodeId().GetName()
+	if err := s.onlyOwnOrg(req.GetTargetOrganizations()); err != nil || !s.defined(l, cc) {
+		return nil, rpcError(codes.FailedPrecondition, fmt.Sprintf("no peers available to evaluate chaincode %s in channel %s", cc, up.ChannelID()))
 	}
-	pr, err := s.cfg.Endorser.ProcessProposal(ctx, sp)
-	if code, msg := endorserVerdict(pr, err); code != codes.OK {
+	pr, err := s.cfg.Endorser.Process(ctx, sp)
+	if code, msg, retry := endorserVerdict(pr, err); code != codes.OK {
 		s.cfg.Log.Debug("evaluate failed", "txid", up.TxID(), "channel", up.ChannelID(), "error", msg)
+		if retry { // and no other peer to retry on
+			return nil, rpcError(code, "failed to evaluate transaction, see attached details for more info", s.detail(msg))
+		}
 		return nil, rpcError(code, "evaluate call to endorser returned error: "+msg, s.detail(msg))
 	}
 	resp := pr.GetResponse()
@@ -79,15 +84,23 @@ func (s *Server) Endorse(ctx context.Context, req *gp.EndorseRequest) (*gp.Endor
 	if err != nil {
 		return nil, rpcError(codes.InvalidArgument, err.Error())
 	}
-	if _, err := s.ledgerOf(up.ChannelID()); err != nil {
+	l, err := s.ledgerOf(up.ChannelID())
+	if err != nil {
 		return nil, rpcError(codes.FailedPrecondition, err.Error())
 	}
-	if err := s.onlyOwnOrg(req.GetEndorsingOrganizations()); err != nil {
+	orgs := req.GetEndorsingOrganizations()
+	if err := s.onlyOwnOrg(orgs); err != nil {
 		return nil, rpcError(codes.Unavailable, err.Error())
 	}
-	pr, err := s.cfg.Endorser.ProcessProposal(ctx, sp)
-	if code, msg := endorserVerdict(pr, err); code != codes.OK {
+	if cc := up.Spec.GetChaincodeId().GetName(); !s.defined(l, cc) {
+		return nil, rpcError(codes.FailedPrecondition, fmt.Sprintf("no combination of peers can be derived which satisfy the endorsement policy: No metadata was found for chaincode %s in channel %s", cc, up.ChannelID()))
+	}
+	pr, err := s.cfg.Endorser.Process(ctx, sp)
+	if code, msg, _ := endorserVerdict(pr, err); code != codes.OK {
 		s.cfg.Log.Debug("endorse failed", "txid", up.TxID(), "channel", up.ChannelID(), "error", msg)
+		if len(orgs) > 0 { // Fabric plans for the named organisations
+			return nil, rpcError(codes.Aborted, "failed to collect enough transaction endorsements, see attached details for more info", s.detail(msg))
+		}
 		return nil, rpcError(codes.Aborted, "failed to endorse transaction, see attached details for more info", s.detail(msg))
 	}
 	env, _, err := identity.NewTransaction(up.Proposal, pr)
@@ -123,5 +136,7 @@ func (s *Server) Submit(ctx context.Context, req *gp.SubmitRequest) (*gp.SubmitR
 	if st >= 400 && st < 500 {
 		return nil, rpcError(codes.Aborted, msg)
 	}
-	return nil, rpcError(codes.Unavailable, "no orderers could successfully process transaction", s.detail(msg))
+	// Fabric's gateway details transport failures only; the status is
+	// logged above.
+	return nil, rpcError(codes.Unavailable, "no orderers could successfully process transaction")
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 
 	"github.com/chaincodekit/chaincodekit/peersim/ledger"
@@ -17,9 +18,12 @@ import (
 	"google.golang.org/protobuf/protoadapt"
 )
 
-// Endorser runs proposals: the peer's Endorser service.
+// Endorser runs proposals: the peer's endorser.
 type Endorser interface {
-	ProcessProposal(ctx context.Context, sp *peer.SignedProposal) (*peer.ProposalResponse, error)
+	// Process returns the proposal response and, as Fabric's endorser
+	// does, a non-nil error as well when the proposal itself was refused
+	// before simulation (bad signature, access denied, duplicate txid).
+	Process(ctx context.Context, sp *peer.SignedProposal) (*peer.ProposalResponse, error)
 }
 
 // Orderer orders transaction envelopes and answers as Broadcast does; the
@@ -60,6 +64,9 @@ type Config struct {
 	// endorsement, and Address the orderer in that of a failed submit.
 	MSPID   string
 	Address string
+	// SystemChaincodes are the names that need no definition on the
+	// channel (lscc, qscc, ...).
+	SystemChaincodes []string
 	// Stopping ends CommitStatus waits and ChaincodeEvents streams, with
 	// gRPC status Unavailable, once closed.
 	Stopping <-chan struct{}
@@ -112,27 +119,39 @@ func (s *Server) ledgerOf(channel string) (*ledger.Ledger, error) {
 }
 
 // endorserVerdict classifies the endorser's answer as Fabric's Gateway
-// does with a Fabric 2.5 peer: a gRPC failure is Unavailable; status 500
-// (the peer's own failure, or the chaincode's shim.Error) is Aborted with
-// its message; any other status outside [200, 400) is the chaincode's
-// (Unknown, "chaincode response STATUS, MESSAGE"). A 2.5 peer answers a 500
-// without a payload; this peer's endorser keeps Fabric 1.4's payload on
-// it, which the classification does not look at.
-func endorserVerdict(pr *peer.ProposalResponse, err error) (codes.Code, string) {
+// does with a Fabric 2.5 peer: a transport failure is Unavailable and a
+// proposal refused before simulation FailedPrecondition; status 500 (the
+// peer's own failure, or the chaincode's shim.Error) is Aborted with its
+// message and counts as worth another endorser (retry); any other status
+// outside [200, 400) is the chaincode's answer (Unknown, "chaincode
+// response STATUS, MESSAGE"). A 2.5 peer answers a 500 without a payload;
+// this peer's endorser keeps Fabric 1.4's payload on it, which the
+// classification does not look at.
+func endorserVerdict(pr *peer.ProposalResponse, err error) (code codes.Code, msg string, retry bool) {
 	if err != nil {
 		if pr == nil {
-			return codes.Unavailable, err.Error()
+			return codes.Unavailable, err.Error(), true
 		}
-		return codes.FailedPrecondition, err.Error()
+		return codes.FailedPrecondition, err.Error(), false
 	}
 	switch st := pr.GetResponse().GetStatus(); {
 	case st >= 200 && st < 400:
-		return codes.OK, ""
+		return codes.OK, "", false
 	case st == 500:
-		return codes.Aborted, pr.GetResponse().GetMessage()
+		return codes.Aborted, pr.GetResponse().GetMessage(), true
 	default:
-		return codes.Unknown, fmt.Sprintf("chaincode response %d, %s", st, pr.GetResponse().GetMessage())
+		return codes.Unknown, fmt.Sprintf("chaincode response %d, %s", st, pr.GetResponse().GetMessage()), false
 	}
+}
+
+// defined says whether chaincode has a definition on l (or is a system
+// chaincode), as Fabric's gateway asks discovery which peers have it.
+func (s *Server) defined(l *ledger.Ledger, chaincode string) bool {
+	if slices.Contains(s.cfg.SystemChaincodes, chaincode) {
+		return true
+	}
+	_, err := l.ChaincodeDefinition(chaincode)
+	return err == nil
 }
 
 // result is the chaincode's response payload inside a proposal response.

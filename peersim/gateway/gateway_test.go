@@ -31,8 +31,12 @@ type fakeOrderer struct{ resp *ab.BroadcastResponse }
 
 func (f fakeOrderer) Submit(context.Context, *common.Envelope) *ab.BroadcastResponse { return f.resp }
 
-func newServer(t *testing.T, ord *ab.BroadcastResponse) *Server {
+func newServer(t *testing.T, ord *ab.BroadcastResponse, stopped bool) *Server {
 	t.Helper()
+	stopping := make(chan struct{})
+	if stopped {
+		close(stopping)
+	}
 	l, err := ledger.Open("mychannel", ledger.MemoryConfig())
 	if err != nil {
 		t.Fatal(err)
@@ -47,8 +51,9 @@ func newServer(t *testing.T, ord *ab.BroadcastResponse) *Server {
 			}
 			return nil
 		}),
-		MSPID:   "Org1MSP",
-		Address: "127.0.0.1:7051",
+		MSPID:    "Org1MSP",
+		Address:  "127.0.0.1:7051",
+		Stopping: stopping,
 	})
 }
 
@@ -72,6 +77,7 @@ func TestRequestsAreCheckedAsFabricChecksThem(t *testing.T) {
 		wantCode codes.Code
 		wantMsg  string
 		detail   string
+		stopped  bool // the peer is stopping
 	}{
 		{name: "evaluate needs a request", wantCode: codes.InvalidArgument, wantMsg: "an evaluate request is required",
 			call: func(t *testing.T, s *Server) error { _, err := s.Evaluate(context.Background(), nil); return err }},
@@ -116,8 +122,7 @@ func TestRequestsAreCheckedAsFabricChecksThem(t *testing.T) {
 				return err
 			}},
 		{name: "an unavailable orderer is named in the details", ord: &ab.BroadcastResponse{Status: common.Status_SERVICE_UNAVAILABLE, Info: "ledger closed"},
-			wantCode: codes.Unavailable, wantMsg: "no orderers could successfully process transaction",
-			detail: "received unsuccessful response from orderer: status=SERVICE_UNAVAILABLE, info=ledger closed",
+			wantCode: codes.Unavailable, wantMsg: "no orderers could successfully process transaction", // no detail, as Fabric
 			call: func(t *testing.T, s *Server) error {
 				_, err := s.Submit(context.Background(), &gp.SubmitRequest{ChannelId: "mychannel", PreparedTransaction: &common.Envelope{Payload: []byte("p"), Signature: []byte("s")}})
 				return err
@@ -132,12 +137,12 @@ func TestRequestsAreCheckedAsFabricChecksThem(t *testing.T) {
 				_, err := s.CommitStatus(context.Background(), &gp.SignedCommitStatusRequest{Request: []byte{0xff}})
 				return err
 			}},
-		{name: "commit status needs an identity", wantCode: codes.InvalidArgument, wantMsg: "no identity provided",
+		{name: "a commit status request names no identity: Fabric's ACL refuses it", wantCode: codes.PermissionDenied, wantMsg: "signed request on channel mychannel: ",
 			call: func(t *testing.T, s *Server) error {
-				_, err := s.CommitStatus(context.Background(), signedStatus(t, &gp.CommitStatusRequest{ChannelId: "mychannel", TransactionId: "tx"}, "good"))
+				_, err := s.CommitStatus(context.Background(), signedStatus(t, &gp.CommitStatusRequest{ChannelId: "mychannel", TransactionId: "tx"}, "bad"))
 				return err
 			}},
-		{name: "commit status needs a channel", wantCode: codes.InvalidArgument, wantMsg: "no channel ID provided",
+		{name: "commit status on a channel the peer does not have: Fabric's ACL refuses it", wantCode: codes.PermissionDenied, wantMsg: "Failed to get policy manager for channel []: create it",
 			call: func(t *testing.T, s *Server) error {
 				_, err := s.CommitStatus(context.Background(), signedStatus(t, &gp.CommitStatusRequest{Identity: []byte("me"), TransactionId: "tx"}, "good"))
 				return err
@@ -147,7 +152,7 @@ func TestRequestsAreCheckedAsFabricChecksThem(t *testing.T) {
 				_, err := s.CommitStatus(context.Background(), signedStatus(t, &gp.CommitStatusRequest{Identity: []byte("me"), ChannelId: "mychannel"}, "good"))
 				return err
 			}},
-		{name: "commit status checks the signature", wantCode: codes.PermissionDenied, wantMsg: "commit status request for transaction tx: signature does not verify",
+		{name: "commit status checks the signature", wantCode: codes.PermissionDenied, wantMsg: "signed request on channel mychannel: signature does not verify",
 			call: func(t *testing.T, s *Server) error {
 				_, err := s.CommitStatus(context.Background(), signedStatus(t, &gp.CommitStatusRequest{Identity: []byte("me"), ChannelId: "mychannel", TransactionId: "tx"}, "bad"))
 				return err
@@ -159,10 +164,25 @@ func TestRequestsAreCheckedAsFabricChecksThem(t *testing.T) {
 				_, err := s.CommitStatus(ctx, signedStatus(t, &gp.CommitStatusRequest{Identity: []byte("me"), ChannelId: "mychannel", TransactionId: "never"}, "good"))
 				return err
 			}},
+		{name: "a commit status wait ends Unavailable when the peer stops", wantCode: codes.Unavailable, wantMsg: "peer is stopping", stopped: true,
+			call: func(t *testing.T, s *Server) error {
+				_, err := s.CommitStatus(context.Background(), signedStatus(t, &gp.CommitStatusRequest{Identity: []byte("me"), ChannelId: "mychannel", TransactionId: "never"}, "good"))
+				return err
+			}},
+		{name: "a chaincode events stream ends Unavailable when the peer stops", wantCode: codes.Unavailable, wantMsg: "peer is stopping", stopped: true,
+			call: func(t *testing.T, s *Server) error {
+				req := mustMarshal(t, &gp.ChaincodeEventsRequest{Identity: []byte("me"), ChannelId: "mychannel", ChaincodeId: "cc"})
+				return s.ChaincodeEvents(&gp.SignedChaincodeEventsRequest{Request: req, Signature: []byte("good")}, eventStream{ctx: context.Background()})
+			}},
+		{name: "chaincode events on a channel the peer does not have: Fabric's ACL refuses it", wantCode: codes.PermissionDenied, wantMsg: "Failed to get policy manager for channel [other]",
+			call: func(t *testing.T, s *Server) error {
+				req := mustMarshal(t, &gp.ChaincodeEventsRequest{Identity: []byte("me"), ChannelId: "other", ChaincodeId: "cc"})
+				return s.ChaincodeEvents(&gp.SignedChaincodeEventsRequest{Request: req, Signature: []byte("good")}, eventStream{ctx: context.Background()})
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := tt.call(t, newServer(t, tt.ord))
+			err := tt.call(t, newServer(t, tt.ord, tt.stopped))
 			st := status.Convert(err)
 			if err == nil || st.Code() != tt.wantCode || !strings.Contains(st.Message(), tt.wantMsg) {
 				t.Fatalf("error = %v, want %s containing %q", err, tt.wantCode, tt.wantMsg)
@@ -184,6 +204,15 @@ func TestRequestsAreCheckedAsFabricChecksThem(t *testing.T) {
 	}
 }
 
+// eventStream is a ChaincodeEvents stream that records nothing.
+type eventStream struct {
+	gp.Gateway_ChaincodeEventsServer
+	ctx context.Context
+}
+
+func (s eventStream) Context() context.Context               { return s.ctx }
+func (s eventStream) Send(*gp.ChaincodeEventsResponse) error { return nil }
+
 func TestEndorserVerdict(t *testing.T) {
 	resp := func(st int32, msg string) *peer.ProposalResponse {
 		return &peer.ProposalResponse{Response: &peer.Response{Status: st, Message: msg}}
@@ -194,19 +223,21 @@ func TestEndorserVerdict(t *testing.T) {
 		err      error
 		wantCode codes.Code
 		wantMsg  string
+		retry    bool
 	}{
-		{"an endorsed response", resp(200, ""), nil, codes.OK, ""},
-		{"a 3xx response is a success", resp(302, ""), nil, codes.OK, ""},
-		{"an unreachable endorser", nil, errors.New("connection refused"), codes.Unavailable, "connection refused"},
-		{"a 500 is the failure's own message", resp(500, "asked to fail"), nil, codes.Aborted, "asked to fail"},
-		{"a 4xx is the chaincode's response", resp(404, "no such thing"), nil, codes.Unknown, "chaincode response 404, no such thing"},
-		{"a status below 200 is the chaincode's response", resp(0, "zero"), nil, codes.Unknown, "chaincode response 0, zero"},
+		{"an endorsed response", resp(200, ""), nil, codes.OK, "", false},
+		{"a 3xx response is a success", resp(302, ""), nil, codes.OK, "", false},
+		{"an unreachable endorser is worth another", nil, errors.New("connection refused"), codes.Unavailable, "connection refused", true},
+		{"a proposal refused before simulation is final", resp(500, "access denied"), errors.New("access denied"), codes.FailedPrecondition, "access denied", false},
+		{"a 500 is the failure's own message, worth another endorser", resp(500, "asked to fail"), nil, codes.Aborted, "asked to fail", true},
+		{"a 4xx is the chaincode's response", resp(404, "no such thing"), nil, codes.Unknown, "chaincode response 404, no such thing", false},
+		{"a status below 200 is the chaincode's response", resp(0, "zero"), nil, codes.Unknown, "chaincode response 0, zero", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, msg := endorserVerdict(tt.pr, tt.err)
-			if code != tt.wantCode || msg != tt.wantMsg {
-				t.Errorf("verdict = %s %q, want %s %q", code, msg, tt.wantCode, tt.wantMsg)
+			code, msg, retry := endorserVerdict(tt.pr, tt.err)
+			if code != tt.wantCode || msg != tt.wantMsg || retry != tt.retry {
+				t.Errorf("verdict = %s %q retry=%v, want %s %q retry=%v", code, msg, retry, tt.wantCode, tt.wantMsg, tt.retry)
 			}
 		})
 	}

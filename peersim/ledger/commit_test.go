@@ -252,3 +252,32 @@ func TestInfo(t *testing.T) {
 		t.Errorf("info %v does not describe the chain", info)
 	}
 }
+
+func TestSubscriberAndWaitEndWithTheirContext(t *testing.T) {
+	l := newLedger(t) // block 0 holds the definition
+	put(t, l, "cc", "k", "v")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	// Stored blocks are not replayed to a reader that went away.
+	if cb, err := l.Subscribe(0).Next(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("Next on a cancelled context = block %v, %v; want context.Canceled", cb, err)
+	}
+	if _, err := l.WaitBeyond(ctx, l.Height()); !errors.Is(err, context.Canceled) {
+		t.Errorf("WaitBeyond on a cancelled context = %v, want context.Canceled", err)
+	}
+	// A height already passed returns at once.
+	if h, err := l.WaitBeyond(context.Background(), 0); err != nil || h != l.Height() {
+		t.Errorf("WaitBeyond(0) = %d, %v; want the height %d", h, err, l.Height())
+	}
+	// A commit wakes a waiter.
+	done := make(chan uint64, 1)
+	before := l.Height()
+	go func() {
+		h, _ := l.WaitBeyond(context.Background(), before)
+		done <- h
+	}()
+	put(t, l, "cc", "k", "v2")
+	if h := <-done; h != before+1 {
+		t.Errorf("WaitBeyond woke at height %d, want %d", h, before+1)
+	}
+}

@@ -23,6 +23,11 @@ func (l *Ledger) Subscribe(from uint64) *Subscription {
 // ledger is closed.
 func (s *Subscription) Next(ctx context.Context) (*CommittedBlock, error) {
 	for {
+		// Checked before stored blocks too: a reader that went away must
+		// not replay the rest of the chain.
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		wait, height, closed := s.l.waitChan()
 		if closed {
 			return nil, fmt.Errorf("subscription to %s at block %d: %w", s.l.channel, s.next, ErrClosed)
@@ -38,6 +43,26 @@ func (s *Subscription) Next(ctx context.Context) (*CommittedBlock, error) {
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
+		case <-wait:
+		}
+	}
+}
+
+// WaitBeyond returns the ledger's height once it is above height, waiting
+// for commits as needed, without reading any block. It returns ctx's error
+// when ctx ends first and ErrClosed once the ledger is closed.
+func (l *Ledger) WaitBeyond(ctx context.Context, height uint64) (uint64, error) {
+	for {
+		wait, h, closed := l.waitChan()
+		if closed {
+			return h, fmt.Errorf("wait for block %d of %s: %w", height, l.channel, ErrClosed)
+		}
+		if h > height {
+			return h, nil
+		}
+		select {
+		case <-ctx.Done():
+			return h, ctx.Err()
 		case <-wait:
 		}
 	}
