@@ -97,12 +97,17 @@ var _ = Describe("the Gateway's failures, as fabric-gateway's error types", Orde
 		DeferCleanup(gw.Close)
 		contract = gw.GetNetwork(channel).GetContract(chaincode)
 	})
-	signed := func(digest []byte) []byte {
+	// sig signs digest as the application does, or forges the signature.
+	sig := func(digest []byte, forge bool) []byte {
 		GinkgoHelper()
-		sig, err := sign(digest)
+		s, err := sign(digest)
 		Expect(err).NotTo(HaveOccurred())
-		return sig
+		if forge {
+			s[len(s)-1] ^= 1
+		}
+		return s
 	}
+	signed := func(digest []byte) []byte { return sig(digest, false) }
 	endorse := func(args ...string) *client.Transaction {
 		GinkgoHelper()
 		unsigned, err := contract.NewProposal(args[0], client.WithArguments(args[1:]...))
@@ -115,19 +120,29 @@ var _ = Describe("the Gateway's failures, as fabric-gateway's error types", Orde
 		Expect(err).NotTo(HaveOccurred())
 		return tx
 	}
-	submit := func(tx *client.Transaction) *client.Commit {
+	// send signs (or forges) tx and submits it.
+	send := func(tx *client.Transaction, forge bool) (*client.Commit, error) {
 		GinkgoHelper()
 		b, err := tx.Bytes()
 		Expect(err).NotTo(HaveOccurred())
-		signedTx, err := gw.NewSignedTransaction(b, signed(tx.Digest()))
+		signedTx, err := gw.NewSignedTransaction(b, sig(tx.Digest(), forge))
 		Expect(err).NotTo(HaveOccurred())
-		unsigned, err := signedTx.Submit()
+		return signedTx.Submit()
+	}
+	// signCommit signs (or forges) the commit status request.
+	signCommit := func(unsigned *client.Commit, forge bool) *client.Commit {
+		GinkgoHelper()
+		b, err := unsigned.Bytes()
 		Expect(err).NotTo(HaveOccurred())
-		cb, err := unsigned.Bytes()
-		Expect(err).NotTo(HaveOccurred())
-		commit, err := gw.NewSignedCommit(cb, signed(unsigned.Digest()))
+		commit, err := gw.NewSignedCommit(b, sig(unsigned.Digest(), forge))
 		Expect(err).NotTo(HaveOccurred())
 		return commit
+	}
+	submit := func(tx *client.Transaction) *client.Commit {
+		GinkgoHelper()
+		unsigned, err := send(tx, false)
+		Expect(err).NotTo(HaveOccurred())
+		return signCommit(unsigned, false)
 	}
 
 	It("reports a chaincode's error as an EndorseError carrying its message", func() {
@@ -145,14 +160,7 @@ var _ = Describe("the Gateway's failures, as fabric-gateway's error types", Orde
 	})
 
 	It("reports a transaction the orderer refuses as a SubmitError", func() {
-		tx := endorse("CreateAsset", "refused", "blue", "1", "1")
-		b, err := tx.Bytes()
-		Expect(err).NotTo(HaveOccurred())
-		forged := signed(tx.Digest())
-		forged[len(forged)-1] ^= 1
-		signedTx, err := gw.NewSignedTransaction(b, forged)
-		Expect(err).NotTo(HaveOccurred())
-		_, err = signedTx.Submit()
+		_, err := send(endorse("CreateAsset", "refused", "blue", "1", "1"), true)
 		var submitErr *client.SubmitError
 		Expect(errors.As(err, &submitErr)).To(BeTrue(), "error %v", err)
 		Expect(status.Code(err)).To(Equal(codes.Aborted))
@@ -160,20 +168,9 @@ var _ = Describe("the Gateway's failures, as fabric-gateway's error types", Orde
 	})
 
 	It("reports a commit status request it may not answer as a CommitStatusError", func() {
-		tx := endorse("CreateAsset", "status-refused", "blue", "1", "1")
-		b, err := tx.Bytes()
+		unsigned, err := send(endorse("CreateAsset", "status-refused", "blue", "1", "1"), false)
 		Expect(err).NotTo(HaveOccurred())
-		signedTx, err := gw.NewSignedTransaction(b, signed(tx.Digest()))
-		Expect(err).NotTo(HaveOccurred())
-		unsigned, err := signedTx.Submit()
-		Expect(err).NotTo(HaveOccurred())
-		cb, err := unsigned.Bytes()
-		Expect(err).NotTo(HaveOccurred())
-		forged := signed(unsigned.Digest())
-		forged[len(forged)-1] ^= 1
-		commit, err := gw.NewSignedCommit(cb, forged)
-		Expect(err).NotTo(HaveOccurred())
-		_, err = commit.Status()
+		_, err = signCommit(unsigned, true).Status()
 		var statusErr *client.CommitStatusError
 		Expect(errors.As(err, &statusErr)).To(BeTrue(), "error %v", err)
 		Expect(status.Code(err)).To(Equal(codes.PermissionDenied))
