@@ -110,10 +110,22 @@ func (c MSPConfig) Validate() error {
 type MSP struct {
 	orgs map[string]*orgMSP
 	now  func() time.Time
+	// cacheSize and cache: the identities that validated (see
+	// identityCache); nil when WithIdentityCache(0).
+	cacheSize int
+	cache     *identityCache
 }
 
 // Option configures an MSP.
 type Option func(*MSP)
+
+// WithIdentityCache sets how many validated identities the MSP remembers,
+// so that a certificate seen before is not parsed and chain-verified again
+// while its chain is valid (default DefaultIdentityCacheSize; 0 turns the
+// cache off).
+func WithIdentityCache(size int) Option {
+	return func(m *MSP) { m.cacheSize = size }
+}
 
 // WithClock sets the clock certificates' validity is checked against
 // (default time.Now).
@@ -143,10 +155,11 @@ func NewMSP(configs []MSPConfig, opts ...Option) (*MSP, error) {
 	if len(configs) == 0 {
 		return nil, fmt.Errorf("new msp: no organisation given: pass at least one MSPConfig")
 	}
-	m := &MSP{orgs: make(map[string]*orgMSP, len(configs)), now: time.Now}
+	m := &MSP{orgs: make(map[string]*orgMSP, len(configs)), now: time.Now, cacheSize: DefaultIdentityCacheSize}
 	for _, o := range opts {
 		o(m)
 	}
+	m.cache = newIdentityCache(m.cacheSize)
 	for _, c := range configs {
 		if err := c.Validate(); err != nil {
 			return nil, fmt.Errorf("new msp: %w", err)
@@ -251,6 +264,10 @@ func (id *Identity) key() string {
 // MSP's CAs and be valid now, must not be a CA, and with NodeOUs enabled must
 // carry exactly one of the client, peer, admin or orderer OUs.
 func (m *MSP) DeserializeIdentity(serialized []byte) (*Identity, error) {
+	now := m.now()
+	if id := m.cache.get(serialized, now); id != nil {
+		return id, nil
+	}
 	var sid msp.SerializedIdentity
 	if err := proto.Unmarshal(serialized, &sid); err != nil {
 		return nil, fmt.Errorf("could not deserialize a SerializedIdentity: %w", err)
@@ -264,9 +281,10 @@ func (m *MSP) DeserializeIdentity(serialized []byte) (*Identity, error) {
 		return nil, fmt.Errorf("identity of MSP %s: id_bytes must be a PEM certificate: %w", sid.Mspid, err)
 	}
 	id := &Identity{mspID: sid.Mspid, cert: cert, serialized: append([]byte(nil), serialized...)}
-	if err := org.validate(id, m.now()); err != nil {
+	if err := org.validate(id, now); err != nil {
 		return nil, err
 	}
+	m.cache.put(id)
 	return id, nil
 }
 

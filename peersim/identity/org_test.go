@@ -17,7 +17,7 @@ import (
 )
 
 // newTestOrg creates an organisation in a temporary folder.
-func newTestOrg(t *testing.T, mspID, domain string) *Org {
+func newTestOrg(t testing.TB, mspID, domain string) *Org {
 	t.Helper()
 	cfg := DefaultConfig()
 	cfg.MSPID, cfg.Domain = mspID, domain
