@@ -30,9 +30,9 @@ func TestAdmitDecidesFromTheStoreAndTheLauncher(t *testing.T) {
 	}{
 		{"dev mode admits an installed id", dev, "mycc:1.0", chaincode.ConnInfo{}, ""},
 		{"dev mode refuses an uninstalled version, naming the installed ones", dev, "mycc:2.0", chaincode.ConnInfo{},
-			"mycc:2.0 is not installed (installed versions of mycc: 1.0): install it first, or start the chaincode as an installed version"},
+			"mycc:2.0 is not installed (installed versions of mycc: 1.0), mycc:2.0 is not the package ID of a package installed through _lifecycle, and no definition Org1MSP approved on this peer's channels names it (approved package IDs: none): install mycc:2.0 first, approve a definition with --package-id mycc:2.0"},
 		{"an uninstalled name is refused saying none is installed", dev, "other:1.0", chaincode.ConnInfo{},
-			"no version of other is installed: install other:1.0 first, or start the chaincode as an installed version"},
+			"no version of other is installed, other:1.0 is not the package ID"},
 		{"an id without a version is refused", dev, "mycc", chaincode.ConnInfo{}, `chaincode id "mycc" is not <name>:<version>`},
 		{"production mode admits an installed id the launcher is starting", prod, "svc:1.0", chaincode.ConnInfo{}, ""},
 		{"production mode refuses an installed id the launcher did not start, with the launcher's reason", prod, "mycc:1.0", chaincode.ConnInfo{},
