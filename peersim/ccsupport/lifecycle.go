@@ -35,6 +35,11 @@ func (s *Support) Connect(ctx context.Context, channelID string, def *ledger.Cha
 		}
 		return def.Name + ":" + def.Version, nil
 	}
+	if cur := s.current(channelID, def.Name); def.Sequence < cur.sequence {
+		// Read before the new sequence committed: do not relaunch the
+		// package the new one replaced.
+		return "", fmt.Errorf("chaincode %s moved from sequence %d to %d while the invocation was being prepared: send it again", def.Name, def.Sequence, cur.sequence)
+	}
 	ccid, err := s.packageFor(channelID, def)
 	if err != nil {
 		return "", err
@@ -48,7 +53,7 @@ func (s *Support) Connect(ctx context.Context, channelID string, def *ledger.Cha
 			return "", err
 		}
 	}
-	s.route(ctx, channelID, def.Name, ccid)
+	s.route(ctx, channelID, def.Name, def.Sequence, ccid)
 	return ccid, nil
 }
 
@@ -87,31 +92,51 @@ func (s *Support) loadPackage(def *ledger.ChaincodeDefinition, packageID string)
 	return pkg, err
 }
 
-// route records that chaincode name on channelID now runs as ccid and, in
-// production mode, stops the process of the ccid it ran as before unless
-// another channel's chaincode still runs there.
-func (s *Support) route(ctx context.Context, channelID, name, ccid string) {
+// route records that chaincode name on channelID now runs as ccid, at
+// sequence, and, in production mode, stops the process of the ccid it ran
+// as before unless another channel's chaincode still runs there. An
+// invoke that read an older sequence (endorsed while the new one
+// committed) changes nothing: traffic only moves forward.
+func (s *Support) route(ctx context.Context, channelID, name string, sequence int64, ccid string) {
 	key := channelID + "\x00" + name
 	s.mu.Lock()
 	old := s.routes[key]
-	s.routes[key] = ccid
+	if sequence < old.sequence {
+		s.mu.Unlock()
+		return
+	}
+	s.routes[key] = route{ccid: ccid, sequence: sequence}
 	inUse := false
-	for _, id := range s.routes {
-		if id == old {
+	for _, r := range s.routes {
+		if r.ccid == old.ccid {
 			inUse = true
 			break
 		}
 	}
 	s.mu.Unlock()
-	if old == "" || old == ccid || inUse || s.cfg.Dev {
+	if old.ccid == "" || old.ccid == ccid || inUse || s.cfg.Dev {
 		return
 	}
 	l := s.launcher()
 	if l == nil {
 		return
 	}
-	s.cfg.Log.Info("chaincode moved to a new package; stopping the old one", "channel", channelID, "chaincode", name, "old_ccid", old, "ccid", ccid)
-	if err := l.Stop(context.WithoutCancel(ctx), old); err != nil {
-		s.cfg.Log.Warn("could not stop the chaincode a new definition replaced", "ccid", old, "error", err)
+	s.cfg.Log.Info("chaincode moved to a new package; stopping the old one", "channel", channelID, "chaincode", name, "old_ccid", old.ccid, "ccid", ccid, "sequence", sequence)
+	if err := l.Stop(context.WithoutCancel(ctx), old.ccid); err != nil {
+		s.cfg.Log.Warn("could not stop the chaincode a new definition replaced", "ccid", old.ccid, "error", err)
 	}
+}
+
+// current returns the route of chaincode name on channelID.
+func (s *Support) current(channelID, name string) route {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.routes[channelID+"\x00"+name]
+}
+
+// route is the ccid a _lifecycle-defined chaincode runs as, and the
+// sequence of the definition that chose it.
+type route struct {
+	ccid     string
+	sequence int64
 }

@@ -139,4 +139,9 @@ func TestConnectMovesTrafficToANewPackage(t *testing.T) {
 			t.Fatalf("after %s sequence %d stopped = %q, want %q", step.channel, step.seq, got, step.stopped)
 		}
 	}
+	// An invoke that read sequence 1 before sequence 2 committed does not
+	// relaunch the package sequence 2 replaced.
+	if _, err := s.Connect(ctx, "ch1", def(1)); err == nil || !strings.Contains(err.Error(), "chaincode mycc moved from sequence 1 to 2 while the invocation was being prepared: send it again") {
+		t.Errorf("Connect of a stale sequence = %v, want a refusal", err)
+	}
 }

@@ -132,9 +132,9 @@ type Support struct {
 	dialled sync.WaitGroup // streams to chaincode servers
 
 	mu sync.Mutex
-	// routes is the ccid each _lifecycle-defined chaincode last ran as,
-	// by channel and name.
-	routes map[string]string
+	// routes is the ccid each _lifecycle-defined chaincode runs as, by
+	// channel and name.
+	routes map[string]route
 }
 
 var (
@@ -154,7 +154,7 @@ func New(cfg Config) *Support {
 	if cfg.Executed == nil {
 		cfg.Executed = func(string, string, bool, bool, time.Duration) {}
 	}
-	return &Support{cfg: cfg, routes: map[string]string{}}
+	return &Support{cfg: cfg, routes: map[string]route{}}
 }
 
 // Wait returns once every stream to a dialled chaincode server has ended;
