@@ -7,6 +7,7 @@ import (
 	"github.com/chaincodekit/chaincodekit/peersim/chaincode"
 	"github.com/chaincodekit/chaincodekit/peersim/identity"
 	"github.com/chaincodekit/chaincodekit/peersim/syscc"
+	ckshim "github.com/chaincodekit/chaincodekit/shim"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	lb "github.com/hyperledger/fabric-protos-go-apiv2/peer/lifecycle"
 	"google.golang.org/protobuf/proto"
@@ -260,4 +261,43 @@ func TestLifecycleInitRequired(t *testing.T) {
 			t.Errorf("second init: %v, want MVCC_READ_CONFLICT", code)
 		}
 	})
+}
+
+// forwardCC forwards every invoke to the chaincode named by its first
+// argument, with the rest as that chaincode's arguments.
+type forwardCC struct{}
+
+func (forwardCC) Init(ckshim.ChaincodeStubInterface) *peer.Response { return ckshim.Success(nil) }
+
+func (forwardCC) Invoke(stub ckshim.ChaincodeStubInterface) *peer.Response {
+	a := stub.GetArgs()
+	return stub.InvokeChaincode(string(a[0]), a[1:], "")
+}
+
+// TestLifecycleChaincodeToChaincode checks that a call from one chaincode
+// to another defined through _lifecycle reaches the callee's approved
+// package ID, and that the callee's init rule applies.
+func TestLifecycleChaincodeToChaincode(t *testing.T) {
+	n := startNet(t, t.TempDir())
+	ch := DefaultChannel
+	n.define2x(t, ch, "caller", "1.0", 1, "caller:1.0", false)
+	n.define2x(t, ch, "callee", "1.0", 1, "callee_pkg:1", true)
+	n.startCC(t, "caller:1.0", forwardCC{})
+	n.startCC(t, "callee_pkg:1", newTestCC())
+
+	resp, _ := n.invoke(t, n.user, ch, "caller", "callee", "put", "a", "1")
+	// The caller's shim answers the refused call with its text as the
+	// response's payload, which the caller returns.
+	if want := "chaincode 'callee' has not been initialized for this version, must call as init first"; !strings.Contains(string(resp.GetResponse().GetPayload()), want) {
+		t.Fatalf("call before the callee's init: %d %q %q, want %q", resp.GetResponse().GetStatus(), resp.GetResponse().GetMessage(), resp.GetResponse().GetPayload(), want)
+	}
+	if resp, code := n.invokeInit(t, ch, "callee", "setup"); code != peer.TxValidationCode_VALID {
+		t.Fatalf("callee init: %d %q, code %v", resp.GetResponse().GetStatus(), resp.GetResponse().GetMessage(), code)
+	}
+	if resp, code := n.invoke(t, n.user, ch, "caller", "callee", "put", "a", "1"); code != peer.TxValidationCode_VALID {
+		t.Fatalf("call: %d %q, code %v", resp.GetResponse().GetStatus(), resp.GetResponse().GetMessage(), code)
+	}
+	if got := n.query(t, ch, "callee", "get", "a"); string(got.GetPayload()) != "1" {
+		t.Errorf("the callee's write: %d %q %q, want 1", got.GetStatus(), got.GetMessage(), got.GetPayload())
+	}
 }
