@@ -3,38 +3,32 @@ package peersim
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/chaincodekit/chaincodekit/peersim/ccpackage"
 	"github.com/chaincodekit/chaincodekit/peersim/chaincode"
+	"github.com/chaincodekit/chaincodekit/peersim/syscc"
 )
 
 // admit is the chaincode server's Admission: the one decision whether a
 // REGISTER for ccid is accepted, with the reason when it is not. The ccid
-// must be "name:version" of a package in the package store. In
-// development mode that is enough, and so it is for a chaincode server the
-// peer dialled (peersim/chaincode has already checked that the server
-// registered as what it was dialled for). Otherwise the launcher's
-// registry of the processes it started decides (AuthorizeCert): only a
-// ccid the peer is launching, with the TLS certificate issued for that
-// launch when chaincode TLS is on.
+// must be known to the peer: "name:version" of a package installed through
+// lscc, the package ID of one installed through _lifecycle, or the package
+// ID of a definition the peer's organisation approved on one of its
+// channels (Fabric 2.x development mode approves --package-id mycc:1.0
+// without installing anything). In development mode that is enough, and
+// so it is for a chaincode server the peer dialled (peersim/chaincode has
+// already checked that the server registered as what it was dialled for).
+// Otherwise the launcher's registry of the processes it started decides
+// (AuthorizeCert): only a ccid the peer is launching, with the TLS
+// certificate issued for that launch when chaincode TLS is on.
 func (p *Peer) admit(ccid string, info chaincode.ConnInfo) error {
-	name, version, ok := strings.Cut(ccid, ":")
-	if !ok || name == "" || version == "" {
-		return fmt.Errorf("chaincode id %q is not <name>:<version>: start the chaincode with CORE_CHAINCODE_ID_NAME (or CORE_ID_CHAINCODE_NAME) set to the name and version you installed, e.g. mycc:1.0", ccid)
-	}
-	if _, err := p.store.Get(name, version); err != nil {
-		if !errors.Is(err, ccpackage.ErrNotInstalled) {
-			return fmt.Errorf("look up installed chaincode %s: %w", ccid, err)
-		}
-		if versions := p.store.Versions(name); len(versions) > 0 {
-			return fmt.Errorf("%s is not installed (installed versions of %s: %s): install it first, or start the chaincode as an installed version",
-				ccid, name, strings.Join(versions, ", "))
-		}
-		return fmt.Errorf("no version of %s is installed: install %s first, or start the chaincode as an installed version", name, ccid)
+	if err := p.known(ccid); err != nil {
+		return err
 	}
 	if p.cfg.Dev || info.Dialed {
-		// Dev mode accepts any installed id; a chaincode server was dialled
+		// Dev mode accepts any known id; a chaincode server was dialled
 		// by the peer itself.
 		return nil
 	}
@@ -42,4 +36,60 @@ func (p *Peer) admit(ccid string, info chaincode.ConnInfo) error {
 		return fmt.Errorf("peer will not accept external chaincode connection %s (except in dev mode)", ccid)
 	}
 	return p.launcher.AuthorizeCert(ccid, info.PeerCertificate)
+}
+
+// known returns nil when ccid is installed or approved, else a refusal
+// that says what the peer looked for.
+func (p *Peer) known(ccid string) error {
+	name, version, ok := strings.Cut(ccid, ":")
+	if !ok || name == "" || version == "" {
+		return fmt.Errorf("chaincode id %q is not <name>:<version>: start the chaincode with CORE_CHAINCODE_ID_NAME (or CORE_ID_CHAINCODE_NAME) set to the name and version you installed, e.g. mycc:1.0, or to the package ID you approved", ccid)
+	}
+	_, err := p.store.Get(name, version)
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, ccpackage.ErrNotInstalled) {
+		return fmt.Errorf("look up installed chaincode %s: %w", ccid, err)
+	}
+	if slices.ContainsFunc(p.store.Packages(), func(in ccpackage.Installed) bool { return in.PackageID == ccid }) {
+		return nil
+	}
+	approved, err := p.approvedPackageIDs()
+	if err != nil {
+		return fmt.Errorf("look up the package IDs %s approved for chaincode %s: %w", p.org.MSPID(), ccid, err)
+	}
+	if slices.Contains(approved, ccid) {
+		return nil
+	}
+	lookedFor := fmt.Sprintf("no version of %s is installed", name)
+	if versions := p.store.Versions(name); len(versions) > 0 {
+		lookedFor = fmt.Sprintf("%s is not installed (installed versions of %s: %s)", ccid, name, strings.Join(versions, ", "))
+	}
+	approvedText := "none"
+	if len(approved) > 0 {
+		approvedText = strings.Join(approved, ", ")
+	}
+	return fmt.Errorf("%s, %s is not the package ID of a package installed through _lifecycle, and no definition %s approved on this peer's channels names it (approved package IDs: %s): "+
+		"install %s first, approve a definition with --package-id %s, or start the chaincode as an installed or approved id",
+		lookedFor, ccid, p.org.MSPID(), approvedText, ccid, ccid)
+}
+
+// approvedPackageIDs returns the package IDs the peer's organisation named
+// in its approvals on any of the peer's channels, sorted, once each.
+func (p *Peer) approvedPackageIDs() ([]string, error) {
+	var out []string
+	for _, ch := range p.chans.Names() {
+		l, err := p.chans.Ledger(ch)
+		if err != nil {
+			continue // closed or removed since Names
+		}
+		ids, err := syscc.ApprovedPackageIDs(l, p.org.MSPID())
+		if err != nil {
+			return nil, fmt.Errorf("channel %s: %w", ch, err)
+		}
+		out = append(out, ids...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
 }

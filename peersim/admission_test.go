@@ -20,6 +20,14 @@ func TestAdmitDecidesFromTheStoreAndTheLauncher(t *testing.T) {
 
 	dev := startNet(t, t.TempDir())
 	dev.install(t, dev.admin, "mycc", "1.0")
+	// Through _lifecycle: one package installed, and one package ID
+	// approved (and committed) with nothing installed, as in Fabric's dev
+	// mode.
+	in, err := dev.p.store.InstallPackage(packageBytes(t, "lc", "1.0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev.define2x(t, DefaultChannel, "devcc", "1.0", 1, "devcc:1.0", false)
 
 	tests := []struct {
 		name    string
@@ -30,9 +38,13 @@ func TestAdmitDecidesFromTheStoreAndTheLauncher(t *testing.T) {
 	}{
 		{"dev mode admits an installed id", dev, "mycc:1.0", chaincode.ConnInfo{}, ""},
 		{"dev mode refuses an uninstalled version, naming the installed ones", dev, "mycc:2.0", chaincode.ConnInfo{},
-			"mycc:2.0 is not installed (installed versions of mycc: 1.0): install it first, or start the chaincode as an installed version"},
+			"mycc:2.0 is not installed (installed versions of mycc: 1.0), mycc:2.0 is not the package ID of a package installed through _lifecycle, and no definition Org1MSP approved on this peer's channels names it (approved package IDs: devcc:1.0): install mycc:2.0 first, approve a definition with --package-id mycc:2.0"},
 		{"an uninstalled name is refused saying none is installed", dev, "other:1.0", chaincode.ConnInfo{},
-			"no version of other is installed: install other:1.0 first, or start the chaincode as an installed version"},
+			"no version of other is installed, other:1.0 is not the package ID"},
+		{"an id installed through _lifecycle is admitted", dev, in.PackageID, chaincode.ConnInfo{}, ""},
+		{"a package ID approved on a channel is admitted", dev, "devcc:1.0", chaincode.ConnInfo{}, ""},
+		{"a refusal lists the approved package IDs it looked for", dev, "devcc:2.0", chaincode.ConnInfo{},
+			"no definition Org1MSP approved on this peer's channels names it (approved package IDs: devcc:1.0): install devcc:2.0 first, approve a definition with --package-id devcc:2.0"},
 		{"an id without a version is refused", dev, "mycc", chaincode.ConnInfo{}, `chaincode id "mycc" is not <name>:<version>`},
 		{"production mode admits an installed id the launcher is starting", prod, "svc:1.0", chaincode.ConnInfo{}, ""},
 		{"production mode refuses an installed id the launcher did not start, with the launcher's reason", prod, "mycc:1.0", chaincode.ConnInfo{},

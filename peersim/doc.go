@@ -60,7 +60,10 @@
 //     (2. peersim/identity), refuses a duplicate txid, finds the channel's
 //     ledger (3. peersim/channel) and routes;
 //  4. peersim/ccsupport: makes the chaincode ready (launch, dial or wait)
-//     and executes it;
+//     and executes it; an lscc definition runs as name:version, a
+//     _lifecycle one as the package ID the peer's organisation approved
+//     (syscc.Approval), and the endorser applies _lifecycle's
+//     init-exactly-once rule (syscc.CheckInit) in the simulator first;
 //  5. peersim/chaincode: the stream to the chaincode, whose requests run on
 //     a 6. peersim/ledger simulator; the endorser then signs the response
 //     (identity) in its one endorse function.
@@ -78,8 +81,12 @@
 //   - Channels are created with the cscc function CreateChannel (admin only),
 //     not through an ordering service; mychannel always exists.
 //   - A refused chaincode registration is answered with an ERROR naming the
-//     reason (for an unknown id: the installed versions of that name), where
-//     Fabric stays silent (see package peersim/chaincode).
+//     reason (for an unknown id: the installed versions of that name and
+//     the approved package IDs), where Fabric stays silent (see package
+//     peersim/chaincode). Development mode, too, accepts only an installed
+//     or approved id.
+//   - The process of a _lifecycle package a new sequence replaced is
+//     stopped once no channel runs on it; Fabric leaves it running.
 //   - An Init that returns a status of 400 or more fails the instantiate;
 //     Fabric 1.4 fails it only for an ERROR message (status 500 and above with
 //     Fabric's shim).

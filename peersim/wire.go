@@ -75,6 +75,13 @@ func (p *Peer) newSupport() *ccsupport.Support {
 		Server:   p.cc,
 		Packages: p.store,
 		Channels: p.chans,
+		Approval: func(channelID, name string, sequence int64) (string, bool, error) {
+			l, err := p.chans.Ledger(channelID)
+			if err != nil {
+				return "", false, err
+			}
+			return syscc.Approval(l, p.org.MSPID(), name, sequence)
+		},
 		Launcher: func() ccsupport.Launcher { return p.launcher },
 		Launched: p.met.Launched,
 		Executed: p.met.Executed,

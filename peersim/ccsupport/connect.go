@@ -29,8 +29,14 @@ func (s *Support) EnsureConnected(ctx context.Context, name, version string, wai
 		return fmt.Errorf("could not launch chaincode %s: %w: the peer runs in development mode and starts no chaincode; start it with: %s",
 			ccid, ErrChaincodeNotConnected, s.CommandFor(ccid))
 	}
+	return s.connect(ctx, ccid, func() (*ccpackage.Package, error) { return s.cfg.Packages.Load(name, version) })
+}
+
+// connect launches ccid from the package load returns (production mode) or
+// waits for the developer to start it, and observes the launch.
+func (s *Support) connect(ctx context.Context, ccid string, load func() (*ccpackage.Package, error)) error {
 	start := time.Now()
-	timedOut, err := s.launchAndWait(ctx, name, version)
+	timedOut, err := s.launchAndWait(ctx, ccid, load)
 	s.cfg.Launched(ccid, err == nil, timedOut, time.Since(start))
 	return err
 }
@@ -45,16 +51,15 @@ func (s *Support) CommandFor(ccid string) string {
 		ccid, ccid, s.cfg.MSPID, s.cfg.ChaincodeAddress(), name, version)
 }
 
-// launchAndWait launches name:version (production mode) or waits for the
-// developer to start it, until it registers or the startup timeout;
-// timedOut reports the timeout.
-func (s *Support) launchAndWait(ctx context.Context, name, version string) (timedOut bool, _ error) {
-	ccid := name + ":" + version
+// launchAndWait launches ccid from the package load returns (production
+// mode) or waits for the developer to start it, until it registers or the
+// startup timeout; timedOut reports the timeout.
+func (s *Support) launchAndWait(ctx context.Context, ccid string, load func() (*ccpackage.Package, error)) (timedOut bool, _ error) {
 	var exited <-chan struct{}
 	var exitErr func() error
 	if !s.cfg.Dev {
 		var err error
-		if exited, exitErr, err = s.launch(ctx, name, version); err != nil {
+		if exited, exitErr, err = s.launch(ctx, ccid, load); err != nil {
 			return false, fmt.Errorf("could not launch chaincode %s: %w", ccid, err)
 		}
 	} else {
@@ -96,16 +101,16 @@ func (s *Support) launchAndWait(ctx context.Context, name, version string) (time
 	return false, nil
 }
 
-// launch has the launcher start name:version and returns what to watch
-// while waiting for its registration: a channel closed if the process
-// exits, and the exit's error. Chaincode-as-a-service is dialled here.
-func (s *Support) launch(ctx context.Context, name, version string) (exited <-chan struct{}, exitErr func() error, err error) {
+// launch has the launcher start ccid from the package load returns and
+// returns what to watch while waiting for its registration: a channel
+// closed if the process exits, and the exit's error.
+// Chaincode-as-a-service is dialled here.
+func (s *Support) launch(ctx context.Context, ccid string, load func() (*ccpackage.Package, error)) (exited <-chan struct{}, exitErr func() error, err error) {
 	l := s.launcher()
 	if l == nil {
 		return nil, nil, ErrNeedLauncher
 	}
-	ccid := name + ":" + version
-	pkg, err := s.cfg.Packages.Load(name, version)
+	pkg, err := load()
 	if err != nil {
 		return nil, nil, err
 	}

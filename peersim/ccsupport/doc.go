@@ -3,8 +3,10 @@
 // a chaincode id is registered on the chaincode server, launching its
 // package first in production mode (or dialling it, for chaincode as a
 // server) and, in development mode, waiting for the developer to start it
-// with the command it prints; [Support.Execute] runs one INIT or
-// TRANSACTION on it with a ledger simulator.
+// with the command it prints; [Support.Connect] does so for a chaincode
+// definition, choosing its id: name:version for lscc, the package ID the
+// peer's organisation approved for _lifecycle; [Support.Execute] runs one
+// INIT or TRANSACTION on it with a ledger simulator.
 //
 // It is the [syscc.Runner] of the endorser and of lscc, and the chaincode
 // server's Resolver (which chaincode a chaincode-to-chaincode call reaches)

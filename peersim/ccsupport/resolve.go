@@ -18,7 +18,8 @@ type definitionReader interface {
 }
 
 // ResolveChaincode finds the ccid of the chaincode another chaincode calls
-// and makes sure it is connected. As Fabric 1.4's handler does, it reads
+// and makes sure it is connected (see Connect: a _lifecycle definition
+// runs as the package ID this org approved). As Fabric 1.4's handler does, it reads
 // the callee's definition through the simulator the callee runs on, so on
 // the same channel lscc/<callee> joins the transaction's read set and an
 // upgrade of the callee committed first invalidates it.
@@ -39,10 +40,14 @@ func (s *Support) ResolveChaincode(ctx context.Context, channelID, name string, 
 	if err != nil {
 		return "", err
 	}
-	if err := s.EnsureConnected(ctx, name, def.Version, false); err != nil {
-		return "", err
+	// Fabric applies the init rule to a called chaincode as well: one that
+	// requires init and has not run it refuses the call.
+	if sim != nil {
+		if _, err := syscc.CheckInit(sim, def, false); err != nil {
+			return "", err
+		}
 	}
-	return name + ":" + def.Version, nil
+	return s.Connect(ctx, channelID, def)
 }
 
 // NewTxSimulator gives a chaincode-to-chaincode call on another channel a

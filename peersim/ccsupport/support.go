@@ -77,7 +77,11 @@ var _ Server = (*chaincode.Server)(nil)
 
 // Packages loads installed chaincode packages; a *ccpackage.Store is one.
 type Packages interface {
+	// Load loads the package installed through lscc as name:version.
 	Load(name, version string) (*ccpackage.Package, error)
+	// LoadPackage loads the package with the package ID, installed through
+	// either lifecycle; not installed wraps ccpackage.ErrNotInstalled.
+	LoadPackage(packageID string) (*ccpackage.Package, error)
 }
 
 // Channels finds a channel's ledger.
@@ -101,6 +105,10 @@ type Config struct {
 	Server   Server
 	Packages Packages
 	Channels Channels
+	// Approval returns the package ID the peer's organisation approved for
+	// a _lifecycle definition (chaincode name at sequence on channelID),
+	// and whether it approved that sequence (syscc.Approval).
+	Approval func(channelID, name string, sequence int64) (packageID string, approved bool, err error)
 	// Launcher returns the production-mode launcher; nil before the peer
 	// starts and in development mode.
 	Launcher func() Launcher
@@ -122,6 +130,11 @@ type Config struct {
 type Support struct {
 	cfg     Config
 	dialled sync.WaitGroup // streams to chaincode servers
+
+	mu sync.Mutex
+	// routes is the ccid each _lifecycle-defined chaincode runs as, by
+	// channel and name.
+	routes map[string]route
 }
 
 var (
@@ -141,7 +154,7 @@ func New(cfg Config) *Support {
 	if cfg.Executed == nil {
 		cfg.Executed = func(string, string, bool, bool, time.Duration) {}
 	}
-	return &Support{cfg: cfg}
+	return &Support{cfg: cfg, routes: map[string]route{}}
 }
 
 // Wait returns once every stream to a dialled chaincode server has ended;

@@ -66,6 +66,8 @@ type fakePackages struct{}
 
 func (fakePackages) Load(name, version string) (*ccpackage.Package, error) { return nil, nil }
 
+func (fakePackages) LoadPackage(packageID string) (*ccpackage.Package, error) { return nil, nil }
+
 type launch struct {
 	ccid         string
 	ok, timedOut bool

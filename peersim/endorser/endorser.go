@@ -28,6 +28,15 @@ type Channels interface {
 	NotJoined(name string) string
 }
 
+// Chaincodes makes user chaincode ready and runs it (*ccsupport.Support).
+type Chaincodes interface {
+	syscc.Runner
+	// Connect makes the chaincode that runs def on the channel ready and
+	// returns its ccid: name:version for an lscc definition, the package
+	// ID the peer's organisation approved for a _lifecycle one.
+	Connect(ctx context.Context, channelID string, def *ledger.ChaincodeDefinition) (ccid string, err error)
+}
+
 // Signer signs proposal response payloads (*identity.SigningIdentity).
 type Signer interface {
 	Endorse(proposalResponsePayload []byte) (*peer.Endorsement, error)
@@ -50,7 +59,7 @@ type Config struct {
 	// System is the system chaincodes, by name.
 	System syscc.Table
 	// Chaincodes runs user chaincode.
-	Chaincodes syscc.Runner
+	Chaincodes Chaincodes
 	Signer     Signer
 	// Observe, when set, is told of every answered proposal.
 	Observe func(resp *peer.ProposalResponse, facts Facts, took time.Duration)

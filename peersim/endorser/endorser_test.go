@@ -39,6 +39,18 @@ func (r *fakeRunner) EnsureConnected(context.Context, string, string, bool) erro
 	return r.connectErr
 }
 
+// Connect runs an lscc definition as name:version and a _lifecycle one as
+// the package ID "pkg-<version>".
+func (r *fakeRunner) Connect(_ context.Context, _ string, def *ledger.ChaincodeDefinition) (string, error) {
+	if r.connectErr != nil {
+		return "", r.connectErr
+	}
+	if def.Sequence > 0 {
+		return "pkg-" + def.Version, nil
+	}
+	return def.Name + ":" + def.Version, nil
+}
+
 func (r *fakeRunner) Execute(_ context.Context, ex syscc.Execution) (*peer.Response, *peer.ChaincodeEvent, error) {
 	if r.execErr != nil {
 		return nil, nil, r.execErr

@@ -22,18 +22,20 @@ func (e *Endorser) invoke(ctx context.Context, up *identity.UnpackedProposal, l 
 	if err != nil {
 		return nil, fmt.Errorf("error in simulation: %w", err)
 	}
-	if err := e.cfg.Chaincodes.EnsureConnected(ctx, name, def.Version, false); err != nil {
+	ccid, err := e.cfg.Chaincodes.Connect(ctx, l.ChannelID(), def)
+	if err != nil {
 		return nil, fmt.Errorf("error in simulation: failed to execute transaction %s: %w", txID, err)
 	}
-	resp, event, res, err := e.simulate(ctx, up, l, def)
+	resp, event, res, err := e.simulate(ctx, up, l, def, ccid)
 	if err != nil {
 		return nil, err
 	}
 	return e.endorse(up, l, &peer.ChaincodeID{Name: name, Version: def.Version}, resp, res, event)
 }
 
-// simulate runs the proposal on the chaincode version def names.
-func (e *Endorser) simulate(ctx context.Context, up *identity.UnpackedProposal, l *ledger.Ledger, def *ledger.ChaincodeDefinition) (*peer.Response, *peer.ChaincodeEvent, *ledger.SimulationResults, error) {
+// simulate runs the proposal on ccid, the chaincode that runs def: as
+// Init when the proposal is an accepted is_init (see syscc.CheckInit).
+func (e *Endorser) simulate(ctx context.Context, up *identity.UnpackedProposal, l *ledger.Ledger, def *ledger.ChaincodeDefinition, ccid string) (*peer.Response, *peer.ChaincodeEvent, *ledger.SimulationResults, error) {
 	name, txID := def.Name, up.TxID()
 	sim, err := l.NewSimulator(txID, up.Creator.MSPID())
 	if err != nil {
@@ -52,12 +54,18 @@ func (e *Endorser) simulate(ctx context.Context, up *identity.UnpackedProposal, 
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("error in simulation: failed to execute transaction %s: %w", txID, err)
 	}
-	if simDef.Version != def.Version {
+	if simDef.Version != def.Version || simDef.Sequence != def.Sequence {
 		return nil, nil, nil, fmt.Errorf("error in simulation: chaincode %s was upgraded from version %s to %s while transaction %s was being endorsed: send the proposal again",
-			name, def.Version, simDef.Version, txID)
+			name, describe(def), describe(simDef), txID)
+	}
+	// Fabric reads and writes the initialized key through the transaction's
+	// simulator, so of two racing inits only the first commits.
+	init, err := syscc.CheckInit(sim, simDef, up.Input().GetIsInit())
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("error in simulation: failed to execute transaction %s: invalid invocation: %w", txID, err)
 	}
 	resp, event, err := e.cfg.Chaincodes.Execute(ctx, syscc.Execution{
-		CCID: name + ":" + def.Version, ChannelID: l.ChannelID(), TxID: txID, Namespace: name,
+		CCID: ccid, Init: init, ChannelID: l.ChannelID(), TxID: txID, Namespace: name,
 		Input: up.Input(), SignedProposal: up.SignedProposal, Simulator: sim,
 	})
 	if err != nil {
@@ -69,4 +77,13 @@ func (e *Endorser) simulate(ctx context.Context, up *identity.UnpackedProposal, 
 		return nil, nil, nil, fmt.Errorf("error in simulation: failed to execute transaction %s: %w", txID, err)
 	}
 	return resp, event, res, nil
+}
+
+// describe names a definition's version, and its sequence when _lifecycle
+// made it.
+func describe(def *ledger.ChaincodeDefinition) string {
+	if def.Sequence == 0 {
+		return def.Version
+	}
+	return fmt.Sprintf("%s (sequence %d)", def.Version, def.Sequence)
 }

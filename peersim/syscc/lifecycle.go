@@ -318,17 +318,8 @@ func (c *LifecycleChaincode) references(packageID string) map[string][]*ledger.C
 
 // ApprovedPackageID returns the package ID organisation mspID approved for
 // chaincode name at sequence on l's channel, "" when it approved none or an
-// empty one. It reads the clear private data of the organisation's implicit
-// collection, so it answers only on a peer of that organisation.
+// empty one (see Approval).
 func ApprovedPackageID(l *ledger.Ledger, mspID, name string, sequence int64) (string, error) {
-	sim, err := l.NewSimulator("", mspID)
-	if err != nil {
-		return "", err
-	}
-	defer sim.Done()
-	a, err := readApproval(sim, mspID, name, sequence)
-	if err != nil || a == nil {
-		return "", err
-	}
-	return a.packageID, nil
+	id, _, err := Approval(l, mspID, name, sequence)
+	return id, err
 }

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/chaincodekit/chaincodekit/peersim/ledger"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
@@ -409,34 +407,11 @@ func (c *LifecycleChaincode) queryAllApproved(inv *Invocation) (proto.Message, e
 		return nil, err
 	}
 	defer sim.Done()
-	prefix := metadataKey("namespaces", "")
-	it, err := sim.GetPrivateDataRangeScanIterator(ledger.LifecycleNamespace, implicitCollection(c.OrgMSPID), prefix, prefix+"\xff")
+	refs, err := approvalRefs(sim, c.OrgMSPID)
 	if err != nil {
 		return nil, err
 	}
-	defer it.Close()
-	type ref struct {
-		name string
-		seq  int64
-	}
-	var refs []ref
-	for {
-		kv, err := it.Next()
-		if err != nil {
-			return nil, err
-		}
-		if kv == nil {
-			break
-		}
-		pn := strings.TrimPrefix(kv.GetKey(), prefix)
-		i := strings.LastIndexByte(pn, '#')
-		seq, err := strconv.ParseInt(pn[i+1:], 10, 64)
-		if i < 0 || err != nil {
-			return nil, fmt.Errorf("could not extract chaincode name and sequence number from private name: %s", pn)
-		}
-		refs = append(refs, ref{pn[:i], seq})
-	}
-	slices.SortFunc(refs, func(a, b ref) int { return cmp.Or(cmp.Compare(a.name, b.name), cmp.Compare(a.seq, b.seq)) })
+	slices.SortFunc(refs, func(a, b approvalRef) int { return cmp.Or(cmp.Compare(a.name, b.name), cmp.Compare(a.seq, b.seq)) })
 	out := &lb.QueryApprovedChaincodeDefinitionsResult{ApprovedChaincodeDefinitions: []*lb.QueryApprovedChaincodeDefinitionsResult_ApprovedChaincodeDefinition{}}
 	for _, r := range refs {
 		a, err := readApproval(sim, c.OrgMSPID, r.name, r.seq)

@@ -96,7 +96,8 @@ type Runner interface {
 
 // Execution is one INIT or TRANSACTION for Runner.Execute.
 type Execution struct {
-	// CCID is the chaincode's name:version.
+	// CCID is the chaincode's id on the chaincode server: name:version
+	// for lscc, the approved package ID for _lifecycle.
 	CCID string
 	// Init asks for an INIT instead of a TRANSACTION.
 	Init                       bool
