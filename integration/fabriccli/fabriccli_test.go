@@ -253,6 +253,13 @@ var _ = Describe("Fabric's own 2.x lifecycle commands (peer lifecycle chaincode)
 		Expect(cli.Exec("lifecycle", "chaincode", "querycommitted", "-C", channel, "-n", "sacc").Out).To(gbytes.Say(`Version: 1\.0, Sequence: 1, Endorsement Plugin: escc, Validation Plugin: vscc, Approvals: \[Org1MSP: true\]`))
 		Expect(cli.Exec("lifecycle", "chaincode", "querycommitted", "-C", channel).Out).To(gbytes.Say(`Name: sacc, Version: 1\.0, Sequence: 1`))
 
+		By("starting the chaincode by hand under its package id, as Fabric's 2.x dev-mode guide does, then invoking it with Fabric's CLI")
+		cc := peer.StartChaincode(components.Binary("sacc"), packageID)
+		DeferCleanup(network.StopChaincode, cc)
+		peer.WaitForChaincode(packageID)
+		invoke(cli, "set", "a", "20")
+		Expect(query(cli, "get", "a")).To(Equal("20"))
+
 		By("approving sequence 3 next is refused with Fabric's message")
 		bad := cli.Run(append([]string{"lifecycle", "chaincode", "approveformyorg", "-o", orderer, "--package-id", packageID}, "-C", channel, "-n", "sacc", "-v", "2.0", "--sequence", "3")...)
 		Eventually(bad, network.CommandTimeout).Should(gexec.Exit())

@@ -23,7 +23,7 @@ func TestLifecycleCommands(t *testing.T) {
 	if out := tp.ok(t, "lifecycle", "chaincode", "queryinstalled").stdout; out != "Installed chaincodes on peer:\nPackage ID: "+id+", Label: kv_1\n" {
 		t.Errorf("queryinstalled printed %q", out)
 	}
-	def := []string{"-C", "mychannel", "-n", "kv", "-v", "1.0", "--sequence", "1", "--signature-policy", "OR('Org1MSP.member')"}
+	def := []string{"-C", "mychannel", "-n", "kv", "-v", "1.0", "--sequence", "1", "--signature-policy", "OR('Org1MSP.member')", "--init-required"}
 	cmd := func(op string, extra ...string) []string {
 		return append(append([]string{"lifecycle", "chaincode", op}, def...), extra...)
 	}
@@ -42,6 +42,24 @@ func TestLifecycleCommands(t *testing.T) {
 	}
 	if out := tp.ok(t, "lifecycle", "chaincode", "querycommitted", "-C", "mychannel", "-n", "kv").stdout; out != "Committed chaincode definition for chaincode 'kv' on channel 'mychannel':\nVersion: 1.0, Sequence: 1, Endorsement Plugin: escc, Validation Plugin: vscc, Approvals: [Org1MSP: true]\n" {
 		t.Errorf("querycommitted -n kv printed %q", out)
+	}
+	// The committed definition runs as the approved package id; with
+	// --init-required the first invoke is --isInit, and only the first.
+	tp.startChaincode(t, id, testChaincode{})
+	invoke := func(extra ...string) result {
+		return tp.cli(append([]string{"chaincode", "invoke", "-C", "mychannel", "-n", "kv"}, extra...)...)
+	}
+	if r := invoke("-c", `{"Args":["put","k","v"]}`); r.code == exitOK || !strings.Contains(r.stderr, "chaincode 'kv' has not been initialized for this version, must call as init first") {
+		t.Errorf("invoke before init: exit %d, stderr %q; want Fabric's refusal", r.code, r.stderr)
+	}
+	if r := invoke("--isInit", "-c", `{"Args":["init","a","1"]}`); r.code != exitOK {
+		t.Fatalf("invoke --isInit: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if r := invoke("-I", "-c", `{"Args":["init","a","2"]}`); r.code == exitOK || !strings.Contains(r.stderr, "is already initialized but called as init") {
+		t.Errorf("second --isInit: exit %d, stderr %q; want Fabric's refusal", r.code, r.stderr)
+	}
+	if out := tp.ok(t, "chaincode", "query", "-C", "mychannel", "-n", "kv", "-c", `{"Args":["get","a"]}`).stdout; out != "1\n" {
+		t.Errorf("get a after init = %q, want 1", out)
 	}
 	if out := tp.ok(t, "lifecycle", "chaincode", "querycommitted", "-C", "mychannel").stdout; out != "Committed chaincode definitions on channel 'mychannel':\nName: kv, Version: 1.0, Sequence: 1, Endorsement Plugin: escc, Validation Plugin: vscc\n" {
 		t.Errorf("querycommitted printed %q", out)
