@@ -398,13 +398,19 @@ func envelope(t testing.TB, signer *identity.SigningIdentity, prop *peer.Proposa
 // seekEnvelope is a signed deliver request from start to forever.
 func seekEnvelope(t testing.TB, signer *identity.SigningIdentity, channel string, start *orderer.SeekPosition, stop uint64, behavior orderer.SeekInfo_SeekBehavior) *common.Envelope {
 	t.Helper()
+	return seekEnvelopeTo(t, signer, channel, start, &orderer.SeekPosition{Type: &orderer.SeekPosition_Specified{Specified: &orderer.SeekSpecified{Number: stop}}}, behavior)
+}
+
+// seekEnvelopeTo is a signed deliver request from start to stop.
+func seekEnvelopeTo(t testing.TB, signer *identity.SigningIdentity, channel string, start, stop *orderer.SeekPosition, behavior orderer.SeekInfo_SeekBehavior) *common.Envelope {
+	t.Helper()
 	nonce, err := identity.NewNonce()
 	if err != nil {
 		t.Fatal(err)
 	}
 	ch := &common.ChannelHeader{Type: int32(common.HeaderType_DELIVER_SEEK_INFO), ChannelId: channel, Timestamp: timestamppb.Now()}
 	sh := &common.SignatureHeader{Creator: signer.Serialize(), Nonce: nonce}
-	seek := &orderer.SeekInfo{Start: start, Stop: &orderer.SeekPosition{Type: &orderer.SeekPosition_Specified{Specified: &orderer.SeekSpecified{Number: stop}}}, Behavior: behavior}
+	seek := &orderer.SeekInfo{Start: start, Stop: stop, Behavior: behavior}
 	payload := mustMarshal(t, &common.Payload{
 		Header: &common.Header{ChannelHeader: mustMarshal(t, ch), SignatureHeader: mustMarshal(t, sh)},
 		Data:   mustMarshal(t, seek),

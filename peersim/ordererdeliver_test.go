@@ -9,7 +9,6 @@ import (
 	"github.com/hyperledger/fabric-protos-go-apiv2/orderer"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 // fabricSeek is the seek envelope Fabric's `peer channel fetch` sends
@@ -17,22 +16,7 @@ import (
 // the same position, BLOCK_UNTIL_READY.
 func fabricSeek(t testing.TB, signer *identity.SigningIdentity, channel string, pos *orderer.SeekPosition) *common.Envelope {
 	t.Helper()
-	nonce, err := identity.NewNonce()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ch := &common.ChannelHeader{Type: int32(common.HeaderType_DELIVER_SEEK_INFO), ChannelId: channel, Timestamp: timestamppb.Now()}
-	sh := &common.SignatureHeader{Creator: signer.Serialize(), Nonce: nonce}
-	seek := &orderer.SeekInfo{Start: pos, Stop: pos, Behavior: orderer.SeekInfo_BLOCK_UNTIL_READY}
-	payload := mustMarshal(t, &common.Payload{
-		Header: &common.Header{ChannelHeader: mustMarshal(t, ch), SignatureHeader: mustMarshal(t, sh)},
-		Data:   mustMarshal(t, seek),
-	})
-	sig, err := signer.Sign(payload)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &common.Envelope{Payload: payload, Signature: sig}
+	return seekEnvelopeTo(t, signer, channel, pos, pos, orderer.SeekInfo_BLOCK_UNTIL_READY)
 }
 
 func specified(n uint64) *orderer.SeekPosition {

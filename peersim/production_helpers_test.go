@@ -162,7 +162,14 @@ func copyFile(src, dst string, mode os.FileMode) error {
 // this peer had built sacc before.
 func (fx *prodFixture) seedBuild(t testing.TB, dataDir string) {
 	t.Helper()
-	dst := filepath.Join(dataDir, "builds", fx.id)
+	fx.copyBuild(t, dataDir, fx.id)
+}
+
+// copyBuild copies the fixture's build files into dataDir's build cache
+// under packageID and returns that directory.
+func (fx *prodFixture) copyBuild(t testing.TB, dataDir, packageID string) string {
+	t.Helper()
+	dst := filepath.Join(dataDir, "builds", packageID)
 	entries, err := os.ReadDir(fx.buildDir)
 	if err != nil {
 		t.Fatal(err)
@@ -177,6 +184,7 @@ func (fx *prodFixture) seedBuild(t testing.TB, dataDir string) {
 			t.Fatal(err)
 		}
 	}
+	return dst
 }
 
 // logRecorder keeps the peer's log lines so tests can look for one; with

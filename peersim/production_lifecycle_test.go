@@ -18,21 +18,7 @@ import (
 // so that a second package launches without a second go build.
 func (fx *prodFixture) seedBuildAs(t testing.TB, dataDir, packageID string) {
 	t.Helper()
-	dst := filepath.Join(dataDir, "builds", packageID)
-	entries, err := os.ReadDir(fx.buildDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		src := filepath.Join(fx.buildDir, e.Name())
-		st, err := os.Stat(src)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := copyFile(src, filepath.Join(dst, e.Name()), st.Mode().Perm()); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dst := fx.copyBuild(t, dataDir, packageID)
 	info := filepath.Join(dst, "build-info.json")
 	raw, err := os.ReadFile(info)
 	if err != nil {
