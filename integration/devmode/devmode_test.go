@@ -81,9 +81,9 @@ var _ = Describe("a development-mode peer", func() {
 		},
 		// The whole line, so that the message stays said once and right.
 		Entry("another version of an installed name", "sacc:2.0",
-			`sacc: chaincode sacc:2\.0 with peer 127\.0\.0\.1:\d+: peer refused the registration: sacc:2\.0 is not installed \(installed versions of sacc: 1\.0\): install it first, or start the chaincode as an installed version\n`),
+			`sacc: chaincode sacc:2\.0 with peer 127\.0\.0\.1:\d+: peer refused the registration: sacc:2\.0 is not installed \(installed versions of sacc: 1\.0\), sacc:2\.0 is not the package ID of a package installed through _lifecycle, and no definition Org1MSP approved on this peer's channels names it \(approved package IDs: none\): install sacc:2\.0 first, approve a definition with --package-id sacc:2\.0, or start the chaincode as an installed or approved id\n`),
 		Entry("a name never installed", "nosuch:1.0",
-			`sacc: chaincode nosuch:1\.0 with peer 127\.0\.0\.1:\d+: peer refused the registration: no version of nosuch is installed: install nosuch:1\.0 first, or start the chaincode as an installed version\n`),
+			`sacc: chaincode nosuch:1\.0 with peer 127\.0\.0\.1:\d+: peer refused the registration: no version of nosuch is installed, nosuch:1\.0 is not the package ID of a package installed through _lifecycle, and no definition Org1MSP approved on this peer's channels names it \(approved package IDs: none\): install nosuch:1\.0 first, approve a definition with --package-id nosuch:1\.0, or start the chaincode as an installed or approved id\n`),
 	)
 
 	It("accepts the chaincode restarted with new code under the same name:version, without a reinstall", func() {
