@@ -153,19 +153,16 @@ func newLifecycleDefinitionCommand(a *app, f *lifecycleFlags, op string) *cobra.
 						fmt.Fprintf(a.stdout, "%s: %t\n", o, approvals[o])
 					}
 					return nil
-				case "approveformyorg":
-					res, err := s.ApproveForMyOrg(ctx, d)
-					if err != nil {
-						return commitFailure(a, err)
-					}
-					reportCommit(a, res)
-				default:
-					res, err := s.CommitDefinition(ctx, d)
-					if err != nil {
-						return commitFailure(a, err)
-					}
-					reportCommit(a, res)
 				}
+				submit := s.CommitDefinition
+				if op == "approveformyorg" {
+					submit = s.ApproveForMyOrg
+				}
+				res, err := submit(ctx, d)
+				if err != nil {
+					return commitFailure(a, err)
+				}
+				reportCommit(a, res)
 				return nil
 			})
 		},
