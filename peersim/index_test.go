@@ -5,14 +5,39 @@ import (
 	"testing"
 
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	lb "github.com/hyperledger/fabric-protos-go-apiv2/peer/lifecycle"
 )
 
 func TestPackageIndexesServeRichQueriesAcrossRestart(t *testing.T) {
+	t.Run("lscc", func(t *testing.T) {
+		testIndexesAcrossRestart(t, func(n *testNet) string {
+			n.install(t, n.admin, "mycc", "1.0")
+			n.startCC(t, "mycc:1.0", newTestCC())
+			n.instantiate(t, DefaultChannel, "mycc", "1.0", "init")
+			return "mycc:1.0"
+		})
+	})
+	t.Run("_lifecycle", func(t *testing.T) {
+		testIndexesAcrossRestart(t, func(n *testNet) string {
+			var inst lb.InstallChaincodeResult
+			resp, _ := n.lifecycleCall(t, n.admin, "", "InstallChaincode", &lb.InstallChaincodeArgs{ChaincodeInstallPackage: packageBytes(t, "mycc", "1.0")}, &inst)
+			if resp.GetResponse().GetStatus() != 200 {
+				t.Fatalf("install: %d %q", resp.GetResponse().GetStatus(), resp.GetResponse().GetMessage())
+			}
+			n.startCC(t, inst.GetPackageId(), newTestCC())
+			n.define2x(t, DefaultChannel, "mycc", "1.0", 1, inst.GetPackageId(), false)
+			return inst.GetPackageId()
+		})
+	})
+}
+
+// testIndexesAcrossRestart defines mycc with deploy, which returns the id
+// the chaincode runs as, and checks that the index in its package serves a
+// sort before and after a restart of the peer on the same data directory.
+func testIndexesAcrossRestart(t *testing.T, deploy func(n *testNet) string) {
 	dir := t.TempDir()
 	n := startNet(t, dir, withLedger(LedgerBolt))
-	n.install(t, n.admin, "mycc", "1.0")
-	n.startCC(t, "mycc:1.0", newTestCC())
-	n.instantiate(t, DefaultChannel, "mycc", "1.0", "init")
+	ccid := deploy(n)
 	for _, kv := range [][2]string{{"a1", `{"owner":"carol","size":1}`}, {"a2", `{"owner":"alice","size":2}`}} {
 		if _, code := n.invoke(t, n.user, DefaultChannel, "mycc", "put", kv[0], kv[1]); code != peer.TxValidationCode_VALID {
 			t.Fatalf("put %s: %v", kv[0], code)
@@ -33,6 +58,6 @@ func TestPackageIndexesServeRichQueriesAcrossRestart(t *testing.T) {
 	n.stop()
 
 	n2 := startNet(t, dir, withLedger(LedgerBolt))
-	n2.startCC(t, "mycc:1.0", newTestCC())
+	n2.startCC(t, ccid, newTestCC())
 	check(t, n2)
 }

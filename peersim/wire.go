@@ -57,7 +57,7 @@ func (p *Peer) defineIndexes(l *ledger.Ledger) error {
 	if err != nil {
 		return err
 	}
-	return syscc.DefineIndexes(l, p.store, defs...)
+	return syscc.DefineIndexes(l, p.store, p.org.MSPID(), defs...)
 }
 
 // newSupport builds what makes user chaincode ready and runs it.

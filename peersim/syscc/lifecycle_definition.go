@@ -559,6 +559,12 @@ func (c *LifecycleChaincode) commit(inv *Invocation, in *lb.CommitChaincodeDefin
 	if err != nil {
 		return nil, nil, err
 	}
+	// As lscc does at instantiate, the indexes of the package this org
+	// approved are defined at endorsement; they serve queries only once
+	// the definition commits.
+	if err := DefineIndexes(l, c.Store, c.OrgMSPID, def); err != nil {
+		c.Log.Warn("could not define CouchDB indexes", "chaincode", def.Name, "sequence", def.Sequence, "error", err)
+	}
 	c.Log.Info("chaincode definition commit endorsed; it takes effect when the transaction commits",
 		"channel", l.ChannelID(), "name", def.Name, "sequence", def.Sequence, "approvals", yes)
 	return &lb.CommitChaincodeDefinitionResult{}, res, nil

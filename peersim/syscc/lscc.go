@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 
 	"github.com/chaincodekit/chaincodekit/peersim/ccpackage"
 	"github.com/chaincodekit/chaincodekit/peersim/identity"
@@ -188,7 +189,7 @@ func (c *LSCCChaincode) instantiate(ctx context.Context, inv *Invocation, what s
 	if res.Private != nil || hasCollections(res) {
 		return nil, fabricf("Private data is forbidden to be used in instantiate")
 	}
-	if err := DefineIndexes(l, c.Store, def); err != nil {
+	if err := DefineIndexes(l, c.Store, "", def); err != nil {
 		c.Log.Warn("could not define CouchDB indexes", "chaincode", name+":"+version, "error", err)
 	}
 	c.Log.Info("chaincode "+what+" endorsed; it takes effect when the transaction commits",
@@ -241,13 +242,21 @@ func hasCollections(res *ledger.SimulationResults) bool {
 }
 
 // DefineIndexes hands l the CouchDB indexes in the package of each
-// definition in defs (the ledger keeps them in memory only).
-func DefineIndexes(l *ledger.Ledger, store *ccpackage.Store, defs ...*ledger.ChaincodeDefinition) error {
+// definition in defs (the ledger keeps them in memory only). An lscc
+// definition runs the package installed as name:version; a _lifecycle one
+// runs the package organisation mspID approved for its sequence, as a
+// Fabric 2.x peer deploys the indexes of the package its org approved. A
+// _lifecycle definition whose package is not approved or not installed on
+// this peer has no indexes here yet, which is not an error.
+func DefineIndexes(l *ledger.Ledger, store *ccpackage.Store, mspID string, defs ...*ledger.ChaincodeDefinition) error {
 	var errs []error
 	for _, d := range defs {
-		pkg, err := store.Load(d.Name, d.Version)
+		pkg, err := definedPackage(l, store, mspID, d)
 		if err != nil {
 			errs = append(errs, err)
+			continue
+		}
+		if pkg == nil {
 			continue
 		}
 		byColl := map[string][][]byte{}
@@ -261,4 +270,36 @@ func DefineIndexes(l *ledger.Ledger, store *ccpackage.Store, defs ...*ledger.Cha
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// definedPackage loads the package that runs d on l's channel for
+// organisation mspID; nil, with no error, for a _lifecycle definition
+// whose package this peer does not have.
+func definedPackage(l *ledger.Ledger, store *ccpackage.Store, mspID string, d *ledger.ChaincodeDefinition) (*ccpackage.Package, error) {
+	if d.Sequence == 0 {
+		return store.Load(d.Name, d.Version)
+	}
+	id, approved, err := Approval(l, mspID, d.Name, d.Sequence)
+	if err != nil {
+		return nil, fmt.Errorf("indexes of %s sequence %d: read %s's approval: %w", d.Name, d.Sequence, mspID, err)
+	}
+	if !approved {
+		return nil, nil
+	}
+	var pkg *ccpackage.Package
+	if _, _, notPackageID := ccpackage.SplitPackageID(id); notPackageID == nil {
+		pkg, err = store.LoadPackage(id)
+	} else {
+		// No package approved, or a development-mode id name:version:
+		// the package installed as that name and version, if any.
+		name, version := d.Name, d.Version
+		if n, v, ok := strings.Cut(id, ":"); ok {
+			name, version = n, v
+		}
+		pkg, err = store.Load(name, version)
+	}
+	if errors.Is(err, ccpackage.ErrNotInstalled) {
+		return nil, nil
+	}
+	return pkg, err
 }
