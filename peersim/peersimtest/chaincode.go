@@ -70,9 +70,12 @@ func Collections(collectionsJSON []byte) DeployOption {
 func MetaInf(dir string) DeployOption { return func(d *deployment) { d.metaInf = dir } }
 
 // Deploy installs name (version 1.0 unless Version says otherwise),
-// connects cc to the peer in process as that chaincode, and instantiates
-// it on mychannel (or Channel), running Init with InitArgs. The test fails
-// if any step fails; the chaincode is disconnected when the test ends.
+// connects cc to the peer in process as that chaincode, and defines it on
+// mychannel (or Channel) through the peer's lifecycle (WithLifecycle):
+// with _lifecycle, the default, it approves and commits the definition and,
+// when InitArgs are given, sends Init as the first invoke; with lscc it
+// instantiates, running Init with InitArgs. The test fails if any step
+// fails; the chaincode is disconnected when the test ends.
 //
 // Deploying the same name and version again, e.g. on another channel,
 // reuses the installed package and the connected chaincode (a Fabric peer
@@ -88,19 +91,25 @@ func (p *Peer) Deploy(t TB, name string, cc shim.Chaincode, opts ...DeployOption
 	return c
 }
 
-// Instantiate instantiates a chaincode that Connect connected (with the
-// same Version) and returns the peer's refusal or the commit's failure as
-// an error, e.g. to test a failing Init. Bad options fail the test.
+// Instantiate defines a chaincode that Connect connected (with the same
+// Version) on the channel, as Deploy does, and returns the peer's refusal,
+// the commit's failure or Init's as an error, e.g. to test a failing Init.
+// With _lifecycle the definition commits before Init runs, so a failed
+// Init leaves it defined and uninitialised; Instantiating again with the
+// same version then only sends Init again. Bad options fail the test.
 func (p *Peer) Instantiate(t TB, name string, opts ...DeployOption) (*Chaincode, error) {
 	t.Helper()
 	return p.deploy(t, "instantiate", name, opts)
 }
 
-// Upgrade connects cc as name at the version Version gives (which must
-// differ from the instantiated one), installs it and moves the channel's
-// definition to it, running Init again with InitArgs; the policy and
-// collections are replaced by the options' (none given: the defaults). The
-// peer's refusal or the commit's failure is returned as an error.
+// Upgrade connects cc as name at the version Version gives, installs it
+// and moves the channel's definition to it: with _lifecycle a new
+// sequence (the committed one plus one) naming the new package, with Init
+// sent first when InitArgs are given; with lscc an upgrade transaction
+// running Init with InitArgs, refused for the instantiated version. The
+// policy and collections are replaced by the options' (none given: the
+// defaults). The peer's refusal or the commit's failure is returned as an
+// error.
 func (p *Peer) Upgrade(t TB, name string, cc shim.Chaincode, opts ...DeployOption) (*Chaincode, error) {
 	t.Helper()
 	d := deploymentOf(opts)
@@ -129,12 +138,23 @@ func (p *Peer) deploy(t TB, op, name string, opts []DeployOption) (*Chaincode, e
 	admin := p.Client(t, p.Admin(t))
 	ctx, cancel := p.context()
 	defer cancel()
-	run := admin.Instantiate
-	if op == "upgrade" {
-		run = admin.Upgrade
+	var err error
+	switch {
+	case p.lifecycle == LSCC && op == "upgrade":
+		_, err = admin.Upgrade(ctx, dep)
+	case p.lifecycle == LSCC:
+		_, err = admin.Instantiate(ctx, dep)
+	default:
+		p.mu.Lock()
+		ccid, ok := p.connected[name+":"+d.version]
+		p.mu.Unlock()
+		if !ok {
+			t.Fatalf("peersimtest: %s %s:%s: connect the chaincode first (Connect, or Deploy)", op, name, d.version)
+		}
+		err = p.define(ctx, admin, op, name, ccid, d, dep)
 	}
-	if _, err := run(ctx, dep); err != nil {
-		return nil, fmt.Errorf("%s %s:%s on %s: %w", op, name, d.version, d.channel, err)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s:%s on %s through %s: %w", op, name, d.version, d.channel, p.lifecycle, err)
 	}
 	return &Chaincode{peer: p, name: name, version: d.version, channel: d.channel}, nil
 }
@@ -147,35 +167,38 @@ func deploymentOf(opts []DeployOption) deployment {
 	return d
 }
 
-// Connect installs name:version (with the META-INF directory metaInf, if
-// not empty) and connects cc to the peer as that chaincode, without
-// instantiating it; Deploy calls it. A name:version already connected is
+// Connect installs a package of name:version (with the META-INF directory
+// metaInf, if not empty) and connects cc to the peer as that chaincode,
+// without defining it; Deploy calls it. With _lifecycle the chaincode
+// registers as the package's ID (label name_version), which Instantiate
+// approves; with lscc as name:version. A name:version already connected is
 // left as it is. The chaincode is disconnected when the test (or subtest)
 // t ends.
 func (p *Peer) Connect(t TB, name, version string, cc shim.Chaincode, metaInf string) {
 	t.Helper()
-	ccid := name + ":" + version
 	// One connection at a time, so that two Deploys of one chaincode do
 	// not both install and connect it.
 	p.connectMu.Lock()
 	defer p.connectMu.Unlock()
+	key := name + ":" + version
 	p.mu.Lock()
-	done := p.connected[ccid]
+	_, done := p.connected[key]
 	p.mu.Unlock()
 	if done {
 		return
 	}
 	if cc == nil {
-		t.Fatalf("peersimtest: connect %s: the chaincode is nil", ccid)
+		t.Fatalf("peersimtest: connect %s: the chaincode is nil", key)
 	}
 	pkg, err := packageFor(t.TempDir(), name, version, metaInf)
 	if err != nil {
-		t.Fatalf("peersimtest: package %s: %v", ccid, err)
+		t.Fatalf("peersimtest: package %s: %v", key, err)
 	}
 	ctx, cancel := p.context()
 	defer cancel()
-	if _, err := p.Client(t, p.Admin(t)).Install(ctx, name, version, pkg); err != nil {
-		t.Fatalf("peersimtest: install %s: %v", ccid, err)
+	ccid, err := p.install(ctx, p.Client(t, p.Admin(t)), name, version, pkg)
+	if err != nil {
+		t.Fatalf("peersimtest: install %s through %s: %v", key, p.lifecycle, err)
 	}
 
 	streamCtx, stop := context.WithCancel(context.Background())
@@ -194,14 +217,14 @@ func (p *Peer) Connect(t TB, name, version string, cc shim.Chaincode, metaInf st
 		stop()
 		<-served
 		p.mu.Lock()
-		delete(p.connected, ccid)
+		delete(p.connected, key)
 		p.mu.Unlock()
 	})
 	if err := p.waitRegistered(ctx, ccid, served, &serveErr); err != nil {
 		t.Fatalf("peersimtest: connect %s: %v", ccid, err)
 	}
 	p.mu.Lock()
-	p.connected[ccid] = true
+	p.connected[key] = ccid
 	p.mu.Unlock()
 }
 

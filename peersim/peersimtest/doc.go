@@ -43,6 +43,15 @@
 // policy, private data collections (collections_config.json) and a
 // META-INF directory with CouchDB indexes.
 //
+// The kit deploys through Fabric 2.x's lifecycle, as every network since
+// Fabric 2.0 does: install the package, approve the definition for
+// Org1MSP, commit it. Init then runs only when InitArgs are given: the
+// definition requires initialisation and the kit sends Init as the first
+// invoke (Tx.AsInit sends one by hand). WithLifecycle(LSCC) deploys through
+// Fabric 1.4's lscc instead, where instantiate always runs Init:
+//
+//	p := peersimtest.New(t, peersimtest.WithLifecycle(peersimtest.LSCC))
+//
 // Every call returns a *Result with the chaincode's status, message and
 // payload, its event, its public read-write set, the transaction ID and the
 // validation code. A business failure (status ≥ 400) or an invalid

@@ -76,7 +76,7 @@ func TestBadTestInputFailsTheTestClearly(t *testing.T) {
 		{
 			name: "a channel the peer does not have",
 			fn:   func(tb peersimtest.TB) { p.Deploy(tb, "probe5", probe{}, peersimtest.Channel("nochannel")) },
-			want: `peersimtest: instantiate probe5:1.0 on nochannel:`,
+			want: `peersimtest: instantiate probe5:1.0 on nochannel through _lifecycle: approve probe5 version 1.0 sequence 1 on channel "nochannel": `,
 		},
 		{
 			name: "a chaincode name Fabric does not allow",
@@ -135,14 +135,22 @@ func TestDeployOptions(t *testing.T) {
 			t.Errorf("instantiated chaincodes %v (%v), want probe 2.1", infos, err)
 		}
 	})
-	t.Run("a second instantiation on the same channel is refused", func(t *testing.T) {
-		t.Parallel()
-		p := peersimtest.New(t)
-		p.Deploy(t, "probe", probe{})
-		if _, err := p.Instantiate(t, "probe"); err == nil || !strings.Contains(err.Error(), "chaincode with name 'probe' already exists") {
-			t.Errorf("second instantiate: %v, want refused", err)
-		}
-	})
+	for _, tc := range []struct {
+		lifecycle peersimtest.Lifecycle
+		want      string
+	}{
+		{peersimtest.Lifecycle2, "attempted to redefine the current committed sequence (1) for namespace probe"},
+		{peersimtest.LSCC, "chaincode with name 'probe' already exists"},
+	} {
+		t.Run("a second instantiation on the same channel is refused by "+tc.lifecycle.String(), func(t *testing.T) {
+			t.Parallel()
+			p := peersimtest.New(t, peersimtest.WithLifecycle(tc.lifecycle))
+			p.Deploy(t, "probe", probe{})
+			if _, err := p.Instantiate(t, "probe"); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("second instantiate: %v, want refused with %q", err, tc.want)
+			}
+		})
+	}
 }
 
 // versioned answers "version" with its version, to tell upgrades apart.
@@ -160,20 +168,43 @@ func (c versioned) Invoke(stub shim.ChaincodeStubInterface) *pb.Response {
 
 func TestUpgradeKeepsStateAndSwitchesTheCode(t *testing.T) {
 	t.Parallel()
-	p := peersimtest.New(t)
-	v1 := p.Deploy(t, "probe", versioned{v: "one"})
-	mustValid(t, v1.Submit(t, "put", "k", "kept"))
-	v2, err := p.Upgrade(t, "probe", versioned{v: "two"}, peersimtest.Version("2.0"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := string(v2.Evaluate(t, "version").Payload); got != "two" {
-		t.Errorf("after the upgrade version = %q, want two", got)
-	}
-	if got := string(v2.Evaluate(t, "get", "k").Payload); got != "kept" {
-		t.Errorf("after the upgrade k = %q, want the state kept", got)
-	}
-	if _, err := p.Upgrade(t, "probe", versioned{v: "two"}, peersimtest.Version("2.0")); err == nil || !strings.Contains(err.Error(), "version already exists") {
-		t.Errorf("upgrade to the same version: %v, want refused", err)
+	for _, tc := range []struct {
+		lifecycle peersimtest.Lifecycle
+		// sameVersion is the refusal of a second upgrade to the version
+		// already defined; "" when the lifecycle accepts it (_lifecycle
+		// defines a new sequence).
+		sameVersion string
+	}{
+		{lifecycle: peersimtest.Lifecycle2},
+		{lifecycle: peersimtest.LSCC, sameVersion: "version already exists"},
+	} {
+		t.Run(tc.lifecycle.String(), func(t *testing.T) {
+			t.Parallel()
+			p := peersimtest.New(t, peersimtest.WithLifecycle(tc.lifecycle))
+			v1 := p.Deploy(t, "probe", versioned{v: "one"})
+			mustValid(t, v1.Submit(t, "put", "k", "kept"))
+			v2, err := p.Upgrade(t, "probe", versioned{v: "two"}, peersimtest.Version("2.0"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := string(v2.Evaluate(t, "version").Payload); got != "two" {
+				t.Errorf("after the upgrade version = %q, want two", got)
+			}
+			if got := string(v2.Evaluate(t, "get", "k").Payload); got != "kept" {
+				t.Errorf("after the upgrade k = %q, want the state kept", got)
+			}
+			_, err = p.Upgrade(t, "probe", versioned{v: "two"}, peersimtest.Version("2.0"))
+			switch {
+			case tc.sameVersion != "" && (err == nil || !strings.Contains(err.Error(), tc.sameVersion)):
+				t.Errorf("upgrade to the same version: %v, want refused with %q", err, tc.sameVersion)
+			case tc.sameVersion == "" && err != nil:
+				t.Errorf("upgrade to the same version: %v, want a new sequence", err)
+			case tc.sameVersion == "":
+				def, err := p.Client(t, p.Admin(t)).QueryCommitted(t.Context(), "mychannel", "probe")
+				if err != nil || def.GetSequence() != 3 || def.GetVersion() != "2.0" {
+					t.Errorf("after two upgrades the definition is %v (%v), want version 2.0 at sequence 3", def, err)
+				}
+			}
+		})
 	}
 }

@@ -41,7 +41,8 @@ type Peer struct {
 
 	connectMu sync.Mutex // serialises Connect
 	mu        sync.Mutex
-	connected map[string]bool // name:version served by an in-process chaincode
+	lifecycle Lifecycle
+	connected map[string]string // name:version served by an in-process chaincode: the id it registered as
 	users     map[string]*identity.SigningIdentity
 }
 
@@ -51,6 +52,7 @@ type settings struct {
 	batchSize    int
 	batchTimeout time.Duration
 	timeout      time.Duration
+	lifecycle    Lifecycle
 }
 
 // Option configures New.
@@ -112,7 +114,7 @@ func New(t TB, opts ...Option) *Peer {
 	}
 	p := &Peer{
 		peer: ps, org: ps.Org(), timeout: s.timeout, log: s.logger,
-		connected: map[string]bool{}, users: map[string]*identity.SigningIdentity{},
+		lifecycle: s.lifecycle, connected: map[string]string{}, users: map[string]*identity.SigningIdentity{},
 	}
 	// Registered first, so it runs last: after the chaincodes are gone.
 	t.Cleanup(func() {

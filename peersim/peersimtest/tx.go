@@ -26,6 +26,7 @@ type Tx struct {
 	signer    *identity.SigningIdentity
 	channel   string
 	transient map[string][]byte
+	isInit    bool
 }
 
 // As signs the transaction with id (default User1).
@@ -50,6 +51,15 @@ func (tx Tx) WithTransient(key string, value []byte) Tx {
 // must also be instantiated.
 func (tx Tx) OnChannel(name string) Tx {
 	tx.channel = name
+	return tx
+}
+
+// AsInit sends the transaction as the chaincode's Init: the first invoke
+// of a _lifecycle definition that requires initialisation, as `peer
+// chaincode invoke --isInit` sends it. The peer refuses it for a
+// definition that does not require init or is already initialised.
+func (tx Tx) AsInit() Tx {
+	tx.isInit = true
 	return tx
 }
 
@@ -163,7 +173,7 @@ func (tx Tx) Endorse(t TB) *Endorsement {
 	if signer == nil {
 		signer = p.User(t, "User1")
 	}
-	inv := identity.Invocation{ChannelID: tx.channel, Chaincode: tx.cc.name, Args: tx.args, Transient: tx.transient}
+	inv := identity.Invocation{ChannelID: tx.channel, Chaincode: tx.cc.name, Args: tx.args, Transient: tx.transient, IsInit: tx.isInit}
 	prop, txID, err := signer.NewProposal(inv)
 	if err != nil {
 		t.Fatalf("peersimtest: proposal for %s: %v", tx.cc.name, err)
