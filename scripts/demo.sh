@@ -3,8 +3,10 @@
 #
 #   1. builds peersim and the sacc sample;
 #   2. production mode: starts a peer on its embedded (bolt) ledger, installs
-#      and instantiates samples/abstore (the peer builds and launches it),
-#      invokes and queries it; then deploys samples/assettransfer and runs its
+#      and instantiates samples/abstore through lscc (the peer builds and
+#      launches it), invokes and queries it; then deploys
+#      samples/assettransfer through Fabric 2.x's lifecycle (package, install,
+#      approveformyorg, checkcommitreadiness, commit) and runs its
 #      fabric-gateway application against the peer's Gateway service;
 #   3. development mode: starts a second peer with --dev, installs sacc, runs
 #      the chaincode by hand with the start line of Fabric's dev-mode guide,
@@ -172,9 +174,20 @@ run peersim chaincode query -C "$CHANNEL" -n abstore -c '{"Args":["query","b"]}'
 say ""
 say "A Fabric application, unchanged: samples/assettransfer/application is written with Fabric's"
 say "fabric-gateway client and talks to the peer's Gateway service, as it would to a real network."
-say "Deploy its chaincode, and give the application an identity allowed to create assets:"
-run peersim chaincode install -n assettransfer -v 1.0 -p "$ROOT/samples/assettransfer"
-run peersim chaincode instantiate -C "$CHANNEL" -n assettransfer -v 1.0 -c '{"Args":[]}' --timeout 5m
+say "Deploy its chaincode as every Fabric 2.x network does, through the _lifecycle system chaincode"
+say "(abstore above went through Fabric 1.4's lscc): package, install, approve for Org1MSP, check that"
+say "the definition is ready, commit. The peer builds and launches the package at the first invoke."
+run peersim lifecycle chaincode package "$WORK/assettransfer.tar.gz" --path "$ROOT/samples/assettransfer" --label assettransfer_1.0
+run peersim lifecycle chaincode install "$WORK/assettransfer.tar.gz"
+PACKAGE_ID=$(peersim lifecycle chaincode queryinstalled | sed -nE 's/^Package ID: (assettransfer_1\.0:[0-9a-f]+), Label: .*/\1/p')
+[ -n "$PACKAGE_ID" ] || { echo "queryinstalled does not list the assettransfer_1.0 package" >&2; exit 1; }
+run peersim lifecycle chaincode queryinstalled
+run peersim lifecycle chaincode approveformyorg -C "$CHANNEL" -n assettransfer -v 1.0 --sequence 1 --package-id "$PACKAGE_ID"
+run peersim lifecycle chaincode checkcommitreadiness -C "$CHANNEL" -n assettransfer -v 1.0 --sequence 1
+run peersim lifecycle chaincode commit -C "$CHANNEL" -n assettransfer -v 1.0 --sequence 1
+run peersim lifecycle chaincode querycommitted -C "$CHANNEL" -n assettransfer
+say ""
+say "Give the application an identity allowed to create assets:"
 run peersim identity add appuser --attr abac.creator=true
 say ""
 say "Run it: events with a checkpoint, InitLedger, GetAllAssets, CreateAsset, TransferAsset, ReadAsset,"
@@ -213,4 +226,4 @@ if CORE_ID_CHAINCODE_NAME=sacc:2.0 CORE_PEER_TLS_ENABLED=false sacc -peer.addres
 fi
 
 STATUS=ok
-step "Done: abstore and the assettransfer application ran in production mode, sacc in development mode"
+step "Done: abstore (lscc) and the assettransfer application (2.x lifecycle) ran in production mode, sacc in development mode"
