@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 
 	"github.com/chaincodekit/chaincodekit/internal/dirlock"
+	"github.com/chaincodekit/chaincodekit/internal/stopping"
 	"github.com/chaincodekit/chaincodekit/peersim/ccpackage"
 	"github.com/chaincodekit/chaincodekit/peersim/ccsupport"
 	"github.com/chaincodekit/chaincodekit/peersim/chaincode"
@@ -63,11 +64,13 @@ type Peer struct {
 	mu        sync.Mutex
 	started   bool
 	clientSrv *grpc.Server
-	ccSrv     *grpc.Server
-	opsSrv    *http.Server
-	addrs     [3]string
-	addrFile  *AddressFile // what Start wrote to AddressFileName
-	serving   sync.WaitGroup
+	// clientDrain counts clientSrv's running RPCs, for Stop.
+	clientDrain *stopping.Drain
+	ccSrv       *grpc.Server
+	opsSrv      *http.Server
+	addrs       [3]string
+	addrFile    *AddressFile // what Start wrote to AddressFileName
+	serving     sync.WaitGroup
 
 	stopOnce sync.Once
 	stopErr  error
@@ -283,7 +286,9 @@ func (p *Peer) startOn(ctx context.Context, ls Listeners, addressFile bool) (err
 	p.addrs[1] = ls.Chaincode.Addr().String()
 	p.serve("chaincode", func() error { return p.ccSrv.Serve(ls.Chaincode) }, grpc.ErrServerStopped)
 
-	p.clientSrv = grpc.NewServer(append(clientServerOptions(), grpc.MaxRecvMsgSize(chaincode.MaxMessageSize), grpc.MaxSendMsgSize(chaincode.MaxMessageSize))...)
+	p.clientDrain = stopping.NewDrain()
+	p.clientSrv = grpc.NewServer(append(clientServerOptions(),
+		grpc.MaxRecvMsgSize(chaincode.MaxMessageSize), grpc.MaxSendMsgSize(chaincode.MaxMessageSize), grpc.StatsHandler(p.clientDrain))...)
 	peer.RegisterEndorserServer(p.clientSrv, p.endo)
 	dlv := deliver.New(deliver.Config{
 		Channels: p.chans, MSP: p.msp, Stopping: p.closing, Log: p.log.With(logging.NameKey, "deliver"),
@@ -362,11 +367,13 @@ func (p *Peer) stop(ctx context.Context) error {
 	p.ready.Store(false)
 	close(p.closing) // ends Deliver and Broadcast streams
 	p.mu.Lock()
-	clientSrv, ccSrv, opsSrv, runner, addrFile := p.clientSrv, p.ccSrv, p.opsSrv, p.launcher, p.addrFile
+	clientSrv, clientDrain, ccSrv, opsSrv, runner, addrFile := p.clientSrv, p.clientDrain, p.ccSrv, p.opsSrv, p.launcher, p.addrFile
 	p.mu.Unlock()
 	p.log.Info("peersim stopping")
 	if clientSrv != nil {
-		graceful(ctx, clientSrv)
+		// Unary calls finish; streams, told to end by p.closing, are cut
+		// once every handler returned, even if a client stopped reading.
+		clientDrain.Stop(ctx, clientSrv)
 	}
 	if runner != nil {
 		runner.Closing()
@@ -403,19 +410,4 @@ func (p *Peer) stop(ctx context.Context) error {
 	p.release() // last: the directory is another peer's from here on
 	p.log.Info("peersim stopped")
 	return errors.Join(errs...)
-}
-
-// graceful stops srv, waiting for running RPCs until ctx ends.
-func graceful(ctx context.Context, srv *grpc.Server) {
-	done := make(chan struct{})
-	go func() {
-		srv.GracefulStop()
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		srv.Stop()
-		<-done
-	}
 }

@@ -2,12 +2,15 @@ package peersim
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/chaincodekit/chaincodekit/internal/leakcheck"
 
 	"github.com/chaincodekit/chaincodekit/peersim/identity"
+	"github.com/hyperledger/fabric-protos-go-apiv2/orderer"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 )
 
@@ -72,4 +75,44 @@ func mustSign(t *testing.T, n *testNet, inv identity.Invocation) *peer.SignedPro
 		t.Error(err)
 	}
 	return sp
+}
+
+// TestStopDoesNotWaitForAClientThatStopsReading: a Deliver client that
+// asks for more than the connection can buffer and then reads nothing
+// leaves the peer's handler blocked sending. Stop must still end at once,
+// not when its context does.
+func TestStopDoesNotWaitForAClientThatStopsReading(t *testing.T) {
+	n := startNet(t, t.TempDir())
+	n.install(t, n.admin, "mycc", "1.0")
+	n.startCC(t, "mycc:1.0", newTestCC())
+	n.instantiate(t, DefaultChannel, "mycc", "1.0", "init")
+	big := strings.Repeat("x", 1<<20)
+	for i := range 4 {
+		if _, code := n.invoke(t, n.user, DefaultChannel, "mycc", "put", fmt.Sprintf("k%d", i), big); code != peer.TxValidationCode_VALID {
+			t.Fatalf("put %d: %v", i, code)
+		}
+	}
+	l, _ := n.p.chans.Ledger(DefaultChannel)
+	newest := l.Height() - 1
+
+	stream, err := peer.NewDeliverClient(n.client).Deliver(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldest := &orderer.SeekPosition{Type: &orderer.SeekPosition_Oldest{Oldest: &orderer.SeekOldest{}}}
+	// Each seek delivers every block again: far more than the HTTP/2
+	// windows and the in-memory connection hold. Nothing is read.
+	for range 40 {
+		if err := stream.Send(seekEnvelope(t, n.user, DefaultChannel, oldest, newest, orderer.SeekInfo_BLOCK_UNTIL_READY)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*waitLimit)
+	defer cancel()
+	if err := n.p.Stop(ctx); err != nil {
+		t.Errorf("Stop: %v", err)
+	}
+	if ctx.Err() != nil {
+		t.Errorf("Stop returned only when its context ended (%v): it waited for the Deliver client that reads nothing", ctx.Err())
+	}
 }

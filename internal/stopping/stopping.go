@@ -1,4 +1,5 @@
-// Package stopping ends a gRPC stream handler when its server stops.
+// Package stopping ends a gRPC server's stream handlers when it stops
+// (Serve) and stops the server once they have returned (Drain).
 package stopping
 
 import (
