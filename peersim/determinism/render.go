@@ -8,10 +8,11 @@ import (
 )
 
 // excerpt bounds how much of a value String shows: values longer than
-// that are cut around the first differing byte.
+// excerptBefore+excerptAfter bytes are cut around the first differing
+// byte.
 const (
-	excerptBefore = 32
-	excerptAfter  = 64
+	excerptBefore = 64
+	excerptAfter  = 192
 )
 
 // String renders the report as an indented, numbered list, one difference

@@ -37,8 +37,8 @@ func TestReportString(t *testing.T) {
 			name:    "a long value is cut around the first differing byte",
 			first:   Simulation{Response: ok(long("1"))},
 			second:  Simulation{Response: ok(long("2"))},
-			want:    []string{"differs from byte 200 (401 and 401 bytes)", `…(168 bytes) "` + strings.Repeat("a", 32) + "1", "…(137 more bytes)"},
-			notWant: []string{strings.Repeat("a", 33)},
+			want:    []string{"differs from byte 200 (401 and 401 bytes)", `…(136 bytes) "` + strings.Repeat("a", 64) + "1", "…(9 more bytes)"},
+			notWant: []string{strings.Repeat("a", 65)},
 		},
 		{
 			name:   "a value that is not UTF-8 is shown in hex",

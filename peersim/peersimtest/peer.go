@@ -51,6 +51,8 @@ type settings struct {
 	batchSize    int
 	batchTimeout time.Duration
 	timeout      time.Duration
+	// checkDeterminism: WithDeterminismCheck (determinism.go).
+	checkDeterminism bool
 }
 
 // Option configures New.
@@ -99,6 +101,7 @@ func New(t TB, opts ...Option) *Peer {
 	cfg.ChaincodeStartupTimeout = s.timeout
 	cfg.ChaincodeExecuteTimeout = s.timeout
 	cfg.BatchSize, cfg.BatchTimeout = s.batchSize, s.batchTimeout
+	cfg.CheckDeterminism = s.checkDeterminism
 	ps, err := peersim.New(cfg, s.logger)
 	if err != nil {
 		t.Fatalf("peersimtest: create peer: %v", err)

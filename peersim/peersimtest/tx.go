@@ -9,6 +9,7 @@ import (
 	"math"
 
 	"github.com/chaincodekit/chaincodekit/peersim/client"
+	"github.com/chaincodekit/chaincodekit/peersim/determinism"
 	"github.com/chaincodekit/chaincodekit/peersim/identity"
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset"
@@ -26,6 +27,8 @@ type Tx struct {
 	signer    *identity.SigningIdentity
 	channel   string
 	transient map[string][]byte
+	// checkDeterminism: WithDeterminismCheck (determinism.go).
+	checkDeterminism bool
 }
 
 // As signs the transaction with id (default User1).
@@ -174,6 +177,9 @@ func (tx Tx) Endorse(t TB) *Endorsement {
 	}
 	ctx, cancel := p.context()
 	defer cancel()
+	if tx.checkDeterminism {
+		ctx = determinism.Request(ctx)
+	}
 	resp, err := peer.NewEndorserClient(p.clientConn).ProcessProposal(ctx, sp)
 	if err != nil {
 		t.Fatalf("peersimtest: endorse %s on %s: %v", tx.cc.name, tx.channel, err)
