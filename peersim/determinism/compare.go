@@ -264,35 +264,34 @@ func (c *comparer) kv(ns string, a, b *kvrwset.KVRWSet) {
 // hashed compares one collection's hashed reads and writes; clear maps
 // key hashes to the clear writes of each simulation, to name keys.
 func (c *comparer) hashed(ns, coll string, a, b *kvrwset.HashedRWSet, clearA, clearB map[string]*kvrwset.KVWrite) {
-	name := func(hash []byte) string {
-		h := string(hash)
+	name := func(h string) string {
 		if w, ok := clearA[h]; ok {
 			return w.GetKey()
 		}
 		if w, ok := clearB[h]; ok {
 			return w.GetKey()
 		}
-		return "hash:" + hex.EncodeToString(hash)
+		return "hash:" + hex.EncodeToString([]byte(h))
 	}
 	readsA, readsB := byKey(a.GetHashedReads(), hashedReadKey), byKey(b.GetHashedReads(), hashedReadKey)
 	for _, h := range union(readsA, readsB) {
 		ra, okA := readsA[h]
 		rb, okB := readsB[h]
 		if okA && okB {
-			c.versions(ns+"/"+coll, name([]byte(h)), ra.GetVersion(), rb.GetVersion())
+			c.versions(ns+"/"+coll, name(h), ra.GetVersion(), rb.GetVersion())
 			continue
 		}
-		c.add(Difference{Field: FieldPrivateRead, Namespace: ns, Collection: coll, Key: name([]byte(h))},
+		c.add(Difference{Field: FieldPrivateRead, Namespace: ns, Collection: coll, Key: name(h)},
 			versionEntry(ra.GetVersion(), okA), versionEntry(rb.GetVersion(), okB))
 	}
 	writesA, writesB := byKey(a.GetHashedWrites(), hashedWriteKey), byKey(b.GetHashedWrites(), hashedWriteKey)
 	for _, h := range union(writesA, writesB) {
-		c.add(Difference{Field: FieldPrivateWrite, Namespace: ns, Collection: coll, Key: name([]byte(h))},
+		c.add(Difference{Field: FieldPrivateWrite, Namespace: ns, Collection: coll, Key: name(h)},
 			hashedWriteEntry(writesA[h], clearA[h]), hashedWriteEntry(writesB[h], clearB[h]))
 	}
 	metaA, metaB := byKey(a.GetMetadataWrites(), hashedMetaKey), byKey(b.GetMetadataWrites(), hashedMetaKey)
 	for _, h := range union(metaA, metaB) {
-		c.add(Difference{Field: FieldPrivateMetadata, Namespace: ns, Collection: coll, Key: name([]byte(h))},
+		c.add(Difference{Field: FieldPrivateMetadata, Namespace: ns, Collection: coll, Key: name(h)},
 			metaEntries(metaA[h] != nil, metaA[h].GetEntries()), metaEntries(metaB[h] != nil, metaB[h].GetEntries()))
 	}
 }
