@@ -80,6 +80,15 @@ type Config struct {
 	// BatchTimeout is how long the orderer waits before cutting a block
 	// that is not full.
 	BatchTimeout time.Duration `envconfig:"BATCH_TIMEOUT" default:"200ms"`
+	// CheckDeterminism makes the peer simulate every user chaincode
+	// proposal twice (on a second process of the chaincode in production
+	// mode, on the same one again in development mode) and refuse, with
+	// status 500 and a message starting "nondeterministic chaincode", one
+	// whose two results differ; the message is the field-by-field diff
+	// (package peersim/determinism). It covers the Gateway too. A client
+	// can ask for the check on one proposal instead (determinism.Request,
+	// peersim chaincode invoke --check-determinism).
+	CheckDeterminism bool `envconfig:"CHECK_DETERMINISM"`
 	// LogLevel is a Fabric logging specification (FABRIC_LOGGING_SPEC's
 	// syntax, e.g. "info" or "chaincode,launcher=debug:info") the peer
 	// applies to its logger by component; /logspec changes it while the

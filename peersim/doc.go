@@ -72,12 +72,21 @@
 //  8. peersim/ledger: validates (policies through the channel's MSP) and
 //     commits the block; peersim/deliver streams it to the client.
 //
+// With the determinism check (Config.CheckDeterminism, or a client's
+// determinism.Request) the endorser simulates a user chaincode proposal a
+// second time after step 5 and endorses the first only when package
+// peersim/determinism finds the two alike.
+//
 // A system chaincode proposal goes from the endorser to peersim/syscc
 // instead of ccsupport; lscc's Init runs through ccsupport the same way.
 // Metrics (peersim/metrics) observe each step through funcs they were given.
 //
 // # Where peersim differs from Fabric
 //
+//   - With the determinism check on, a proposal whose two simulations
+//     differ is refused with status 500 and a message that starts
+//     "nondeterministic chaincode:" and holds the diff; Fabric has no
+//     such check (its client sees "ProposalResponsePayloads do not match").
 //   - Channels are created with the cscc function CreateChannel (admin only),
 //     not through an ordering service; mychannel always exists.
 //   - A refused chaincode registration is answered with an ERROR naming the

@@ -101,6 +101,9 @@ func (p *Peer) newEndorser() *endorser.Endorser {
 		Signer:     p.signer,
 		Observe:    p.met.Proposal,
 		Stopping:   p.closing,
+
+		CheckDeterminism: p.cfg.CheckDeterminism,
+		Log:              p.log.With(logging.NameKey, "endorser"),
 	})
 }
 

@@ -365,15 +365,21 @@ func (h *handler) start(msg *peer.ChaincodeMessage) {
 		return
 	}
 	go func() {
-		defer func() {
-			h.mu.Lock()
-			delete(h.running, key)
-			h.mu.Unlock()
+		// The transaction is over once its reply is made: it is forgotten
+		// before the reply is sent, so that the peer may send the same
+		// txid again as soon as it has the reply (peersim's determinism
+		// check simulates a proposal twice).
+		reply := func() *peer.ChaincodeMessage {
+			defer func() {
+				h.mu.Lock()
+				delete(h.running, key)
+				h.mu.Unlock()
+			}()
+			if h.mspID != "" {
+				defer processMSPIDs.running(h.mspID)()
+			}
+			return h.execute(msg)
 		}()
-		if h.mspID != "" {
-			defer processMSPIDs.running(h.mspID)()
-		}
-		reply := h.execute(msg)
 		if err := h.send(reply); err != nil && !errors.Is(err, errStreamEnded) {
 			h.log.Warn("could not send the result of a transaction", "txid", msg.Txid, "channel", msg.ChannelId, "error", err)
 		}

@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
+	"github.com/chaincodekit/chaincodekit/peersim/determinism"
 	"github.com/chaincodekit/chaincodekit/peersim/identity"
 	"github.com/chaincodekit/chaincodekit/peersim/ledger"
 	"github.com/chaincodekit/chaincodekit/peersim/syscc"
@@ -66,6 +68,18 @@ type Config struct {
 	// Stopping is closed when the peer stops; proposals are refused from
 	// then on.
 	Stopping <-chan struct{}
+	// CheckDeterminism simulates every user chaincode proposal twice and
+	// refuses, with a *determinism.MismatchError, one whose two results
+	// differ (see checkDeterminism). Without it a client asks for the
+	// check on one proposal with determinism.Request.
+	CheckDeterminism bool
+	// SecondInstance, when set, returns the ccid of a second instance of
+	// the chaincode running as ccid, on which the check's second
+	// simulation runs; nil, or a returned ccid equal to ccid, runs it on
+	// the same instance again.
+	SecondInstance func(ctx context.Context, ccid string) (string, error)
+	// Log may be nil.
+	Log *slog.Logger
 }
 
 // Endorser is the protos.Endorser service: it checks a signed proposal,
@@ -88,6 +102,9 @@ type Endorser struct {
 
 // New returns an endorser that works with cfg.
 func New(cfg Config) *Endorser {
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
 	e := &Endorser{cfg: cfg, inflight: map[string]bool{}}
 	e.idle = sync.NewCond(&e.mu)
 	return e
@@ -127,9 +144,10 @@ func (e *Endorser) InFlight() int {
 
 // ProcessProposal endorses one signed proposal. A proposal refused before
 // simulation is answered as status 500 like any other failure (see
-// Process).
+// Process). A call whose metadata carries determinism.Header is checked
+// for determinism even when Config.CheckDeterminism is off.
 func (e *Endorser) ProcessProposal(ctx context.Context, sp *peer.SignedProposal) (*peer.ProposalResponse, error) {
-	resp, _ := e.Process(ctx, sp)
+	resp, _ := e.handle(ctx, sp, e.cfg.CheckDeterminism || determinism.Requested(ctx))
 	return resp, nil
 }
 
@@ -139,6 +157,11 @@ func (e *Endorser) ProcessProposal(ctx context.Context, sp *peer.SignedProposal)
 // or it repeats a txid), as Fabric's endorser separates those from
 // failures of processing. The Gateway maps the two differently.
 func (e *Endorser) Process(ctx context.Context, sp *peer.SignedProposal) (*peer.ProposalResponse, error) {
+	return e.handle(ctx, sp, e.cfg.CheckDeterminism)
+}
+
+// handle is Process, with the determinism check when check is set.
+func (e *Endorser) handle(ctx context.Context, sp *peer.SignedProposal, check bool) (*peer.ProposalResponse, error) {
 	e.started()
 	defer e.finished()
 	select {
@@ -148,7 +171,7 @@ func (e *Endorser) Process(ctx context.Context, sp *peer.SignedProposal) (*peer.
 	}
 	start := time.Now()
 	var facts Facts
-	resp, err := e.process(ctx, sp, &facts)
+	resp, err := e.process(ctx, sp, &facts, check)
 	var rejected error
 	if err != nil {
 		resp = failure(err.Error())
@@ -168,8 +191,9 @@ func failure(msg string) *peer.ProposalResponse {
 	return &peer.ProposalResponse{Response: &peer.Response{Status: 500, Message: msg}}
 }
 
-// process endorses sp and records in facts how far it got.
-func (e *Endorser) process(ctx context.Context, sp *peer.SignedProposal, facts *Facts) (*peer.ProposalResponse, error) {
+// process endorses sp and records in facts how far it got; check asks for
+// the determinism check of a user chaincode proposal.
+func (e *Endorser) process(ctx context.Context, sp *peer.SignedProposal, facts *Facts, check bool) (*peer.ProposalResponse, error) {
 	up, err := e.cfg.Verifier.ValidateProposal(sp)
 	if err != nil {
 		return nil, err
@@ -198,7 +222,7 @@ func (e *Endorser) process(ctx context.Context, sp *peer.SignedProposal, facts *
 	if l == nil {
 		return nil, fmt.Errorf("chaincode %s can only be invoked on a channel: the proposal names none", name)
 	}
-	return e.invoke(ctx, up, l)
+	return e.invoke(ctx, up, l, check)
 }
 
 func (e *Endorser) begin(ch, txID string) bool {

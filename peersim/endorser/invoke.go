@@ -12,8 +12,9 @@ import (
 )
 
 // invoke simulates a user chaincode transaction (invoke or query: the
-// client decides whether to order it) and endorses its result.
-func (e *Endorser) invoke(ctx context.Context, up *identity.UnpackedProposal, l *ledger.Ledger) (*peer.ProposalResponse, error) {
+// client decides whether to order it) and endorses its result; with check
+// it simulates it a second time first and refuses it if the two differ.
+func (e *Endorser) invoke(ctx context.Context, up *identity.UnpackedProposal, l *ledger.Ledger, check bool) (*peer.ProposalResponse, error) {
 	name, txID := up.ChaincodeID.GetName(), up.TxID()
 	def, err := l.ChaincodeDefinition(name)
 	if errors.Is(err, ledger.ErrChaincodeNotDefined) {
@@ -29,6 +30,11 @@ func (e *Endorser) invoke(ctx context.Context, up *identity.UnpackedProposal, l 
 	resp, event, res, err := e.simulate(ctx, up, l, def, ccid)
 	if err != nil {
 		return nil, err
+	}
+	if check {
+		if err := e.checkDeterminism(ctx, up, l, def, ccid, simulation(resp, event, res, nil)); err != nil {
+			return nil, err
+		}
 	}
 	return e.endorse(up, l, &peer.ChaincodeID{Name: name, Version: def.Version}, resp, res, event)
 }

@@ -53,6 +53,8 @@ type settings struct {
 	batchTimeout time.Duration
 	timeout      time.Duration
 	lifecycle    Lifecycle
+	// checkDeterminism: WithDeterminismCheck (determinism.go).
+	checkDeterminism bool
 }
 
 // Option configures New.
@@ -101,6 +103,7 @@ func New(t TB, opts ...Option) *Peer {
 	cfg.ChaincodeStartupTimeout = s.timeout
 	cfg.ChaincodeExecuteTimeout = s.timeout
 	cfg.BatchSize, cfg.BatchTimeout = s.batchSize, s.batchTimeout
+	cfg.CheckDeterminism = s.checkDeterminism
 	ps, err := peersim.New(cfg, s.logger)
 	if err != nil {
 		t.Fatalf("peersimtest: create peer: %v", err)

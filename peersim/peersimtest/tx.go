@@ -9,6 +9,7 @@ import (
 	"math"
 
 	"github.com/chaincodekit/chaincodekit/peersim/client"
+	"github.com/chaincodekit/chaincodekit/peersim/determinism"
 	"github.com/chaincodekit/chaincodekit/peersim/identity"
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset"
@@ -27,6 +28,8 @@ type Tx struct {
 	channel   string
 	transient map[string][]byte
 	isInit    bool
+	// checkDeterminism: WithDeterminismCheck (determinism.go).
+	checkDeterminism bool
 }
 
 // As signs the transaction with id (default User1).
@@ -184,6 +187,9 @@ func (tx Tx) Endorse(t TB) *Endorsement {
 	}
 	ctx, cancel := p.context()
 	defer cancel()
+	if tx.checkDeterminism {
+		ctx = determinism.Request(ctx)
+	}
 	resp, err := peer.NewEndorserClient(p.clientConn).ProcessProposal(ctx, sp)
 	if err != nil {
 		t.Fatalf("peersimtest: endorse %s on %s: %v", tx.cc.name, tx.channel, err)

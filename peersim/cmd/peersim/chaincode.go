@@ -18,6 +18,9 @@ type chaincodeFlags struct {
 	ctor      string
 	transient string
 	isInit    bool
+	// checkDeterminism asks the peer to simulate the call twice and refuse
+	// it if the results differ (invoke and query).
+	checkDeterminism bool
 }
 
 func newChaincodeCommand(a *app) *cobra.Command {

@@ -9,11 +9,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/chaincodekit/chaincodekit/peersim/client"
+	"github.com/chaincodekit/chaincodekit/peersim/determinism"
 )
 
 func newChaincodeInvokeCommand(a *app, f *chaincodeFlags) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   `invoke -C CHANNEL -n NAME -c '{"Args":["fn","a"]}' [--transient JSON] [--isInit]`,
+		Use:   `invoke -C CHANNEL -n NAME -c '{"Args":["fn","a"]}' [--transient JSON] [--isInit] [--check-determinism]`,
 		Short: "Invoke chaincode and wait for the commit; the response payload goes to stdout",
 		Long: `Endorses the call, orders the transaction and waits until the peer committed it.
 The chaincode's response payload is printed on stdout, the txid and validation code on stderr.
@@ -21,6 +22,9 @@ Exits 1 if endorsement fails or the transaction is committed invalid (e.g. MVCC_
 --transient is a JSON object whose values are base64, as in Fabric's peer CLI.
 --isInit (-I) calls the chaincode's Init, as the first invoke of a 2.x definition
 committed with --init-required must (Fabric's flag).
+--check-determinism makes the peer simulate the call twice (on a second chaincode process in
+production mode) and refuse it, printing a field-by-field diff, if the two results differ:
+what a Fabric network reports only as "ProposalResponsePayloads do not match".
 If the invoke makes a production-mode peer build the chaincode, the build's progress is printed
 on stderr as for instantiate, and --timeout defaults to ` + launchTimeout().String() + ` to cover it.`,
 		Args: cobra.NoArgs,
@@ -30,7 +34,7 @@ on stderr as for instantiate, and --timeout defaults to ` + launchTimeout().Stri
 				return err
 			}
 			return a.withPeerLaunching(cmd, &f.client, matchName(f.name), func(ctx context.Context, s *session, settled func()) error {
-				res, err := s.Submit(ctx, inv)
+				res, err := s.Submit(f.checked(ctx), inv)
 				settled()
 				if err != nil {
 					return commitFailure(a, err)
@@ -39,6 +43,7 @@ on stderr as for instantiate, and --timeout defaults to ` + launchTimeout().Stri
 					fmt.Fprintf(a.stdout, "%s\n", res.Payload)
 				}
 				reportCommit(a, res)
+				f.reportChecked(a)
 				return nil
 			})
 		},
@@ -54,6 +59,25 @@ func (f *chaincodeFlags) callFlags(cmd *cobra.Command) {
 	nameFlag(cmd, &f.name)
 	ctorFlag(cmd, &f.ctor)
 	transientFlag(cmd, &f.transient)
+	cmd.Flags().BoolVar(&f.checkDeterminism, "check-determinism", false,
+		"simulate the call twice and fail with a diff if the results differ (a peersim extension)")
+}
+
+// checked returns ctx asking the peer for the determinism check when
+// --check-determinism is given.
+func (f *chaincodeFlags) checked(ctx context.Context) context.Context {
+	if f.checkDeterminism {
+		return determinism.Request(ctx)
+	}
+	return ctx
+}
+
+// reportChecked says on stderr that a call made with --check-determinism
+// passed the check: the peer refuses one that does not.
+func (f *chaincodeFlags) reportChecked(a *app) {
+	if f.checkDeterminism {
+		fmt.Fprintln(a.stderr, "determinism: the peer simulated the call twice and the results agree")
+	}
 }
 
 // invocation checks the flags of invoke and query and builds the call.

@@ -9,7 +9,7 @@ import (
 
 func newChaincodeQueryCommand(a *app, f *chaincodeFlags) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   `query -C CHANNEL -n NAME -c '{"Args":["fn","a"]}' [--transient JSON]`,
+		Use:   `query -C CHANNEL -n NAME -c '{"Args":["fn","a"]}' [--transient JSON] [--check-determinism]`,
 		Short: "Query chaincode (endorse only, nothing is committed); the response payload goes to stdout",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -18,11 +18,12 @@ func newChaincodeQueryCommand(a *app, f *chaincodeFlags) *cobra.Command {
 				return err
 			}
 			return a.withPeer(cmd, &f.client, func(ctx context.Context, s *session) error {
-				payload, err := s.Evaluate(ctx, inv)
+				payload, err := s.Evaluate(f.checked(ctx), inv)
 				if err != nil {
 					return err
 				}
 				fmt.Fprintf(a.stdout, "%s\n", payload)
+				f.reportChecked(a)
 				return nil
 			})
 		},

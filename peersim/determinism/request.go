@@ -1,0 +1,35 @@
+package determinism
+
+import (
+	"context"
+
+	"google.golang.org/grpc/metadata"
+)
+
+// Header is the gRPC metadata key with which a client asks the peer to
+// check one proposal for determinism; its value is "true". It travels
+// beside the signed proposal, not in it, so the proposal's bytes, its
+// transaction ID and what the chaincode sees are the same with and
+// without the check.
+const Header = "peersim-check-determinism"
+
+// Request returns ctx with the outgoing metadata that asks the peer to
+// check the proposals sent with it (Header).
+func Request(ctx context.Context) context.Context {
+	return metadata.AppendToOutgoingContext(ctx, Header, "true")
+}
+
+// Requested reports whether the incoming call that ctx belongs to asks for
+// the check (Header is "true").
+func Requested(ctx context.Context) bool {
+	md, ok := metadata.FromIncomingContext(ctx)
+	if !ok {
+		return false
+	}
+	for _, v := range md.Get(Header) {
+		if v == "true" {
+			return true
+		}
+	}
+	return false
+}
