@@ -170,10 +170,15 @@ var rules = []rule{
 		ours:  []string{"peersim/ccpackage", "peersim/identity", "internal/..."},
 	},
 	{
-		why:   "the endorser is given what it works with: of ours it imports the system chaincodes' interface, the ledger and the identities, never the chaincode server, the launcher, the peer or the CLI",
+		why:   "the endorser is given what it works with: of ours it imports the system chaincodes' interface, the ledger, the identities and the determinism check, never the chaincode server, the launcher, the peer or the CLI",
 		pkgs:  "peersim/endorser",
 		scope: build,
-		ours:  []string{"peersim/syscc", "peersim/ledger", "peersim/identity"},
+		ours:  []string{"peersim/syscc", "peersim/ledger", "peersim/identity", "peersim/determinism"},
+	},
+	{
+		why:   "the determinism check compares two simulations given as Fabric messages: it imports nothing of ours",
+		pkgs:  "peersim/determinism",
+		scope: build,
 	},
 	{
 		why:   "a system chaincode simulates on the ledger and reads what it is given; it never signs, so it imports neither the endorser nor the peer",

@@ -9,6 +9,7 @@ import (
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/chaincodekit/chaincodekit/peersim/determinism"
 	"github.com/chaincodekit/chaincodekit/peersim/identity"
 )
 
@@ -93,3 +94,10 @@ func proposalTxID(sp *peer.SignedProposal) string {
 func marshal(m proto.Message) ([]byte, error) {
 	return proto.Marshal(m)
 }
+
+// CheckDeterminism returns ctx asking the peer to simulate each proposal
+// sent with it twice and to refuse, with a field-by-field diff, one whose
+// two results differ (a peersim extension: the request travels as gRPC
+// metadata beside the signed proposal, which is unchanged). A Fabric peer
+// ignores it.
+func CheckDeterminism(ctx context.Context) context.Context { return determinism.Request(ctx) }

@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/chaincodekit/chaincodekit/peersim/client"
-	"github.com/chaincodekit/chaincodekit/peersim/determinism"
 )
 
 func newChaincodeInvokeCommand(a *app, f *chaincodeFlags) *cobra.Command {
@@ -67,7 +66,7 @@ func (f *chaincodeFlags) callFlags(cmd *cobra.Command) {
 // --check-determinism is given.
 func (f *chaincodeFlags) checked(ctx context.Context) context.Context {
 	if f.checkDeterminism {
-		return determinism.Request(ctx)
+		return client.CheckDeterminism(ctx)
 	}
 	return ctx
 }
