@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/chaincodekit/chaincodekit/peersim/logging"
+	"github.com/chaincodekit/chaincodekit/peersim/trace"
 	"github.com/kelseyhightower/envconfig"
 )
 
@@ -89,6 +90,10 @@ type Config struct {
 	// can ask for the check on one proposal instead (determinism.Request,
 	// peersim chaincode invoke --check-determinism).
 	CheckDeterminism bool `envconfig:"CHECK_DETERMINISM"`
+	// TraceCapacity is how many of the last transactions the peer keeps
+	// traces of (peersim tx trace, /traces on the operations address); 0
+	// turns tracing off.
+	TraceCapacity int `envconfig:"TRACE_CAPACITY" default:"256"`
 	// LogLevel is a Fabric logging specification (FABRIC_LOGGING_SPEC's
 	// syntax, e.g. "info" or "chaincode,launcher=debug:info") the peer
 	// applies to its logger by component; /logspec changes it while the
@@ -113,6 +118,7 @@ func DefaultConfig(dataDir string) Config {
 		ChaincodeTLS:              true,
 		BatchSize:                 10,
 		BatchTimeout:              200 * time.Millisecond,
+		TraceCapacity:             trace.DefaultCapacity,
 		LogLevel:                  logging.DefaultSpec,
 	}
 }
@@ -164,6 +170,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("config ChaincodeBuildTimeout %s: must be positive", c.ChaincodeBuildTimeout)
 	case c.ChaincodeExecuteTimeout < 0:
 		return fmt.Errorf("config ChaincodeExecuteTimeout %s: must be positive, or 0 for no limit", c.ChaincodeExecuteTimeout)
+	case c.TraceCapacity < 0:
+		return fmt.Errorf("config TraceCapacity %d: must be 0 (tracing off) or more", c.TraceCapacity)
 	case c.ChaincodeMaxInFlight <= 0:
 		return fmt.Errorf("config ChaincodeMaxInFlight %d: must be at least 1", c.ChaincodeMaxInFlight)
 	case c.ChaincodeMaxInFlightPerTx <= 0 || c.ChaincodeMaxInFlightPerTx > c.ChaincodeMaxInFlight:

@@ -25,6 +25,9 @@ func (p *Peer) newRunner(ccAddr net.Addr) (Launcher, error) {
 		ExternalBuilders: launcher.BuildersFromDirs(p.cfg.ExternalBuilders),
 		BuildTimeout:     p.cfg.ChaincodeBuildTimeout,
 	}
+	if p.traces != nil {
+		cfg.Output = p.traces.Output
+	}
 	if p.ccCA != nil {
 		cfg.CA = p.ccCA
 	}

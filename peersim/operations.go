@@ -8,10 +8,12 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/chaincodekit/chaincodekit/peersim/logging"
+	"github.com/chaincodekit/chaincodekit/peersim/trace"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
@@ -38,6 +40,8 @@ func (p *Peer) operationsHandler() http.Handler {
 		writeJSON(w, http.StatusOK, buildVersion())
 	})
 	mux.HandleFunc("/logspec", p.serveLogspec)
+	mux.HandleFunc("GET /traces", p.serveTraces)
+	mux.HandleFunc("GET /traces/{txid}", p.serveTrace)
 	if p.cfg.OperationsPprof {
 		// The handlers of net/http/pprof, on this mux rather than on
 		// http.DefaultServeMux, where importing the package puts them.
@@ -48,6 +52,41 @@ func (p *Peer) operationsHandler() http.Handler {
 		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	}
 	return mux
+}
+
+// serveTraces answers GET /traces[?n=N] with the last N traces (all kept
+// without n), newest first, as a JSON array of trace.Trace.
+func (p *Peer) serveTraces(w http.ResponseWriter, r *http.Request) {
+	n := 0
+	if s := r.URL.Query().Get("n"); s != "" {
+		v, err := strconv.Atoi(s)
+		if err != nil || v < 0 {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": fmt.Sprintf("n %q: give a number of traces, 0 or more", s)})
+			return
+		}
+		n = v
+	}
+	ts := p.Traces(n)
+	if ts == nil {
+		ts = []trace.Trace{}
+	}
+	writeJSON(w, http.StatusOK, ts)
+}
+
+// serveTrace answers GET /traces/TXID[?channel=NAME] with that
+// transaction's trace.Trace, or 404 and {"error":"..."}.
+func (p *Peer) serveTrace(w http.ResponseWriter, r *http.Request) {
+	txID, channel := r.PathValue("txid"), r.URL.Query().Get("channel")
+	t, ok := p.Trace(channel, txID)
+	if !ok {
+		why := fmt.Sprintf("no trace of transaction %s: the peer keeps the last %d (--trace-capacity)", txID, p.traces.Capacity())
+		if p.traces == nil {
+			why = fmt.Sprintf("no trace of transaction %s: tracing is off (--trace-capacity 0)", txID)
+		}
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": why})
+		return
+	}
+	writeJSON(w, http.StatusOK, t)
 }
 
 // maxLogspecBody bounds what PUT /logspec reads.

@@ -24,6 +24,7 @@ import (
 	"github.com/chaincodekit/chaincodekit/peersim/logging"
 	"github.com/chaincodekit/chaincodekit/peersim/metrics"
 	"github.com/chaincodekit/chaincodekit/peersim/orderer"
+	"github.com/chaincodekit/chaincodekit/peersim/trace"
 	gp "github.com/hyperledger/fabric-protos-go-apiv2/gateway"
 	ab "github.com/hyperledger/fabric-protos-go-apiv2/orderer"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
@@ -51,6 +52,7 @@ type Peer struct {
 	// it.
 	support *ccsupport.Support
 	met     *metrics.Metrics
+	traces  *trace.Recorder // nil: tracing off
 	// logLevels is the active logging specification (Config.LogLevel,
 	// then /logspec).
 	logLevels *logging.Levels
@@ -134,12 +136,14 @@ func New(cfg Config, logger *slog.Logger, opts ...Option) (*Peer, error) {
 		return nil, fmt.Errorf("installed chaincode store: %w", err)
 	}
 	p.met = metrics.New()
+	p.traces = trace.NewRecorder(cfg.TraceCapacity)
 	ccCfg := chaincode.DefaultConfig()
 	ccCfg.ExecuteTimeout = cfg.ChaincodeExecuteTimeout
 	ccCfg.MaxInFlight = cfg.ChaincodeMaxInFlight
 	ccCfg.MaxInFlightPerTx = cfg.ChaincodeMaxInFlightPerTx
 	p.cc, err = chaincode.NewServer(ccCfg, logger.With("component", "chaincode"),
 		chaincode.WithPeerMSPID(org.MSPID()),
+		chaincode.WithTracer(p.chaincodeTracer()),
 		chaincode.WithAdmission(chaincode.AdmitFunc(p.admit)),
 		// support is created below, before any stream can need these.
 		chaincode.WithResolver(chaincode.ResolverFunc(func(ctx context.Context, channelID, name string, sp *peer.SignedProposal, sim chaincode.TxSimulator) (string, error) {

@@ -99,7 +99,7 @@ func (p *Peer) newEndorser() *endorser.Endorser {
 		System:     p.systemChaincodes(),
 		Chaincodes: p.support,
 		Signer:     p.signer,
-		Observe:    p.met.Proposal,
+		Observe:    p.observeProposal,
 		Stopping:   p.closing,
 
 		CheckDeterminism: p.cfg.CheckDeterminism,
@@ -122,6 +122,7 @@ func (p *Peer) systemChaincodes() syscc.Table {
 			},
 			Installed: func() []ccpackage.Installed { return p.store.List() },
 			Channels:  p.chans,
+			Trace:     func(channel, txID string) (any, bool) { return p.Trace(channel, txID) },
 		},
 		syscc.Lifecycle: &syscc.LifecycleChaincode{Store: p.store, OrgMSPID: p.signer.MSPID(), MSPIDs: p.msp.IDs, Channels: p.chans, Log: p.log},
 	}

@@ -176,6 +176,11 @@ var rules = []rule{
 		ours:  []string{"peersim/syscc", "peersim/ledger", "peersim/identity", "peersim/determinism"},
 	},
 	{
+		why:   "a trace records what the peer's parts report, as Fabric messages and plain values: it imports nothing of ours",
+		pkgs:  "peersim/trace",
+		scope: build,
+	},
+	{
 		why:   "the determinism check compares two simulations given as Fabric messages: it imports nothing of ours",
 		pkgs:  "peersim/determinism",
 		scope: build,

@@ -80,7 +80,7 @@ func (s *Server) Execute(ctx context.Context, ccid string, req ExecuteRequest) (
 }
 
 // execute sends req on this stream and waits for its answer.
-func (h *handler) execute(ctx context.Context, req ExecuteRequest) (*peer.ChaincodeMessage, error) {
+func (h *handler) execute(ctx context.Context, req ExecuteRequest) (resp *peer.ChaincodeMessage, err error) {
 	payload, err := proto.Marshal(req.Input)
 	if err != nil {
 		return nil, fmt.Errorf("%w: marshal chaincode input for txid %s: %v", ErrInvalidRequest, req.TxID, err)
@@ -117,6 +117,18 @@ func (h *handler) execute(ctx context.Context, req ExecuteRequest) (*peer.Chainc
 		h.mu.Unlock()
 		tx.finish()
 	}()
+	if t := h.srv.tracer; t != nil {
+		t.ExecuteStarted(h.ccid, req.ChannelID, req.TxID)
+		defer t.ExecuteEnded(h.ccid, req.ChannelID, req.TxID)
+		started := time.Now()
+		defer func() {
+			m := TracedMessage{Type: req.Type.String(), Received: started, Took: time.Since(started), Err: err}
+			if resp != nil {
+				m.Type += " → " + resp.Type.String()
+			}
+			t.Traced(req.ChannelID, req.TxID, m)
+		}()
+	}
 
 	var timeout <-chan time.Time
 	if d := h.srv.cfg.ExecuteTimeout; d > 0 {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"slices"
+	"time"
 
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/protobuf/proto"
@@ -129,7 +130,17 @@ func (h *handler) process(msg *peer.ChaincodeMessage, tx *txContext) *peer.Chain
 	}
 	defer tx.end()
 
+	var received time.Time
+	if h.srv.tracer != nil {
+		received = time.Now()
+	}
 	payload, err := h.dispatch(tx, msg)
+	if h.srv.tracer != nil {
+		coll, key := subject(msg)
+		h.srv.tracer.Traced(msg.ChannelId, msg.Txid, TracedMessage{
+			Type: msg.Type.String(), Collection: coll, Key: key, Received: received, Took: time.Since(received), Err: err,
+		})
+	}
 	if err != nil {
 		return errorMessage(msg.Type, msg.Txid, msg.ChannelId, err)
 	}

@@ -149,6 +149,7 @@ type Server struct {
 	resolver     Resolver
 	simulators   SimulatorFactory
 	onDisconnect func(ccid string, cause error)
+	tracer       Tracer // nil: no traces
 	registry     *registry
 }
 

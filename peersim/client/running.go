@@ -3,8 +3,11 @@ package client
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
+
+	"github.com/chaincodekit/chaincodekit/peersim/trace"
 )
 
 // RunningChaincode is a chaincode process a production-mode peer launched.
@@ -82,4 +85,23 @@ func (c *Client) Builds(ctx context.Context) ([]ChaincodeBuild, error) {
 		return nil, err
 	}
 	return builds, nil
+}
+
+// Trace returns the peer's trace of transaction txID (peersim's pscc
+// "GetTrace"; channel "" finds it on any channel): its proposal, the
+// chaincode's messages and output, the read-write set, the endorsement and
+// the ledger's verdict. The signer must be an admin.
+func (c *Client) Trace(ctx context.Context, channel, txID string) (*trace.Trace, error) {
+	if txID == "" {
+		return nil, errors.New("trace: give the transaction ID")
+	}
+	payload, err := c.Evaluate(ctx, systemCall("", PSCC, []byte("GetTrace"), []byte(channel), []byte(txID)))
+	if err != nil {
+		return nil, fmt.Errorf("trace of %s: %w", txID, err)
+	}
+	t := &trace.Trace{}
+	if err := json.Unmarshal(payload, t); err != nil {
+		return nil, fmt.Errorf("trace of %s: the peer %s answered with something other than a trace: %w", txID, c.address, err)
+	}
+	return t, nil
 }

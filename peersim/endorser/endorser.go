@@ -52,6 +52,8 @@ type Facts struct {
 	// transaction ID was refused; ChannelFound: its channel exists (or it
 	// names none).
 	Validated, Duplicate, ChannelFound bool
+	// Proposal is the proposal once it validated, else nil.
+	Proposal *identity.UnpackedProposal
 }
 
 // Config is what the endorser works with.
@@ -199,7 +201,7 @@ func (e *Endorser) process(ctx context.Context, sp *peer.SignedProposal, facts *
 		return nil, err
 	}
 	ch, txID, name := up.ChannelID(), up.TxID(), up.ChaincodeID.GetName()
-	facts.Validated, facts.Channel, facts.Chaincode = true, ch, name
+	facts.Validated, facts.Channel, facts.Chaincode, facts.Proposal = true, ch, name, up
 	var l *ledger.Ledger
 	if ch != "" {
 		if l, err = e.cfg.Channels.Ledger(ch); err != nil {

@@ -258,7 +258,12 @@ func TestProcessProposal(t *testing.T) {
 					t.Errorf("action's chaincode %q, want %q", got, tt.inv.Chaincode)
 				}
 			}
-			if got := f.lastFacts(); got != tt.facts {
+			got := f.lastFacts()
+			if (got.Proposal != nil) != got.Validated || got.Proposal != nil && got.Proposal.TxID() == "" {
+				t.Errorf("facts carry proposal %v, want it exactly when the proposal validated (%v)", got.Proposal, got.Validated)
+			}
+			got.Proposal = nil
+			if got != tt.facts {
 				t.Errorf("facts %+v, want %+v", got, tt.facts)
 			}
 		})

@@ -110,6 +110,11 @@ type Config struct {
 	// Clock is the time source for backoff and the stop grace period; the
 	// real clock when nil.
 	Clock Clock
+	// Output, when set, is given every line a chaincode process writes,
+	// with its ccid and stream (stdout or stderr), besides the log file
+	// and the peer's log. It runs on the process's output goroutines and
+	// must be quick.
+	Output func(ccid, stream, line string)
 }
 
 // Validate checks the configuration and names the first bad field.

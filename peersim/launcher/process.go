@@ -316,6 +316,9 @@ func (r *Runner) pump(wg *sync.WaitGroup, src *os.File, file *lineWriter, ccid, 
 			text := string(trimEOL(line))
 			file.writeLine(text)
 			r.log.Info("["+ccid+"] "+text, "ccid", ccid, "stream", stream)
+			if r.cfg.Output != nil {
+				r.cfg.Output(ccid, stream, text)
+			}
 		}
 		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
 			return

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -19,8 +20,15 @@ import (
 func TestLaunchGivesTheChaincodeFabricsEnvironment(t *testing.T) {
 	sink := newLogSink()
 	ca := newRecordingCA(t)
+	output := make(chan string, 1000) // Config.Output's lines
 	r := newRunner(t, sink, func(c *Config) {
 		c.TLS, c.CA = true, ca
+		c.Output = func(ccid, stream, line string) {
+			select {
+			case output <- ccid + " " + stream + ": " + line:
+			default:
+			}
+		}
 		helperMode("env")(c)
 		c.ChaincodeEnv = append(c.ChaincodeEnv, "EXTRA=yes")
 		c.Env = []string{"PATH=/usr/bin:/bin", "SECRET=peer-only", "GOFLAGS=-mod=mod"}
@@ -103,6 +111,16 @@ func TestLaunchGivesTheChaincodeFabricsEnvironment(t *testing.T) {
 		if !strings.Contains(string(logged), w) {
 			t.Errorf("log file lacks %q:\n%s", w, logged)
 		}
+	}
+	// Config.Output saw the same lines, with the ccid and stream (the
+	// process has exited, so every line is in).
+	close(output)
+	var seen []string
+	for l := range output {
+		seen = append(seen, l)
+	}
+	if !slices.ContainsFunc(seen, func(l string) bool { return strings.HasPrefix(l, "mycc:1 std") && strings.HasSuffix(l, ": ready") }) {
+		t.Errorf("Config.Output got %q, want the line ready of mycc:1", seen)
 	}
 }
 

@@ -176,3 +176,21 @@ func (l *Ledger) Info() (*common.BlockchainInfo, error) {
 	}
 	return info, nil
 }
+
+// TxResult returns the verdict on committed transaction txID, with its
+// typed reason, and the number of its block; an error wrapping
+// ErrTxNotFound when it is not committed.
+func (l *Ledger) TxResult(txID string) (TxResult, uint64, error) {
+	loc, err := l.TxStatus(txID)
+	if err != nil {
+		return TxResult{}, 0, err
+	}
+	cb, err := l.committedBlock(loc.BlockNum)
+	if err != nil {
+		return TxResult{}, 0, err
+	}
+	if loc.TxNum >= uint64(len(cb.Txs)) {
+		return TxResult{}, 0, fmt.Errorf("transaction %s: block %d has %d verdicts, not %d: %w", txID, loc.BlockNum, len(cb.Txs), loc.TxNum+1, ErrCorrupt)
+	}
+	return cb.Txs[loc.TxNum], loc.BlockNum, nil
+}

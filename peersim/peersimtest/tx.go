@@ -11,6 +11,7 @@ import (
 	"github.com/chaincodekit/chaincodekit/peersim/client"
 	"github.com/chaincodekit/chaincodekit/peersim/determinism"
 	"github.com/chaincodekit/chaincodekit/peersim/identity"
+	"github.com/chaincodekit/chaincodekit/peersim/trace"
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset"
 	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset/kvrwset"
@@ -94,6 +95,12 @@ type Result struct {
 	Code peer.TxValidationCode
 	// BlockNumber is the block the transaction was committed in.
 	BlockNumber uint64
+	// Trace is the peer's trace of the transaction (peersim tx trace): its
+	// proposal, every message the chaincode exchanged with the peer, the
+	// read-write set, the endorsement and, once committed, the block and
+	// validation code with its reason. Print it with Trace.Render(os.Stdout)
+	// when a test fails.
+	Trace *trace.Trace
 }
 
 // KVRWSet returns the public reads and writes of namespace ns (a
@@ -204,6 +211,7 @@ func (tx Tx) Endorse(t TB) *Endorsement {
 	if err := e.decodeAction(); err != nil {
 		t.Fatalf("peersimtest: endorsement of %s: %v", txID, err)
 	}
+	e.Trace = p.trace(tx.channel, txID)
 	return e
 }
 
@@ -290,9 +298,18 @@ func SubmitAll(t TB, es ...*Endorsement) []*Result {
 		for _, i := range idx {
 			c := commits[results[i].TxID]
 			results[i].Committed, results[i].Code, results[i].BlockNumber = true, c.code, c.block
+			results[i].Trace = p.trace(channel, results[i].TxID)
 		}
 	}
 	return results
+}
+
+// trace returns the peer's trace of txID on channel, nil if it has none.
+func (p *Peer) trace(channel, txID string) *trace.Trace {
+	if t, ok := p.peer.Trace(channel, txID); ok {
+		return &t
+	}
+	return nil
 }
 
 type commit struct {

@@ -17,7 +17,9 @@ import (
 // production-mode chaincode processes as JSON; ListBuilds the builds in
 // progress and the last finished ones, as JSON, for clients that show
 // build progress while they wait; GetTxReason [channel, txid] returns why
-// a committed transaction was invalidated.
+// a committed transaction was invalidated; GetTrace [channel, txid] returns
+// the peer's trace of a transaction as JSON (admins only: it shows the
+// arguments and values of other clients' transactions).
 type PSCCChaincode struct {
 	// Processes is the production-mode launcher; nil in development mode
 	// (no processes, no builds).
@@ -25,6 +27,9 @@ type PSCCChaincode struct {
 	// Installed lists the installed chaincode.
 	Installed func() []ccpackage.Installed
 	Channels  Channels
+	// Trace returns the trace of a transaction ("" channel: any), to be
+	// marshalled as JSON; nil when the peer keeps no traces.
+	Trace func(channel, txID string) (any, bool)
 }
 
 // Processes is what pscc reads of the launcher.
@@ -37,7 +42,7 @@ type Processes interface {
 func (c *PSCCChaincode) Invoke(ctx context.Context, inv *Invocation) (*Result, error) {
 	args := inv.Args()
 	if len(args) == 0 {
-		return nil, errors.New("pscc needs a function: ListRunning, ListBuilds or GetTxReason")
+		return nil, errors.New("pscc needs a function: ListRunning, ListBuilds, GetTxReason or GetTrace")
 	}
 	switch fn := string(args[0]); fn {
 	case "ListRunning":
@@ -61,9 +66,34 @@ func (c *PSCCChaincode) Invoke(ctx context.Context, inv *Invocation) (*Result, e
 			return nil, err
 		}
 		return ok([]byte(reason)), nil
+	case "GetTrace":
+		if len(args) != 3 {
+			return nil, fabricf("Incorrect number of arguments, %d: GetTrace takes the channel (or \"\") and the transaction ID", len(args))
+		}
+		return c.trace(inv, string(args[1]), string(args[2]))
 	default:
-		return nil, fabricf("Requested function %s not found: pscc knows ListRunning, ListBuilds and GetTxReason", fn)
+		return nil, fabricf("Requested function %s not found: pscc knows ListRunning, ListBuilds, GetTxReason and GetTrace", fn)
 	}
+}
+
+// trace answers GetTrace: an admin's request for the trace of txID.
+func (c *PSCCChaincode) trace(inv *Invocation, channel, txID string) (*Result, error) {
+	creator := inv.Proposal.Creator
+	if creator == nil || !creator.IsAdmin() {
+		return nil, fabricf("access denied for [GetTrace]: traces show other clients' arguments and values; ask as an admin of the peer's organisation")
+	}
+	if c.Trace == nil {
+		return nil, fabricf("no trace of transaction %s: this peer keeps no traces", txID)
+	}
+	t, found := c.Trace(channel, txID)
+	if !found {
+		return nil, fabricf("no trace of transaction %s: the peer keeps the traces of its last transactions only (--trace-capacity), or tracing is off", txID)
+	}
+	b, err := json.Marshal(t)
+	if err != nil {
+		return nil, fmt.Errorf("encode the trace of %s: %w", txID, err)
+	}
+	return ok(b), nil
 }
 
 // running lists the launcher's processes, each with the channels on which
@@ -104,32 +134,23 @@ func (c *PSCCChaincode) builds() []launcher.BuildStatus {
 // of channel, e.g. the key and versions of an MVCC conflict: the reason
 // kept with the block's results, without the txid and code the client
 // already has. A VALID transaction has no reason: "".
-func (c *PSCCChaincode) txReason(ctx context.Context, channel, txID string) (string, error) {
+func (c *PSCCChaincode) txReason(_ context.Context, channel, txID string) (string, error) {
 	l, err := c.Channels.Ledger(channel)
 	if err != nil {
 		return "", fmt.Errorf("reason for transaction %s: %w", txID, err)
 	}
-	loc, err := l.TxStatus(txID)
+	res, _, err := l.TxResult(txID)
 	if err != nil {
 		return "", fmt.Errorf("explain transaction: %w", err)
 	}
-	if peer.TxValidationCode(loc.Code) == peer.TxValidationCode_VALID {
-		return "", nil
-	}
-	cb, err := l.Subscribe(loc.BlockNum).Next(ctx)
-	if err != nil {
-		return "", fmt.Errorf("reason for transaction %s: read block %d of channel %s: %w", txID, loc.BlockNum, channel, err)
-	}
-	if loc.TxNum >= uint64(len(cb.Txs)) || cb.Txs[loc.TxNum].TxID != txID {
-		return "", fmt.Errorf("reason for transaction %s: block %d of channel %s has no verdict for it at index %d", txID, loc.BlockNum, channel, loc.TxNum)
-	}
-	verdict := cb.Txs[loc.TxNum].Err
 	var ve *ledger.ValidationError
-	if errors.As(verdict, &ve) && ve.Err != nil {
+	switch {
+	case res.Code == peer.TxValidationCode_VALID:
+		return "", nil
+	case errors.As(res.Err, &ve) && ve.Err != nil:
 		return ve.Err.Error(), nil
-	}
-	if verdict != nil {
-		return verdict.Error(), nil
+	case res.Err != nil:
+		return res.Err.Error(), nil
 	}
 	return "", nil
 }

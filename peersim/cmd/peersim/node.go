@@ -61,6 +61,7 @@ func nodeFlags() []nodeFlag {
 		{"batch-size", func(d *peersim.Config, s peersim.Config) { d.BatchSize = s.BatchSize }},
 		{"batch-timeout", func(d *peersim.Config, s peersim.Config) { d.BatchTimeout = s.BatchTimeout }},
 		{"check-determinism", func(d *peersim.Config, s peersim.Config) { d.CheckDeterminism = s.CheckDeterminism }},
+		{"trace-capacity", func(d *peersim.Config, s peersim.Config) { d.TraceCapacity = s.TraceCapacity }},
 		{"log-level", func(d *peersim.Config, s peersim.Config) { d.LogLevel = s.LogLevel }},
 	}
 }
@@ -87,6 +88,7 @@ func registerNodeFlags(fs *pflag.FlagSet, cfg *peersim.Config) {
 	fs.IntVar(&cfg.BatchSize, "batch-size", cfg.BatchSize, "transactions per block (env PEERSIM_BATCH_SIZE)")
 	fs.DurationVar(&cfg.BatchTimeout, "batch-timeout", cfg.BatchTimeout, "how long to wait before cutting a block that is not full (env PEERSIM_BATCH_TIMEOUT)")
 	fs.BoolVar(&cfg.CheckDeterminism, "check-determinism", cfg.CheckDeterminism, "simulate every chaincode proposal twice and refuse one whose results differ, with the diff (env PEERSIM_CHECK_DETERMINISM)")
+	fs.IntVar(&cfg.TraceCapacity, "trace-capacity", cfg.TraceCapacity, "how many of the last transactions to keep traces of, for peersim tx trace and /traces; 0 turns tracing off (env PEERSIM_TRACE_CAPACITY)")
 	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "a level (debug, info, warning, error) or a Fabric logging spec such as chaincode,launcher=debug:info; PUT /logspec changes it while the peer runs (env PEERSIM_LOG_LEVEL)")
 }
 

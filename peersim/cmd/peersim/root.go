@@ -107,7 +107,7 @@ Use Fabric's peer CLI:  eval "$(peersim env)"; peer channel list`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newNodeCommand(a), newChaincodeCommand(a), newChannelCommand(a), newIdentityCommand(a), newEnvCommand(a), newLifecycleCommand(a))
+	root.AddCommand(newNodeCommand(a), newChaincodeCommand(a), newChannelCommand(a), newIdentityCommand(a), newEnvCommand(a), newLifecycleCommand(a), newTxCommand(a))
 	return root
 }
 

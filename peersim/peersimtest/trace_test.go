@@ -1,0 +1,66 @@
+package peersimtest_test
+
+import (
+	"strings"
+	"testing"
+
+	pb "github.com/hyperledger/fabric-protos-go-apiv2/peer"
+)
+
+func TestResultsCarryThePeersTrace(t *testing.T) {
+	t.Parallel()
+	p, cc := deployProbe(t)
+	r := cc.Tx("putThenGet", "k", "v1").WithTransient("secret", []byte("s")).Submit(t)
+	mustValid(t, r)
+	tr := r.Trace
+	if tr == nil {
+		t.Fatal("no trace")
+	}
+	if tr.TxID != r.TxID || tr.Channel != "mychannel" || tr.Proposal.Function != "putThenGet" ||
+		len(tr.Proposal.Args) != 2 || tr.Proposal.Args[1].Text != "v1" ||
+		strings.Join(tr.Proposal.TransientKeys, ",") != "secret" || !strings.HasPrefix(tr.Proposal.Creator, "Org1MSP/") {
+		t.Errorf("proposal %+v", tr.Proposal)
+	}
+	var types []string
+	for _, m := range tr.Messages {
+		types = append(types, m.Type)
+	}
+	if want := "PUT_STATE,GET_STATE,TRANSACTION → COMPLETED"; strings.Join(types, ",") != want {
+		t.Errorf("messages %v, want %s", types, want)
+	}
+	if tr.Messages[0].Key != "k" {
+		t.Errorf("PUT_STATE is about %q, want k", tr.Messages[0].Key)
+	}
+	if !tr.Endorsed || tr.Response.Status != 200 || tr.Response.Payload.Text != "" {
+		t.Errorf("response %+v endorsed %v", tr.Response, tr.Endorsed)
+	}
+	var wrote bool
+	for _, ns := range tr.RWSet {
+		for _, w := range ns.Writes {
+			wrote = wrote || ns.Namespace == "probe" && w.Key == "k" && w.Value.Text == "v1"
+		}
+	}
+	if !wrote {
+		t.Errorf("read-write set %+v, want the write of k", tr.RWSet)
+	}
+	if tr.Commit == nil || tr.Commit.Validation != "VALID" || tr.Commit.Block != r.BlockNumber {
+		t.Errorf("commit %+v, want VALID in block %d", tr.Commit, r.BlockNumber)
+	}
+
+	// An invalidated transaction's trace says why.
+	a := cc.Tx("incr", "n").Endorse(t)
+	b := cc.Tx("incr", "n").Endorse(t)
+	mustValid(t, a.Submit(t))
+	lost := b.Submit(t)
+	if lost.Code != pb.TxValidationCode_MVCC_READ_CONFLICT || lost.Trace.Commit == nil ||
+		!strings.Contains(lost.Trace.Commit.Reason, `"n"`) {
+		t.Errorf("the trace of the conflicting transaction: %+v, want MVCC_READ_CONFLICT naming key n", lost.Trace.Commit)
+	}
+	var out strings.Builder
+	if err := lost.Trace.Render(&out); err != nil || !strings.Contains(out.String(), "MVCC_READ_CONFLICT") {
+		t.Errorf("rendered trace (%v):\n%s", err, out.String())
+	}
+	if got, ok := p.Peer().Trace("", lost.TxID); !ok || got.TxID != lost.TxID {
+		t.Error("the peer has no trace of the transaction")
+	}
+}
