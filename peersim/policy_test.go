@@ -38,6 +38,16 @@ func TestEndorsementPoliciesAreCheckedAtCommit(t *testing.T) {
 				}
 				r.Endorsement = e
 			}},
+		// The peer records the endorsements it signs, so that validation
+		// need not verify them again: its own signature moved to other
+		// bytes or to another endorser must still be verified, and fail.
+		{name: "the peer's own signature of another response fails", cc: "open", want: peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE,
+			tamper: func(r *peer.ProposalResponse) {
+				other, _, _ := n.propose(t, n.user, invocation(DefaultChannel, "open", "put", "other", "x"))
+				r.Endorsement.Signature = other.GetEndorsement().GetSignature()
+			}},
+		{name: "the peer's own signature presented as another endorser's fails", cc: "open", want: peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE,
+			tamper: func(r *peer.ProposalResponse) { r.Endorsement.Endorser = n.user.Serialize() }},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

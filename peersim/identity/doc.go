@@ -20,6 +20,15 @@
 // Fabric protobuf messages are used. Files on disk follow Fabric's tools: a
 // Fabric peer or client can be pointed at the msp and tls folders written here.
 //
+// The MSP checks each certificate's chain once while it is valid (a bounded
+// cache of validated identities, WithIdentityCache) and each signature once
+// (a bounded record of signatures that verified or that a SelfEndorser
+// made, WithSignatureRecord): an envelope verified at Broadcast is not
+// verified again at validation, nor the peer's own endorsement. Both are
+// keyed by every byte they vouch for, so a changed message, signature or
+// signer is verified in full, and the signer's identity is validated on
+// every use.
+//
 // What this package does not do: replay detection (a txid already in the
 // ledger) is the ledger's and the peer's job; ACLs, channel configuration,
 // CRLs and idemix are not modelled.

@@ -114,6 +114,10 @@ type MSP struct {
 	// identityCache); nil when WithIdentityCache(0).
 	cacheSize int
 	cache     *identityCache
+	// sigSize and sigs: the signatures known to be valid (see
+	// signatureRecord); nil when WithSignatureRecord(0).
+	sigSize int
+	sigs    *signatureRecord
 }
 
 // Option configures an MSP.
@@ -125,6 +129,15 @@ type Option func(*MSP)
 // cache off).
 func WithIdentityCache(size int) Option {
 	return func(m *MSP) { m.cacheSize = size }
+}
+
+// WithSignatureRecord sets how many valid signatures the MSP remembers, so
+// that a signature verified once (an envelope at Broadcast, then at
+// validation) or made by this process (SelfEndorser) is not verified again
+// while its signer's identity is still valid (default
+// DefaultSignatureRecordSize; 0 turns the record off).
+func WithSignatureRecord(size int) Option {
+	return func(m *MSP) { m.sigSize = size }
 }
 
 // WithClock sets the clock certificates' validity is checked against
@@ -155,11 +168,12 @@ func NewMSP(configs []MSPConfig, opts ...Option) (*MSP, error) {
 	if len(configs) == 0 {
 		return nil, fmt.Errorf("new msp: no organisation given: pass at least one MSPConfig")
 	}
-	m := &MSP{orgs: make(map[string]*orgMSP, len(configs)), now: time.Now, cacheSize: DefaultIdentityCacheSize}
+	m := &MSP{orgs: make(map[string]*orgMSP, len(configs)), now: time.Now, cacheSize: DefaultIdentityCacheSize, sigSize: DefaultSignatureRecordSize}
 	for _, o := range opts {
 		o(m)
 	}
 	m.cache = newIdentityCache(m.cacheSize)
+	m.sigs = newSignatureRecord(m.sigSize)
 	for _, c := range configs {
 		if err := c.Validate(); err != nil {
 			return nil, fmt.Errorf("new msp: %w", err)
@@ -243,11 +257,16 @@ func (id *Identity) IsAdmin() bool { return id.admin }
 // Verify checks sig (ASN.1 DER, low S) over SHA-256(msg) with the identity's
 // public key.
 func (id *Identity) Verify(msg, sig []byte) error {
+	return id.verifyDigest(sha256.Sum256(msg), sig)
+}
+
+// verifyDigest is Verify of a message whose SHA-256 is digest.
+func (id *Identity) verifyDigest(digest [sha256.Size]byte, sig []byte) error {
 	pub, ok := id.cert.PublicKey.(*ecdsa.PublicKey)
 	if !ok {
 		return fmt.Errorf("%w: certificate key of %q is %T, only ECDSA is supported", ErrInvalidSignature, id.cert.Subject.CommonName, id.cert.PublicKey)
 	}
-	return verifySignature(pub, msg, sig)
+	return verifySignature(pub, digest, sig)
 }
 
 // String names the identity for error messages: MSPID/CN.
@@ -364,13 +383,15 @@ func (o *orgMSP) hasOU(id *Identity, r ouRule) bool {
 	return false
 }
 
-// Verify deserializes and validates serialized, then checks sig over msg.
+// Verify deserializes and validates serialized, then checks sig over msg
+// (a signature in the MSP's record, see WithSignatureRecord, is not
+// verified again; the identity always is).
 func (m *MSP) Verify(serialized, msg, sig []byte) (*Identity, error) {
 	id, err := m.DeserializeIdentity(serialized)
 	if err != nil {
 		return nil, err
 	}
-	if err := id.Verify(msg, sig); err != nil {
+	if err := m.verifyBy(id, msg, sig); err != nil {
 		return nil, fmt.Errorf("signature of %s: %w", id, err)
 	}
 	return id, nil

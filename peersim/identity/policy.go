@@ -69,7 +69,7 @@ func (m *MSP) EvaluatePolicy(policy *common.SignaturePolicyEnvelope, signed []Si
 			ignored = append(ignored, fmt.Sprintf("signature %d: %s already signed (signature %d); a signer counts once", i, id, first))
 			continue
 		}
-		if err := id.Verify(sd.Data, sd.Signature); err != nil {
+		if err := m.verifyBy(id, sd.Data, sd.Signature); err != nil {
 			ignored = append(ignored, fmt.Sprintf("signature %d: by %s: %v", i, id, err))
 			continue
 		}

@@ -102,9 +102,9 @@ func halfOrder(c elliptic.Curve) *big.Int {
 	return new(big.Int).Rsh(c.Params().N, 1)
 }
 
-// verifySignature checks an ASN.1 DER ECDSA signature over SHA-256(msg),
+// verifySignature checks an ASN.1 DER ECDSA signature over a SHA-256 digest,
 // refusing high-S signatures as Fabric does.
-func verifySignature(pub *ecdsa.PublicKey, msg, sig []byte) error {
+func verifySignature(pub *ecdsa.PublicKey, digest [sha256.Size]byte, sig []byte) error {
 	var es ecdsaSignature
 	rest, err := asn1.Unmarshal(sig, &es)
 	if err != nil {
@@ -119,7 +119,6 @@ func verifySignature(pub *ecdsa.PublicKey, msg, sig []byte) error {
 	if half := halfOrder(pub.Curve); es.S.Cmp(half) > 0 {
 		return fmt.Errorf("%w: S is not low (must be smaller than half the curve order, as Fabric's BCCSP requires)", ErrInvalidSignature)
 	}
-	digest := sha256.Sum256(msg)
 	if !ecdsa.Verify(pub, digest[:], es.R, es.S) {
 		return fmt.Errorf("%w: the signature does not verify against the certificate's public key", ErrInvalidSignature)
 	}
