@@ -11,6 +11,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/chaincodekit/chaincodekit/internal/dirlock"
 	"github.com/chaincodekit/chaincodekit/internal/stopping"
@@ -290,7 +291,7 @@ func (p *Peer) startOn(ctx context.Context, ls Listeners, addressFile bool) (err
 	p.addrs[1] = ls.Chaincode.Addr().String()
 	p.serve("chaincode", func() error { return p.ccSrv.Serve(ls.Chaincode) }, grpc.ErrServerStopped)
 
-	p.clientDrain = stopping.NewDrain()
+	p.clientDrain = stopping.NewDrain(stopGrace)
 	p.clientSrv = grpc.NewServer(append(clientServerOptions(),
 		grpc.MaxRecvMsgSize(chaincode.MaxMessageSize), grpc.MaxSendMsgSize(chaincode.MaxMessageSize), grpc.StatsHandler(p.clientDrain))...)
 	peer.RegisterEndorserServer(p.clientSrv, p.endo)
@@ -366,6 +367,12 @@ func (p *Peer) Stop(ctx context.Context) error {
 	p.stopOnce.Do(func() { p.stopErr = p.stop(ctx) })
 	return p.stopErr
 }
+
+// stopGrace is how long Stop lets the client connections write what the
+// finished calls left before it closes them: far more than a reply to a
+// client that reads takes, and all a client that stopped reading a stream
+// can hold the stop.
+const stopGrace = 5 * time.Second
 
 func (p *Peer) stop(ctx context.Context) error {
 	p.ready.Store(false)

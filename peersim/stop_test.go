@@ -3,6 +3,7 @@ package peersim
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -107,6 +108,15 @@ func TestStopDoesNotWaitForAClientThatStopsReading(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// The peer's Deliver handler is now stuck: gRPC's Send waits for
+	// stream quota that only the client's reads give back.
+	deadline := time.Now().Add(waitLimit)
+	for !goroutineIn("transport.(*writeQuota).get") {
+		if time.Now().After(deadline) {
+			t.Fatal("the peer never blocked sending to the client that reads nothing")
+		}
+		time.Sleep(10 * time.Millisecond) // polling with a deadline
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*waitLimit)
 	defer cancel()
 	if err := n.p.Stop(ctx); err != nil {
@@ -114,5 +124,17 @@ func TestStopDoesNotWaitForAClientThatStopsReading(t *testing.T) {
 	}
 	if ctx.Err() != nil {
 		t.Errorf("Stop returned only when its context ended (%v): it waited for the Deliver client that reads nothing", ctx.Err())
+	}
+}
+
+// goroutineIn reports whether some goroutine is running fn.
+func goroutineIn(fn string) bool {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			return strings.Contains(string(buf[:n]), fn)
+		}
+		buf = make([]byte, 2*len(buf))
 	}
 }

@@ -3,6 +3,7 @@ package stopping
 import (
 	"context"
 	"sync"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/stats"
@@ -10,17 +11,21 @@ import (
 
 // Drain counts the RPCs a gRPC server is running, as the server's
 // stats.Handler (grpc.StatsHandler(d)), so that Stop can close the
-// server's connections as soon as every handler has returned. An RPC
-// counts from its Begin to its End, which gRPC reports after the handler
-// returned and its status was handed to the transport.
+// server's connections once every handler has returned and their last
+// messages had the grace period to reach the clients. An RPC counts from
+// its Begin to its End, which gRPC reports after the handler returned and
+// its status was handed to the transport (not yet written).
 type Drain struct {
+	grace time.Duration
+
 	mu      sync.Mutex
 	running int
 	idle    chan struct{} // closed when running drops to 0; nil while nobody waits
 }
 
-// NewDrain returns a Drain with no RPC running.
-func NewDrain() *Drain { return &Drain{} }
+// NewDrain returns a Drain with no RPC running, whose Stop gives the
+// connections grace to flush once no handler runs.
+func NewDrain(grace time.Duration) *Drain { return &Drain{grace: grace} }
 
 // rpcKey marks an RPC's context once its Begin was counted.
 type rpcKey struct{}
@@ -85,11 +90,13 @@ func (d *Drain) idled() <-chan struct{} {
 }
 
 // Stop stops srv, whose stats.Handler d is: it refuses new RPCs at once
-// and lets the running ones finish, and closes every connection once no
-// handler is running, or when ctx ends. Stream handlers must return when
-// the server stops (Serve with the server's stopping channel): a stream
-// whose client stopped reading then leaves its handler's last messages
-// queued in a connection that cannot drain, and only closing the
+// and lets the running ones finish, as GracefulStop does; once no handler
+// runs, the connections have the grace period to write what the handlers
+// left (a reply is written after its End) and close, and then, or when ctx
+// ends, the ones left are closed. Stream handlers must return when the
+// server stops (Serve with the server's stopping channel). A stream whose
+// client stopped reading leaves its last messages queued behind HTTP/2
+// flow control in a connection that never drains: only closing the
 // connection ends it, which GracefulStop alone never does.
 func (d *Drain) Stop(ctx context.Context, srv *grpc.Server) {
 	stopped := make(chan struct{})
@@ -101,6 +108,14 @@ func (d *Drain) Stop(ctx context.Context, srv *grpc.Server) {
 	case <-stopped:
 		return
 	case <-d.idled():
+		grace := time.NewTimer(d.grace)
+		defer grace.Stop()
+		select {
+		case <-stopped:
+			return
+		case <-grace.C:
+		case <-ctx.Done():
+		}
 	case <-ctx.Done():
 	}
 	srv.Stop()

@@ -3,6 +3,7 @@ package stopping
 import (
 	"context"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc/stats"
 )
@@ -28,7 +29,7 @@ func TestDrainCountsServerRPCsFromBeginToEnd(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			d := NewDrain()
+			d := NewDrain(time.Second)
 			ctxs := []context.Context{
 				d.TagRPC(context.Background(), &stats.RPCTagInfo{FullMethodName: "/a/A"}),
 				d.TagRPC(context.Background(), &stats.RPCTagInfo{FullMethodName: "/a/B"}),
@@ -54,7 +55,7 @@ func TestDrainCountsServerRPCsFromBeginToEnd(t *testing.T) {
 }
 
 func TestDrainIdlesWhenTheLastRPCEnds(t *testing.T) {
-	d := NewDrain()
+	d := NewDrain(time.Second)
 	ctx := d.TagRPC(context.Background(), &stats.RPCTagInfo{})
 	d.HandleRPC(ctx, &stats.Begin{})
 	idle := d.idled()
