@@ -44,8 +44,8 @@ type Ledger struct {
 	// held.
 	first     uint64
 	firstPrev []byte
-	notify   chan struct{} // closed and replaced after each commit
-	closed   bool
+	notify    chan struct{} // closed and replaced after each commit
+	closed    bool
 
 	transient *transientStore
 	rich      *richIndex
