@@ -90,8 +90,8 @@ func TestGetTxReason(t *testing.T) {
 		{"an unknown txid is an error naming it", []string{"GetTxReason", DefaultChannel, "nope"}, 500, "", "explain transaction: transaction nope on mychannel: transaction not found"},
 		{"an unknown channel is an error naming it", []string{"GetTxReason", "other", validTx}, 500, "", `channel "other"`},
 		{"a missing txid says what the function takes", []string{"GetTxReason", DefaultChannel}, 500, "", "GetTxReason takes the channel and the transaction ID"},
-		{"an unknown function lists the known ones", []string{"Nope"}, 500, "", "pscc knows ListRunning, ListBuilds and GetTxReason"},
-		{"no function lists the known ones", nil, 500, "", "ListRunning, ListBuilds or GetTxReason"},
+		{"an unknown function lists the known ones", []string{"Nope"}, 500, "", "pscc knows ListRunning, ListBuilds, GetTxReason and GetSnapshot"},
+		{"no function lists the known ones", nil, 500, "", "ListRunning, ListBuilds, GetTxReason or GetSnapshot"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -289,6 +289,18 @@ func (l *Ledger) Import(e *Export) error {
 	return nil
 }
 
+// Empty reports whether the ledger has no block and no state: whether
+// Import would accept it.
+func (l *Ledger) Empty() (bool, error) {
+	l.commitMu.RLock()
+	defer l.commitMu.RUnlock()
+	err := l.checkEmpty()
+	if errors.Is(err, ErrNotEmpty) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
 // checkEmpty reports ErrNotEmpty unless the ledger has no block and no
 // state.
 func (l *Ledger) checkEmpty() error {

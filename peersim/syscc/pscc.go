@@ -17,7 +17,8 @@ import (
 // production-mode chaincode processes as JSON; ListBuilds the builds in
 // progress and the last finished ones, as JSON, for clients that show
 // build progress while they wait; GetTxReason [channel, txid] returns why
-// a committed transaction was invalidated.
+// a committed transaction was invalidated; GetSnapshot (an admin only) the
+// peer's channels as a snapshot file (package peersim/snapshot).
 type PSCCChaincode struct {
 	// Processes is the production-mode launcher; nil in development mode
 	// (no processes, no builds).
@@ -25,6 +26,9 @@ type PSCCChaincode struct {
 	// Installed lists the installed chaincode.
 	Installed func() []ccpackage.Installed
 	Channels  Channels
+	// Snapshot returns the peer's snapshot file (GetSnapshot); nil: not
+	// served.
+	Snapshot func() ([]byte, error)
 }
 
 // Processes is what pscc reads of the launcher.
@@ -37,7 +41,7 @@ type Processes interface {
 func (c *PSCCChaincode) Invoke(ctx context.Context, inv *Invocation) (*Result, error) {
 	args := inv.Args()
 	if len(args) == 0 {
-		return nil, errors.New("pscc needs a function: ListRunning, ListBuilds or GetTxReason")
+		return nil, errors.New("pscc needs a function: ListRunning, ListBuilds, GetTxReason or GetSnapshot")
 	}
 	switch fn := string(args[0]); fn {
 	case "ListRunning":
@@ -52,6 +56,18 @@ func (c *PSCCChaincode) Invoke(ctx context.Context, inv *Invocation) (*Result, e
 			return nil, fmt.Errorf("encode chaincode builds: %w", err)
 		}
 		return ok(b), nil
+	case "GetSnapshot":
+		if err := requireAdmin(inv.Proposal, "pscc/GetSnapshot"); err != nil {
+			return nil, err
+		}
+		if c.Snapshot == nil {
+			return nil, errors.New("pscc GetSnapshot: this peer serves no snapshots")
+		}
+		b, err := c.Snapshot()
+		if err != nil {
+			return nil, fmt.Errorf("pscc GetSnapshot: %w", err)
+		}
+		return ok(b), nil
 	case "GetTxReason":
 		if len(args) != 3 {
 			return nil, fabricf("Incorrect number of arguments, %d: GetTxReason takes the channel and the transaction ID", len(args))
@@ -62,7 +78,7 @@ func (c *PSCCChaincode) Invoke(ctx context.Context, inv *Invocation) (*Result, e
 		}
 		return ok([]byte(reason)), nil
 	default:
-		return nil, fabricf("Requested function %s not found: pscc knows ListRunning, ListBuilds and GetTxReason", fn)
+		return nil, fabricf("Requested function %s not found: pscc knows ListRunning, ListBuilds, GetTxReason and GetSnapshot", fn)
 	}
 }
 

@@ -57,8 +57,8 @@ func TestRefusals(t *testing.T) {
 		{CSCC, []string{"CreateChannel", "ch"}, "access denied for [CreateChannel]: "},
 		{QSCC, []string{"GetChainInfo"}, "Incorrect number of arguments, 1: qscc takes a function and a channel name, e.g. GetChainInfo mychannel"},
 		{QSCC, []string{"GetChainInfo", "nochannel"}, "failed to find ledger for channel: nochannel"},
-		{PSCC, nil, "pscc needs a function: ListRunning, ListBuilds or GetTxReason"},
-		{PSCC, []string{"nope"}, "Requested function nope not found: pscc knows ListRunning, ListBuilds and GetTxReason"},
+		{PSCC, nil, "pscc needs a function: ListRunning, ListBuilds, GetTxReason or GetSnapshot"},
+		{PSCC, []string{"nope"}, "Requested function nope not found: pscc knows ListRunning, ListBuilds, GetTxReason and GetSnapshot"},
 		{PSCC, []string{"GetTxReason", "ch"}, "Incorrect number of arguments, 2: GetTxReason takes the channel and the transaction ID"},
 		{PSCC, []string{"GetTxReason", "ch", "tx"}, "reason for transaction tx: channel ch not found"},
 	}
