@@ -1,0 +1,19 @@
+package client
+
+import (
+	"context"
+	"fmt"
+)
+
+// Snapshot returns the peer's channels as a snapshot file (peersim's pscc
+// "GetSnapshot", for an admin): gzip'd JSON in the format of package
+// peersim/snapshot, which `peersim node start --from-snapshot` restores.
+// The answer can be large: dial with grpc.MaxCallRecvMsgSize raised (the
+// peer sends at most 100 MiB).
+func (c *Client) Snapshot(ctx context.Context) ([]byte, error) {
+	payload, err := c.Evaluate(ctx, systemCall("", PSCC, []byte("GetSnapshot")))
+	if err != nil {
+		return nil, fmt.Errorf("snapshot the ledgers: %w", err)
+	}
+	return payload, nil
+}
