@@ -290,14 +290,14 @@ func (s *Service) seek(ctx context.Context, env *common.Envelope, send blockSend
 
 // seekPosition resolves a seek position against the current height and
 // the first block the ledger holds (not 0 for a ledger restored from a
-// snapshot). Newest on a ledger with no block is the first to come.
+// snapshot). Newest on an empty ledger is block 0, the first to come.
 func seekPosition(pos *orderer.SeekPosition, height, first uint64) (uint64, bool) {
 	switch {
 	case pos.GetOldest() != nil:
 		return first, true
 	case pos.GetNewest() != nil:
-		if height == first {
-			return first, true
+		if height == 0 {
+			return 0, true
 		}
 		return height - 1, true
 	case pos.GetSpecified() != nil:

@@ -68,7 +68,7 @@ func (l *Ledger) GetBlockByNumber(number uint64) (*common.Block, error) {
 	}
 	defer snap.release()
 	if first := l.FirstBlock(); number < first {
-		return nil, fmt.Errorf("block %d: the ledger of %s was restored from a snapshot at height %d and holds no earlier block: %w",
+		return nil, fmt.Errorf("block %d: the ledger of %s was restored from a snapshot and holds blocks from %d on: %w",
 			number, l.channel, first, ErrBlockNotFound)
 	}
 	return readBlock(snap, number)
@@ -168,12 +168,10 @@ func txIDAt(snap snapshot, v Version) string {
 // as qscc's GetChainInfo reports them.
 func (l *Ledger) Info() (*common.BlockchainInfo, error) {
 	l.mu.Lock()
-	height, last, first, firstPrev := l.height, l.lastHash, l.first, l.firstPrev
+	height, last := l.height, l.lastHash
 	l.mu.Unlock()
 	info := &common.BlockchainInfo{Height: height, CurrentBlockHash: last}
-	if height > 0 && height == first {
-		info.PreviousBlockHash = firstPrev
-	} else if height > 0 {
+	if height > 0 {
 		b, err := l.GetBlockByNumber(height - 1)
 		if err != nil {
 			return nil, err

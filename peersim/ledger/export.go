@@ -8,6 +8,10 @@ import (
 	"maps"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"google.golang.org/protobuf/proto"
 )
 
 // Export is what a snapshot keeps of one channel's ledger at one height:
@@ -16,8 +20,8 @@ import (
 // the clear private data this peer holds, the blockToLive schedule of that
 // private data, and the transaction IDs committed so far. Blocks and the
 // history index are not kept, as in Fabric's snapshots: a ledger restored
-// from an Export begins at Height, its next block chained to
-// CurrentBlockHash, and blocks below Height are not available.
+// from an Export holds one block, the last (LastBlock, number Height-1),
+// its next block chained to it; blocks below it are not available.
 //
 // Every entry keeps its version, so the MVCC checks of transactions
 // endorsed against the restored state work as they did before.
@@ -29,7 +33,11 @@ type Export struct {
 	// reports them; both empty at height 0.
 	CurrentBlockHash  []byte `json:"currentBlockHash,omitempty"`
 	PreviousBlockHash []byte `json:"previousBlockHash,omitempty"`
-	// First is the first block the ledger holds (0, or the Height of the
+	// LastBlock is block Height-1, a marshalled common.Block as committed
+	// (with its validation codes): the one block a restored ledger holds,
+	// so that "newest" and "oldest" have an answer. Empty at height 0.
+	LastBlock []byte `json:"lastBlock,omitempty"`
+	// First is the first block the ledger holds (0, or Height-1 of the
 	// export it was itself restored from). Informational: Import ignores it.
 	First   uint64         `json:"firstBlock,omitempty"`
 	State   []StateEntry   `json:"state"`
@@ -96,12 +104,9 @@ type TxIDEntry struct {
 	Code  int32  `json:"code"`
 }
 
-// Meta keys of a ledger restored from an Export.
-const (
-	metaFirst     = "first"     // be64(first block held)
-	metaFirstHash = "firsthash" // header hash of block first-1
-	metaFirstPrev = "firstprev" // previous hash of block first-1
-)
+// metaFirst is the meta key of the first block a ledger restored from an
+// Export holds.
+const metaFirst = "first"
 
 // Export returns the ledger's contents at its current height, read from
 // one consistent view: commits wait until it has read everything. The
@@ -123,6 +128,12 @@ func (l *Ledger) Export() (*Export, error) {
 	defer snap.release()
 	e := &Export{Height: info.GetHeight(), CurrentBlockHash: info.GetCurrentBlockHash(),
 		PreviousBlockHash: info.GetPreviousBlockHash(), First: l.FirstBlock(), State: []StateEntry{}}
+	if e.Height > 0 {
+		if e.LastBlock, err = snap.get(bucketBlocks, be64(e.Height-1)); err != nil || e.LastBlock == nil {
+			return nil, fmt.Errorf("export ledger %s: last block %d: %v: %w", l.channel, e.Height-1, err, ErrCorrupt)
+		}
+		e.LastBlock = bytes.Clone(e.LastBlock)
+	}
 	err = scanAll(snap, bucketState, func(k, v []byte) error {
 		ns, key := splitStateKey(string(k))
 		rec, err := decodeStateRecord(v)
@@ -225,7 +236,7 @@ func splitCollKey(k []byte, hashed bool) (ns, coll string, key []byte, err error
 }
 
 // FirstBlock returns the number of the first block the ledger holds: 0,
-// or the height of the Export it was restored from.
+// or the last block (Height-1) of the Export it was restored from.
 func (l *Ledger) FirstBlock() uint64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -270,10 +281,16 @@ func (l *Ledger) Import(e *Export) error {
 	for _, t := range e.TxIDs {
 		b.put(bucketTxIDs, []byte(t.TxID), encodeTxLocation(TxLocation{BlockNum: t.Block, TxNum: t.Tx, Code: t.Code}))
 	}
+	var first uint64
 	if e.Height > 0 {
-		b.put(bucketMeta, []byte(metaFirst), be64(e.Height))
-		b.put(bucketMeta, []byte(metaFirstHash), e.CurrentBlockHash)
-		b.put(bucketMeta, []byte(metaFirstPrev), e.PreviousBlockHash)
+		first = e.Height - 1
+		results, err := lastBlockResults(e.LastBlock)
+		if err != nil {
+			return fmt.Errorf("import into ledger %s: %w", l.channel, err)
+		}
+		b.put(bucketBlocks, be64(first), e.LastBlock)
+		b.put(bucketResults, be64(first), results)
+		b.put(bucketMeta, []byte(metaFirst), be64(first))
 		b.put(bucketMeta, []byte(metaHeight), be64(e.Height))
 	}
 	b.hook = l.faultHook
@@ -281,8 +298,7 @@ func (l *Ledger) Import(e *Export) error {
 		return fmt.Errorf("import into ledger %s: %w", l.channel, err)
 	}
 	l.mu.Lock()
-	l.height, l.first = e.Height, e.Height
-	l.lastHash, l.firstPrev = bytes.Clone(e.CurrentBlockHash), bytes.Clone(e.PreviousBlockHash)
+	l.height, l.first, l.lastHash = e.Height, first, bytes.Clone(e.CurrentBlockHash)
 	l.mu.Unlock()
 	l.rich = newRichIndexLike(l.rich)
 	l.log.Info("ledger restored", "height", e.Height, "keys", len(e.State), "private", len(e.Private))
@@ -338,12 +354,24 @@ func CheckExport(e *Export) error {
 	if e == nil {
 		return bad("nil")
 	}
-	if e.Height > 0 && (len(e.CurrentBlockHash) != sha256.Size || len(e.PreviousBlockHash) > sha256.Size) {
-		return bad("height %d needs currentBlockHash (32 bytes, got %d) and previousBlockHash (at most 32 bytes, got %d)",
-			e.Height, len(e.CurrentBlockHash), len(e.PreviousBlockHash))
+	if e.Height > 0 {
+		blk := &common.Block{}
+		if err := proto.Unmarshal(e.LastBlock, blk); err != nil || len(e.LastBlock) == 0 {
+			return bad("lastBlock is not a block (%v): height %d needs block %d", err, e.Height, e.Height-1)
+		}
+		if n := blk.GetHeader().GetNumber(); n != e.Height-1 {
+			return bad("lastBlock is block %d, want %d (height-1)", n, e.Height-1)
+		}
+		if !bytes.Equal(BlockHeaderHash(blk.GetHeader()), e.CurrentBlockHash) ||
+			!bytes.Equal(blk.GetHeader().GetPreviousHash(), e.PreviousBlockHash) {
+			return bad("currentBlockHash or previousBlockHash do not match lastBlock's header")
+		}
+		if !bytes.Equal(BlockDataHash(blk.GetData()), blk.GetHeader().GetDataHash()) {
+			return bad("lastBlock's data does not match its header's data hash")
+		}
 	}
-	if e.Height == 0 && (len(e.State)+len(e.Hashed)+len(e.Private)+len(e.TxIDs)+len(e.Expiry) > 0 || len(e.CurrentBlockHash) > 0) {
-		return bad("height 0 with entries or a block hash: an entry's version must be below the height")
+	if e.Height == 0 && (len(e.State)+len(e.Hashed)+len(e.Private)+len(e.TxIDs)+len(e.Expiry) > 0 || len(e.CurrentBlockHash)+len(e.LastBlock) > 0) {
+		return bad("height 0 with entries or a block: an entry's version must be below the height")
 	}
 	version := func(what string, block, tx uint64) error {
 		if block >= e.Height {
@@ -449,6 +477,59 @@ func checkName(what, field, name string) error {
 
 func checkColl(what, ns, coll string) error {
 	return errors.Join(checkName(what, "namespace", ns), checkName(what, "collection", coll))
+}
+
+// lastBlockResults rebuilds the stored verdicts of a restored block from
+// its envelopes and its TRANSACTIONS_FILTER (the reasons of invalid
+// transactions are not kept).
+func lastBlockResults(raw []byte) ([]byte, error) {
+	blk := &common.Block{}
+	if err := proto.Unmarshal(raw, blk); err != nil {
+		return nil, fmt.Errorf("last block: %w", err)
+	}
+	var filter []byte
+	if md := blk.GetMetadata().GetMetadata(); len(md) > int(common.BlockMetadataIndex_TRANSACTIONS_FILTER) {
+		filter = md[common.BlockMetadataIndex_TRANSACTIONS_FILTER]
+	}
+	rs := make([]TxResult, len(blk.GetData().GetData()))
+	for i, data := range blk.GetData().GetData() {
+		r := TxResult{Index: i, Code: peer.TxValidationCode_INVALID_OTHER_REASON}
+		if i < len(filter) {
+			r.Code = peer.TxValidationCode(filter[i])
+		}
+		env := &common.Envelope{}
+		if proto.Unmarshal(data, env) == nil {
+			tx, _ := parseEnvelope(env, "")
+			r.TxID, r.ChaincodeName = tx.txID, tx.ccName
+			if r.Code == peer.TxValidationCode_VALID {
+				r.Event = tx.event
+			}
+		}
+		if r.Code != peer.TxValidationCode_VALID {
+			r.Err = &ValidationError{TxID: r.TxID, Code: r.Code, Err: errors.New("restored from a snapshot: the reason was not kept")}
+		}
+		rs[i] = r
+	}
+	return encodeResults(rs)
+}
+
+// NewExport returns the export of a ledger whose state is state, every
+// entry at version {0, 0}, and whose one block, 0, holds no transaction:
+// what a fixture restores.
+func NewExport(state []StateEntry) (*Export, error) {
+	blk := newBlock(0, nil, nil, nil)
+	raw, err := deterministic.Marshal(blk)
+	if err != nil {
+		return nil, fmt.Errorf("new export: %w", err)
+	}
+	e := &Export{Height: 1, CurrentBlockHash: BlockHeaderHash(blk.GetHeader()), LastBlock: raw, State: state}
+	for i := range e.State {
+		e.State[i].Block, e.State[i].Tx = 0, 0
+	}
+	if err := CheckExport(e); err != nil {
+		return nil, err
+	}
+	return e, nil
 }
 
 // newRichIndexLike returns a rich-query index with r's index definitions

@@ -42,7 +42,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			e.First = e.Height // the restored ledger holds no block below it
+			e.First = e.Height - 1 // the restored ledger holds its last block only
 			if d := cmp.Diff(e, again); d != "" {
 				t.Fatalf("export of the restored ledger differs (-want +got):\n%s", d)
 			}
@@ -123,8 +123,11 @@ func TestExportImportRoundTrip(t *testing.T) {
 		if err != nil || info.GetHeight() != e.Height || !bytes.Equal(info.GetCurrentBlockHash(), e.CurrentBlockHash) {
 			t.Fatalf("reopened: %v, %v; want height %d", info, err, e.Height)
 		}
-		if re.FirstBlock() != e.Height {
-			t.Fatalf("first block %d, want %d", re.FirstBlock(), e.Height)
+		if re.FirstBlock() != e.Height-1 {
+			t.Fatalf("first block %d, want %d", re.FirstBlock(), e.Height-1)
+		}
+		if _, err := re.GetBlockByNumber(e.Height - 1); err != nil {
+			t.Fatalf("the restored last block: %v", err)
 		}
 	})
 }
@@ -146,8 +149,11 @@ func TestImportRefuses(t *testing.T) {
 		want string
 	}{
 		{"a nil export", nil, "nil"},
-		{"a height without a block hash", clone(func(e *Export) { e.CurrentBlockHash = nil }), "currentBlockHash"},
-		{"entries at height 0", clone(func(e *Export) { e.Height = 0 }), "height 0"},
+		{"a height without its block hash", clone(func(e *Export) { e.CurrentBlockHash = nil }), "currentBlockHash"},
+		{"entries at height 0", clone(func(e *Export) { e.Height, e.LastBlock, e.CurrentBlockHash = 0, nil, nil }), "height 0"},
+		{"no last block", clone(func(e *Export) { e.LastBlock = nil }), "lastBlock is not a block"},
+		{"a last block of another height", clone(func(e *Export) { e.Height++ }), "want"},
+		{"a last block that is not a block", clone(func(e *Export) { e.LastBlock = []byte("junk") }), "lastBlock is not a block"},
 		{"a version at the height", clone(func(e *Export) { e.State[0].Block = e.Height }), "not below the height"},
 		{"an empty namespace", clone(func(e *Export) { e.State[0].Namespace = "" }), "namespace"},
 		{"a key that is not UTF-8", clone(func(e *Export) { e.State[0].Key = "a\xff" }), "UTF-8"},

@@ -39,13 +39,10 @@ type Ledger struct {
 	mu       sync.Mutex // guards the fields below
 	height   uint64
 	lastHash []byte
-	// first is the first block held: 0, or the height an Import restored;
-	// firstPrev is then the previous hash of block first-1, which is not
-	// held.
-	first     uint64
-	firstPrev []byte
-	notify    chan struct{} // closed and replaced after each commit
-	closed    bool
+	// first is the first block held: 0, or the last block of an Import.
+	first  uint64
+	notify chan struct{} // closed and replaced after each commit
+	closed bool
 
 	transient *transientStore
 	rich      *richIndex
@@ -172,27 +169,12 @@ func (l *Ledger) recover() error {
 	if l.height == 0 {
 		return nil
 	}
-	if f, err := snap.get(bucketMeta, []byte(metaFirst)); err != nil {
+	f, err := snap.get(bucketMeta, []byte(metaFirst))
+	if err != nil {
 		return err
-	} else if len(f) == 8 {
+	}
+	if len(f) == 8 {
 		l.first = beUint64(f)
-		if l.first == l.height {
-			hash, err := snap.get(bucketMeta, []byte(metaFirstHash))
-			if err != nil {
-				return err
-			}
-			prev, err := snap.get(bucketMeta, []byte(metaFirstPrev))
-			if err != nil {
-				return err
-			}
-			l.lastHash, l.firstPrev = append([]byte(nil), hash...), append([]byte(nil), prev...)
-			return nil
-		}
-		prev, err := snap.get(bucketMeta, []byte(metaFirstPrev))
-		if err != nil {
-			return err
-		}
-		l.firstPrev = append([]byte(nil), prev...)
 	}
 	raw, err := snap.get(bucketBlocks, be64(l.height-1))
 	if err != nil {

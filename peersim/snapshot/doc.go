@@ -17,6 +17,7 @@
 //	      "height": 7,                    blocks committed
 //	      "currentBlockHash": "base64",   header hash of block height-1
 //	      "previousBlockHash": "base64",  that block's previous hash
+//	      "lastBlock": "base64",          block height-1, a marshalled common.Block with its validation codes
 //	      "firstBlock": 0,                the first block the exporting ledger held (informational)
 //	      "state":   [{"ns": "mycc", "key": "a", "value": "base64", "block": 3, "tx": 0, "metadata": {"VALIDATION_PARAMETER": "base64"}}],
 //	      "hashed":  [{"ns": "mycc", "collection": "c", "keyHash": "base64", "valueHash": "base64", "block": 4, "tx": 0}],
@@ -31,9 +32,10 @@
 // the namespaces "lscc" and "_lifecycle", so the chaincode definitions of
 // both lifecycles (and _lifecycle's approvals, which are private data of
 // the organisation's implicit collection) travel with it. Blocks and the
-// history index are not kept: a channel restored from a snapshot begins at
-// its height, its next block chained to currentBlockHash, as a Fabric peer
-// joined by snapshot does. Installed chaincode packages are not ledger
+// history index are not kept: a channel restored from a snapshot holds its
+// last block only (so that a client seeking the newest or the oldest block
+// gets it) and continues the chain from there, as a Fabric peer joined by
+// snapshot continues from the snapshot's height. Installed chaincode packages are not ledger
 // data and are not kept either.
 //
 // Read refuses a file that is not gzip, not this document, of another
@@ -49,5 +51,6 @@
 //
 // A JSON string is stored as its text (no quotes); any other value as its
 // compact JSON. A channel seeded by a fixture begins at height 1: block 0
-// stands for the fixture and is not held; every key has version {0, 0}.
+// holds no transaction and stands for the fixture; every key has version
+// {0, 0}.
 package snapshot

@@ -2,7 +2,6 @@ package snapshot
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -10,7 +9,6 @@ import (
 	"slices"
 
 	"github.com/chaincodekit/chaincodekit/peersim/ledger"
-	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 )
 
 // Fixture is one channel's public state: chaincode name to key to value.
@@ -62,24 +60,17 @@ func ReadFixture(path string) (Fixture, error) {
 	return f, nil
 }
 
-// Export returns the fixture as a ledger export: height 1, every key at
-// version {0, 0}, and as block 0's hash the header hash of a block 0 whose
-// data hash is the SHA-256 of the fixture's canonical JSON, so that a
-// channel seeded by the same fixture always has the same chain.
+// Export returns the fixture as a ledger export (ledger.NewExport): height
+// 1, block 0 holding no transaction, every key at version {0, 0}.
 func (f Fixture) Export() (*ledger.Export, error) {
-	e := &ledger.Export{Height: 1, State: []ledger.StateEntry{}}
+	state := []ledger.StateEntry{}
 	for _, ns := range slices.Sorted(maps.Keys(f)) {
 		for _, k := range slices.Sorted(maps.Keys(f[ns])) {
-			e.State = append(e.State, ledger.StateEntry{Namespace: ns, Key: k, Value: f[ns][k]})
+			state = append(state, ledger.StateEntry{Namespace: ns, Key: k, Value: f[ns][k]})
 		}
 	}
-	canonical, err := json.Marshal(f) // maps marshal sorted
+	e, err := ledger.NewExport(state)
 	if err != nil {
-		return nil, fmt.Errorf("encode fixture: %w", err)
-	}
-	sum := sha256.Sum256(canonical)
-	e.CurrentBlockHash = ledger.BlockHeaderHash(&common.BlockHeader{Number: 0, DataHash: sum[:]})
-	if err := ledger.CheckExport(e); err != nil {
 		return nil, fmt.Errorf("%w: fixture: %v", ErrInvalid, err)
 	}
 	return e, nil
