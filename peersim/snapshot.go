@@ -148,3 +148,18 @@ func restoreHint(err error) error {
 	}
 	return err
 }
+
+// SaveSnapshot validates raw, a snapshot file as pscc GetSnapshot answers
+// it (client.Snapshot), and writes it to path through a temporary file,
+// so that path is either the whole snapshot or untouched. It returns the
+// document, e.g. to report its channels.
+func SaveSnapshot(path string, raw []byte) (*snapshot.File, error) {
+	f, err := snapshot.Read(bytes.NewReader(raw))
+	if err != nil {
+		return nil, err
+	}
+	if err := snapshot.WriteFile(path, f); err != nil {
+		return nil, err
+	}
+	return f, nil
+}

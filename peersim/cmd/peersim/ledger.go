@@ -1,14 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
-	"github.com/chaincodekit/chaincodekit/peersim/snapshot"
+	"github.com/chaincodekit/chaincodekit/peersim"
 )
 
 func newLedgerCommand(a *app) *cobra.Command {
@@ -45,12 +44,9 @@ stopped peer's data directory.`,
 				if err != nil {
 					return err
 				}
-				file, err := snapshot.Read(bytes.NewReader(raw))
+				file, err := peersim.SaveSnapshot(out, raw)
 				if err != nil {
-					return fmt.Errorf("the peer at %s answered with a bad snapshot: %w", f.peerAddress, err)
-				}
-				if err := snapshot.WriteFile(out, file); err != nil {
-					return err
+					return fmt.Errorf("the peer at %s answered: %w", f.peerAddress, err)
 				}
 				for _, c := range file.Channels {
 					fmt.Fprintf(a.stderr, "channel %s: height %d, %d keys, %d private keys\n", c.Name, c.Height, len(c.State), len(c.Private))

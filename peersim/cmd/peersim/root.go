@@ -19,7 +19,6 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/chaincodekit/chaincodekit/peersim"
-	"github.com/chaincodekit/chaincodekit/peersim/chaincode"
 	"github.com/chaincodekit/chaincodekit/peersim/client"
 )
 
@@ -61,7 +60,7 @@ func newApp(stdout, stderr io.Writer) *app {
 		dial: func(address string) (*grpc.ClientConn, error) {
 			return grpc.NewClient(address, grpc.WithTransportCredentials(insecure.NewCredentials()),
 				// A snapshot answer can be as large as the peer sends.
-				grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(chaincode.MaxMessageSize)))
+				grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(client.MaxMessageSize)))
 		},
 		peerOptions:      func(peersim.Config) ([]peersim.Option, error) { return nil, nil },
 		progressInterval: progressInterval,
