@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/chaincodekit/chaincodekit/peersim/logging"
+	"github.com/chaincodekit/chaincodekit/peersim/snapshot"
 	"github.com/chaincodekit/chaincodekit/peersim/trace"
 	"github.com/kelseyhightower/envconfig"
 )
@@ -100,6 +101,20 @@ type Config struct {
 	// peer runs. Records still pass the handler the peer was given, whose
 	// own level is the floor.
 	LogLevel string `envconfig:"LOG_LEVEL" default:"info"`
+	// FromSnapshot is a snapshot file (package peersim/snapshot, written by
+	// `peersim ledger snapshot` or Peer.WriteSnapshot) whose channels New
+	// restores: their world state, private data and chaincode definitions,
+	// each channel continuing its chain at the snapshot's height. Every
+	// channel it holds must be new to the peer (a fresh DataDir, or the
+	// memory ledger): New refuses, restoring nothing, when one already has
+	// a ledger, and when the file is not a valid snapshot.
+	FromSnapshot string `envconfig:"FROM_SNAPSHOT"`
+	// Fixtures seed channels' public state from JSON files (package
+	// peersim/snapshot: {"chaincode": {"key": value}}), each given as
+	// CHANNEL=FILE, or FILE for mychannel. A channel seeded by a fixture
+	// begins at height 1; like FromSnapshot, it must be new to the peer,
+	// and it may not also be in the snapshot.
+	Fixtures []string `envconfig:"FIXTURES"`
 }
 
 // DefaultConfig returns the defaults with DataDir set to dataDir.
@@ -183,6 +198,11 @@ func (c Config) Validate() error {
 	}
 	if _, err := logging.ParseSpec(c.LogLevel); err != nil {
 		return fmt.Errorf("config LogLevel: %w", err)
+	}
+	for i, spec := range c.Fixtures {
+		if _, _, err := snapshot.ParseFixtureSpec(spec, DefaultChannel); err != nil {
+			return fmt.Errorf("config Fixtures[%d]: %w", i, err)
+		}
 	}
 	for i, d := range c.ExternalBuilders {
 		if d == "" {

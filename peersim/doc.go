@@ -87,6 +87,10 @@
 //     differ is refused with status 500 and a message that starts
 //     "nondeterministic chaincode:" and holds the diff; Fabric has no
 //     such check (its client sees "ProposalResponsePayloads do not match").
+//   - Config.FromSnapshot restores every channel of one peersim snapshot
+//     file (Peer.Snapshot, pscc GetSnapshot), clear private data included,
+//     and keeps the snapshot's last block; Fabric joins one channel by a
+//     snapshot directory of hashes and holds no block below its height.
 //   - Channels are created with the cscc function CreateChannel (admin only),
 //     not through an ordering service; mychannel always exists.
 //   - A refused chaincode registration is answered with an ERROR naming the

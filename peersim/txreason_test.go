@@ -90,8 +90,8 @@ func TestGetTxReason(t *testing.T) {
 		{"an unknown txid is an error naming it", []string{"GetTxReason", DefaultChannel, "nope"}, 500, "", "explain transaction: transaction nope on mychannel: transaction not found"},
 		{"an unknown channel is an error naming it", []string{"GetTxReason", "other", validTx}, 500, "", `channel "other"`},
 		{"a missing txid says what the function takes", []string{"GetTxReason", DefaultChannel}, 500, "", "GetTxReason takes the channel and the transaction ID"},
-		{"an unknown function lists the known ones", []string{"Nope"}, 500, "", "pscc knows ListRunning, ListBuilds, GetTxReason and GetTrace"},
-		{"no function lists the known ones", nil, 500, "", "ListRunning, ListBuilds, GetTxReason or GetTrace"},
+		{"an unknown function lists the known ones", []string{"Nope"}, 500, "", "pscc knows ListRunning, ListBuilds, GetTxReason, GetTrace and GetSnapshot"},
+		{"no function lists the known ones", nil, 500, "", "ListRunning, ListBuilds, GetTxReason, GetTrace or GetSnapshot"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

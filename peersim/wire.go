@@ -20,10 +20,23 @@ import (
 // openChannels opens the peer's channels: a memory or bolt ledger each,
 // validated with the peer's MSP, with the CouchDB indexes of the chaincode
 // defined on it restored and its metrics started.
+//
+// Channels in Config.FromSnapshot and Config.Fixtures are restored as they
+// open; if one cannot be, the ledger folders the attempt created are
+// removed, so the data directory is as it was.
 func (p *Peer) openChannels() (*channel.Set, error) {
 	ocfg := orderer.DefaultConfig()
 	ocfg.BatchSize, ocfg.BatchTimeout = p.cfg.BatchSize, p.cfg.BatchTimeout
-	return channel.Open(channel.Config{
+	restore, err := p.restoreSet()
+	if err != nil {
+		return nil, err
+	}
+	removable, err := p.checkRestorable(restore)
+	if err != nil {
+		return nil, restoreHint(err)
+	}
+	set, err := channel.Open(channel.Config{
+		Restore:  restore,
 		ListFile: channelsFile(p.cfg.DataDir),
 		Default:  DefaultChannel,
 		Ledger: func(name string) ledger.Config {
@@ -48,6 +61,14 @@ func (p *Peer) openChannels() (*channel.Set, error) {
 		},
 		Log: p.log.With(logging.NameKey, "orderer"), // the cutter adds its channel
 	})
+	if err != nil {
+		removeDirs(p, removable)
+		return nil, restoreHint(err)
+	}
+	if len(restore) > 0 {
+		p.log.Info("channels restored", "snapshot", p.cfg.FromSnapshot, "fixtures", p.cfg.Fixtures, "channels", len(restore))
+	}
+	return set, nil
 }
 
 // defineIndexes hands l the CouchDB indexes of every chaincode defined on
@@ -123,6 +144,7 @@ func (p *Peer) systemChaincodes() syscc.Table {
 			Installed: func() []ccpackage.Installed { return p.store.List() },
 			Channels:  p.chans,
 			Trace:     func(channel, txID string) (any, bool) { return p.Trace(channel, txID) },
+			Snapshot:  p.snapshotBytes,
 		},
 		syscc.Lifecycle: &syscc.LifecycleChaincode{Store: p.store, OrgMSPID: p.signer.MSPID(), MSPIDs: p.msp.IDs, Channels: p.chans, Log: p.log},
 	}

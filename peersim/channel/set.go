@@ -42,6 +42,11 @@ type Config struct {
 	Opened func(name string, l *ledger.Ledger)
 	// Log is the logger of the cutters; nil discards.
 	Log *slog.Logger
+	// Restore, if set, holds the contents Open imports into these
+	// channels' ledgers (ledger.Import), which must be empty; the channels
+	// are added to the set. Open fails, having saved nothing, if one
+	// import fails.
+	Restore map[string]*ledger.Export
 }
 
 // Set is the channels a peer has, one ledger and one orderer each. It is
@@ -77,6 +82,9 @@ func Open(cfg Config) (*Set, error) {
 		}
 		names = append(names, saved...)
 	}
+	for name := range cfg.Restore {
+		names = append(names, name)
+	}
 	slices.Sort(names)
 	for _, name := range slices.Compact(names) {
 		if err := s.open(name); err != nil {
@@ -109,6 +117,12 @@ func (s *Set) open(name string) error {
 	l, err := ledger.Open(name, s.cfg.Ledger(name), opts...)
 	if err != nil {
 		return fmt.Errorf("open ledger of channel %s: %w", name, err)
+	}
+	if e := s.cfg.Restore[name]; e != nil && s.ledgers[name] == nil {
+		if err := l.Import(e); err != nil {
+			_ = l.Close()
+			return fmt.Errorf("restore channel %s: %w", name, err)
+		}
 	}
 	cut, err := orderer.NewCutter(name, s.cfg.Orderer, l, s.cfg.Log) // the cutter adds its channel
 	if err != nil {

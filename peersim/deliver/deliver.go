@@ -254,14 +254,17 @@ func (s *Service) seek(ctx context.Context, env *common.Envelope, send blockSend
 	if err := proto.Unmarshal(pl.GetData(), seek); err != nil {
 		return refuse(common.Status_BAD_REQUEST, fmt.Errorf("bad seek info: %w", err))
 	}
-	height := l.Height()
-	start, ok := seekPosition(seek.GetStart(), height)
+	height, first := l.Height(), l.FirstBlock()
+	start, ok := seekPosition(seek.GetStart(), height, first)
 	if !ok {
 		return refuse(common.Status_BAD_REQUEST, nil)
 	}
-	stop, ok := seekPosition(seek.GetStop(), height)
+	stop, ok := seekPosition(seek.GetStop(), height, first)
 	if !ok || stop < start {
 		return refuse(common.Status_BAD_REQUEST, fmt.Errorf("bad seek range: start %v, stop %v", seek.GetStart(), seek.GetStop()))
+	}
+	if start < first {
+		return refuse(common.Status_NOT_FOUND, fmt.Errorf("block %d is not held: the channel was restored from a snapshot and holds blocks from %d on", start, first))
 	}
 	failIfNotReady := seek.GetBehavior() == orderer.SeekInfo_FAIL_IF_NOT_READY
 	sub := l.Subscribe(start)
@@ -285,12 +288,13 @@ func (s *Service) seek(ctx context.Context, env *common.Envelope, send blockSend
 	}
 }
 
-// seekPosition resolves a seek position against the current height.
-// Newest on an empty ledger is block 0, the first to come.
-func seekPosition(pos *orderer.SeekPosition, height uint64) (uint64, bool) {
+// seekPosition resolves a seek position against the current height and
+// the first block the ledger holds (not 0 for a ledger restored from a
+// snapshot). Newest on an empty ledger is block 0, the first to come.
+func seekPosition(pos *orderer.SeekPosition, height, first uint64) (uint64, bool) {
 	switch {
 	case pos.GetOldest() != nil:
-		return 0, true
+		return first, true
 	case pos.GetNewest() != nil:
 		if height == 0 {
 			return 0, true

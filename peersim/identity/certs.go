@@ -60,6 +60,27 @@ type certRequest struct {
 	tls      bool // server+client auth and SANs
 	hosts    []string
 	attrs    map[string]string // nil: no attribute extension
+	// det, when set, derives the key and serial number (Deterministic).
+	det *Deterministic
+}
+
+// label names req's key and serial number for Deterministic.
+func (req certRequest) label() string {
+	switch {
+	case req.isCA:
+		return "ca/" + req.subject.CommonName
+	case req.tls:
+		return "tls/" + req.subject.CommonName
+	}
+	return "sign/" + req.subject.CommonName
+}
+
+// newKey returns req's key: derived with Deterministic, else random.
+func (req certRequest) newKey() (*ecdsa.PrivateKey, error) {
+	if req.det != nil {
+		return req.det.key(req.label())
+	}
+	return newKey()
 }
 
 func newKey() (*ecdsa.PrivateKey, error) {
@@ -92,9 +113,14 @@ func serialNumber() (*big.Int, error) {
 
 // template builds the x509 template for req with public key pub.
 func (req certRequest) template(pub *ecdsa.PublicKey) (*x509.Certificate, error) {
-	serial, err := serialNumber()
-	if err != nil {
-		return nil, err
+	var serial *big.Int
+	if req.det != nil {
+		serial = req.det.serial(req.label())
+	} else {
+		var err error
+		if serial, err = serialNumber(); err != nil {
+			return nil, err
+		}
 	}
 	ski, err := subjectKeyID(pub)
 	if err != nil {
@@ -150,16 +176,16 @@ func (req certRequest) template(pub *ecdsa.PublicKey) (*x509.Certificate, error)
 
 // newAuthority creates a self-signed CA.
 func newAuthority(req certRequest) (*authority, error) {
-	key, err := newKey()
+	req.isCA = true
+	key, err := req.newKey()
 	if err != nil {
 		return nil, err
 	}
-	req.isCA = true
 	tmpl, err := req.template(&key.PublicKey)
 	if err != nil {
 		return nil, err
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, rfc6979Signer{key})
 	if err != nil {
 		return nil, fmt.Errorf("self-sign CA %q: %w", req.subject.CommonName, err)
 	}
@@ -172,7 +198,7 @@ func newAuthority(req certRequest) (*authority, error) {
 
 // issue creates a key pair and a certificate for it signed by a.
 func (a *authority) issue(req certRequest) (certPEM []byte, key *ecdsa.PrivateKey, err error) {
-	key, err = newKey()
+	key, err = req.newKey()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -183,7 +209,7 @@ func (a *authority) issue(req certRequest) (certPEM []byte, key *ecdsa.PrivateKe
 	if tmpl.NotAfter.After(a.cert.NotAfter) {
 		tmpl.NotAfter = a.cert.NotAfter
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, a.cert, &key.PublicKey, a.key)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, a.cert, &key.PublicKey, rfc6979Signer{a.key})
 	if err != nil {
 		return nil, nil, fmt.Errorf("issue certificate %q: %w", req.subject.CommonName, err)
 	}

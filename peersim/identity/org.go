@@ -29,6 +29,9 @@ type Config struct {
 	Hosts []string `envconfig:"TLS_HOSTS" default:"localhost,127.0.0.1"`
 	// Validity is how long the CAs and certificates are valid.
 	Validity time.Duration `envconfig:"CERT_VALIDITY" default:"87600h"`
+	// Deterministic, when set, makes the organisation's keys, certificates
+	// and proposals reproducible (test kits; see Deterministic).
+	Deterministic *Deterministic `ignored:"true"`
 }
 
 // DefaultConfig returns the configuration of Fabric's test network's first
@@ -102,6 +105,7 @@ type Org struct {
 	tlsCA *authority
 	peer  *SigningIdentity
 	msp   *MSP
+	seq   *sequence // Config.Deterministic: the proposals' nonces and times
 
 	issueMu sync.Mutex
 }
@@ -162,15 +166,18 @@ func createOrg(dir string, cfg Config) error {
 	}
 	defer os.RemoveAll(tmp)
 	now := time.Now()
+	if cfg.Deterministic != nil {
+		now = cfg.Deterministic.Time
+	}
 	caSubject := cfg.subject("ca." + cfg.Domain)
 	caSubject.Organization = []string{cfg.Domain}
-	ca, err := newAuthority(certRequest{subject: caSubject, validity: cfg.Validity, now: now})
+	ca, err := newAuthority(certRequest{subject: caSubject, validity: cfg.Validity, now: now, det: cfg.Deterministic})
 	if err != nil {
 		return err
 	}
 	tlsSubject := cfg.subject("tlsca." + cfg.Domain)
 	tlsSubject.Organization = []string{cfg.Domain}
-	tlsCA, err := newAuthority(certRequest{subject: tlsSubject, validity: cfg.Validity, now: now})
+	tlsCA, err := newAuthority(certRequest{subject: tlsSubject, validity: cfg.Validity, now: now, det: cfg.Deterministic})
 	if err != nil {
 		return err
 	}
@@ -258,7 +265,12 @@ func (o *Org) writeNode(dir, cn, ou string, attrs map[string]string, server bool
 	if attrs != nil {
 		ous = append(ous, affiliationOUs(attrs[AttrAffiliation])...)
 	}
-	certPEM, key, err := o.ca.issue(certRequest{subject: o.cfg.subject(cn, ous...), validity: validity, attrs: attrs})
+	det := o.cfg.Deterministic
+	var now time.Time
+	if det != nil {
+		now = det.Time
+	}
+	certPEM, key, err := o.ca.issue(certRequest{subject: o.cfg.subject(cn, ous...), validity: validity, attrs: attrs, det: det, now: now})
 	if err != nil {
 		return err
 	}
@@ -275,7 +287,7 @@ func (o *Org) writeNode(dir, cn, ou string, attrs map[string]string, server bool
 		filepath.Join(mspDir, "keystore", "priv_sk"):       keyPEM,
 	}
 	if hosts != nil {
-		tlsCert, tlsKey, err := o.tlsCA.issue(certRequest{subject: o.cfg.subject(cn), validity: validity, tls: true, hosts: hosts})
+		tlsCert, tlsKey, err := o.tlsCA.issue(certRequest{subject: o.cfg.subject(cn), validity: validity, tls: true, hosts: hosts, det: det, now: now})
 		if err != nil {
 			return err
 		}
@@ -331,6 +343,9 @@ func LoadOrg(dir string, cfg Config) (*Org, error) {
 		return nil, err
 	}
 	o := &Org{dir: dir, cfg: cfg}
+	if cfg.Deterministic != nil {
+		o.seq = &sequence{d: cfg.Deterministic}
+	}
 	var err error
 	o.ca, err = loadAuthority(filepath.Join(dir, "ca", o.caFile()), filepath.Join(dir, "ca", "priv_sk"))
 	if errors.Is(err, fs.ErrNotExist) {
@@ -410,6 +425,7 @@ func (o *Org) Identity(name string) (*SigningIdentity, error) {
 	if err != nil {
 		return nil, fmt.Errorf("identity %q of %s: %w", name, o.cfg.MSPID, err)
 	}
+	id.seq = o.seq
 	return id, nil
 }
 

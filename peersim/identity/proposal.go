@@ -82,14 +82,22 @@ func (s *SigningIdentity) NewProposal(inv Invocation) (*peer.Proposal, string, e
 	if err := inv.Validate(); err != nil {
 		return nil, "", err
 	}
-	nonce := inv.Nonce
+	nonce, ts := inv.Nonce, inv.Timestamp
+	if s.seq != nil && (nonce == nil || ts.IsZero()) {
+		seqNonce, seqTime := s.seq.next()
+		if nonce == nil {
+			nonce = seqNonce
+		}
+		if ts.IsZero() {
+			ts = seqTime
+		}
+	}
 	if nonce == nil {
 		var err error
 		if nonce, err = NewNonce(); err != nil {
 			return nil, "", err
 		}
 	}
-	ts := inv.Timestamp
 	if ts.IsZero() {
 		ts = time.Now()
 	}

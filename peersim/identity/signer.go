@@ -1,9 +1,9 @@
 package identity
 
 import (
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/asn1"
@@ -22,6 +22,9 @@ type SigningIdentity struct {
 	cert    *x509.Certificate
 	key     *ecdsa.PrivateKey
 	creator []byte // marshalled msp.SerializedIdentity
+	// seq, when set, gives proposals their nonces and timestamps
+	// (Deterministic).
+	seq *sequence
 }
 
 // NewSigningIdentity builds a signing identity from a PEM certificate and a
@@ -82,11 +85,19 @@ type ecdsaSignature struct {
 	R, S *big.Int
 }
 
+// signDigest signs deterministically (RFC 6979): Fabric verifies any
+// valid ECDSA signature, and the same transaction then has the same bytes
+// from run to run (see Deterministic).
 func signDigest(key *ecdsa.PrivateKey, digest []byte) ([]byte, error) {
-	r, sv, err := ecdsa.Sign(rand.Reader, key, digest)
+	der, err := key.Sign(nil, digest, crypto.SHA256)
 	if err != nil {
 		return nil, fmt.Errorf("ecdsa sign: %w", err)
 	}
+	var parsed ecdsaSignature
+	if _, err := asn1.Unmarshal(der, &parsed); err != nil {
+		return nil, fmt.Errorf("ecdsa sign: decode signature: %w", err)
+	}
+	r, sv := parsed.R, parsed.S
 	half := halfOrder(key.Curve)
 	if sv.Cmp(half) > 0 {
 		sv = new(big.Int).Sub(key.Curve.Params().N, sv)

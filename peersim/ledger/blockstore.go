@@ -67,6 +67,10 @@ func (l *Ledger) GetBlockByNumber(number uint64) (*common.Block, error) {
 		return nil, fmt.Errorf("get block %d of %s: %w", number, l.channel, err)
 	}
 	defer snap.release()
+	if first := l.FirstBlock(); number < first {
+		return nil, fmt.Errorf("block %d: the ledger of %s was restored from a snapshot and holds blocks from %d on: %w",
+			number, l.channel, first, ErrBlockNotFound)
+	}
 	return readBlock(snap, number)
 }
 

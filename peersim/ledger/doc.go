@@ -75,6 +75,16 @@
 // awaiting commit (PutTransient). Everything else — state, private data,
 // history, blocks and their validation codes — is in the store.
 //
+// # Export and Import
+//
+// Export reads a channel's state, hashed and clear private data, the
+// blockToLive schedule, the txids and the last block from one view; Import
+// writes them into an empty ledger in one batch, checked first
+// (CheckExport). The restored ledger holds that last block only
+// (FirstBlock) and chains its next block to it, as a Fabric peer joined by
+// snapshot continues from the snapshot height. Package peersim/snapshot
+// is the file format.
+//
 // # Deviations
 //
 // Rich queries run on the in-memory Mango engine of package mango, as on a

@@ -48,6 +48,9 @@ var (
 	// ErrHistoryDisabled is returned by GetHistoryForKey when the history
 	// index is disabled in Config.
 	ErrHistoryDisabled = errors.New("history database is not enabled")
+	// ErrNotEmpty is returned by Import for a ledger that already holds
+	// blocks or state.
+	ErrNotEmpty = errors.New("ledger not empty")
 	// ErrCorrupt is returned when stored data cannot be decoded.
 	ErrCorrupt = errors.New("ledger data corrupt")
 )

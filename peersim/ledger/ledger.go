@@ -39,8 +39,10 @@ type Ledger struct {
 	mu       sync.Mutex // guards the fields below
 	height   uint64
 	lastHash []byte
-	notify   chan struct{} // closed and replaced after each commit
-	closed   bool
+	// first is the first block held: 0, or the last block of an Import.
+	first  uint64
+	notify chan struct{} // closed and replaced after each commit
+	closed bool
 
 	transient *transientStore
 	rich      *richIndex
@@ -166,6 +168,13 @@ func (l *Ledger) recover() error {
 	l.height = beUint64(h)
 	if l.height == 0 {
 		return nil
+	}
+	f, err := snap.get(bucketMeta, []byte(metaFirst))
+	if err != nil {
+		return err
+	}
+	if len(f) == 8 {
+		l.first = beUint64(f)
 	}
 	raw, err := snap.get(bucketBlocks, be64(l.height-1))
 	if err != nil {

@@ -55,6 +55,7 @@ type settings struct {
 	lifecycle    Lifecycle
 	// checkDeterminism: WithDeterminismCheck (determinism.go).
 	checkDeterminism bool
+	replay           replay // snapshot.go: WithSnapshot, WithFixture, WithDeterministicClock
 }
 
 // Option configures New.
@@ -104,6 +105,9 @@ func New(t TB, opts ...Option) *Peer {
 	cfg.ChaincodeExecuteTimeout = s.timeout
 	cfg.BatchSize, cfg.BatchTimeout = s.batchSize, s.batchTimeout
 	cfg.CheckDeterminism = s.checkDeterminism
+	if err := s.replay.prepare(&cfg); err != nil {
+		t.Fatalf("peersimtest: %v", err)
+	}
 	ps, err := peersim.New(cfg, s.logger)
 	if err != nil {
 		t.Fatalf("peersimtest: create peer: %v", err)
@@ -115,8 +119,13 @@ func New(t TB, opts ...Option) *Peer {
 		_ = ps.Stop(ctx)
 		t.Fatalf("peersimtest: start peer: %v", err)
 	}
+	org, err := s.replay.org(ps, cfg.DataDir)
+	if err != nil {
+		_ = ps.Stop(ctx)
+		t.Fatalf("peersimtest: %v", err)
+	}
 	p := &Peer{
-		peer: ps, org: ps.Org(), timeout: s.timeout, log: s.logger,
+		peer: ps, org: org, timeout: s.timeout, log: s.logger,
 		lifecycle: s.lifecycle, connected: map[string]string{}, users: map[string]*identity.SigningIdentity{},
 	}
 	// Registered first, so it runs last: after the chaincodes are gone.

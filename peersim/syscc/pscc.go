@@ -19,7 +19,9 @@ import (
 // build progress while they wait; GetTxReason [channel, txid] returns why
 // a committed transaction was invalidated; GetTrace [channel, txid] returns
 // the peer's trace of a transaction as JSON (admins only: it shows the
-// arguments and values of other clients' transactions).
+// arguments and values of other clients' transactions); GetSnapshot (an
+// admin only) the peer's channels as a snapshot file (package
+// peersim/snapshot).
 type PSCCChaincode struct {
 	// Processes is the production-mode launcher; nil in development mode
 	// (no processes, no builds).
@@ -30,6 +32,9 @@ type PSCCChaincode struct {
 	// Trace returns the trace of a transaction ("" channel: any), to be
 	// marshalled as JSON; nil when the peer keeps no traces.
 	Trace func(channel, txID string) (any, bool)
+	// Snapshot returns the peer's snapshot file (GetSnapshot); nil: not
+	// served.
+	Snapshot func() ([]byte, error)
 }
 
 // Processes is what pscc reads of the launcher.
@@ -42,7 +47,7 @@ type Processes interface {
 func (c *PSCCChaincode) Invoke(ctx context.Context, inv *Invocation) (*Result, error) {
 	args := inv.Args()
 	if len(args) == 0 {
-		return nil, errors.New("pscc needs a function: ListRunning, ListBuilds, GetTxReason or GetTrace")
+		return nil, errors.New("pscc needs a function: ListRunning, ListBuilds, GetTxReason, GetTrace or GetSnapshot")
 	}
 	switch fn := string(args[0]); fn {
 	case "ListRunning":
@@ -55,6 +60,18 @@ func (c *PSCCChaincode) Invoke(ctx context.Context, inv *Invocation) (*Result, e
 		b, err := json.Marshal(c.builds())
 		if err != nil {
 			return nil, fmt.Errorf("encode chaincode builds: %w", err)
+		}
+		return ok(b), nil
+	case "GetSnapshot":
+		if err := requireAdmin(inv.Proposal, "pscc/GetSnapshot"); err != nil {
+			return nil, err
+		}
+		if c.Snapshot == nil {
+			return nil, errors.New("pscc GetSnapshot: this peer serves no snapshots")
+		}
+		b, err := c.Snapshot()
+		if err != nil {
+			return nil, fmt.Errorf("pscc GetSnapshot: %w", err)
 		}
 		return ok(b), nil
 	case "GetTxReason":
@@ -72,15 +89,15 @@ func (c *PSCCChaincode) Invoke(ctx context.Context, inv *Invocation) (*Result, e
 		}
 		return c.trace(inv, string(args[1]), string(args[2]))
 	default:
-		return nil, fabricf("Requested function %s not found: pscc knows ListRunning, ListBuilds, GetTxReason and GetTrace", fn)
+		return nil, fabricf("Requested function %s not found: pscc knows ListRunning, ListBuilds, GetTxReason, GetTrace and GetSnapshot", fn)
 	}
 }
 
 // trace answers GetTrace: an admin's request for the trace of txID.
 func (c *PSCCChaincode) trace(inv *Invocation, channel, txID string) (*Result, error) {
-	creator := inv.Proposal.Creator
-	if creator == nil || !creator.IsAdmin() {
-		return nil, fabricf("access denied for [GetTrace]: traces show other clients' arguments and values; ask as an admin of the peer's organisation")
+	// Traces show other clients' arguments and values.
+	if err := requireAdmin(inv.Proposal, "pscc/GetTrace"); err != nil {
+		return nil, err
 	}
 	if c.Trace == nil {
 		return nil, fabricf("no trace of transaction %s: this peer keeps no traces", txID)

@@ -63,6 +63,8 @@ func nodeFlags() []nodeFlag {
 		{"check-determinism", func(d *peersim.Config, s peersim.Config) { d.CheckDeterminism = s.CheckDeterminism }},
 		{"trace-capacity", func(d *peersim.Config, s peersim.Config) { d.TraceCapacity = s.TraceCapacity }},
 		{"log-level", func(d *peersim.Config, s peersim.Config) { d.LogLevel = s.LogLevel }},
+		{"from-snapshot", func(d *peersim.Config, s peersim.Config) { d.FromSnapshot = s.FromSnapshot }},
+		{"fixtures", func(d *peersim.Config, s peersim.Config) { d.Fixtures = append([]string(nil), s.Fixtures...) }},
 	}
 }
 
@@ -89,6 +91,8 @@ func registerNodeFlags(fs *pflag.FlagSet, cfg *peersim.Config) {
 	fs.DurationVar(&cfg.BatchTimeout, "batch-timeout", cfg.BatchTimeout, "how long to wait before cutting a block that is not full (env PEERSIM_BATCH_TIMEOUT)")
 	fs.BoolVar(&cfg.CheckDeterminism, "check-determinism", cfg.CheckDeterminism, "simulate every chaincode proposal twice and refuse one whose results differ, with the diff (env PEERSIM_CHECK_DETERMINISM)")
 	fs.IntVar(&cfg.TraceCapacity, "trace-capacity", cfg.TraceCapacity, "how many of the last transactions to keep traces of, for peersim tx trace and /traces; 0 turns tracing off (env PEERSIM_TRACE_CAPACITY)")
+	fs.StringVar(&cfg.FromSnapshot, "from-snapshot", "", "restore the channels of this snapshot file (peersim ledger snapshot) into channels new to the peer: a fresh --data-dir or --ledger memory (env PEERSIM_FROM_SNAPSHOT)")
+	fs.StringArrayVar(&cfg.Fixtures, "fixtures", nil, "seed a new channel's public state from a JSON file {\"chaincode\": {\"key\": value}}, as CHANNEL=FILE or FILE for mychannel; repeatable (env PEERSIM_FIXTURES, comma-separated)")
 	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "a level (debug, info, warning, error) or a Fabric logging spec such as chaincode,launcher=debug:info; PUT /logspec changes it while the peer runs (env PEERSIM_LOG_LEVEL)")
 }
 
@@ -98,6 +102,7 @@ func registerNodeFlags(fs *pflag.FlagSet, cfg *peersim.Config) {
 func mergeNodeFlags(env, flags peersim.Config, changed func(name string) bool) peersim.Config {
 	out := env
 	out.ExternalBuilders = append([]string(nil), env.ExternalBuilders...)
+	out.Fixtures = append([]string(nil), env.Fixtures...)
 	for _, f := range nodeFlags() {
 		if changed(f.name) {
 			f.apply(&out, flags)

@@ -163,6 +163,8 @@ type readyWriter struct {
 	buf   bytes.Buffer
 	ready chan struct{}
 	once  sync.Once
+	// wrote, when not nil, gets a value after each write (waitFor).
+	wrote chan struct{}
 }
 
 func (w *readyWriter) Write(p []byte) (int, error) {
@@ -172,7 +174,27 @@ func (w *readyWriter) Write(p []byte) (int, error) {
 	if strings.Contains(w.buf.String(), "peersim ready") {
 		w.once.Do(func() { close(w.ready) })
 	}
+	if w.wrote != nil {
+		select {
+		case w.wrote <- struct{}{}:
+		default:
+		}
+	}
 	return len(p), nil
+}
+
+// waitFor returns once the output contains s, failing the test after
+// waitLimit.
+func (w *readyWriter) waitFor(t *testing.T, s string) {
+	t.Helper()
+	limit := time.After(waitLimit)
+	for !strings.Contains(w.String(), s) {
+		select {
+		case <-w.wrote:
+		case <-limit:
+			t.Fatalf("no %q in the output after %s:\n%s", s, waitLimit, w)
+		}
+	}
 }
 
 func (w *readyWriter) String() string {
@@ -199,7 +221,7 @@ func startNode(t *testing.T, args ...string) *node {
 		t.Setenv(k, "") // restored after the test
 		os.Unsetenv(k)
 	}
-	n := &node{stderr: &readyWriter{ready: make(chan struct{})}, exit: make(chan int, 1)}
+	n := &node{stderr: &readyWriter{ready: make(chan struct{}), wrote: make(chan struct{}, 1)}, exit: make(chan int, 1)}
 	a := newApp(&bytes.Buffer{}, n.stderr)
 	ctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel

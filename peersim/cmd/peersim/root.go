@@ -58,7 +58,9 @@ func newApp(stdout, stderr io.Writer) *app {
 		lookupEnv: os.LookupEnv,
 		homeDir:   os.UserHomeDir,
 		dial: func(address string) (*grpc.ClientConn, error) {
-			return grpc.NewClient(address, grpc.WithTransportCredentials(insecure.NewCredentials()))
+			return grpc.NewClient(address, grpc.WithTransportCredentials(insecure.NewCredentials()),
+				// A snapshot answer can be as large as the peer sends.
+				grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(client.MaxMessageSize)))
 		},
 		peerOptions:      func(peersim.Config) ([]peersim.Option, error) { return nil, nil },
 		progressInterval: progressInterval,
@@ -103,11 +105,13 @@ Run it (dev mode):      peersim chaincode run -n basic -v 1.0 -- ./basic
 Instantiate it:         peersim chaincode instantiate -C mychannel -n basic -v 1.0 -c '{"Args":["init"]}'
 Invoke and query:       peersim chaincode invoke -C mychannel -n basic -c '{"Args":["put","a","1"]}'
 Watch its events:       peersim channel events -C mychannel -n basic
-Use Fabric's peer CLI:  eval "$(peersim env)"; peer channel list`,
+Use Fabric's peer CLI:  eval "$(peersim env)"; peer channel list
+Save the ledgers:       peersim ledger snapshot --out ledgers.snapshot
+Restore them:           peersim node start --dev --from-snapshot ledgers.snapshot --data-dir ./restored`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newNodeCommand(a), newChaincodeCommand(a), newChannelCommand(a), newIdentityCommand(a), newEnvCommand(a), newLifecycleCommand(a), newTxCommand(a))
+	root.AddCommand(newNodeCommand(a), newChaincodeCommand(a), newChannelCommand(a), newIdentityCommand(a), newEnvCommand(a), newLifecycleCommand(a), newTxCommand(a), newLedgerCommand(a))
 	return root
 }
 

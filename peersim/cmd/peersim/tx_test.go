@@ -53,7 +53,7 @@ func TestTxTraceShowsWhatThePeerSaw(t *testing.T) {
 		want string
 	}{
 		{name: "an unknown txid", args: []string{"tx", "trace", strings.Repeat("0", 64)}, want: "no trace of transaction " + strings.Repeat("0", 64)},
-		{name: "a client that is not an admin", args: []string{"tx", "trace", txID, "--identity", "User1"}, want: "access denied for [GetTrace]"},
+		{name: "a client that is not an admin", args: []string{"tx", "trace", txID, "--identity", "User1"}, want: "access denied for [pscc/GetTrace]"},
 		{name: "no txid", args: []string{"tx", "trace"}, want: "accepts 1 arg(s), received 0"},
 	}
 	for _, tc := range tests {
