@@ -271,7 +271,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) (err error) {
 func (x *run) update(ctx context.Context) error {
 	raw, err := ccpackage.Pack(ccpackage.PackOptions{Dir: x.cfg.Dir, Label: ccpackage.Label(x.cfg.Name, x.cfg.Version)})
 	if err != nil {
-		return x.failed(fmt.Errorf("package %s: %w", x.cfg.Dir, err))
+		return x.failed(err) // "pack <dir>: ..."
 	}
 	pkg, err := ccpackage.Parse(raw)
 	if err != nil {
