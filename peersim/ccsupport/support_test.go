@@ -283,7 +283,9 @@ func TestTheDevelopmentModeStartCommandCarriesTheTLSSettings(t *testing.T) {
 		want string
 	}{
 		{"without TLS", nil, "CORE_CHAINCODE_ID_NAME=mycc:1.0 CORE_PEER_TLS_ENABLED=false CORE_PEER_LOCALMSPID=Org1MSP <binary>"},
-		{"with TLS", func() []string { return []string{"CORE_PEER_TLS_ENABLED=true", "CORE_PEER_TLS_ROOTCERT_FILE=/d/ca.crt"} },
+		{"with TLS", func() []string {
+			return []string{"CORE_PEER_TLS_ENABLED=true", "CORE_PEER_TLS_ROOTCERT_FILE=/d/ca.crt"}
+		},
 			"CORE_CHAINCODE_ID_NAME=mycc:1.0 CORE_PEER_TLS_ENABLED=true CORE_PEER_TLS_ROOTCERT_FILE=/d/ca.crt CORE_PEER_LOCALMSPID=Org1MSP <binary>"},
 	} {
 		s := New(Config{Dev: true, StartupTimeout: time.Minute, MSPID: "Org1MSP", ChaincodeTLSEnv: tt.env,
