@@ -31,6 +31,41 @@ type AddressFile struct {
 	Dev bool `json:"dev"`
 	// MSPID is the peer's organisation, e.g. Org1MSP.
 	MSPID string `json:"mspId"`
+	// ChaincodeTLS is set when the chaincode listener of a
+	// development-mode peer requires TLS (Config.ChaincodeDevTLS): the
+	// files a chaincode connects with.
+	ChaincodeTLS *DevTLSFiles `json:"chaincodeTLS,omitempty"`
+}
+
+// DevTLSFiles are the files a development-mode peer with chaincode TLS
+// writes at each start for the chaincode developers start, by absolute
+// path, with the environment variable of Fabric's shim each is for.
+type DevTLSFiles struct {
+	// RootCert is the CA of the listener's server certificate, PEM:
+	// CORE_PEER_TLS_ROOTCERT_FILE.
+	RootCert string `json:"rootCert"`
+	// ClientCert and ClientKey are the client certificate and its key,
+	// PEM: CORE_TLS_CLIENT_CERT_FILE and CORE_TLS_CLIENT_KEY_FILE.
+	ClientCert string `json:"clientCert"`
+	ClientKey  string `json:"clientKey"`
+	// ClientCertBase64 and ClientKeyBase64 hold the same as base64 of the
+	// PEM, the form Fabric's shim reads from CORE_TLS_CLIENT_CERT_PATH and
+	// CORE_TLS_CLIENT_KEY_PATH.
+	ClientCertBase64 string `json:"clientCertBase64"`
+	ClientKeyBase64  string `json:"clientKeyBase64"`
+}
+
+// Env returns the settings of a chaincode that connects with these files:
+// CORE_PEER_TLS_ENABLED=true and the five file variables, as KEY=value.
+func (f DevTLSFiles) Env() []string {
+	return []string{
+		"CORE_PEER_TLS_ENABLED=true",
+		"CORE_PEER_TLS_ROOTCERT_FILE=" + f.RootCert,
+		"CORE_TLS_CLIENT_CERT_PATH=" + f.ClientCertBase64,
+		"CORE_TLS_CLIENT_KEY_PATH=" + f.ClientKeyBase64,
+		"CORE_TLS_CLIENT_CERT_FILE=" + f.ClientCert,
+		"CORE_TLS_CLIENT_KEY_FILE=" + f.ClientKey,
+	}
 }
 
 // Running reports whether the process that wrote the file is alive; a file

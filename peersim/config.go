@@ -61,6 +61,10 @@ type Config struct {
 	// the caches (launcher.Config.Env) and take seconds.
 	ChaincodeBuildTimeout time.Duration `envconfig:"CHAINCODE_BUILD_TIMEOUT" default:"5m"`
 	// ChaincodeExecuteTimeout bounds one Init or Invoke; 0 means no limit.
+	// In development mode 0 also lifts the limit of ChaincodeStartupTimeout
+	// and the peer's keepalive pings on chaincode connections, so that a
+	// chaincode may sit on a debugger's breakpoint (even before it
+	// registers) for as long as the author likes.
 	ChaincodeExecuteTimeout time.Duration `envconfig:"CHAINCODE_EXECUTE_TIMEOUT" default:"30s"`
 	// ChaincodeMaxInFlight bounds the requests one chaincode stream may
 	// have in flight; at the bound the peer stops reading that stream until
@@ -73,6 +77,15 @@ type Config struct {
 	// ChaincodeTLS makes the chaincode listener require TLS client
 	// certificates the peer issued (production mode only).
 	ChaincodeTLS bool `envconfig:"CHAINCODE_TLS" default:"true"`
+	// ChaincodeDevTLS makes the chaincode listener of a development-mode
+	// peer require TLS with client certificates from the peer's chaincode
+	// CA, for authors who need chaincode TLS while they develop. At each
+	// start the peer issues a new CA, server certificate and one client
+	// certificate for all development-mode chaincode, and writes them to
+	// DataDir/chaincode-tls (see DevTLSFiles, named in the address file),
+	// where `peersim chaincode run` finds them. Fabric's development mode
+	// needs TLS off.
+	ChaincodeDevTLS bool `envconfig:"CHAINCODE_DEV_TLS"`
 	// ExternalBuilders are directories of Fabric external builders
 	// (production mode; used by the launcher).
 	ExternalBuilders []string `envconfig:"EXTERNAL_BUILDERS"`

@@ -93,6 +93,12 @@
 //     snapshot directory of hashes and holds no block below its height.
 //   - Channels are created with the cscc function CreateChannel (admin only),
 //     not through an ordering service; mychannel always exists.
+//   - A development-mode peer may require chaincode TLS
+//     (Config.ChaincodeDevTLS) and writes the files to connect with
+//     (DevTLSFiles); Fabric's development mode needs TLS off. An execute
+//     timeout of 0 means no limit (Fabric raises values under 1 s to 30 s)
+//     and, in development mode, also lifts the startup timeout and the
+//     keepalive pings on chaincode connections, for debuggers.
 //   - A refused chaincode registration is answered with an ERROR naming the
 //     reason (for an unknown id: the installed versions of that name and
 //     the approved package IDs), where Fabric stays silent (see package

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -31,6 +32,7 @@ import (
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/keepalive"
 )
 
 // Peer is a Hyperledger Fabric peer with an embedded orderer: it
@@ -47,7 +49,8 @@ type Peer struct {
 	signer *identity.SigningIdentity
 	store  *ccpackage.Store
 	cc     *chaincode.Server
-	ccCA   *identity.ChaincodeCA // production mode with chaincode TLS
+	ccCA   *identity.ChaincodeCA // with chaincode TLS (production, or development with ChaincodeDevTLS)
+	devTLS *DevTLSFiles          // development mode with ChaincodeDevTLS, once started
 	chans  *channel.Set
 	// support makes user chaincode ready (launch, dial or wait) and runs
 	// it.
@@ -242,6 +245,25 @@ func (p *Peer) startOn(ctx context.Context, ls Listeners, addressFile bool) (err
 	}
 	p.started = true
 
+	// Before the address file, which names the development-mode TLS files.
+	ccOpts := chaincode.ServerOptions()
+	if p.cfg.Dev && p.cfg.ChaincodeExecuteTimeout == 0 {
+		// No pings a chaincode stopped in a debugger cannot answer.
+		ccOpts = append(ccOpts, grpc.KeepaliveParams(keepalive.ServerParameters{Time: time.Duration(math.MaxInt64)}))
+	}
+	if p.chaincodeTLSOn() {
+		tc, err := p.chaincodeTLS(ls.Chaincode.Addr())
+		if err != nil {
+			return err
+		}
+		ccOpts = append(ccOpts, grpc.Creds(credentials.NewTLS(tc)))
+		if p.cfg.Dev {
+			if p.devTLS, err = p.writeDevTLS(); err != nil {
+				return err
+			}
+		}
+	}
+
 	if addressFile {
 		f := AddressFile{
 			Address:          dialable(ls.Client.Addr()),
@@ -249,6 +271,7 @@ func (p *Peer) startOn(ctx context.Context, ls Listeners, addressFile bool) (err
 			PID:              os.Getpid(),
 			Dev:              p.cfg.Dev,
 			MSPID:            p.org.MSPID(),
+			ChaincodeTLS:     p.devTLS,
 		}
 		if ls.Operations != nil {
 			f.OperationsAddress = dialable(ls.Operations.Addr())
@@ -271,14 +294,6 @@ func (p *Peer) startOn(ctx context.Context, ls Listeners, addressFile bool) (err
 		p.serve("operations", func() error { return p.opsSrv.Serve(ls.Operations) }, http.ErrServerClosed)
 	}
 
-	ccOpts := chaincode.ServerOptions()
-	if !p.cfg.Dev && p.cfg.ChaincodeTLS {
-		tc, err := p.chaincodeTLS(ls.Chaincode.Addr())
-		if err != nil {
-			return err
-		}
-		ccOpts = append(ccOpts, grpc.Creds(credentials.NewTLS(tc)))
-	}
 	if !p.cfg.Dev && p.launcher == nil {
 		r, err := p.newRunner(ls.Chaincode.Addr())
 		if err != nil {
@@ -329,6 +344,15 @@ func (p *Peer) serve(name string, fn func() error, clean error) {
 			p.log.Error("server stopped", "server", name, "error", err)
 		}
 	}()
+}
+
+// chaincodeTLSOn reports whether the chaincode listener requires TLS:
+// ChaincodeTLS in production mode, ChaincodeDevTLS in development mode.
+func (p *Peer) chaincodeTLSOn() bool {
+	if p.cfg.Dev {
+		return p.cfg.ChaincodeDevTLS
+	}
+	return p.cfg.ChaincodeTLS
 }
 
 func (p *Peer) chaincodeTLS(addr net.Addr) (*tls.Config, error) {

@@ -214,7 +214,21 @@ func TestATxIDBeingEndorsedIsADuplicate(t *testing.T) {
 }
 
 func TestChaincodeDisconnectFailsOnlyItsTransaction(t *testing.T) {
-	n := startNet(t, t.TempDir())
+	// With no execute timeout (a debugger's setting) the transaction in
+	// flight must fail as cleanly, not wait for ever.
+	for _, tt := range []struct {
+		name    string
+		timeout time.Duration
+	}{{"with the default execute timeout", DefaultConfig("").ChaincodeExecuteTimeout}, {"with no execute timeout", 0}} {
+		t.Run(tt.name, func(t *testing.T) { testChaincodeDisconnect(t, tt.timeout) })
+	}
+}
+
+// testChaincodeDisconnect: the chaincode goes away in the middle of a
+// transaction, which fails; restarted under the same id it is accepted
+// and the state is kept.
+func testChaincodeDisconnect(t *testing.T, executeTimeout time.Duration) {
+	n := startNet(t, t.TempDir(), withExecuteTimeout(executeTimeout))
 	n.install(t, n.admin, "mycc", "1.0")
 	cc := newTestCC()
 	run := n.startCC(t, "mycc:1.0", cc)
@@ -247,10 +261,14 @@ func TestChaincodeDisconnectFailsOnlyItsTransaction(t *testing.T) {
 		t.Errorf("invoke while disconnected: %d %q, want it to contain %q", r.GetStatus(), r.GetMessage(), wantCmd)
 	}
 
-	// The restarted process is accepted without reinstalling.
+	// The restarted process is accepted without reinstalling, and finds
+	// the state its predecessor left.
 	n.startCC(t, "mycc:1.0", newTestCC())
 	if resp, code := n.invoke(t, n.user, DefaultChannel, "mycc", "put", "after", "restart"); code != peer.TxValidationCode_VALID {
 		t.Errorf("invoke after restart: %s %v", resp.GetResponse().GetMessage(), code)
+	}
+	if r := n.query(t, DefaultChannel, "mycc", "get", "after"); string(r.GetPayload()) != "restart" {
+		t.Errorf("query after restart: %d %q %s, want restart", r.GetStatus(), r.GetPayload(), r.GetMessage())
 	}
 }
 

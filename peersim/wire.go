@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/chaincodekit/chaincodekit/peersim/ccpackage"
 	"github.com/chaincodekit/chaincodekit/peersim/ccsupport"
@@ -85,8 +86,16 @@ func (p *Peer) defineIndexes(l *ledger.Ledger) error {
 func (p *Peer) newSupport() *ccsupport.Support {
 	return ccsupport.New(ccsupport.Config{
 		Dev:            p.cfg.Dev,
-		StartupTimeout: p.cfg.ChaincodeStartupTimeout,
+		StartupTimeout: p.startupTimeout(),
 		MSPID:          p.org.MSPID(),
+		ChaincodeTLSEnv: func() []string {
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			if p.devTLS == nil {
+				return nil
+			}
+			return p.devTLS.Env()
+		},
 		ChaincodeAddress: func() string {
 			if _, addr, _ := p.Addrs(); addr != "" {
 				return addr
@@ -109,6 +118,18 @@ func (p *Peer) newSupport() *ccsupport.Support {
 		Stopping: p.closing,
 		Log:      p.log,
 	})
+}
+
+// startupTimeout is ccsupport's limit of the wait for a chaincode to
+// register: Config.ChaincodeStartupTimeout, except that in development
+// mode an execute timeout of 0 lifts it too (0: no limit), so that a
+// chaincode held in a debugger before it registers does not fail its
+// instantiate.
+func (p *Peer) startupTimeout() time.Duration {
+	if p.cfg.Dev && p.cfg.ChaincodeExecuteTimeout == 0 {
+		return 0
+	}
+	return p.cfg.ChaincodeStartupTimeout
 }
 
 // newEndorser builds the Endorser service and the system chaincodes it

@@ -170,6 +170,12 @@ var rules = []rule{
 		ours:  []string{"peersim/ccpackage", "peersim/identity", "internal/..."},
 	},
 	{
+		why:   "devrun runs a developer's chaincode against a peer from outside it: it packages and builds through peersim/ccpackage and peersim/launcher, never the peer, the chaincode server or the ledger",
+		pkgs:  "peersim/devrun",
+		scope: build,
+		ours:  []string{"peersim/ccpackage", "peersim/launcher"},
+	},
+	{
 		why:   "the endorser is given what it works with: of ours it imports the system chaincodes' interface, the ledger, the identities and the determinism check, never the chaincode server, the launcher, the peer or the CLI",
 		pkgs:  "peersim/endorser",
 		scope: build,
@@ -222,10 +228,10 @@ var rules = []rule{
 		ours:  []string{"peersim/ledger", "peersim/identity", "internal/stopping"},
 	},
 	{
-		why:   "the CLI is a thin main over the peer library: of ours it imports peersim and peersim/client only",
+		why:   "the CLI is a thin main over the peer library: of ours it imports peersim, peersim/client and, for `chaincode run -p`, peersim/devrun only",
 		pkgs:  "peersim/cmd/...",
 		scope: build,
-		ours:  []string{"peersim", "peersim/client"},
+		ours:  []string{"peersim", "peersim/client", "peersim/devrun"},
 	},
 	// The CLI's tests are not ruled: they run chaincode with shim in
 	// process and build packages to install.

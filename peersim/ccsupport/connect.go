@@ -46,9 +46,15 @@ func (s *Support) CommandFor(ccid string) string {
 	// Both id variables, so that the line works with Fabric's shim too, and
 	// the MSP ID, which Fabric's shim.GetMSPID reads from the environment.
 	name, version, _ := strings.Cut(ccid, ":")
-	return fmt.Sprintf("CORE_ID_CHAINCODE_NAME=%s CORE_CHAINCODE_ID_NAME=%s CORE_PEER_TLS_ENABLED=false CORE_PEER_LOCALMSPID=%s <binary> -peer.address %s"+
-		" (or: peersim chaincode run -n %s -v %s -- <binary>)",
-		ccid, ccid, s.cfg.MSPID, s.cfg.ChaincodeAddress(), name, version)
+	tls := "CORE_PEER_TLS_ENABLED=false"
+	if s.cfg.ChaincodeTLSEnv != nil {
+		if env := s.cfg.ChaincodeTLSEnv(); len(env) > 0 {
+			tls = strings.Join(env, " ")
+		}
+	}
+	return fmt.Sprintf("CORE_ID_CHAINCODE_NAME=%s CORE_CHAINCODE_ID_NAME=%s %s CORE_PEER_LOCALMSPID=%s <binary> -peer.address %s"+
+		" (or: peersim chaincode run -n %s -v %s -p <dir> --watch)",
+		ccid, ccid, tls, s.cfg.MSPID, s.cfg.ChaincodeAddress(), name, version)
 }
 
 // launchAndWait launches ccid from the package load returns (production
@@ -67,7 +73,10 @@ func (s *Support) launchAndWait(ctx context.Context, ccid string, load func() (*
 			"ccid", ccid, "timeout", s.cfg.StartupTimeout, "command", s.CommandFor(ccid),
 			"note", "Fabric's own shim reads CORE_CHAINCODE_ID_NAME, this repo's either name; shim.GetMSPID returns CORE_PEER_LOCALMSPID")
 	}
-	tctx, cancelTimeout := context.WithTimeout(ctx, s.cfg.StartupTimeout)
+	tctx, cancelTimeout := context.WithCancel(ctx)
+	if s.cfg.StartupTimeout > 0 {
+		tctx, cancelTimeout = context.WithTimeout(ctx, s.cfg.StartupTimeout)
+	}
 	defer cancelTimeout()
 	wctx, cancel := context.WithCancelCause(tctx)
 	defer cancel(nil)

@@ -94,10 +94,15 @@ type Config struct {
 	// Dev is development mode: nothing is launched, the developer starts
 	// the chaincode.
 	Dev bool
-	// StartupTimeout bounds the wait for a chaincode to register.
+	// StartupTimeout bounds the wait for a chaincode to register; 0 means
+	// no limit.
 	StartupTimeout time.Duration
 	// MSPID is the peer's MSP ID, for the development-mode start command.
 	MSPID string
+	// ChaincodeTLSEnv returns, for the development-mode start command, the
+	// TLS settings (KEY=value) of a chaincode when the chaincode listener
+	// requires TLS, nil (CORE_PEER_TLS_ENABLED=false) otherwise. May be nil.
+	ChaincodeTLSEnv func() []string
 	// ChaincodeAddress returns the address chaincode dials, for the
 	// development-mode start command.
 	ChaincodeAddress func() string

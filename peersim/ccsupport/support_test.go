@@ -240,3 +240,58 @@ func TestExecute(t *testing.T) {
 		})
 	}
 }
+
+// deadlineServer is a chaincode server whose chaincode registers at once
+// and that records whether the wait for it had a deadline.
+type deadlineServer struct {
+	fakeServer
+	hadDeadline chan bool
+}
+
+func (d *deadlineServer) WaitReady(ctx context.Context, _ string) (<-chan struct{}, error) {
+	_, ok := ctx.Deadline()
+	d.hadDeadline <- ok
+	return nil, nil
+}
+
+func TestTheStartupTimeoutBoundsTheDevelopmentModeWaitUnlessItIsZero(t *testing.T) {
+	for _, tt := range []struct {
+		timeout time.Duration
+		want    bool
+	}{{time.Minute, true}, {0, false}} {
+		srv := &deadlineServer{hadDeadline: make(chan bool, 1)}
+		s := New(Config{
+			Dev: true, StartupTimeout: tt.timeout, MSPID: "Org1MSP",
+			ChaincodeAddress: func() string { return "127.0.0.1:7052" },
+			Server:           srv, Packages: fakePackages{},
+			Launcher: func() Launcher { return nil },
+			Stopping: make(chan struct{}),
+		})
+		if err := s.EnsureConnected(context.Background(), "mycc", "1.0", true); err != nil {
+			t.Fatalf("StartupTimeout %s: EnsureConnected: %v", tt.timeout, err)
+		}
+		if got := <-srv.hadDeadline; got != tt.want {
+			t.Errorf("StartupTimeout %s: the wait had a deadline: %v, want %v", tt.timeout, got, tt.want)
+		}
+	}
+}
+
+func TestTheDevelopmentModeStartCommandCarriesTheTLSSettings(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		env  func() []string
+		want string
+	}{
+		{"without TLS", nil, "CORE_CHAINCODE_ID_NAME=mycc:1.0 CORE_PEER_TLS_ENABLED=false CORE_PEER_LOCALMSPID=Org1MSP <binary>"},
+		{"with TLS", func() []string {
+			return []string{"CORE_PEER_TLS_ENABLED=true", "CORE_PEER_TLS_ROOTCERT_FILE=/d/ca.crt"}
+		},
+			"CORE_CHAINCODE_ID_NAME=mycc:1.0 CORE_PEER_TLS_ENABLED=true CORE_PEER_TLS_ROOTCERT_FILE=/d/ca.crt CORE_PEER_LOCALMSPID=Org1MSP <binary>"},
+	} {
+		s := New(Config{Dev: true, StartupTimeout: time.Minute, MSPID: "Org1MSP", ChaincodeTLSEnv: tt.env,
+			ChaincodeAddress: func() string { return "127.0.0.1:7052" }})
+		if got := s.CommandFor("mycc:1.0"); !strings.Contains(got, tt.want) {
+			t.Errorf("%s: CommandFor = %q, want it to contain %q", tt.name, got, tt.want)
+		}
+	}
+}

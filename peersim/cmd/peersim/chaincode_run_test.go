@@ -11,6 +11,9 @@ import (
 
 func TestChaincodeRunStartsTheChaincodeAsADevelopmentModePeerExpectsIt(t *testing.T) {
 	live := peersim.AddressFile{Address: "127.0.0.1:40001", ChaincodeAddress: "127.0.0.1:40002", PID: os.Getpid(), Dev: true, MSPID: "Org1MSP"}
+	withTLS := live
+	withTLS.ChaincodeTLS = &peersim.DevTLSFiles{RootCert: "/d/ca.crt", ClientCert: "/d/client.crt", ClientKey: "/d/client.key",
+		ClientCertBase64: "/d/client.crt.b64", ClientKeyBase64: "/d/client.key.b64"}
 	production := live
 	production.Dev = false
 	stale := production // a stale file says nothing about the peer now
@@ -43,6 +46,13 @@ func TestChaincodeRunStartsTheChaincodeAsADevelopmentModePeerExpectsIt(t *testin
 		{"the program's own arguments come first", nil, "print", []string{"--", "-x", "it's"}, 0,
 			settings + "args: -x it's -peer.address 127.0.0.1:7052\n",
 			[]string{` -x 'it'\''s' -peer.address 127.0.0.1:7052`}},
+		{"a peer with chaincode TLS gets the files it wrote, as Fabric's shim reads them", &withTLS, "printtls", nil, 0,
+			"CORE_PEER_TLS_ENABLED=true\nCORE_PEER_TLS_ROOTCERT_FILE=/d/ca.crt\nCORE_TLS_CLIENT_CERT_PATH=/d/client.crt.b64\nCORE_TLS_CLIENT_KEY_PATH=/d/client.key.b64\n" +
+				"CORE_TLS_CLIENT_CERT_FILE=/d/client.crt\nCORE_TLS_CLIENT_KEY_FILE=/d/client.key\n",
+			[]string{"CORE_PEER_TLS_ENABLED=true CORE_PEER_TLS_ROOTCERT_FILE=/d/ca.crt "}},
+		{"--chaincode-address of another peer drops the file's TLS settings", &withTLS, "printtls", []string{"--chaincode-address", "127.0.0.1:50002"}, 0,
+			"CORE_PEER_TLS_ENABLED=false\nCORE_PEER_TLS_ROOTCERT_FILE=\nCORE_TLS_CLIENT_CERT_PATH=\nCORE_TLS_CLIENT_KEY_PATH=\nCORE_TLS_CLIENT_CERT_FILE=\nCORE_TLS_CLIENT_KEY_FILE=\n",
+			nil},
 		{"a production-mode peer is refused", &production, "print", nil, exitFailure, "",
 			[]string{"Error: the peer at 127.0.0.1:40002", "runs in production mode", "restart the peer with --dev"}},
 		{"the chaincode's exit code is the command's", nil, "exit3", nil, 3, "",
@@ -88,6 +98,11 @@ func TestChaincodeRunRefusesAnIncompleteCommand(t *testing.T) {
 		{"no program", []string{"-n", "kv", "-v", "1.0"}, "requires at least 1 arg"},
 		{"an empty --chaincode-address", []string{"-n", "kv", "-v", "1.0", "--chaincode-address", "", "./mycc"}, "--chaincode-address is empty"},
 		{"a program that is not there", []string{"-n", "kv", "-v", "1.0", "./no-such-chaincode"}, "start chaincode ./no-such-chaincode"},
+		{"both -p and a program", []string{"-n", "kv", "-v", "1.0", "-p", "./src", "./mycc"}, "-p ./src and PROGRAM ./mycc both given"},
+		{"--watch without -p", []string{"-n", "kv", "-v", "1.0", "--watch", "./mycc"}, "--watch needs -p DIR"},
+		{"a zero --watch-interval", []string{"-n", "kv", "-v", "1.0", "-p", "./src", "--watch", "--watch-interval", "0s"}, "--watch-interval 0s: must be positive"},
+		{"a negative --watch-debounce", []string{"-n", "kv", "-v", "1.0", "-p", "./src", "--watch", "--watch-debounce", "-1s"}, "--watch-debounce -1s: must not be negative"},
+		{"-p of a directory that is not there", []string{"-n", "kv", "-v", "1.0", "-p", "./no-such-dir"}, "no-such-dir: invalid chaincode source: "},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

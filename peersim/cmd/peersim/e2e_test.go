@@ -154,7 +154,8 @@ func (tp *testPeer) ok(t *testing.T, args ...string) result {
 // helperEnv makes the test binary a chaincode process for `peersim
 // chaincode run`, re-executed as the helper instead of building one: with
 // "shim" it serves testChaincode through shim.Start; with "print" it prints
-// the settings it was given; with "exit3" it exits 3.
+// the settings it was given, with "printtls" its TLS settings; with "exit3"
+// it exits 3.
 const helperEnv = "PEERSIM_TEST_HELPER"
 
 func TestMain(m *testing.M) {
@@ -171,6 +172,10 @@ func TestMain(m *testing.M) {
 			fmt.Printf("%s=%s\n", k, os.Getenv(k))
 		}
 		fmt.Printf("args: %s\n", strings.Join(os.Args[1:], " "))
+	case "printtls":
+		for _, k := range []string{"CORE_PEER_TLS_ENABLED", "CORE_PEER_TLS_ROOTCERT_FILE", "CORE_TLS_CLIENT_CERT_PATH", "CORE_TLS_CLIENT_KEY_PATH", "CORE_TLS_CLIENT_CERT_FILE", "CORE_TLS_CLIENT_KEY_FILE"} {
+			fmt.Printf("%s=%s\n", k, os.Getenv(k))
+		}
 	case "exit3":
 		os.Exit(3)
 	}

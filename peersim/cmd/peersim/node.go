@@ -55,6 +55,7 @@ func nodeFlags() []nodeFlag {
 			d.ChaincodeMaxInFlightPerTx = s.ChaincodeMaxInFlightPerTx
 		}},
 		{"chaincode-tls", func(d *peersim.Config, s peersim.Config) { d.ChaincodeTLS = s.ChaincodeTLS }},
+		{"chaincode-dev-tls", func(d *peersim.Config, s peersim.Config) { d.ChaincodeDevTLS = s.ChaincodeDevTLS }},
 		{"external-builder", func(d *peersim.Config, s peersim.Config) {
 			d.ExternalBuilders = append([]string(nil), s.ExternalBuilders...)
 		}},
@@ -82,10 +83,11 @@ func registerNodeFlags(fs *pflag.FlagSet, cfg *peersim.Config) {
 	fs.BoolVar(&cfg.Dev, "peer-chaincodedev", cfg.Dev, "same as --dev (the flag of Fabric's peer node start)")
 	fs.DurationVar(&cfg.ChaincodeStartupTimeout, "chaincode-startup-timeout", cfg.ChaincodeStartupTimeout, "how long to wait for chaincode to connect (env PEERSIM_CHAINCODE_STARTUP_TIMEOUT)")
 	fs.DurationVar(&cfg.ChaincodeBuildTimeout, "chaincode-build-timeout", cfg.ChaincodeBuildTimeout, "limit of one production-mode chaincode build; a first build with cold Go caches can take minutes (env PEERSIM_CHAINCODE_BUILD_TIMEOUT)")
-	fs.DurationVar(&cfg.ChaincodeExecuteTimeout, "chaincode-execute-timeout", cfg.ChaincodeExecuteTimeout, "limit of one Init or Invoke, 0 for none (env PEERSIM_CHAINCODE_EXECUTE_TIMEOUT)")
+	fs.DurationVar(&cfg.ChaincodeExecuteTimeout, "chaincode-execute-timeout", cfg.ChaincodeExecuteTimeout, "limit of one Init or Invoke, 0 for none; in development mode 0 also lifts the startup timeout and keepalive pings, for debuggers (env PEERSIM_CHAINCODE_EXECUTE_TIMEOUT)")
 	fs.IntVar(&cfg.ChaincodeMaxInFlight, "chaincode-max-inflight", cfg.ChaincodeMaxInFlight, "requests one chaincode stream may have in flight; at the bound the peer stops reading it until replies drain (env PEERSIM_CHAINCODE_MAX_INFLIGHT)")
 	fs.IntVar(&cfg.ChaincodeMaxInFlightPerTx, "chaincode-max-inflight-per-tx", cfg.ChaincodeMaxInFlightPerTx, "requests one transaction may have in flight; a stream exceeding it is ended (env PEERSIM_CHAINCODE_MAX_INFLIGHT_PER_TX)")
 	fs.BoolVar(&cfg.ChaincodeTLS, "chaincode-tls", cfg.ChaincodeTLS, "mutual TLS with launched chaincode, production mode only (env PEERSIM_CHAINCODE_TLS)")
+	fs.BoolVar(&cfg.ChaincodeDevTLS, "chaincode-dev-tls", cfg.ChaincodeDevTLS, "development mode: mutual TLS with the chaincode you start; the peer writes the files to connect with to <data-dir>/chaincode-tls, where chaincode run finds them (env PEERSIM_CHAINCODE_DEV_TLS)")
 	fs.StringArrayVar(&cfg.ExternalBuilders, "external-builder", nil, "a Fabric external builder directory, repeatable, tried in order (env PEERSIM_EXTERNAL_BUILDERS, comma-separated)")
 	fs.IntVar(&cfg.BatchSize, "batch-size", cfg.BatchSize, "transactions per block (env PEERSIM_BATCH_SIZE)")
 	fs.DurationVar(&cfg.BatchTimeout, "batch-timeout", cfg.BatchTimeout, "how long to wait before cutting a block that is not full (env PEERSIM_BATCH_TIMEOUT)")

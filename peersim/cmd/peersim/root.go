@@ -101,7 +101,7 @@ embedded ledger and ordering) and talks to it with the flags of Fabric's peer CL
 
 Start a peer:           peersim node start --dev
 Install chaincode:      peersim chaincode install -n basic -v 1.0 -p ./chaincode
-Run it (dev mode):      peersim chaincode run -n basic -v 1.0 -- ./basic
+Run it (dev mode):      peersim chaincode run -n basic -v 1.0 -p ./chaincode --watch   (or: -- ./basic)
 Instantiate it:         peersim chaincode instantiate -C mychannel -n basic -v 1.0 -c '{"Args":["init"]}'
 Invoke and query:       peersim chaincode invoke -C mychannel -n basic -c '{"Args":["put","a","1"]}'
 Watch its events:       peersim channel events -C mychannel -n basic
