@@ -41,25 +41,28 @@ type TracedMessage struct {
 // WithTracer makes the server tell t of every transaction's messages.
 func WithTracer(t Tracer) Option { return func(s *Server) { s.tracer = t } }
 
+// keyedRequest is a request about one key of a namespace or collection
+// (GetState, PutState, DelState and their metadata forms).
+type keyedRequest interface {
+	GetCollection() string
+	GetKey() string
+}
+
 // subject names the key (and collection) a request is about, decoding
 // its payload; "" when it names none.
 func subject(msg *peer.ChaincodeMessage) (collection, key string) {
 	var m proto.Message
 	switch msg.Type {
-	case peer.ChaincodeMessage_GET_STATE:
+	case peer.ChaincodeMessage_GET_STATE, peer.ChaincodeMessage_GET_PRIVATE_DATA_HASH:
 		m = &peer.GetState{}
 	case peer.ChaincodeMessage_PUT_STATE:
 		m = &peer.PutState{}
-	case peer.ChaincodeMessage_DEL_STATE:
+	case peer.ChaincodeMessage_DEL_STATE, peer.ChaincodeMessage_PURGE_PRIVATE_DATA:
 		m = &peer.DelState{}
 	case peer.ChaincodeMessage_GET_STATE_METADATA:
 		m = &peer.GetStateMetadata{}
 	case peer.ChaincodeMessage_PUT_STATE_METADATA:
 		m = &peer.PutStateMetadata{}
-	case peer.ChaincodeMessage_GET_PRIVATE_DATA_HASH:
-		m = &peer.GetState{}
-	case peer.ChaincodeMessage_PURGE_PRIVATE_DATA:
-		m = &peer.DelState{}
 	case peer.ChaincodeMessage_GET_STATE_BY_RANGE:
 		m = &peer.GetStateByRange{}
 	case peer.ChaincodeMessage_GET_QUERY_RESULT:
@@ -75,15 +78,7 @@ func subject(msg *peer.ChaincodeMessage) (collection, key string) {
 		return "", ""
 	}
 	switch r := m.(type) {
-	case *peer.GetState:
-		return r.GetCollection(), r.GetKey()
-	case *peer.PutState:
-		return r.GetCollection(), r.GetKey()
-	case *peer.DelState:
-		return r.GetCollection(), r.GetKey()
-	case *peer.GetStateMetadata:
-		return r.GetCollection(), r.GetKey()
-	case *peer.PutStateMetadata:
+	case keyedRequest:
 		return r.GetCollection(), r.GetKey()
 	case *peer.GetStateByRange:
 		return r.GetCollection(), r.GetStartKey()
