@@ -175,7 +175,7 @@ func (p *Peer) Run(c Command) *gexec.Session {
 		args = append(args, "--peer-address", p.ClientAddr, "--timeout", CommandTimeout.String())
 	}
 	cmd := exec.Command(p.Binary, args...)
-	cmd.Env = cleanEnv()
+	cmd.Env = withoutRaceExitSleep(cleanEnv())
 	s, err := gexec.Start(cmd, prefixed(p.Name+" cli", "out"), prefixed(p.Name+" cli", "err"))
 	Expect(err).NotTo(HaveOccurred(), "start %s", cmd)
 	return s
@@ -279,6 +279,22 @@ func cleanEnv() []string {
 		env = append(env, kv)
 	}
 	return env
+}
+
+// withoutRaceExitSleep adds atexit_sleep_ms=0 to GORACE (keeping the
+// options already there) for a CLI command: a binary built with -race
+// otherwise sleeps a second when main returns so that goroutines still
+// running may report a race, and the suites run hundreds of commands, whose
+// work is done when they print their result. The peer keeps the sleep.
+func withoutRaceExitSleep(env []string) []string {
+	const opt = "atexit_sleep_ms=0"
+	for i, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "GORACE="); ok {
+			env[i] = "GORACE=" + strings.TrimSpace(v+" "+opt)
+			return env
+		}
+	}
+	return append(env, "GORACE="+opt)
 }
 
 func prefixed(name, stream string) io.Writer {
