@@ -33,7 +33,13 @@ func startDevPeer(args ...string) *network.Peer {
 // ends (before the peer stops: cleanups run last-in first-out).
 func startChaincode(p *network.Peer, binary, ccid string) *gexec.Session {
 	GinkgoHelper()
-	cc := p.StartChaincode(binary, ccid)
+	return startChaincodeWith(p, network.SeedIDVariable, binary, ccid)
+}
+
+// startChaincodeWith is startChaincode with the id in idVariable.
+func startChaincodeWith(p *network.Peer, idVariable, binary, ccid string) *gexec.Session {
+	GinkgoHelper()
+	cc := p.StartChaincodeWith(idVariable, binary, ccid)
 	DeferCleanup(network.StopChaincode, cc)
 	return cc
 }
@@ -115,14 +121,32 @@ var _ = Describe("a development-mode peer", func() {
 	})
 })
 
-// devDeploy installs samples/<name> as name:1.0, starts its binary by hand
-// as the seed's guide does, and instantiates it with Init's arguments.
-func devDeploy(p *network.Peer, name string, initArgs []string, collections string) {
+// devDeploy deploys samples/<name> through lc with its binary started by
+// hand, and returns the chaincode id it runs as, name:1.0.
+//   - lscc, as the seed's guide runs it: install name:1.0, start the binary
+//     with CORE_ID_CHAINCODE_NAME=name:1.0, instantiate it with Init's
+//     arguments.
+//   - 2.x, as Fabric's 2.x dev-mode guide runs it: nothing installed;
+//     approve (--package-id name:1.0) and commit the definition, start the
+//     binary with CORE_CHAINCODE_ID_NAME=name:1.0, then the first invoke
+//     --isInit with Init's arguments when it has some.
+func devDeploy(p *network.Peer, lc network.Lifecycle, name string, initArgs []string, collections string) string {
 	GinkgoHelper()
+	ccid := name + ":1.0"
+	if lc == network.V2 {
+		def := network.SampleDefinition(channel, name, initArgs, collections)
+		p.Define(def, ccid)
+		startChaincodeWith(p, network.FabricIDVariable, components.Binary(name), ccid)
+		// A 2.x invoke of a chaincode not yet connected fails at once.
+		p.WaitForChaincode(ccid)
+		p.InitIfRequired(def, initArgs)
+		return ccid
+	}
 	p.Exec(network.Install{Name: name, Version: "1.0", Path: components.Sample(name)})
-	startChaincode(p, components.Binary(name), name+":1.0")
+	startChaincode(p, components.Binary(name), ccid)
 	s := p.Exec(network.Instantiate{Channel: channel, Name: name, Version: "1.0", Args: initArgs, CollectionsConfig: collections})
 	Expect(s.Err).To(gbytes.Say("validation code: VALID"))
+	return ccid
 }
 
 var _ = DescribeTable("every sample runs natively against a development-mode peer",
@@ -130,12 +154,12 @@ var _ = DescribeTable("every sample runs natively against a development-mode pee
 		name := f.Sample
 		p := startDevPeer()
 		if f.Setup != nil {
-			f.Setup(p, devDeploy)
+			f.Setup(p, f.Lifecycle, devDeploy)
 		}
 		collections := f.CollectionsPath(components.Sample(name))
-		By("installing " + name + ", starting its binary as " + name + ":1.0 and instantiating it")
-		devDeploy(p, name, f.InitArgs, collections)
-		Expect(p.Output(network.ListRunning{})).NotTo(ContainSubstring(name+":1.0"), "a development-mode peer runs no chaincode process itself")
+		By("deploying " + name + " through " + f.Lifecycle.String() + ", its binary started by hand as " + name + ":1.0")
+		ccid := devDeploy(p, f.Lifecycle, name, f.InitArgs, collections)
+		Expect(p.Output(network.ListRunning{})).NotTo(ContainSubstring(ccid), "a development-mode peer runs no chaincode process itself")
 		f.Use(p, channel)
 	},
 	network.SampleEntries(),

@@ -95,6 +95,10 @@ type Invoke struct {
 	Transient map[string][]byte
 	// Identity signs the proposal; the CLI's default (Admin) when empty.
 	Identity string
+	// IsInit is --isInit: the call runs Init, as the first invoke of a 2.x
+	// definition committed with --init-required must. Invoke only: the
+	// query command has no such flag and refuses it.
+	IsInit bool
 }
 
 // Argv implements Command.
@@ -117,6 +121,114 @@ func callArgs(op string, c Invoke) []string {
 	}
 	if c.Identity != "" {
 		args = append(args, "--identity", c.Identity)
+	}
+	if c.IsInit {
+		args = append(args, "--isInit")
+	}
+	return args
+}
+
+// LifecyclePackage is `peersim lifecycle chaincode package`: Path, a Go
+// chaincode directory, packaged as Fabric 2.x does into Output, with Label
+// (e.g. sacc_1.0) in the package ID it gets at install.
+type LifecyclePackage struct {
+	Path, Label, Output string
+}
+
+// Argv implements Command.
+func (c LifecyclePackage) Argv() []string {
+	return []string{"lifecycle", "chaincode", "package", c.Output, "--path", c.Path, "--lang", "golang", "--label", c.Label}
+}
+
+func (LifecyclePackage) offline() {}
+
+// LifecycleInstall is `peersim lifecycle chaincode install`; it prints
+// "Chaincode code package identifier: <label>:<sha256>".
+type LifecycleInstall struct {
+	// Package is a file LifecyclePackage wrote.
+	Package string
+}
+
+// Argv implements Command.
+func (c LifecycleInstall) Argv() []string {
+	return []string{"lifecycle", "chaincode", "install", c.Package}
+}
+
+// QueryInstalled is `peersim lifecycle chaincode queryinstalled`.
+type QueryInstalled struct{}
+
+// Argv implements Command.
+func (QueryInstalled) Argv() []string { return []string{"lifecycle", "chaincode", "queryinstalled"} }
+
+// Definition is a chaincode definition as the flags of `peersim lifecycle
+// chaincode approveformyorg|checkcommitreadiness|commit` give it.
+type Definition struct {
+	Channel, Name, Version string
+	// Sequence is --sequence: the committed sequence plus one.
+	Sequence int
+	// SignaturePolicy is --signature-policy, e.g. "OR('Org1MSP.member')";
+	// the channel's /Channel/Application/Endorsement when empty.
+	SignaturePolicy string
+	// CollectionsConfig is --collections-config, a collections_config.json.
+	CollectionsConfig string
+	// InitRequired is --init-required: the first invoke must be IsInit.
+	InitRequired bool
+}
+
+func (d Definition) argv(op string) []string {
+	args := []string{"lifecycle", "chaincode", op, "-C", d.Channel, "-n", d.Name, "-v", d.Version, "--sequence", fmt.Sprint(d.Sequence)}
+	if d.SignaturePolicy != "" {
+		args = append(args, "--signature-policy", d.SignaturePolicy)
+	}
+	if d.CollectionsConfig != "" {
+		args = append(args, "--collections-config", d.CollectionsConfig)
+	}
+	if d.InitRequired {
+		args = append(args, "--init-required")
+	}
+	return args
+}
+
+// ApproveForMyOrg is `peersim lifecycle chaincode approveformyorg`: the
+// peer's organisation approves the definition, running PackageID.
+type ApproveForMyOrg struct {
+	Definition
+	// PackageID is --package-id: an installed package's label:sha256, or
+	// in development mode the name:version the chaincode is started as.
+	PackageID string
+}
+
+// Argv implements Command.
+func (c ApproveForMyOrg) Argv() []string {
+	args := c.argv("approveformyorg")
+	if c.PackageID != "" {
+		args = append(args, "--package-id", c.PackageID)
+	}
+	return args
+}
+
+// CheckCommitReadiness is `peersim lifecycle chaincode
+// checkcommitreadiness`: it prints "<MSP ID>: true|false" per organisation.
+type CheckCommitReadiness Definition
+
+// Argv implements Command.
+func (c CheckCommitReadiness) Argv() []string { return Definition(c).argv("checkcommitreadiness") }
+
+// Commit is `peersim lifecycle chaincode commit`.
+type Commit Definition
+
+// Argv implements Command.
+func (c Commit) Argv() []string { return Definition(c).argv("commit") }
+
+// QueryCommitted is `peersim lifecycle chaincode querycommitted -C
+// <channel>`, and with Name `-n <name>`.
+type QueryCommitted struct{ Channel, Name string }
+
+// Argv implements Command.
+func (c QueryCommitted) Argv() []string {
+	args := []string{"lifecycle", "chaincode", "querycommitted", "-C", c.Channel}
+	if c.Name != "" {
+		args = append(args, "-n", c.Name)
 	}
 	return args
 }

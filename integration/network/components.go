@@ -2,7 +2,8 @@
 // the Ginkgo suites under integration/: it builds the binaries once
 // (Components), starts peers with configuration overrides on free ports and
 // waits for their ready line (Peer), runs CLI commands given as typed values
-// (Install, Instantiate, Invoke, ...) and starts development-mode chaincode
+// (Install, Instantiate, Invoke, the 2.x lifecycle's ApproveForMyOrg, Commit,
+// ...), deploys through either Lifecycle and starts development-mode chaincode
 // the way Fabric's guide does.
 package network
 

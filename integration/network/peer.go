@@ -175,7 +175,7 @@ func (p *Peer) Run(c Command) *gexec.Session {
 		args = append(args, "--peer-address", p.ClientAddr, "--timeout", CommandTimeout.String())
 	}
 	cmd := exec.Command(p.Binary, args...)
-	cmd.Env = cleanEnv()
+	cmd.Env = withoutRaceExitSleep(cleanEnv())
 	s, err := gexec.Start(cmd, prefixed(p.Name+" cli", "out"), prefixed(p.Name+" cli", "err"))
 	Expect(err).NotTo(HaveOccurred(), "start %s", cmd)
 	return s
@@ -196,15 +196,31 @@ func (p *Peer) Output(c Command) string {
 	return strings.TrimSuffix(string(p.Exec(c).Out.Contents()), "\n")
 }
 
-// StartChaincode starts a development-mode chaincode exactly as Fabric's
-// guide does:
+// The variables a development-mode chaincode reads its id from.
+const (
+	// SeedIDVariable is the one the seed document's guide sets.
+	SeedIDVariable = "CORE_ID_CHAINCODE_NAME"
+	// FabricIDVariable is the one Fabric's shim reads and Fabric's 2.x
+	// dev-mode guide sets.
+	FabricIDVariable = "CORE_CHAINCODE_ID_NAME"
+)
+
+// StartChaincode starts a development-mode chaincode exactly as the seed
+// document's guide does:
 //
 //	CORE_ID_CHAINCODE_NAME=<name>:<version> CORE_PEER_TLS_ENABLED=false <binary> -peer.address <host>:<port>
 func (p *Peer) StartChaincode(binary, ccid string) *gexec.Session {
 	GinkgoHelper()
+	return p.StartChaincodeWith(SeedIDVariable, binary, ccid)
+}
+
+// StartChaincodeWith starts a development-mode chaincode as StartChaincode
+// does, with its id in idVariable (SeedIDVariable or FabricIDVariable).
+func (p *Peer) StartChaincodeWith(idVariable, binary, ccid string) *gexec.Session {
+	GinkgoHelper()
 	Expect(p.ChaincodeAddr).NotTo(BeEmpty(), "peer %s has not been started: its chaincode address is unknown", p.Name)
 	cmd := exec.Command(binary, "-peer.address", p.ChaincodeAddr)
-	cmd.Env = append(cleanEnv(), "CORE_ID_CHAINCODE_NAME="+ccid, "CORE_PEER_TLS_ENABLED=false")
+	cmd.Env = append(cleanEnv(), idVariable+"="+ccid, "CORE_PEER_TLS_ENABLED=false")
 	s, err := gexec.Start(cmd, prefixed(ccid, "out"), prefixed(ccid, "err"))
 	Expect(err).NotTo(HaveOccurred(), "start %s", cmd)
 	return s
@@ -263,6 +279,22 @@ func cleanEnv() []string {
 		env = append(env, kv)
 	}
 	return env
+}
+
+// withoutRaceExitSleep adds atexit_sleep_ms=0 to GORACE (keeping the
+// options already there) for a CLI command: a binary built with -race
+// otherwise sleeps a second when main returns so that goroutines still
+// running may report a race, and the suites run hundreds of commands, whose
+// work is done when they print their result. The peer keeps the sleep.
+func withoutRaceExitSleep(env []string) []string {
+	const opt = "atexit_sleep_ms=0"
+	for i, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "GORACE="); ok {
+			env[i] = "GORACE=" + strings.TrimSpace(v+" "+opt)
+			return env
+		}
+	}
+	return append(env, "GORACE="+opt)
 }
 
 func prefixed(name, stream string) io.Writer {

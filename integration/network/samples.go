@@ -1,6 +1,7 @@
 package network
 
 import (
+	"fmt"
 	"path/filepath"
 
 	"github.com/onsi/ginkgo/v2"
@@ -9,11 +10,13 @@ import (
 	"github.com/onsi/gomega/types"
 )
 
-// Deployer installs samples/<name> as name:1.0 on p and instantiates it with
-// Init's arguments and, if not "", the collections file; each suite brings
-// its own (in production mode the peer builds and launches the chaincode, in
-// development mode the spec starts it by hand).
-type Deployer func(p *Peer, name string, initArgs []string, collections string)
+// Deployer deploys samples/<name> as version 1.0 on p's channel through
+// lc, with Init's arguments and, if not "", the collections file, and
+// returns the chaincode id the sample runs as (name:1.0, or the package ID
+// of a package installed through _lifecycle). Each suite brings its own: in
+// production mode the peer builds and launches the chaincode, in
+// development mode the spec starts it by hand.
+type Deployer func(p *Peer, lc Lifecycle, name string, initArgs []string, collections string) (ccid string)
 
 // SampleFlow is what one sample needs to be deployed and used end to end:
 // both suites run every flow, so every sample is proven in both modes.
@@ -22,13 +25,17 @@ type SampleFlow struct {
 	Description string
 	// Sample is the folder under samples/.
 	Sample string
-	// InitArgs are Init's arguments at instantiate.
+	// Lifecycle is how the suite deploys the sample (and what Setup
+	// deploys); SampleEntries sets it.
+	Lifecycle Lifecycle
+	// InitArgs are Init's arguments: at instantiate with lscc, in the
+	// first invoke (--isInit) with the 2.x lifecycle.
 	InitArgs []string
 	// Collections is a collections file under the sample's folder, or "".
 	Collections string
 	// Setup prepares the peer before the sample is deployed (an identity
-	// to add, another chaincode to deploy first); nil for none.
-	Setup func(p *Peer, deploy Deployer)
+	// to add, another chaincode to deploy first, through lc); nil for none.
+	Setup func(p *Peer, lc Lifecycle, deploy Deployer)
 	// Invoke, Transient and Identity make the transaction submitted.
 	Invoke    []string
 	Transient map[string][]byte
@@ -66,7 +73,7 @@ func SampleFlows() []SampleFlow {
 		{
 			Description: "assettransfer, as an identity with the abac.creator attribute", Sample: "assettransfer",
 			InitArgs: []string{},
-			Setup: func(p *Peer, _ Deployer) {
+			Setup: func(p *Peer, _ Lifecycle, _ Deployer) {
 				p.Exec(IdentityAdd{Name: "creator", Attrs: map[string]string{"abac.creator": "true"}})
 			},
 			Invoke:   []string{"CreateAsset", "asset1", "blue", "5", "300"},
@@ -93,8 +100,8 @@ func SampleFlows() []SampleFlow {
 		{
 			Description: "caller, calling sacc (deployed first) on the same channel", Sample: "caller",
 			InitArgs: []string{"init"},
-			Setup: func(p *Peer, deploy Deployer) {
-				deploy(p, "sacc", []string{"a", "10"}, "")
+			Setup: func(p *Peer, lc Lifecycle, deploy Deployer) {
+				deploy(p, lc, "sacc", []string{"a", "10"}, "")
 			},
 			Invoke: []string{"callAndRecord", "sacc", "set", "a", "30"},
 			Query:  []string{"call", "sacc", "", "get", "a"},
@@ -103,12 +110,16 @@ func SampleFlows() []SampleFlow {
 	}
 }
 
-// SampleEntries makes one DescribeTable entry per sample flow; the table's
-// body takes the flow.
+// SampleEntries makes one DescribeTable entry per sample flow and
+// lifecycle, e.g. "sacc (lscc)" and "sacc (2.x lifecycle)"; the table's
+// body takes the flow, whose Lifecycle says how to deploy it.
 func SampleEntries() []ginkgo.TableEntry {
 	var entries []ginkgo.TableEntry
 	for _, f := range SampleFlows() {
-		entries = append(entries, ginkgo.Entry(f.Description, f))
+		for _, lc := range Lifecycles() {
+			f.Lifecycle = lc
+			entries = append(entries, ginkgo.Entry(fmt.Sprintf("%s (%s)", f.Description, lc), f))
+		}
 	}
 	return entries
 }

@@ -24,13 +24,25 @@ func startPeer(args ...string) *network.Peer {
 	return p
 }
 
-// deploy installs samples/<name> as name:1.0 and instantiates it with
-// Init's arguments; the peer builds and launches it.
-func deploy(p *network.Peer, name string, initArgs []string, collections string) {
+// deploy deploys samples/<name> through lc and returns the chaincode id
+// the peer runs it as; the peer builds and launches it.
+//   - lscc: install name:1.0 and instantiate it with Init's arguments.
+//   - 2.x: package it (label name_1.0), install it, approve the package ID,
+//     check commit readiness, commit, then the first invoke --isInit with
+//     Init's arguments when it has some (see network.SampleDefinition).
+func deploy(p *network.Peer, lc network.Lifecycle, name string, initArgs []string, collections string) string {
 	GinkgoHelper()
+	if lc == network.V2 {
+		id := p.InstallPackage(components.Sample(name), name+"_1.0")
+		def := network.SampleDefinition(channel, name, initArgs, collections)
+		p.Define(def, id)
+		p.InitIfRequired(def, initArgs)
+		return id
+	}
 	p.Exec(network.Install{Name: name, Version: "1.0", Path: components.Sample(name)})
 	s := p.Exec(network.Instantiate{Channel: channel, Name: name, Version: "1.0", Args: initArgs, CollectionsConfig: collections})
 	Expect(s.Err).To(gbytes.Say("validation code: VALID"))
+	return name + ":1.0"
 }
 
 // processGone reports whether no process (not even a zombie) has pid.
@@ -43,13 +55,15 @@ var _ = DescribeTable("a production-mode peer deploys, invokes and queries",
 		name := f.Sample
 		p := startPeer()
 		if f.Setup != nil {
-			f.Setup(p, deploy)
+			f.Setup(p, f.Lifecycle, deploy)
 		}
 		collections := f.CollectionsPath(components.Sample(name))
-		By("installing and instantiating " + name + ": the peer builds and launches it")
-		deploy(p, name, f.InitArgs, collections)
-		Expect(p.RunningPID(name+":1.0")).To(BeNumerically(">", 0), "list --running should show %s:1.0", name)
+		By("deploying " + name + " through " + f.Lifecycle.String() + ": the peer builds and launches it")
+		ccid := deploy(p, f.Lifecycle, name, f.InitArgs, collections)
 		f.Use(p, channel)
+		// After the invoke: a 2.x definition without Init is launched by
+		// its first invoke.
+		Expect(p.RunningPID(ccid)).To(BeNumerically(">", 0), "list --running should show %s", ccid)
 	},
 	network.SampleEntries(),
 )
@@ -57,7 +71,7 @@ var _ = DescribeTable("a production-mode peer deploys, invokes and queries",
 var _ = Describe("a production-mode peer", func() {
 	It("refuses a process it did not launch, even with the right name:version", func() {
 		p := startPeer()
-		deploy(p, "sacc", []string{"a", "10"}, "")
+		deploy(p, network.LSCC, "sacc", []string{"a", "10"}, "")
 		pid := p.RunningPID("sacc:1.0")
 
 		By("starting sacc by hand as sacc:1.0, as in development mode")
@@ -85,7 +99,7 @@ var _ = Describe("a production-mode peer", func() {
 
 	It("relaunches chaincode that was killed, on the next invoke", func() {
 		p := startPeer()
-		deploy(p, "sacc", []string{"a", "10"}, "")
+		deploy(p, network.LSCC, "sacc", []string{"a", "10"}, "")
 		pid := p.RunningPID("sacc:1.0")
 		Expect(pid).To(BeNumerically(">", 0))
 
@@ -103,7 +117,7 @@ var _ = Describe("a production-mode peer", func() {
 
 	It("stops the chaincode it launched on SIGTERM and logs it as stopped, not as a crash", func() {
 		p := startPeer()
-		deploy(p, "sacc", []string{"a", "10"}, "")
+		deploy(p, network.LSCC, "sacc", []string{"a", "10"}, "")
 		pid := p.RunningPID("sacc:1.0")
 		peerLog := p.Session().Err
 		before := len(peerLog.Contents())
@@ -117,7 +131,7 @@ var _ = Describe("a production-mode peer", func() {
 
 	It("upgrades to another installed version, which then serves the channel", func() {
 		p := startPeer()
-		deploy(p, "sacc", []string{"a", "10"}, "")
+		deploy(p, network.LSCC, "sacc", []string{"a", "10"}, "")
 		p.Exec(network.Install{Name: "sacc", Version: "2.0", Path: components.Sample("sacc")})
 
 		s := p.Exec(network.Upgrade{Channel: channel, Name: "sacc", Version: "2.0", Args: []string{"b", "20"}})
@@ -139,7 +153,7 @@ var _ = Describe("a production-mode peer", func() {
 		DeferCleanup(p.Stop)
 		clientAddr := p.ClientAddr
 		Expect(clientAddr).To(Equal(p.Address))
-		deploy(p, "abstore", []string{"init", "a", "100", "b", "200"}, "")
+		deploy(p, network.LSCC, "abstore", []string{"init", "a", "100", "b", "200"}, "")
 		for range 2 {
 			p.Exec(network.Invoke{Channel: channel, Name: "abstore", Args: []string{"invoke", "a", "b", "10"}})
 		}
