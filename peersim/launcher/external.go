@@ -72,7 +72,7 @@ func (r *Runner) detect(ctx context.Context, pkg *ccpackage.Package, srcDir, met
 			return b, nil
 		}
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("detect builder for chaincode package %s: %w", pkg.ID(), ctx.Err())
+			return nil, fmt.Errorf("detect builder for chaincode package %s: %w", pkg.ID(), r.buildCause(ctx, err))
 		}
 		var exit *exec.ExitError
 		if !errors.As(err, &exit) {
