@@ -274,6 +274,9 @@ func (r *Runner) nativeCommand(ccid string, b *Build, launchDir string, cert *cl
 		}
 	}
 	env = append(env, r.cfg.ChaincodeEnv...)
+	if _, twin := PrimaryOf(ccid); twin {
+		env = append(env, twinEnv(env)...)
+	}
 	cmd := exec.Command(b.Executable, "-peer.address="+r.cfg.PeerAddress)
 	cmd.Env = env
 	cmd.Dir = launchDir
@@ -296,6 +299,9 @@ func (r *Runner) runCommand(ccid string, b *Build, launchDir string, cert *clien
 	}
 	cmd := exec.Command(b.external.script("run"), filepath.Join(b.Dir, extBuildDir), launchDir)
 	cmd.Env = r.builderEnv(b.external)
+	if _, twin := PrimaryOf(ccid); twin {
+		cmd.Env = append(cmd.Env, twinEnv(cmd.Env)...)
+	}
 	cmd.Dir = b.external.Path
 	return cmd, nil
 }
