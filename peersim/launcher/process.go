@@ -21,7 +21,8 @@ import (
 // Process is a chaincode process the launcher started, natively or through
 // an external builder's bin/run. Its exported fields must not be modified.
 type Process struct {
-	// CCID is the chaincode id the process registers with (name:version).
+	// CCID is the chaincode id the process registers with (name:version,
+	// a package ID, or the TwinOf id of one).
 	CCID string
 	// PID is the process id; the process leads a process group of the same
 	// id.
