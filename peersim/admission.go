@@ -8,6 +8,7 @@ import (
 
 	"github.com/chaincodekit/chaincodekit/peersim/ccpackage"
 	"github.com/chaincodekit/chaincodekit/peersim/chaincode"
+	"github.com/chaincodekit/chaincodekit/peersim/launcher"
 	"github.com/chaincodekit/chaincodekit/peersim/syscc"
 )
 
@@ -23,7 +24,14 @@ import (
 // Otherwise the launcher's registry of the processes it started decides
 // (AuthorizeCert): only a ccid the peer is launching, with the TLS
 // certificate issued for that launch when chaincode TLS is on.
+//
+// A twin id (launcher.TwinOf of a known id, the second process of the
+// determinism check) is accepted only from a process the launcher started
+// for it: never in development mode nor from a dialled server.
 func (p *Peer) admit(ccid string, info chaincode.ConnInfo) error {
+	if primary, twin := launcher.PrimaryOf(ccid); twin {
+		return p.admitTwin(ccid, primary, info)
+	}
 	if err := p.known(ccid); err != nil {
 		return err
 	}
@@ -36,6 +44,17 @@ func (p *Peer) admit(ccid string, info chaincode.ConnInfo) error {
 		return fmt.Errorf("peer will not accept external chaincode connection %s (except in dev mode)", ccid)
 	}
 	return p.launcher.AuthorizeCert(ccid, info.PeerCertificate)
+}
+
+// admitTwin is admit for the twin id of primary.
+func (p *Peer) admitTwin(twin, primary string, info chaincode.ConnInfo) error {
+	if p.cfg.Dev || info.Dialed || p.launcher == nil {
+		return fmt.Errorf("chaincode id %s is the twin of %s, which only a process this peer starts for the determinism check in production mode registers as: start the chaincode as %s", twin, primary, primary)
+	}
+	if err := p.known(primary); err != nil {
+		return fmt.Errorf("twin %s: %w", twin, err)
+	}
+	return p.launcher.AuthorizeCert(twin, info.PeerCertificate)
 }
 
 // known returns nil when ccid is installed or approved, else a refusal

@@ -15,7 +15,7 @@ func TestAdmitDecidesFromTheStoreAndTheLauncher(t *testing.T) {
 	prod.install(t, prod.admin, "svc", "1.0")
 	// The launcher is starting svc:1.0, and only it.
 	fl.mu.Lock()
-	fl.launched = append(fl.launched, "svc:1.0")
+	fl.launched = append(fl.launched, "svc:1.0", "svc:1.0#twin")
 	fl.mu.Unlock()
 
 	dev := startNet(t, t.TempDir())
@@ -52,6 +52,15 @@ func TestAdmitDecidesFromTheStoreAndTheLauncher(t *testing.T) {
 		{"production mode admits an installed chaincode server the peer dialled", prod, "mycc:1.0", chaincode.ConnInfo{Dialed: true}, ""},
 		{"a dialled chaincode server must be installed too", prod, "other:1.0", chaincode.ConnInfo{Dialed: true},
 			"no version of other is installed"},
+		{"production mode admits the twin the launcher is starting for the determinism check", prod, "svc:1.0#twin", chaincode.ConnInfo{}, ""},
+		{"production mode refuses a twin the launcher did not start", prod, "mycc:1.0#twin", chaincode.ConnInfo{},
+			"peer will not accept external chaincode connection mycc:1.0#twin"},
+		{"a twin of an uninstalled id is refused", prod, "other:1.0#twin", chaincode.ConnInfo{},
+			"twin other:1.0#twin: no version of other is installed"},
+		{"a dialled chaincode server cannot register as a twin", prod, "mycc:1.0#twin", chaincode.ConnInfo{Dialed: true},
+			"chaincode id mycc:1.0#twin is the twin of mycc:1.0, which only a process this peer starts for the determinism check in production mode registers as"},
+		{"dev mode refuses a twin id, saying which id to start as", dev, "mycc:1.0#twin", chaincode.ConnInfo{},
+			"start the chaincode as mycc:1.0"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -75,7 +75,11 @@
 // With the determinism check (Config.CheckDeterminism, or a client's
 // determinism.Request) the endorser simulates a user chaincode proposal a
 // second time after step 5 and endorses the first only when package
-// peersim/determinism finds the two alike.
+// peersim/determinism finds the two alike. In production mode the second
+// simulation runs on a twin (ccsupport.Support.Twin): a second process of
+// the package, registered as launcher.TwinOf(ccid) with another TZ and
+// working directory, launched on first use and stopped with the first
+// process; development mode reruns on the one process.
 //
 // A system chaincode proposal goes from the endorser to peersim/syscc
 // instead of ccsupport; lscc's Init runs through ccsupport the same way.
@@ -87,6 +91,10 @@
 //     differ is refused with status 500 and a message that starts
 //     "nondeterministic chaincode:" and holds the diff; Fabric has no
 //     such check (its client sees "ProposalResponsePayloads do not match").
+//     The check's twin registers as "<ccid>#twin", an id a Fabric peer
+//     would refuse, and this peer accepts it only from the process it
+//     launched for it. A client that asked for the check hears its verdict
+//     in the response header determinism.VerdictHeader.
 //   - Config.FromSnapshot restores every channel of one peersim snapshot
 //     file (Peer.Snapshot, pscc GetSnapshot), clear private data included,
 //     and keeps the snapshot's last block; Fabric joins one channel by a

@@ -53,6 +53,11 @@ var prodShared struct {
 }
 
 func TestMain(m *testing.M) {
+	if os.Getenv(helperChaincodeEnv) != "" {
+		// The launcher started this binary as a chaincode (see
+		// helperChaincodePackage).
+		os.Exit(helperChaincodeMain())
+	}
 	code := m.Run()
 	if prodShared.dir != "" {
 		os.RemoveAll(prodShared.dir)

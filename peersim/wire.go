@@ -1,6 +1,7 @@
 package peersim
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"maps"
@@ -135,6 +136,13 @@ func (p *Peer) startupTimeout() time.Duration {
 // newEndorser builds the Endorser service and the system chaincodes it
 // routes to, from the peer's parts.
 func (p *Peer) newEndorser() *endorser.Endorser {
+	// Production mode runs the determinism check's second simulation on a
+	// twin process; development mode starts no chaincode, so it reruns on
+	// the developer's one process.
+	var second func(context.Context, string) (string, error)
+	if !p.cfg.Dev {
+		second = p.support.Twin
+	}
 	return endorser.New(endorser.Config{
 		Verifier:   p.msp,
 		Channels:   p.chans,
@@ -145,6 +153,7 @@ func (p *Peer) newEndorser() *endorser.Endorser {
 		Stopping:   p.closing,
 
 		CheckDeterminism: p.cfg.CheckDeterminism,
+		SecondInstance:   second,
 		Log:              p.log.With(logging.NameKey, "endorser"),
 	})
 }

@@ -7,6 +7,8 @@ import (
 
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/chaincodekit/chaincodekit/peersim/determinism"
@@ -33,7 +35,16 @@ func (c *Client) Endorse(ctx context.Context, sp *peer.SignedProposal) (*peer.Pr
 }
 
 func (c *Client) endorse(ctx context.Context, sp *peer.SignedProposal, txID string) (*peer.ProposalResponse, error) {
-	resp, err := c.endorser.ProcessProposal(ctx, sp)
+	var opts []grpc.CallOption
+	var header metadata.MD
+	verdict, _ := ctx.Value(verdictKey{}).(*string)
+	if verdict != nil {
+		opts = append(opts, grpc.Header(&header))
+	}
+	resp, err := c.endorser.ProcessProposal(ctx, sp, opts...)
+	if v := header.Get(determinism.VerdictHeader); verdict != nil && len(v) > 0 {
+		*verdict = v[0]
+	}
 	if err != nil {
 		return nil, &EndorseError{TxID: txID, Err: c.transportError(ctx, "endorse", err)}
 	}
@@ -101,3 +112,17 @@ func marshal(m proto.Message) ([]byte, error) {
 // metadata beside the signed proposal, which is unchanged). A Fabric peer
 // ignores it.
 func CheckDeterminism(ctx context.Context) context.Context { return determinism.Request(ctx) }
+
+// verdictKey is the context key of WithDeterminismVerdict's destination.
+type verdictKey struct{}
+
+// WithDeterminismVerdict returns ctx with which the client stores in
+// *verdict what the peer said of the determinism check of a proposal it
+// endorsed (determinism.VerdictAgree or VerdictInconclusive). An answer
+// without a verdict (the peer did not check, refused the proposal, or is
+// a Fabric peer) leaves *verdict as it was, so that the lookups a Submit
+// makes after its proposal keep the proposal's verdict. Use one ctx for
+// one call at a time.
+func WithDeterminismVerdict(ctx context.Context, verdict *string) context.Context {
+	return context.WithValue(ctx, verdictKey{}, verdict)
+}

@@ -13,6 +13,23 @@ import (
 // without the check.
 const Header = "peersim-check-determinism"
 
+// VerdictHeader is the gRPC response header in which a peer that checked
+// a proposal for determinism at the client's request (Header), and
+// endorsed it, says how the check ended: VerdictAgree or
+// VerdictInconclusive. A refused proposal carries the diff in its
+// response instead.
+const VerdictHeader = "peersim-determinism"
+
+// The values of VerdictHeader.
+const (
+	// VerdictAgree: the two simulations gave the same results.
+	VerdictAgree = "agree"
+	// VerdictInconclusive: a block committed between the two simulations
+	// and changed what they read, so their comparison proves nothing; the
+	// peer endorsed the first.
+	VerdictInconclusive = "inconclusive"
+)
+
 // Request returns ctx with the outgoing metadata that asks the peer to
 // check the proposals sent with it (Header).
 func Request(ctx context.Context) context.Context {

@@ -21,34 +21,35 @@ import (
 //
 // Two differing results are a *determinism.MismatchError. When a block
 // committed between the two runs (the report is inconclusive) the
-// differences prove nothing: the first simulation is endorsed as usual
-// and the report is logged.
-func (e *Endorser) checkDeterminism(ctx context.Context, up *identity.UnpackedProposal, l *ledger.Ledger, def *ledger.ChaincodeDefinition, ccid string, first determinism.Simulation) error {
+// differences prove nothing: the first simulation is endorsed as usual,
+// the report is logged and the verdict is determinism.VerdictInconclusive
+// (determinism.VerdictAgree when the two agree).
+func (e *Endorser) checkDeterminism(ctx context.Context, up *identity.UnpackedProposal, l *ledger.Ledger, def *ledger.ChaincodeDefinition, ccid string, first determinism.Simulation) (verdict string, _ error) {
 	txID := up.TxID()
 	again := ccid
 	if e.cfg.SecondInstance != nil {
 		id, err := e.cfg.SecondInstance(ctx, ccid)
 		if err != nil {
-			return fmt.Errorf("determinism check of transaction %s: start a second instance of chaincode %s: %w", txID, ccid, err)
+			return "", fmt.Errorf("determinism check of transaction %s: start a second instance of chaincode %s: %w", txID, ccid, err)
 		}
 		again = id
 	}
 	resp, event, res, err := e.simulate(ctx, up, l, def, again)
 	report, err := determinism.Compare(first, simulation(resp, event, res, err))
 	if err != nil {
-		return fmt.Errorf("determinism check of transaction %s: %w", txID, err)
+		return "", fmt.Errorf("determinism check of transaction %s: %w", txID, err)
 	}
 	log := e.cfg.Log.With("txid", txID, "chaincode", def.Name, "first", ccid, "second", again)
 	switch {
 	case report.Deterministic():
 		log.Debug("determinism check: the two simulations agree")
-		return nil
+		return determinism.VerdictAgree, nil
 	case report.Inconclusive():
 		log.Warn("determinism check inconclusive: a block committed between the two simulations; endorsing the first", "report", report.String())
-		return nil
+		return determinism.VerdictInconclusive, nil
 	}
 	log.Warn("determinism check failed: refusing the endorsement", "differences", len(report.Differences))
-	return &determinism.MismatchError{TxID: txID, Chaincode: def.Name, Report: report}
+	return "", &determinism.MismatchError{TxID: txID, Chaincode: def.Name, Report: report}
 }
 
 // simulation is one simulation's outcome as the determinism check

@@ -13,6 +13,8 @@ import (
 	"github.com/chaincodekit/chaincodekit/peersim/ledger"
 	"github.com/chaincodekit/chaincodekit/peersim/syscc"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
 )
 
 // Verifier checks a signed proposal: its headers, its creator and its
@@ -54,6 +56,10 @@ type Facts struct {
 	Validated, Duplicate, ChannelFound bool
 	// Proposal is the proposal once it validated, else nil.
 	Proposal *identity.UnpackedProposal
+	// Determinism is the verdict of the determinism check of an endorsed
+	// proposal (determinism.VerdictAgree or VerdictInconclusive); empty
+	// when it was not checked or not endorsed.
+	Determinism string
 }
 
 // Config is what the endorser works with.
@@ -147,9 +153,17 @@ func (e *Endorser) InFlight() int {
 // ProcessProposal endorses one signed proposal. A proposal refused before
 // simulation is answered as status 500 like any other failure (see
 // Process). A call whose metadata carries determinism.Header is checked
-// for determinism even when Config.CheckDeterminism is off.
+// for determinism even when Config.CheckDeterminism is off, and the
+// check's verdict is sent back in the response header
+// determinism.VerdictHeader.
 func (e *Endorser) ProcessProposal(ctx context.Context, sp *peer.SignedProposal) (*peer.ProposalResponse, error) {
-	resp, _ := e.handle(ctx, sp, e.cfg.CheckDeterminism || determinism.Requested(ctx))
+	requested := determinism.Requested(ctx)
+	resp, facts, _ := e.handle(ctx, sp, e.cfg.CheckDeterminism || requested)
+	if requested && facts.Determinism != "" && resp.GetResponse().GetStatus() < 400 {
+		if err := grpc.SetHeader(ctx, metadata.Pairs(determinism.VerdictHeader, facts.Determinism)); err != nil {
+			e.cfg.Log.Debug("could not send the determinism verdict header", "verdict", facts.Determinism, "error", err)
+		}
+	}
 	return resp, nil
 }
 
@@ -159,16 +173,18 @@ func (e *Endorser) ProcessProposal(ctx context.Context, sp *peer.SignedProposal)
 // or it repeats a txid), as Fabric's endorser separates those from
 // failures of processing. The Gateway maps the two differently.
 func (e *Endorser) Process(ctx context.Context, sp *peer.SignedProposal) (*peer.ProposalResponse, error) {
-	return e.handle(ctx, sp, e.cfg.CheckDeterminism)
+	resp, _, err := e.handle(ctx, sp, e.cfg.CheckDeterminism)
+	return resp, err
 }
 
-// handle is Process, with the determinism check when check is set.
-func (e *Endorser) handle(ctx context.Context, sp *peer.SignedProposal, check bool) (*peer.ProposalResponse, error) {
+// handle is Process, with the determinism check when check is set; it
+// also returns the facts it observed.
+func (e *Endorser) handle(ctx context.Context, sp *peer.SignedProposal, check bool) (*peer.ProposalResponse, Facts, error) {
 	e.started()
 	defer e.finished()
 	select {
 	case <-e.cfg.Stopping:
-		return failure("peer is stopping"), nil
+		return failure("peer is stopping"), Facts{}, nil
 	default:
 	}
 	start := time.Now()
@@ -184,7 +200,7 @@ func (e *Endorser) handle(ctx context.Context, sp *peer.SignedProposal, check bo
 	if e.cfg.Observe != nil {
 		e.cfg.Observe(resp, facts, time.Since(start))
 	}
-	return resp, rejected
+	return resp, facts, rejected
 }
 
 // failure is a proposal response that reports an error: status 500, no
@@ -224,7 +240,7 @@ func (e *Endorser) process(ctx context.Context, sp *peer.SignedProposal, facts *
 	if l == nil {
 		return nil, fmt.Errorf("chaincode %s can only be invoked on a channel: the proposal names none", name)
 	}
-	return e.invoke(ctx, up, l, check)
+	return e.invoke(ctx, up, l, facts, check)
 }
 
 func (e *Endorser) begin(ch, txID string) bool {

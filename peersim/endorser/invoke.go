@@ -13,8 +13,9 @@ import (
 
 // invoke simulates a user chaincode transaction (invoke or query: the
 // client decides whether to order it) and endorses its result; with check
-// it simulates it a second time first and refuses it if the two differ.
-func (e *Endorser) invoke(ctx context.Context, up *identity.UnpackedProposal, l *ledger.Ledger, check bool) (*peer.ProposalResponse, error) {
+// it simulates it a second time first and refuses it if the two differ,
+// recording the check's verdict in facts.
+func (e *Endorser) invoke(ctx context.Context, up *identity.UnpackedProposal, l *ledger.Ledger, facts *Facts, check bool) (*peer.ProposalResponse, error) {
 	name, txID := up.ChaincodeID.GetName(), up.TxID()
 	def, err := l.ChaincodeDefinition(name)
 	if errors.Is(err, ledger.ErrChaincodeNotDefined) {
@@ -32,9 +33,11 @@ func (e *Endorser) invoke(ctx context.Context, up *identity.UnpackedProposal, l 
 		return nil, err
 	}
 	if check {
-		if err := e.checkDeterminism(ctx, up, l, def, ccid, simulation(resp, event, res, nil)); err != nil {
+		verdict, err := e.checkDeterminism(ctx, up, l, def, ccid, simulation(resp, event, res, nil))
+		if err != nil {
 			return nil, err
 		}
+		facts.Determinism = verdict
 	}
 	return e.endorse(up, l, &peer.ChaincodeID{Name: name, Version: def.Version}, resp, res, event)
 }

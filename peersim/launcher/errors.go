@@ -19,6 +19,10 @@ var (
 	// ErrUnauthorized means a REGISTER does not come from a process this
 	// peer launched for that chaincode id.
 	ErrUnauthorized = errors.New("chaincode registration refused")
+	// ErrServiceTwin means a twin (TwinOf) was asked of a package that runs
+	// as a chaincode server: the peer starts no process of it, so it
+	// cannot start a second one.
+	ErrServiceTwin = errors.New("chaincode-as-a-service runs no process the peer could start twice")
 )
 
 // BuildError reports a failed build: which package, which builder, and the

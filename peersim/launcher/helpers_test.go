@@ -38,7 +38,7 @@ func TestMain(m *testing.M) {
 
 // helperMain is the fake chaincode. Modes:
 //
-//	env          print args, CORE_* variables and TLS file modes, "ready", exit 0 on SIGTERM
+//	env          print args, CORE_* and TZ variables, TLS file modes and the working directory, "ready", exit 0 on SIGTERM
 //	ignore-term  print "ready", report SIGTERM ("got SIGTERM") but keep running
 //	crash        exit 3 at once
 //	crash-usr1   print "ready", exit 3 on SIGUSR1, exit 0 on SIGTERM
@@ -55,7 +55,7 @@ func helperMain(mode string) int {
 	case "env":
 		fmt.Printf("args=%s\n", strings.Join(os.Args[1:], " "))
 		for _, kv := range os.Environ() {
-			if strings.HasPrefix(kv, "CORE_") || strings.HasPrefix(kv, "PATH=") || strings.HasPrefix(kv, "EXTRA=") {
+			if strings.HasPrefix(kv, "CORE_") || strings.HasPrefix(kv, "PATH=") || strings.HasPrefix(kv, "EXTRA=") || strings.HasPrefix(kv, "TZ=") {
 				fmt.Println("env " + kv)
 			}
 		}
@@ -68,6 +68,9 @@ func helperMain(mode string) int {
 				}
 				fmt.Printf("file %s mode %o\n", k, st.Mode().Perm())
 			}
+		}
+		if wd, err := os.Getwd(); err == nil {
+			fmt.Println("cwd " + wd)
 		}
 	case "peer":
 		return fakePeerMain()

@@ -21,7 +21,8 @@ import (
 // Process is a chaincode process the launcher started, natively or through
 // an external builder's bin/run. Its exported fields must not be modified.
 type Process struct {
-	// CCID is the chaincode id the process registers with (name:version).
+	// CCID is the chaincode id the process registers with (name:version,
+	// a package ID, or the TwinOf id of one).
 	CCID string
 	// PID is the process id; the process leads a process group of the same
 	// id.
@@ -274,6 +275,9 @@ func (r *Runner) nativeCommand(ccid string, b *Build, launchDir string, cert *cl
 		}
 	}
 	env = append(env, r.cfg.ChaincodeEnv...)
+	if _, twin := PrimaryOf(ccid); twin {
+		env = append(env, twinEnv(env)...)
+	}
 	cmd := exec.Command(b.Executable, "-peer.address="+r.cfg.PeerAddress)
 	cmd.Env = env
 	cmd.Dir = launchDir
@@ -296,6 +300,9 @@ func (r *Runner) runCommand(ccid string, b *Build, launchDir string, cert *clien
 	}
 	cmd := exec.Command(b.external.script("run"), filepath.Join(b.Dir, extBuildDir), launchDir)
 	cmd.Env = r.builderEnv(b.external)
+	if _, twin := PrimaryOf(ccid); twin {
+		cmd.Env = append(cmd.Env, twinEnv(cmd.Env)...)
+	}
 	cmd.Dir = b.external.Path
 	return cmd, nil
 }

@@ -139,6 +139,11 @@ type Instance struct {
 // Errors name the package, builder or chaincode at fault but do not start
 // with the ccid: the peer wraps them as Fabric does, "could not launch
 // chaincode <ccid>: <err>". A failed build is a *BuildError.
+//
+// A twin id (TwinOf) starts a second process of pkg with a perturbed
+// environment (another TZ), which lives only while the process of its
+// primary id does; for chaincode-as-a-service, which runs no process the
+// peer could start twice, Launch of a twin fails with ErrServiceTwin.
 func (r *Runner) Launch(ctx context.Context, ccid string, pkg *ccpackage.Package) (*Instance, error) {
 	if ccid == "" {
 		return nil, errors.New("chaincode id is empty")
@@ -178,6 +183,9 @@ func (r *Runner) Launch(ctx context.Context, ccid string, pkg *ccpackage.Package
 	b, err := r.Build(ctx, pkg)
 	if err != nil {
 		return nil, err // names the package and the builder
+	}
+	if _, twin := PrimaryOf(ccid); twin && b.Connection != nil {
+		return nil, fmt.Errorf("start a twin of chaincode package %s: %w", b.PackageID, ErrServiceTwin)
 	}
 	if b.Connection != nil {
 		r.mu.Lock()
@@ -234,6 +242,9 @@ func (r *Runner) exited(p *Process, stopped bool) {
 		return
 	}
 	e.proc = nil
+	if _, twin := PrimaryOf(p.CCID); !twin {
+		r.stopTwin(p.CCID)
+	}
 	now := r.cfg.Clock.Now()
 	// While the peer stops, a chaincode ends with its stream (exit code 1
 	// from a shim) or with StopAll's signal: either way it was stopped.

@@ -21,6 +21,9 @@ type chaincodeFlags struct {
 	// checkDeterminism asks the peer to simulate the call twice and refuse
 	// it if the results differ (invoke and query).
 	checkDeterminism bool
+	// verdict is the peer's verdict on the check of the call made
+	// (determinism.VerdictHeader), "" when it sent none.
+	verdict string
 }
 
 func newChaincodeCommand(a *app) *cobra.Command {

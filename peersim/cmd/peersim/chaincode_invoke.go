@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/chaincodekit/chaincodekit/peersim/client"
+	"github.com/chaincodekit/chaincodekit/peersim/determinism"
 )
 
 func newChaincodeInvokeCommand(a *app, f *chaincodeFlags) *cobra.Command {
@@ -63,19 +64,29 @@ func (f *chaincodeFlags) callFlags(cmd *cobra.Command) {
 }
 
 // checked returns ctx asking the peer for the determinism check when
-// --check-determinism is given.
+// --check-determinism is given, and recording its verdict for
+// reportChecked.
 func (f *chaincodeFlags) checked(ctx context.Context) context.Context {
 	if f.checkDeterminism {
-		return client.CheckDeterminism(ctx)
+		return client.WithDeterminismVerdict(client.CheckDeterminism(ctx), &f.verdict)
 	}
 	return ctx
 }
 
-// reportChecked says on stderr that a call made with --check-determinism
-// passed the check: the peer refuses one that does not.
+// reportChecked says on stderr how the determinism check of a call made
+// with --check-determinism ended, once the peer endorsed it (it refuses a
+// call whose results differ).
 func (f *chaincodeFlags) reportChecked(a *app) {
-	if f.checkDeterminism {
+	if !f.checkDeterminism {
+		return
+	}
+	switch f.verdict {
+	case determinism.VerdictInconclusive:
+		fmt.Fprintln(a.stderr, "determinism: inconclusive: a block committed between the peer's two simulations and changed what they read, so their comparison proves nothing; the peer endorsed the first (try again)")
+	case determinism.VerdictAgree:
 		fmt.Fprintln(a.stderr, "determinism: the peer simulated the call twice and the results agree")
+	default:
+		fmt.Fprintln(a.stderr, "determinism: the peer did not say whether it checked the call (a Fabric peer ignores --check-determinism)")
 	}
 }
 
