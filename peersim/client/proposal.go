@@ -126,3 +126,11 @@ type verdictKey struct{}
 func WithDeterminismVerdict(ctx context.Context, verdict *string) context.Context {
 	return context.WithValue(ctx, verdictKey{}, verdict)
 }
+
+// The determinism check's verdicts that WithDeterminismVerdict reads: the
+// two simulations agreed, or a block committed between them so that they
+// prove nothing (the first was endorsed).
+const (
+	VerdictAgree        = determinism.VerdictAgree
+	VerdictInconclusive = determinism.VerdictInconclusive
+)

@@ -22,7 +22,7 @@ type chaincodeFlags struct {
 	// it if the results differ (invoke and query).
 	checkDeterminism bool
 	// verdict is the peer's verdict on the check of the call made
-	// (determinism.VerdictHeader), "" when it sent none.
+	// (the peer's peersim-determinism header), "" when it sent none.
 	verdict string
 }
 

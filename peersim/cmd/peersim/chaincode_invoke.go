@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/chaincodekit/chaincodekit/peersim/client"
-	"github.com/chaincodekit/chaincodekit/peersim/determinism"
 )
 
 func newChaincodeInvokeCommand(a *app, f *chaincodeFlags) *cobra.Command {
@@ -81,9 +80,9 @@ func (f *chaincodeFlags) reportChecked(a *app) {
 		return
 	}
 	switch f.verdict {
-	case determinism.VerdictInconclusive:
+	case client.VerdictInconclusive:
 		fmt.Fprintln(a.stderr, "determinism: inconclusive: a block committed between the peer's two simulations and changed what they read, so their comparison proves nothing; the peer endorsed the first (try again)")
-	case determinism.VerdictAgree:
+	case client.VerdictAgree:
 		fmt.Fprintln(a.stderr, "determinism: the peer simulated the call twice and the results agree")
 	default:
 		fmt.Fprintln(a.stderr, "determinism: the peer did not say whether it checked the call (a Fabric peer ignores --check-determinism)")
