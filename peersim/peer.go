@@ -148,6 +148,8 @@ func New(cfg Config, logger *slog.Logger, opts ...Option) (*Peer, error) {
 	p.cc, err = chaincode.NewServer(ccCfg, logger.With("component", "chaincode"),
 		chaincode.WithPeerMSPID(org.MSPID()),
 		chaincode.WithTracer(p.chaincodeTracer()),
+		// Production mode reads the output of the processes it launched.
+		chaincode.WithChaincodeLogs(cfg.Dev),
 		chaincode.WithAdmission(chaincode.AdmitFunc(p.admit)),
 		// support is created below, before any stream can need these.
 		chaincode.WithResolver(chaincode.ResolverFunc(func(ctx context.Context, channelID, name string, sp *peer.SignedProposal, sim chaincode.TxSimulator) (string, error) {

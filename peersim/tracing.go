@@ -94,6 +94,8 @@ func (c chaincodeTracer) ExecuteEnded(ccid, channelID, txID string) {
 	c.r.ExecuteEnded(ccid, channelID, txID)
 }
 
+func (c chaincodeTracer) Logged(channelID, txID, line string) { c.r.Logged(channelID, txID, line) }
+
 func (c chaincodeTracer) Traced(channelID, txID string, m chaincode.TracedMessage) {
 	tm := trace.Message{Type: m.Type, Collection: m.Collection, Key: m.Key, Took: trace.Duration(m.Took)}
 	if m.Err != nil {

@@ -103,6 +103,7 @@ type handler struct {
 	state    state        // owned by serve
 	features peerFeatures // written by serve before the first transaction starts
 	mspID    string       // the MSP ID the peer announced in REGISTERED; written by serve before the first transaction starts
+	peerLogs bool         // the peer takes log lines (see Logger); written by serve before the first transaction starts
 
 	mu      sync.Mutex
 	calls   map[txKey]chan *peer.ChaincodeMessage // requests waiting for a reply
@@ -226,7 +227,8 @@ func (h *handler) handle(name string, msg *peer.ChaincodeMessage, waiting *time.
 				h.mspID = id
 				processMSPIDs.connected(h, id)
 			}
-			h.log.Debug("registered with peer", "chaincode", name)
+			h.peerLogs = peerAcceptsLogs(h.stream)
+			h.log.Debug("registered with peer", "chaincode", name, "peer_takes_logs", h.peerLogs)
 			return nil
 		case peer.ChaincodeMessage_ERROR:
 			return fmt.Errorf("peer refused the registration: %s", msg.Payload)

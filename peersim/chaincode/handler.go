@@ -470,6 +470,8 @@ func (h *handler) handle(raw []byte) {
 	case peer.ChaincodeMessage_REGISTER:
 		h.replyError(errorMessage(msg.Type, msg.Txid, msg.ChannelId,
 			fmt.Errorf("this stream is already registered as %s; a chaincode registers once per stream", h.ccid)))
+	case LogMessageType:
+		h.logged(msg)
 	default:
 		if requestHandlerFor(msg.Type) != nil {
 			h.dispatchRequest(msg)
@@ -479,6 +481,22 @@ func (h *handler) handle(raw []byte) {
 		h.replyError(errorMessage(msg.Type, msg.Txid, msg.ChannelId,
 			fmt.Errorf("the peer does not accept %s messages from a registered chaincode; expected a request, COMPLETED, ERROR or KEEPALIVE", msg.Type)))
 	}
+}
+
+// logged hands a line the chaincode logged for a transaction running on
+// this stream to the Tracer; nothing is answered, and a line for another
+// transaction, or when the peer did not ask for lines, is dropped.
+func (h *handler) logged(msg *peer.ChaincodeMessage) {
+	if !h.srv.acceptLogs || h.srv.tracer == nil {
+		return
+	}
+	h.mu.Lock()
+	tx := h.txs[txKey(msg.ChannelId, msg.Txid)]
+	h.mu.Unlock()
+	if tx == nil {
+		return
+	}
+	h.srv.tracer.Logged(msg.ChannelId, msg.Txid, string(msg.Payload))
 }
 
 // notify hands a COMPLETED or ERROR to the transaction waiting for it; one

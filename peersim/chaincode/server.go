@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/metadata"
 	grpcpeer "google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 )
@@ -150,6 +151,7 @@ type Server struct {
 	simulators   SimulatorFactory
 	onDisconnect func(ccid string, cause error)
 	tracer       Tracer // nil: no traces
+	acceptLogs   bool   // WithChaincodeLogs
 	registry     *registry
 }
 
@@ -180,6 +182,11 @@ func (s *Server) Register(stream peer.ChaincodeSupport_RegisterServer) error {
 		info.Addr = p.Addr
 		if tlsInfo, ok := p.AuthInfo.(credentials.TLSInfo); ok && len(tlsInfo.State.PeerCertificates) > 0 {
 			info.PeerCertificate = tlsInfo.State.PeerCertificates[0]
+		}
+	}
+	if s.acceptLogs && s.tracer != nil {
+		if err := stream.SendHeader(metadata.Pairs(LogHeader, "1")); err != nil {
+			return toStatus(fmt.Errorf("%w: send the stream's header: %v", ErrStreamTerminated, err))
 		}
 	}
 	_, err := s.serve(stream, info, nil)

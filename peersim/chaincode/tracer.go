@@ -18,7 +18,28 @@ type Tracer interface {
 	// Traced is one message: a chaincode request the peer served, or the
 	// transaction itself.
 	Traced(channelID, txID string, m TracedMessage)
+	// Logged is a line the chaincode logged for the transaction through
+	// its shim's logger (LogMessageType).
+	Logged(channelID, txID, line string)
 }
+
+// LogMessageType is the ChaincodeMessage type of a line a chaincode logs
+// for one transaction (Txid, ChannelId; the line is the Payload) through
+// chaincodekit's shim.Logger. The shim sends it only on a stream whose
+// peer advertised LogHeader, which the server does in development mode
+// with a Tracer: Fabric has no such message, and in production mode the
+// peer reads the process's output instead. The shim declares the same two
+// values.
+const LogMessageType peer.ChaincodeMessage_Type = 1000
+
+// LogHeader is the response header of the Register stream with which the
+// peer tells the shim it accepts LogMessageType.
+const LogHeader = "peersim-chaincode-logs"
+
+// WithChaincodeLogs, when on, makes the server accept the lines chaincode
+// logs through its shim (LogMessageType) for the Tracer; the peer turns
+// it on in development mode.
+func WithChaincodeLogs(on bool) Option { return func(s *Server) { s.acceptLogs = on } }
 
 // TracedMessage is one message of a transaction on a chaincode stream.
 type TracedMessage struct {

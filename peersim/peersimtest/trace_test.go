@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chaincodekit/chaincodekit/peersim/peersimtest"
+	"github.com/chaincodekit/chaincodekit/shim"
 	pb "github.com/hyperledger/fabric-protos-go-apiv2/peer"
 )
 
@@ -62,5 +64,46 @@ func TestResultsCarryThePeersTrace(t *testing.T) {
 	}
 	if got, ok := p.Peer().Trace("", lost.TxID); !ok || got.TxID != lost.TxID {
 		t.Error("the peer has no trace of the transaction")
+	}
+}
+
+// logging logs through shim.Logger, then writes.
+type logging struct{ probe }
+
+func (logging) Invoke(stub shim.ChaincodeStubInterface) *pb.Response {
+	_, args := stub.GetFunctionAndParameters()
+	log := shim.Logger(stub).With("asset", args[0])
+	log.Info("transferring", "to", args[1])
+	if err := stub.PutState(args[0], []byte(args[1])); err != nil {
+		return shim.Error(err.Error())
+	}
+	log.Warn("transferred")
+	return shim.Success(nil)
+}
+
+func TestATraceHasTheLinesTheChaincodeLoggedThroughTheShim(t *testing.T) {
+	t.Parallel()
+	p := peersimtest.New(t)
+	cc := p.Deploy(t, "logging", logging{})
+	r := cc.Submit(t, "transfer", "car", "bob")
+	mustValid(t, r)
+	var lines []string
+	for _, l := range r.Trace.Logs {
+		if l.Stream != "shim" {
+			t.Errorf("line %q on stream %q, want shim", l.Line, l.Stream)
+		}
+		lines = append(lines, l.Line)
+	}
+	want := []string{
+		`level=INFO msg=transferring txid=` + r.TxID + ` channel=mychannel asset=car to=bob`,
+		`level=WARN msg=transferred txid=` + r.TxID + ` channel=mychannel asset=car`,
+	}
+	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
+		t.Errorf("logged lines:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
+	}
+	// Another transaction's trace has only its own lines.
+	other := cc.Submit(t, "transfer", "bike", "ann")
+	if len(other.Trace.Logs) != 2 || !strings.Contains(other.Trace.Logs[0].Line, "asset=bike") {
+		t.Errorf("the second transaction's lines: %+v", other.Trace.Logs)
 	}
 }

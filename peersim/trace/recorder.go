@@ -132,19 +132,36 @@ func (r *Recorder) Output(ccid, stream, line string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for k := range r.running[ccid] {
-		e := r.traces[k]
-		if e == nil {
-			continue
+		if e := r.traces[k]; e != nil {
+			e.addLog(now, stream, line)
 		}
-		if len(e.t.Logs) >= MaxLogLines {
-			e.t.DroppedLogs++
-			continue
-		}
-		e.logTimes = append(e.logTimes, now)
-		e.t.Logs = append(e.t.Logs, LogLine{Stream: stream, Line: cut(line)})
-		if e.done {
-			e.settle()
-		}
+	}
+}
+
+// Logged records a line the chaincode logged for the transaction through
+// its shim (stream "shim"), if the transaction is being traced.
+func (r *Recorder) Logged(channel, txID, line string) {
+	if r == nil {
+		return
+	}
+	now := r.now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if e := r.traces[key{channel, txID}]; e != nil {
+		e.addLog(now, "shim", line)
+	}
+}
+
+// addLog appends a line, within MaxLogLines. The caller holds r.mu.
+func (e *entry) addLog(at time.Time, stream, line string) {
+	if len(e.t.Logs) >= MaxLogLines {
+		e.t.DroppedLogs++
+		return
+	}
+	e.logTimes = append(e.logTimes, at)
+	e.t.Logs = append(e.t.Logs, LogLine{Stream: stream, Line: cut(line)})
+	if e.done {
+		e.settle()
 	}
 }
 

@@ -43,9 +43,11 @@ type Trace struct {
 	Messages        []Message `json:"messages"`
 	DroppedMessages int       `json:"droppedMessages,omitempty"`
 	// Logs are the lines the chaincode process wrote while the
-	// transaction ran on it (production mode only: the peer reads the
-	// processes it launched). Lines of transactions running at the same
-	// time on the same process are in each of them.
+	// transaction ran on it (production mode: the peer reads the
+	// processes it launched, and lines of transactions running at the
+	// same time on the same process are in each of them), and in
+	// development mode the lines it logged for this transaction through
+	// chaincodekit's shim.Logger (stream "shim").
 	Logs        []LogLine `json:"logs,omitempty"`
 	DroppedLogs int       `json:"droppedLogs,omitempty"`
 	// Response is the chaincode's (or the peer's) answer.
@@ -95,7 +97,7 @@ type Message struct {
 // LogLine is a line a chaincode process wrote.
 type LogLine struct {
 	At     Duration `json:"at"`
-	Stream string   `json:"stream"` // stdout or stderr
+	Stream string   `json:"stream"` // stdout, stderr, or shim (shim.Logger)
 	Line   string   `json:"line"`
 }
 
