@@ -157,13 +157,7 @@ func (e *Endorser) InFlight() int {
 // check's verdict is sent back in the response header
 // determinism.VerdictHeader.
 func (e *Endorser) ProcessProposal(ctx context.Context, sp *peer.SignedProposal) (*peer.ProposalResponse, error) {
-	requested := determinism.Requested(ctx)
-	resp, facts, _ := e.handle(ctx, sp, e.cfg.CheckDeterminism || requested)
-	if requested && facts.Determinism != "" && resp.GetResponse().GetStatus() < 400 {
-		if err := grpc.SetHeader(ctx, metadata.Pairs(determinism.VerdictHeader, facts.Determinism)); err != nil {
-			e.cfg.Log.Debug("could not send the determinism verdict header", "verdict", facts.Determinism, "error", err)
-		}
-	}
+	resp, _ := e.Process(ctx, sp)
 	return resp, nil
 }
 
@@ -173,7 +167,16 @@ func (e *Endorser) ProcessProposal(ctx context.Context, sp *peer.SignedProposal)
 // or it repeats a txid), as Fabric's endorser separates those from
 // failures of processing. The Gateway maps the two differently.
 func (e *Endorser) Process(ctx context.Context, sp *peer.SignedProposal) (*peer.ProposalResponse, error) {
-	resp, _, err := e.handle(ctx, sp, e.cfg.CheckDeterminism)
+	// A call (to the Endorser, or to the Gateway that calls Process with
+	// its own call's ctx) asks for the check with determinism.Header, and
+	// then gets the verdict in the call's response header.
+	requested := determinism.Requested(ctx)
+	resp, facts, err := e.handle(ctx, sp, e.cfg.CheckDeterminism || requested)
+	if requested && facts.Determinism != "" && resp.GetResponse().GetStatus() < 400 {
+		if err := grpc.SetHeader(ctx, metadata.Pairs(determinism.VerdictHeader, facts.Determinism)); err != nil {
+			e.cfg.Log.Debug("could not send the determinism verdict header", "verdict", facts.Determinism, "error", err)
+		}
+	}
 	return resp, err
 }
 
