@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+	"github.com/hyperledger/fabric-protos-go-apiv2/msp"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 )
 
 // loadKeys commits n keys "key%08d" into cc, writesPerTx per transaction
@@ -176,6 +178,37 @@ func BenchmarkCommit1kTxBlock(b *testing.B) {
 				blocks++
 			}
 			b.ReportMetric(float64(blocks*txs)/committing.Seconds(), "tx/s")
+		})
+	}
+}
+
+// BenchmarkGetChaincodeDefinition is the definition lookup every proposal
+// makes (the endorser's Simulator.GetChaincodeDefinition), of a chaincode
+// with an endorsement policy (what lscc stores by default) and of one that
+// also has a collection.
+func BenchmarkGetChaincodeDefinition(b *testing.B) {
+	policy := &peer.ApplicationPolicy{Type: &peer.ApplicationPolicy_SignaturePolicy{
+		SignaturePolicy: anyOf(msp.MSPRole_MEMBER, org1, "Org2MSP"),
+	}}
+	for _, def := range []*ChaincodeDefinition{
+		{Name: "policy", Version: "1", EndorsementPolicy: policy},
+		{Name: "collection", Version: "1", EndorsementPolicy: policy,
+			Collections: collections(collSpec{name: "secret", members: []string{org1}})},
+	} {
+		b.Run(def.Name, func(b *testing.B) {
+			l := openTestLedger(b, testOpts{})
+			define(b, l, def)
+			b.ReportAllocs()
+			for b.Loop() {
+				s, err := l.NewSimulator("bench", org1)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := s.GetChaincodeDefinition(def.Name); err != nil {
+					b.Fatal(err)
+				}
+				s.Done()
+			}
 		})
 	}
 }

@@ -108,7 +108,7 @@ func (v *blockView) definition(ns string) (*ChaincodeDefinition, error) {
 	if err != nil || rec == nil {
 		return nil, err
 	}
-	return decodeDefinition(rec.Value)
+	return v.l.defs.decode(rec.Value)
 }
 
 func (v *blockView) collections(ns string) (map[string]*collectionInfo, error) {
