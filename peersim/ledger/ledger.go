@@ -47,6 +47,7 @@ type Ledger struct {
 	transient *transientStore
 	rich      *richIndex
 	defs      *definitionCache // decoded chaincode definitions, by stored bytes
+	workers   int              // WithValidationWorkers; <= 0: GOMAXPROCS
 
 	faultHook func(op int) error // tests: called before each store write of a commit
 	observe   func(CommitStats)  // WithCommitObserver; nil: none
