@@ -11,25 +11,55 @@ import (
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 )
 
+// lazyTraceBytes bounds what the trace of one proposal keeps undecoded
+// until it is read (the proposal's arguments, the response's payload and
+// proposal response payload): beyond it the trace is built at once, so
+// that a recorder of its default capacity holds at most a few MiB.
+const lazyTraceBytes = 16 << 10
+
 // observeProposal is the endorser's Observe: the metrics count every
 // answered proposal, and the trace of a validated one gets its proposal,
-// answer and read-write set.
+// answer and read-write set. These are decoded only when the trace is
+// read (most never are), from what the trace keeps: the identity, the
+// decoded input, the keys of the transient map (never its values) and the
+// response, none of which anyone changes once the proposal is answered.
 func (p *Peer) observeProposal(resp *peer.ProposalResponse, facts endorser.Facts, took time.Duration) {
 	p.met.Proposal(resp, facts, took)
 	up := facts.Proposal
 	if p.traces == nil || up == nil {
 		return
 	}
-	p.traces.Endorsed(up.ChannelID(), up.TxID(), took, func(t *trace.Trace) {
-		creator := ""
-		if up.Creator != nil {
-			creator = up.Creator.String()
+	channel, txID, creator, name, input := up.ChannelID(), up.TxID(), up.Creator, up.ChaincodeID.GetName(), up.Input()
+	var transientKeys map[string][]byte
+	if len(up.TransientMap) > 0 {
+		transientKeys = make(map[string][]byte, len(up.TransientMap))
+		for k := range up.TransientMap {
+			transientKeys[k] = nil
 		}
-		t.SetProposal(creator, up.ChaincodeID.GetName(), up.Input(), up.TransientMap)
+	}
+	fill := func(t *trace.Trace) {
+		who := ""
+		if creator != nil {
+			who = creator.String()
+		}
+		t.SetProposal(who, name, input, transientKeys)
 		if err := t.SetResponse(resp, p.signer.MSPID()+"/"+p.signer.Name()); err != nil {
-			p.log.Debug("could not trace the proposal response", "txid", up.TxID(), "error", err)
+			p.log.Debug("could not trace the proposal response", "txid", txID, "error", err)
 		}
-	})
+	}
+	size := len(resp.GetPayload()) + len(resp.GetResponse().GetPayload())
+	for _, a := range input.GetArgs() {
+		size += len(a)
+	}
+	if size > lazyTraceBytes {
+		built := trace.Trace{TxID: txID, Channel: channel}
+		fill(&built)
+		fill = func(t *trace.Trace) {
+			t.Proposal, t.Response, t.Endorsed, t.Endorser, t.RWSet, t.Event =
+				built.Proposal, built.Response, built.Endorsed, built.Endorser, built.RWSet, built.Event
+		}
+	}
+	p.traces.Endorsed(channel, txID, took, fill)
 }
 
 // Trace returns the trace of transaction txID ("" channel: on any

@@ -1,11 +1,18 @@
 package ledger
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
 
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+	"github.com/hyperledger/fabric-protos-go-apiv2/msp"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 )
 
 // loadKeys commits n keys "key%08d" into cc, writesPerTx per transaction
@@ -148,10 +155,34 @@ func BenchmarkMangoQuery100kDocs(b *testing.B) {
 	}
 }
 
+// BenchmarkCommit1kTxBlock commits blocks of 1,000 transactions, each
+// reading and writing one key. Without "p256" every signature and policy
+// is accepted at no cost; with it each creator signature and each
+// endorsement policy costs one P-256 verify, as a peer's MSP does for
+// signatures it has not seen verified. "workers=1" validates sequentially
+// (WithValidationWorkers(1)), the default on GOMAXPROCS goroutines.
 func BenchmarkCommit1kTxBlock(b *testing.B) {
-	for _, backend := range []string{BackendMemory, BackendBolt} {
-		b.Run(backend, func(b *testing.B) {
-			l := openTestLedger(b, testOpts{backend: backend})
+	cases := []struct {
+		backend string
+		policy  PolicyChecker
+		workers int
+	}{
+		{BackendMemory, nil, 0},
+		{BackendBolt, nil, 0},
+		{BackendMemory, newP256Policy(b), 1},
+		{BackendMemory, newP256Policy(b), 0},
+	}
+	for _, tc := range cases {
+		name := tc.backend
+		if tc.policy != nil {
+			name += "/p256"
+		}
+		if tc.workers == 1 {
+			name += "/workers=1"
+		}
+		b.Run(name, func(b *testing.B) {
+			l := openTestLedger(b, testOpts{backend: tc.backend, policy: tc.policy})
+			l.workers = tc.workers
 			c := newClient(b, org1)
 			const txs = 1000
 			b.ReportAllocs()
@@ -176,6 +207,69 @@ func BenchmarkCommit1kTxBlock(b *testing.B) {
 				blocks++
 			}
 			b.ReportMetric(float64(blocks*txs)/committing.Seconds(), "tx/s")
+		})
+	}
+}
+
+// p256Policy accepts everything after one P-256 verify per call: the cost
+// of a signature check that no record of verified signatures spares.
+type p256Policy struct {
+	pub    *ecdsa.PublicKey
+	digest []byte
+	sig    []byte
+}
+
+func newP256Policy(b *testing.B) *p256Policy {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		b.Fatal(err)
+	}
+	digest := sha256.Sum256([]byte("payload"))
+	sig, err := ecdsa.SignASN1(rand.Reader, key, digest[:])
+	if err != nil {
+		b.Fatal(err)
+	}
+	return &p256Policy{pub: &key.PublicKey, digest: digest[:], sig: sig}
+}
+
+func (p *p256Policy) verify() error {
+	if !ecdsa.VerifyASN1(p.pub, p.digest, p.sig) {
+		return errors.New("signature does not verify")
+	}
+	return nil
+}
+
+func (p *p256Policy) CheckCreator(creator, payload, signature []byte) error { return p.verify() }
+
+func (p *p256Policy) CheckEndorsements(Policy, []byte, []*peer.Endorsement) error { return p.verify() }
+
+// BenchmarkGetChaincodeDefinition is the definition lookup every proposal
+// makes (the endorser's Simulator.GetChaincodeDefinition), of a chaincode
+// with an endorsement policy (what lscc stores by default) and of one that
+// also has a collection.
+func BenchmarkGetChaincodeDefinition(b *testing.B) {
+	policy := &peer.ApplicationPolicy{Type: &peer.ApplicationPolicy_SignaturePolicy{
+		SignaturePolicy: anyOf(msp.MSPRole_MEMBER, org1, "Org2MSP"),
+	}}
+	for _, def := range []*ChaincodeDefinition{
+		{Name: "policy", Version: "1", EndorsementPolicy: policy},
+		{Name: "collection", Version: "1", EndorsementPolicy: policy,
+			Collections: collections(collSpec{name: "secret", members: []string{org1}})},
+	} {
+		b.Run(def.Name, func(b *testing.B) {
+			l := openTestLedger(b, testOpts{})
+			define(b, l, def)
+			b.ReportAllocs()
+			for b.Loop() {
+				s, err := l.NewSimulator("bench", org1)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := s.GetChaincodeDefinition(def.Name); err != nil {
+					b.Fatal(err)
+				}
+				s.Done()
+			}
 		})
 	}
 }

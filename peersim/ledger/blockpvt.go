@@ -215,7 +215,7 @@ func (l *Ledger) CollectionAccess(ns, coll string) (CollectionAccess, error) {
 		return CollectionAccess{}, fmt.Errorf("collection %s of %s on %s: %w", coll, ns, l.channel, err)
 	}
 	defer snap.release()
-	def, err := readDefinition(snap, ns)
+	def, err := l.readDefinition(snap, ns)
 	if errors.Is(err, ErrChaincodeNotDefined) {
 		return CollectionAccess{}, fmt.Errorf("collection %s of %s on %s: %w: %w", coll, ns, l.channel, ErrCollectionNotDefined, err)
 	}
@@ -230,7 +230,9 @@ func (l *Ledger) CollectionAccess(ns, coll string) (CollectionAccess, error) {
 	if !ok {
 		return CollectionAccess{}, fmt.Errorf("collection %s of %s on %s: %w", coll, ns, l.channel, ErrCollectionNotDefined)
 	}
-	return CollectionAccess{MemberOnlyRead: c.memberOnlyRead, MemberOrgsPolicy: c.memberPolicy}, nil
+	// A copy: c comes from the shared, cached definition.
+	policy, _ := proto.Clone(c.memberPolicy).(*common.SignaturePolicyEnvelope)
+	return CollectionAccess{MemberOnlyRead: c.memberOnlyRead, MemberOrgsPolicy: policy}, nil
 }
 
 // memberOf is the policy OR('<mspID>.member').

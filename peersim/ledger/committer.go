@@ -11,7 +11,8 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// CommitBlock validates envs in order, builds the next block from them and
+// CommitBlock validates envs in order (what does not depend on earlier
+// transactions of the block in parallel first: see WithValidationWorkers), builds the next block from them and
 // commits it atomically: state, private data, history, the transaction index
 // and the block itself go into the store in one batch. Invalid transactions
 // stay in the block with their code and change nothing. The peer's
@@ -55,14 +56,15 @@ func (l *Ledger) CommitBlock(envs []*common.Envelope) (*CommittedBlock, error) {
 		stats = make([]TxStats, len(envs))
 	}
 	locs := map[string]TxLocation{}
-	for i, env := range envs {
-		raw, err := deterministic.Marshal(env)
-		if err != nil {
-			return nil, fmt.Errorf("commit block %d on %s: marshal transaction %d: %w", number, l.channel, i, err)
+	pre := l.prevalidate(view, envs)
+	for i := range envs {
+		p := &pre[i]
+		if p.rawErr != nil {
+			return nil, fmt.Errorf("commit block %d on %s: marshal transaction %d: %w", number, l.channel, i, p.rawErr)
 		}
-		data[i] = raw
+		data[i] = p.raw
 		res := TxResult{Index: i}
-		tx, perr := parseEnvelope(env, l.channel)
+		tx, perr := p.tx, p.perr
 		res.TxID, res.ChaincodeName = tx.txID, tx.ccName
 		var code peer.TxValidationCode
 		var reason error
@@ -72,7 +74,7 @@ func (l *Ledger) CommitBlock(envs []*common.Envelope) (*CommittedBlock, error) {
 				view.txIDs[tx.txID] = uint64(i)
 			}
 		} else {
-			code, reason = view.validate(tx, uint64(i))
+			code, reason = view.validate(tx, uint64(i), p)
 		}
 		var own []*ownedColl
 		if perr == nil {

@@ -136,10 +136,14 @@ func (l *Ledger) ChaincodeDefinition(name string) (*ChaincodeDefinition, error) 
 		return nil, fmt.Errorf("chaincode definition %s: %w", name, err)
 	}
 	defer snap.release()
-	return readDefinition(snap, name)
+	d, err := l.readDefinition(snap, name)
+	return d.clone(), err
 }
 
-func readDefinition(snap snapshot, name string) (*ChaincodeDefinition, error) {
+// readDefinition returns the committed definition of chaincode name as
+// snap holds it, shared with the ledger's definition cache: the caller must
+// not modify it.
+func (l *Ledger) readDefinition(snap snapshot, name string) (*ChaincodeDefinition, error) {
 	raw, err := snap.get(bucketState, stateKey(LifecycleNamespace, LifecycleDefinitionKey(name)))
 	if err == nil && raw == nil {
 		raw, err = snap.get(bucketState, stateKey(LSCCNamespace, name))
@@ -154,7 +158,7 @@ func readDefinition(snap snapshot, name string) (*ChaincodeDefinition, error) {
 	if err != nil {
 		return nil, fmt.Errorf("chaincode definition %s: %w", name, err)
 	}
-	return decodeDefinition(rec.Value)
+	return l.defs.decode(rec.Value)
 }
 
 // ChaincodeDefinitions returns every committed chaincode definition, lscc's

@@ -67,6 +67,16 @@
 // invalid transaction carries a *ValidationError whose reason is typed where
 // a caller needs data (MVCCConflictError, PhantomReadError, ...).
 //
+// What does not depend on the transactions before it is done first, for
+// all the block's transactions in parallel (WithValidationWorkers, default
+// GOMAXPROCS): decoding, the creator's signature, and the endorsement
+// policies each transaction's writes need as of the state before the block.
+// The pass in block order then uses those verdicts where it needs the very
+// same policy and evaluates any other itself (a validation parameter or a
+// definition changed earlier in the block), so the verdicts, their order of
+// precedence and their reasons are those of a sequential validation. A
+// PolicyChecker must therefore be safe for concurrent use.
+//
 // # What is not persisted
 //
 // Two things live in memory only, whatever the backend: the rich-query index

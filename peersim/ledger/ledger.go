@@ -46,6 +46,8 @@ type Ledger struct {
 
 	transient *transientStore
 	rich      *richIndex
+	defs      *definitionCache // decoded chaincode definitions, by stored bytes
+	workers   int              // WithValidationWorkers; <= 0: GOMAXPROCS
 
 	faultHook func(op int) error // tests: called before each store write of a commit
 	observe   func(CommitStats)  // WithCommitObserver; nil: none
@@ -124,6 +126,7 @@ func Open(channelID string, cfg Config, opts ...Option) (*Ledger, error) {
 		policy:    AcceptAllPolicies{},
 		notify:    make(chan struct{}),
 		transient: newTransientStore(),
+		defs:      newDefinitionCache(),
 	}
 	for _, o := range opts {
 		o(l)

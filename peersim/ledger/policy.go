@@ -6,6 +6,9 @@ import (
 
 // PolicyChecker is what validation needs from the peer's MSP: signature
 // checks and policy evaluation. The peer implements it; tests use a fake.
+// It must be safe for concurrent use: a block's transactions are checked
+// in parallel. Its methods must not modify their arguments (a Policy's
+// Application is shared with the ledger's cache of chaincode definitions).
 type PolicyChecker interface {
 	// CheckCreator verifies that signature is the creator's signature over
 	// payload (the envelope's payload bytes). An error makes the transaction

@@ -18,7 +18,7 @@ func (s *Simulator) collection(ns, coll string) (*collectionInfo, error) {
 	}
 	def, ok := s.defs[ns]
 	if !ok {
-		d, err := readDefinition(s.snap, ns)
+		d, err := s.l.readDefinition(s.snap, ns)
 		if err != nil && !errors.Is(err, ErrChaincodeNotDefined) {
 			return nil, err
 		}

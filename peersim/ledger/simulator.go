@@ -332,7 +332,8 @@ func (s *Simulator) GetChaincodeDefinition(name string) (*ChaincodeDefinition, e
 	if b == nil {
 		return nil, fmt.Errorf("chaincode %s: %w", name, ErrChaincodeNotDefined)
 	}
-	return decodeDefinition(b)
+	d, err := s.l.defs.decode(b)
+	return d.clone(), err
 }
 
 func clone(b []byte) []byte {

@@ -108,7 +108,7 @@ func (v *blockView) definition(ns string) (*ChaincodeDefinition, error) {
 	if err != nil || rec == nil {
 		return nil, err
 	}
-	return decodeDefinition(rec.Value)
+	return v.l.defs.decode(rec.Value)
 }
 
 func (v *blockView) collections(ns string) (map[string]*collectionInfo, error) {
@@ -137,7 +137,10 @@ func sameVersion(a, b *Version) bool {
 // returns VALID and nil, or the code and the reason. Like Fabric, a txID
 // seen earlier in the block makes a duplicate whether or not that earlier
 // transaction was valid.
-func (v *blockView) validate(tx *parsedTx, txNum uint64) (code peer.TxValidationCode, err error) {
+//
+// pre holds what prevalidate did ahead for the transaction: verdicts the
+// sequential pass reuses instead of evaluating them again.
+func (v *blockView) validate(tx *parsedTx, txNum uint64, pre *prevalidated) (code peer.TxValidationCode, err error) {
 	defer func() {
 		if _, seen := v.txIDs[tx.txID]; !seen && code != peer.TxValidationCode_DUPLICATE_TXID {
 			v.txIDs[tx.txID] = txNum
@@ -151,7 +154,11 @@ func (v *blockView) validate(tx *parsedTx, txNum uint64) (code peer.TxValidation
 	} else if ok {
 		return peer.TxValidationCode_DUPLICATE_TXID, &DuplicateTxError{TxID: tx.txID, BlockNum: loc.BlockNum, TxNum: loc.TxNum}
 	}
-	if err := v.l.policy.CheckCreator(tx.creator, tx.payload, tx.signature); err != nil {
+	creatorErr := pre.creatorErr
+	if !pre.creatorChecked {
+		creatorErr = v.l.policy.CheckCreator(tx.creator, tx.payload, tx.signature)
+	}
+	if err := creatorErr; err != nil {
 		return peer.TxValidationCode_BAD_CREATOR_SIGNATURE, fmt.Errorf("creator signature: %w", err)
 	}
 	if v.l.cfg.CheckTxID {
@@ -162,7 +169,7 @@ func (v *blockView) validate(tx *parsedTx, txNum uint64) (code peer.TxValidation
 	if err := v.checkWriteSet(tx); err != nil {
 		return peer.TxValidationCode_INVALID_WRITESET, err
 	}
-	if err := v.checkEndorsements(tx); err != nil {
+	if err := v.checkEndorsements(tx, pre); err != nil {
 		var ee *EndorsementError
 		if errors.As(err, &ee) {
 			return peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE, err
@@ -258,7 +265,28 @@ func checkDefinitionWrites(ns string, writes []*kvrwset.KVWrite) error {
 // the key-level policy of each written key that has one, otherwise the
 // collection's or the chaincode's policy, as Fabric's key-level endorsement
 // validation does.
-func (v *blockView) checkEndorsements(tx *parsedTx) error {
+func (v *blockView) checkEndorsements(tx *parsedTx, pre *prevalidated) error {
+	checks, err := v.endorsementChecks(tx)
+	if err != nil {
+		return err
+	}
+	for _, p := range checks {
+		err, ok := pre.verdict(p)
+		if !ok {
+			err = v.l.policy.CheckEndorsements(p, tx.prp, tx.endorsements)
+		}
+		if err != nil {
+			return &EndorsementError{Namespace: p.Namespace, Collection: p.Collection, Key: p.Key, Err: err}
+		}
+	}
+	return nil
+}
+
+// endorsementChecks returns the policies the transaction's writes need as
+// of the block view, each once, in the order checkEndorsements evaluates
+// them. An error is an *EndorsementError when the transaction cannot be
+// endorsed whatever its endorsements, else a failed store read.
+func (v *blockView) endorsementChecks(tx *parsedTx) ([]Policy, error) {
 	// The invoked chaincode's policy applies unless every write in its
 	// namespace is covered by a key-level policy.
 	needNS := map[string]bool{}
@@ -302,10 +330,10 @@ func (v *blockView) checkEndorsements(tx *parsedTx) error {
 			wrote = true
 			vp, changed, err := vpOf(bucketState, stateKey(n.ns, k))
 			if err != nil {
-				return err
+				return nil, err
 			}
 			if changed {
-				return &EndorsementError{Namespace: n.ns, Key: k, Err: errors.New("the key's validation parameter was changed by an earlier transaction of the same block")}
+				return nil, &EndorsementError{Namespace: n.ns, Key: k, Err: errors.New("the key's validation parameter was changed by an earlier transaction of the same block")}
 			}
 			if vp == nil {
 				needNS[n.ns] = true
@@ -313,7 +341,7 @@ func (v *blockView) checkEndorsements(tx *parsedTx) error {
 			}
 			p, err := keyPolicy(vp)
 			if err != nil {
-				return &EndorsementError{Namespace: n.ns, Key: k, Err: err}
+				return nil, &EndorsementError{Namespace: n.ns, Key: k, Err: err}
 			}
 			checks = append(checks, Policy{Namespace: n.ns, Key: k, Application: p})
 		}
@@ -333,7 +361,7 @@ func (v *blockView) checkEndorsements(tx *parsedTx) error {
 			if colls == nil {
 				var err error
 				if colls, err = v.collections(n.ns); err != nil {
-					return err
+					return nil, err
 				}
 			}
 			info := colls[c.name]
@@ -341,16 +369,16 @@ func (v *blockView) checkEndorsements(tx *parsedTx) error {
 				info = implicitCollection(c.name)
 			}
 			if info == nil && !definedHere[n.ns] {
-				return &EndorsementError{Namespace: n.ns, Collection: c.name, Err: errors.New("collection is not defined for the chaincode")}
+				return nil, &EndorsementError{Namespace: n.ns, Collection: c.name, Err: errors.New("collection is not defined for the chaincode")}
 			}
 			collNeeded := false
 			for _, hk := range slices.Sorted(maps.Keys(hkeys)) {
 				vp, changed, err := vpOf(bucketHashed, collKey(n.ns, c.name, []byte(hk)))
 				if err != nil {
-					return err
+					return nil, err
 				}
 				if changed {
-					return &EndorsementError{Namespace: n.ns, Collection: c.name, Key: fmt.Sprintf("%x", hk), Err: errors.New("the key's validation parameter was changed by an earlier transaction of the same block")}
+					return nil, &EndorsementError{Namespace: n.ns, Collection: c.name, Key: fmt.Sprintf("%x", hk), Err: errors.New("the key's validation parameter was changed by an earlier transaction of the same block")}
 				}
 				if vp == nil {
 					collNeeded = true
@@ -358,7 +386,7 @@ func (v *blockView) checkEndorsements(tx *parsedTx) error {
 				}
 				p, err := keyPolicy(vp)
 				if err != nil {
-					return &EndorsementError{Namespace: n.ns, Collection: c.name, Key: fmt.Sprintf("%x", hk), Err: err}
+					return nil, &EndorsementError{Namespace: n.ns, Collection: c.name, Key: fmt.Sprintf("%x", hk), Err: err}
 				}
 				checks = append(checks, Policy{Namespace: n.ns, Collection: c.name, Key: fmt.Sprintf("%x", hk), Application: p})
 			}
@@ -388,25 +416,23 @@ func (v *blockView) checkEndorsements(tx *parsedTx) error {
 		}
 		def, err := v.definition(ns)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if def == nil {
-			return &EndorsementError{Namespace: ns, Err: fmt.Errorf("chaincode %s is not defined on channel %s", ns, v.l.channel)}
+			return nil, &EndorsementError{Namespace: ns, Err: fmt.Errorf("chaincode %s is not defined on channel %s", ns, v.l.channel)}
 		}
 		checks = append(checks, Policy{Namespace: ns, Application: def.EndorsementPolicy})
 	}
 	seen := map[string]bool{}
+	unique := checks[:0]
 	for _, p := range checks {
 		id := p.Namespace + "\x00" + p.Collection + "\x00" + p.Key
-		if seen[id] {
-			continue
-		}
-		seen[id] = true
-		if err := v.l.policy.CheckEndorsements(p, tx.prp, tx.endorsements); err != nil {
-			return &EndorsementError{Namespace: p.Namespace, Collection: p.Collection, Key: p.Key, Err: err}
+		if !seen[id] {
+			seen[id] = true
+			unique = append(unique, p)
 		}
 	}
-	return nil
+	return unique, nil
 }
 
 // keyPolicy decodes a VALIDATION_PARAMETER (a SignaturePolicyEnvelope).

@@ -107,3 +107,30 @@ func TestATraceHasTheLinesTheChaincodeLoggedThroughTheShim(t *testing.T) {
 		t.Errorf("the second transaction's lines: %+v", other.Trace.Logs)
 	}
 }
+
+// TestTraceOfALargeTransaction checks the trace of a transaction too large
+// to keep undecoded until the trace is read, which the peer builds at once.
+func TestTraceOfALargeTransaction(t *testing.T) {
+	t.Parallel()
+	_, cc := deployProbe(t)
+	big := strings.Repeat("x", 20<<10)
+	r := cc.Tx("putThenGet", "big", big).Submit(t)
+	mustValid(t, r)
+	tr := r.Trace
+	if tr == nil {
+		t.Fatal("no trace")
+	}
+	if tr.Proposal.Function != "putThenGet" || len(tr.Proposal.Args) != 2 ||
+		tr.Proposal.Args[1].Size != len(big) || !tr.Proposal.Args[1].Truncated {
+		t.Errorf("proposal %+v, want the large argument cut", tr.Proposal)
+	}
+	var wrote bool
+	for _, ns := range tr.RWSet {
+		for _, w := range ns.Writes {
+			wrote = wrote || ns.Namespace == "probe" && w.Key == "big" && w.Value.Size == len(big)
+		}
+	}
+	if !tr.Endorsed || !wrote {
+		t.Errorf("endorsed %v, read-write set %+v; want the write of big", tr.Endorsed, tr.RWSet)
+	}
+}

@@ -30,7 +30,9 @@ type key struct{ channel, txID string }
 // entry is a trace being recorded: times are kept absolute until the
 // endorsement ends, when the trace's start is known.
 type entry struct {
-	t        Trace
+	t Trace
+	// fill is Endorsed's, kept until the trace is first read.
+	fill     func(*Trace)
 	msgTimes []time.Time
 	logTimes []time.Time
 	done     bool
@@ -165,8 +167,13 @@ func (e *entry) addLog(at time.Time, stream, line string) {
 	}
 }
 
-// Endorsed records how the endorsement ended: fill sets the proposal, the
-// response and what was simulated; took is the endorsement's duration.
+// Endorsed records how the endorsement ended: took is the endorsement's
+// duration; fill sets the proposal, the response and what was simulated.
+// Most traces are never read, so fill runs only when the trace is first
+// read (Get, Recent), with the recorder's lock held, and never if the trace
+// is dropped first: it must keep only what no one changes afterwards, and
+// little of it, since a recorder keeps up to Capacity of them. A later
+// Endorsed of the same transaction replaces an earlier fill not yet run.
 func (r *Recorder) Endorsed(channel, txID string, took time.Duration, fill func(*Trace)) {
 	if r == nil {
 		return
@@ -177,7 +184,7 @@ func (r *Recorder) Endorsed(channel, txID string, took time.Duration, fill func(
 	e := r.entry(channel, txID)
 	e.t.Started = end.Add(-took)
 	e.t.Took = Duration(took)
-	fill(&e.t)
+	e.fill = fill
 	e.done = true
 	e.settle()
 }
@@ -237,8 +244,13 @@ func (r *Recorder) Capacity() int {
 	return r.capacity
 }
 
-// copy returns the trace with slices of its own. The caller holds r.mu.
+// copy returns the trace with slices of its own, filled first if it has
+// not been. The caller holds r.mu.
 func (e *entry) copy() Trace {
+	if fill := e.fill; fill != nil {
+		e.fill = nil
+		fill(&e.t)
+	}
 	t := e.t
 	t.Messages = slices.Clone(t.Messages)
 	t.Logs = slices.Clone(t.Logs)

@@ -146,3 +146,41 @@ func TestValueOf(t *testing.T) {
 		})
 	}
 }
+
+// TestRecorderFillsATraceWhenItIsFirstRead checks that Endorsed's fill
+// runs once, when the trace is first read, and never for a trace dropped
+// before anyone read it.
+func TestRecorderFillsATraceWhenItIsFirstRead(t *testing.T) {
+	tests := []struct {
+		name  string
+		reads func(r *Recorder)
+		want  int // calls of tx's fill
+	}{
+		{"not read: not filled", func(r *Recorder) {}, 0},
+		{"read by Get", func(r *Recorder) { r.Get("ch", "tx") }, 1},
+		{"read by Recent", func(r *Recorder) { r.Recent(0) }, 1},
+		{"read many times: filled once", func(r *Recorder) { r.Get("", "tx"); r.Recent(1); r.Get("ch", "tx") }, 1},
+		{"dropped before it was read", func(r *Recorder) {
+			r.Endorsed("ch", "tx2", time.Millisecond, func(*Trace) {})
+			r.Endorsed("ch", "tx3", time.Millisecond, func(*Trace) {})
+			r.Recent(0)
+		}, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := NewRecorder(2)
+			calls := 0
+			r.Endorsed("ch", "tx", time.Millisecond, func(tr *Trace) {
+				calls++
+				tr.Proposal.Function = "get"
+			})
+			tc.reads(r)
+			if calls != tc.want {
+				t.Errorf("fill called %d times, want %d", calls, tc.want)
+			}
+			if tr, ok := r.Get("ch", "tx"); ok && tr.Proposal.Function != "get" {
+				t.Errorf("trace read after fill: function %q, want get", tr.Proposal.Function)
+			}
+		})
+	}
+}
