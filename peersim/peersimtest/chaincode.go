@@ -201,11 +201,70 @@ func (p *Peer) Connect(t TB, name, version string, cc shim.Chaincode, metaInf st
 		t.Fatalf("peersimtest: install %s through %s: %v", key, p.lifecycle, err)
 	}
 
+	disconnect, err := p.serveStream(ctx, ccid, cc)
+	if err != nil {
+		t.Fatalf("peersimtest: connect %s: %v", ccid, err)
+	}
+	p.mu.Lock()
+	p.connected[key] = ccid
+	p.streams[key] = disconnect
+	p.mu.Unlock()
+	t.Cleanup(func() {
+		p.mu.Lock()
+		disconnect := p.streams[key] // Reconnect may have replaced it
+		delete(p.connected, key)
+		delete(p.streams, key)
+		p.mu.Unlock()
+		disconnect()
+	})
+}
+
+// Reconnect replaces the chaincode connected as name:version with cc, as
+// `peersim chaincode run --watch` restarts a rebuilt chaincode: the old
+// stream ends, the peer sees the chaincode go, and cc registers under the
+// same id. The channels keep their state and definitions; nothing is
+// installed or defined again. A transaction running on the old stream
+// fails with "chaincode stream terminated". The chaincode must have been
+// connected (Connect, Deploy or Attach) in this test.
+func (p *Peer) Reconnect(t TB, name, version string, cc shim.Chaincode) {
+	t.Helper()
+	p.connectMu.Lock()
+	defer p.connectMu.Unlock()
+	key := name + ":" + version
+	p.mu.Lock()
+	ccid, ok := p.connected[key]
+	disconnect := p.streams[key]
+	p.mu.Unlock()
+	switch {
+	case !ok:
+		t.Fatalf("peersimtest: reconnect %s: it is not connected; Deploy or Connect it first", key)
+	case cc == nil:
+		t.Fatalf("peersimtest: reconnect %s: the chaincode is nil", key)
+	}
+	disconnect()
+	ctx, cancel := p.context()
+	defer cancel()
+	if err := p.waitGone(ctx, ccid); err != nil {
+		t.Fatalf("peersimtest: reconnect %s: %v", ccid, err)
+	}
+	next, err := p.serveStream(ctx, ccid, cc)
+	if err != nil {
+		t.Fatalf("peersimtest: reconnect %s: %v", ccid, err)
+	}
+	p.mu.Lock()
+	p.streams[key] = next
+	p.mu.Unlock()
+}
+
+// serveStream opens a chaincode stream, serves cc on it as ccid and
+// returns once the peer lists it as connected. disconnect ends the stream
+// and waits for the shim to return; it may be called more than once.
+func (p *Peer) serveStream(ctx context.Context, ccid string, cc shim.Chaincode) (disconnect func(), _ error) {
 	streamCtx, stop := context.WithCancel(context.Background())
 	stream, err := peer.NewChaincodeSupportClient(p.ccConn).Register(streamCtx)
 	if err != nil {
 		stop()
-		t.Fatalf("peersimtest: open the chaincode stream of %s: %v", ccid, err)
+		return nil, fmt.Errorf("open the chaincode stream: %w", err)
 	}
 	served := make(chan struct{})
 	var serveErr error
@@ -213,19 +272,29 @@ func (p *Peer) Connect(t TB, name, version string, cc shim.Chaincode, metaInf st
 		defer close(served)
 		serveErr = shim.StartInProc(ccid, stream, cc)
 	}()
-	t.Cleanup(func() {
+	disconnect = func() {
 		stop()
 		<-served
-		p.mu.Lock()
-		delete(p.connected, key)
-		p.mu.Unlock()
-	})
-	if err := p.waitRegistered(ctx, ccid, served, &serveErr); err != nil {
-		t.Fatalf("peersimtest: connect %s: %v", ccid, err)
 	}
-	p.mu.Lock()
-	p.connected[key] = ccid
-	p.mu.Unlock()
+	if err := p.waitRegistered(ctx, ccid, served, &serveErr); err != nil {
+		disconnect()
+		return nil, err
+	}
+	return disconnect, nil
+}
+
+// waitGone polls the peer until it no longer lists ccid as connected.
+func (p *Peer) waitGone(ctx context.Context, ccid string) error {
+	tick := time.NewTicker(2 * time.Millisecond)
+	defer tick.Stop()
+	for slices.Contains(p.peer.Connected(), ccid) {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("the peer still lists the old chaincode as connected: %w", ctx.Err())
+		case <-tick.C:
+		}
+	}
+	return nil
 }
 
 // waitRegistered polls the peer until it lists ccid as connected, and

@@ -208,3 +208,26 @@ func TestUpgradeKeepsStateAndSwitchesTheCode(t *testing.T) {
 		})
 	}
 }
+
+func TestReconnectSwapsTheCodeAndKeepsTheState(t *testing.T) {
+	t.Parallel()
+	for _, l := range []peersimtest.Lifecycle{peersimtest.Lifecycle2, peersimtest.LSCC} {
+		t.Run(l.String(), func(t *testing.T) {
+			t.Parallel()
+			p := peersimtest.New(t, peersimtest.WithLifecycle(l))
+			cc := p.Deploy(t, "probe", versioned{v: "one"})
+			mustValid(t, cc.Submit(t, "put", "k", "kept"))
+			p.Reconnect(t, "probe", "1.0", versioned{v: "two"})
+			if got := string(cc.Evaluate(t, "version").Payload); got != "two" {
+				t.Errorf("after Reconnect version = %q, want two", got)
+			}
+			if got := string(cc.Evaluate(t, "get", "k").Payload); got != "kept" {
+				t.Errorf("after Reconnect k = %q, want the state kept", got)
+			}
+			mustValid(t, cc.Submit(t, "put", "k", "again"))
+			if msg := fatalOf(t, func(tb peersimtest.TB) { p.Reconnect(tb, "nope", "1.0", probe{}) }); !strings.Contains(msg, "reconnect nope:1.0: it is not connected") {
+				t.Errorf("Reconnect of a chaincode never connected failed with %q", msg)
+			}
+		})
+	}
+}

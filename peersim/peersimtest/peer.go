@@ -43,6 +43,7 @@ type Peer struct {
 	mu        sync.Mutex
 	lifecycle Lifecycle
 	connected map[string]string // name:version served by an in-process chaincode: the id it registered as
+	streams   map[string]func() // name:version: ends its chaincode stream (Connect, Reconnect)
 	users     map[string]*identity.SigningIdentity
 }
 
@@ -126,7 +127,7 @@ func New(t TB, opts ...Option) *Peer {
 	}
 	p := &Peer{
 		peer: ps, org: org, timeout: s.timeout, log: s.logger,
-		lifecycle: s.lifecycle, connected: map[string]string{}, users: map[string]*identity.SigningIdentity{},
+		lifecycle: s.lifecycle, connected: map[string]string{}, streams: map[string]func(){}, users: map[string]*identity.SigningIdentity{},
 	}
 	// Registered first, so it runs last: after the chaincodes are gone.
 	t.Cleanup(func() {
