@@ -10,7 +10,7 @@
 #      fabric-gateway application against the peer's Gateway service;
 #   3. development mode: starts a second peer with --dev, installs sacc, runs
 #      the chaincode by hand with the start line of Fabric's dev-mode guide,
-#      instantiates, invokes and queries it;
+#      instantiates, invokes and queries it, and shows a transaction's trace;
 #   4. stops everything it started and removes its temporary directory.
 #
 # Needs only Go. Every peer listens on free ports of 127.0.0.1 (it picks them
@@ -217,6 +217,13 @@ say ""
 say "Set a to 20, then read it back:"
 run peersim chaincode invoke -C "$CHANNEL" -n sacc -c '{"Args":["set","a","20"]}'
 run peersim chaincode query -C "$CHANNEL" -n sacc -c '{"Args":["get","a"]}'
+say ""
+say "What no Fabric peer shows: the trace of a transaction (proposal, chaincode messages, read-write set, verdict):"
+printf '    $ peersim chaincode invoke -C %s -n sacc -c %s
+' "$CHANNEL" "'{\"Args\":[\"set\",\"a\",\"30\"]}'"
+TXID=$(peersim chaincode invoke -C "$CHANNEL" -n sacc -c '{"Args":["set","a","30"]}' 2>&1 | sed -n 's/^txid: //p')
+[ -n "$TXID" ] || { echo "the invoke printed no txid" >&2; exit 1; }
+run peersim tx trace "$TXID"
 say ""
 say "The development peer accepts only installed versions: sacc started as sacc:2.0 is refused:"
 printf '    $ CORE_ID_CHAINCODE_NAME=sacc:2.0 CORE_PEER_TLS_ENABLED=false sacc -peer.address %s\n' "$PEER_CHAINCODE"

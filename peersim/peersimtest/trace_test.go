@@ -27,11 +27,11 @@ func TestResultsCarryThePeersTrace(t *testing.T) {
 	for _, m := range tr.Messages {
 		types = append(types, m.Type)
 	}
-	if want := "PUT_STATE,GET_STATE,TRANSACTION → COMPLETED"; strings.Join(types, ",") != want {
+	if want := "TRANSACTION → COMPLETED,PUT_STATE,GET_STATE"; strings.Join(types, ",") != want {
 		t.Errorf("messages %v, want %s", types, want)
 	}
-	if tr.Messages[0].Key != "k" {
-		t.Errorf("PUT_STATE is about %q, want k", tr.Messages[0].Key)
+	if tr.Messages[1].Key != "k" {
+		t.Errorf("PUT_STATE is about %q, want k", tr.Messages[1].Key)
 	}
 	if !tr.Endorsed || tr.Response.Status != 200 || tr.Response.Payload.Text != "" {
 		t.Errorf("response %+v endorsed %v", tr.Response, tr.Endorsed)

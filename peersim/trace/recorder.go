@@ -105,7 +105,8 @@ func (r *Recorder) ExecuteEnded(ccid, channel, txID string) {
 }
 
 // Message records one message of the transaction on a chaincode stream,
-// received at at and answered after took.
+// received at at and answered after m.Took; messages are kept in the
+// order they were received, whatever the order they are reported in.
 func (r *Recorder) Message(channel, txID string, m Message, at time.Time) {
 	if r == nil {
 		return
@@ -117,8 +118,14 @@ func (r *Recorder) Message(channel, txID string, m Message, at time.Time) {
 		e.t.DroppedMessages++
 		return
 	}
-	e.msgTimes = append(e.msgTimes, at)
-	e.t.Messages = append(e.t.Messages, m)
+	// In order of arrival: the transaction's own message is reported when
+	// it ends, after the requests it made.
+	i := len(e.msgTimes)
+	for i > 0 && e.msgTimes[i-1].After(at) {
+		i--
+	}
+	e.msgTimes = slices.Insert(e.msgTimes, i, at)
+	e.t.Messages = slices.Insert(e.t.Messages, i, m)
 	if e.done {
 		e.settle()
 	}

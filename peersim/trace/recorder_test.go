@@ -184,3 +184,20 @@ func TestRecorderFillsATraceWhenItIsFirstRead(t *testing.T) {
 		})
 	}
 }
+
+func TestRecorderKeepsMessagesInTheOrderTheyArrived(t *testing.T) {
+	start := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	r := NewRecorder(1)
+	r.Message("ch", "tx", Message{Type: "GET_STATE"}, start.Add(2*time.Millisecond))
+	r.Message("ch", "tx", Message{Type: "PUT_STATE"}, start.Add(3*time.Millisecond))
+	// The transaction's own message is reported last, once it ends.
+	r.Message("ch", "tx", Message{Type: "TRANSACTION → COMPLETED"}, start.Add(1*time.Millisecond))
+	tr, _ := r.Get("ch", "tx")
+	var got []string
+	for _, m := range tr.Messages {
+		got = append(got, m.Type)
+	}
+	if want := "TRANSACTION → COMPLETED,GET_STATE,PUT_STATE"; strings.Join(got, ",") != want {
+		t.Errorf("messages %v, want %s", got, want)
+	}
+}
