@@ -217,11 +217,18 @@ func TestLifecycleInitRequired(t *testing.T) {
 	n := startNet(t, t.TempDir())
 	ch := DefaultChannel
 	n.define2x(t, ch, "mycc", "1.0", 1, "mycc:1.0", true)
-	cc := newTestCC()
-	n.startCC(t, "mycc:1.0", cc)
 
+	// As Fabric checks the invocation before it launches the chaincode,
+	// the init rule refuses even while no chaincode runs.
 	notInit := "chaincode 'mycc' has not been initialized for this version, must call as init first"
 	resp, _ := n.invoke(t, n.user, ch, "mycc", "put", "a", "1")
+	if resp.GetResponse().GetStatus() != 500 || !strings.Contains(resp.GetResponse().GetMessage(), notInit) {
+		t.Fatalf("invoke before init, chaincode not started: %d %q, want %q", resp.GetResponse().GetStatus(), resp.GetResponse().GetMessage(), notInit)
+	}
+
+	cc := newTestCC()
+	n.startCC(t, "mycc:1.0", cc)
+	resp, _ = n.invoke(t, n.user, ch, "mycc", "put", "a", "1")
 	if resp.GetResponse().GetStatus() != 500 || !strings.Contains(resp.GetResponse().GetMessage(), notInit) {
 		t.Fatalf("invoke before init: %d %q, want %q", resp.GetResponse().GetStatus(), resp.GetResponse().GetMessage(), notInit)
 	}

@@ -24,6 +24,9 @@ func (e *Endorser) invoke(ctx context.Context, up *identity.UnpackedProposal, l 
 	if err != nil {
 		return nil, fmt.Errorf("error in simulation: %w", err)
 	}
+	if err := precheckInit(l, up, def); err != nil {
+		return nil, err
+	}
 	ccid, err := e.cfg.Chaincodes.Connect(ctx, l.ChannelID(), def)
 	if err != nil {
 		return nil, fmt.Errorf("error in simulation: failed to execute transaction %s: %w", txID, err)
@@ -96,3 +99,30 @@ func describe(def *ledger.ChaincodeDefinition) string {
 	}
 	return fmt.Sprintf("%s (sequence %d)", def.Version, def.Sequence)
 }
+
+// precheckInit applies the init rule (syscc.CheckInit) to committed state
+// before the chaincode is needed, as Fabric checks the invocation before
+// it launches the chaincode: an invoke refused by the rule gets Fabric's
+// refusal even when the chaincode is not running. The simulation checks
+// the rule again, recording its read and write.
+func precheckInit(l *ledger.Ledger, up *identity.UnpackedProposal, def *ledger.ChaincodeDefinition) error {
+	isInit := up.Input().GetIsInit()
+	if !def.InitRequired && !isInit {
+		return nil
+	}
+	sim, err := l.NewSimulator("", up.Creator.MSPID())
+	if err != nil {
+		return fmt.Errorf("error in simulation: failed to execute transaction %s: %w", up.TxID(), err)
+	}
+	defer sim.Done()
+	if _, err := syscc.CheckInit(readOnly{sim}, def, isInit); err != nil {
+		return fmt.Errorf("error in simulation: failed to execute transaction %s: invalid invocation: %w", up.TxID(), err)
+	}
+	return nil
+}
+
+// readOnly is a simulator whose writes are dropped, for a check that
+// must not record any.
+type readOnly struct{ *ledger.Simulator }
+
+func (readOnly) SetState(string, string, []byte) error { return nil }

@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -309,6 +310,21 @@ func (tp *testPeer) startChaincode(t *testing.T, ccid string, cc shim.Chaincode)
 		}
 		conn.Close()
 	})
+	// A user starts the chaincode and then invokes: wait, as the user
+	// would, until the peer has it (a _lifecycle invoke fails at once
+	// when it is not connected).
+	deadline := time.Now().Add(waitLimit)
+	for !slices.Contains(tp.p.Connected(), ccid) {
+		select {
+		case err := <-ended:
+			t.Fatalf("chaincode %s ended before it registered: %v", ccid, err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("chaincode %s did not register within %s", ccid, waitLimit)
+		}
+		time.Sleep(2 * time.Millisecond) // polling with a deadline
+	}
 }
 
 // chaincodeDir writes a Go module with a main package to package.
