@@ -275,3 +275,32 @@ func AnyMember(mspIDs ...string) *common.SignaturePolicyEnvelope {
 	env.Rule = NOutOf(1, rules...)
 	return env
 }
+
+// Channel policy references a chaincode definition may name instead of a
+// signature policy (peer.ApplicationPolicy's ChannelConfigPolicyReference),
+// as Fabric's configtx.yaml defines them for the application group.
+const (
+	// EndorsementRef is the default endorsement policy of a _lifecycle
+	// definition: MAJORITY of the channel organisations' Endorsement
+	// policies.
+	EndorsementRef = "/Channel/Application/Endorsement"
+	// LifecycleEndorsementRef is the policy a _lifecycle commit must
+	// satisfy: MAJORITY of the organisations' Endorsement policies.
+	LifecycleEndorsementRef = "/Channel/Application/LifecycleEndorsement"
+)
+
+// Majority returns Fabric's MAJORITY implicit-meta policy over the
+// organisations' Endorsement policies, with each organisation's
+// Endorsement policy the test network's OR('<id>.peer'): OutOf(n/2+1,
+// '<id>.peer', ...) over mspIDs, in their order. For one organisation it
+// is OR('<id>.peer'); for none it can never be satisfied.
+func Majority(mspIDs ...string) *common.SignaturePolicyEnvelope {
+	env := &common.SignaturePolicyEnvelope{}
+	rules := make([]*common.SignaturePolicy, 0, len(mspIDs))
+	for i, id := range mspIDs {
+		env.Identities = append(env.Identities, RolePrincipal(id, msp.MSPRole_PEER))
+		rules = append(rules, SignedBy(int32(i)))
+	}
+	env.Rule = NOutOf(int32(len(mspIDs)/2+1), rules...)
+	return env
+}

@@ -449,3 +449,21 @@ func TestEndorsementsEvaluateAgainstAPolicy(t *testing.T) {
 		t.Errorf("endorsements of another payload: %v", err)
 	}
 }
+
+func TestMajorityNeedsMoreThanHalfOfThePeers(t *testing.T) {
+	for _, tc := range []struct {
+		orgs []string
+		want string
+	}{
+		{[]string{"Org1MSP"}, "OutOf(1, 'Org1MSP.peer')"},
+		{[]string{"Org1MSP", "Org2MSP"}, "AND('Org1MSP.peer', 'Org2MSP.peer')"},
+		{[]string{"A", "B", "C"}, "OutOf(2, 'A.peer', 'B.peer', 'C.peer')"},
+		{[]string{"A", "B", "C", "D"}, "OutOf(3, 'A.peer', 'B.peer', 'C.peer', 'D.peer')"},
+	} {
+		t.Run(strings.Join(tc.orgs, ","), func(t *testing.T) {
+			if got := FormatPolicy(Majority(tc.orgs...)); got != tc.want {
+				t.Errorf("Majority(%v) = %s, want %s", tc.orgs, got, tc.want)
+			}
+		})
+	}
+}

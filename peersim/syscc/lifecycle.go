@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/chaincodekit/chaincodekit/peersim/identity"
 	"log/slog"
 	"regexp"
 	"slices"
@@ -17,7 +18,7 @@ import (
 
 // DefaultEndorsementPolicyRef is the channel policy a _lifecycle definition
 // refers to when it names no endorsement policy, as in Fabric.
-const DefaultEndorsementPolicyRef = "/Channel/Application/Endorsement"
+const DefaultEndorsementPolicyRef = identity.EndorsementRef
 
 // The plugin names a _lifecycle definition gets when it names none.
 const (
