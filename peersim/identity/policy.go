@@ -293,7 +293,7 @@ const (
 // organisations' Endorsement policies, with each organisation's
 // Endorsement policy the test network's OR('<id>.peer'): OutOf(n/2+1,
 // '<id>.peer', ...) over mspIDs, in their order. For one organisation it
-// is OR('<id>.peer'); for none it can never be satisfied.
+// is the one peer's signature.
 func Majority(mspIDs ...string) *common.SignaturePolicyEnvelope {
 	env := &common.SignaturePolicyEnvelope{}
 	rules := make([]*common.SignaturePolicy, 0, len(mspIDs))

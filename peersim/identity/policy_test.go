@@ -455,7 +455,7 @@ func TestMajorityNeedsMoreThanHalfOfThePeers(t *testing.T) {
 		orgs []string
 		want string
 	}{
-		{[]string{"Org1MSP"}, "OutOf(1, 'Org1MSP.peer')"},
+		{[]string{"Org1MSP"}, "AND('Org1MSP.peer')"},
 		{[]string{"Org1MSP", "Org2MSP"}, "AND('Org1MSP.peer', 'Org2MSP.peer')"},
 		{[]string{"A", "B", "C"}, "OutOf(2, 'A.peer', 'B.peer', 'C.peer')"},
 		{[]string{"A", "B", "C", "D"}, "OutOf(3, 'A.peer', 'B.peer', 'C.peer', 'D.peer')"},
