@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"reflect"
 )
 
 // AddressFileName is the file in the data directory where Start records
@@ -29,12 +30,37 @@ type AddressFile struct {
 	// Dev is true in development mode, where the peer accepts the chaincode
 	// a developer starts, and false in production mode.
 	Dev bool `json:"dev"`
-	// MSPID is the peer's organisation, e.g. Org1MSP.
+	// MSPID is the peer's first organisation, e.g. Org1MSP, whose clients
+	// use Address.
 	MSPID string `json:"mspId"`
+	// Orgs are the client addresses of every organisation the peer plays,
+	// the first one's (MSPID at Address) included, in Config.Orgs's order.
+	Orgs []OrgAddress `json:"orgs,omitempty"`
 	// ChaincodeTLS is set when the chaincode listener of a
 	// development-mode peer requires TLS (Config.ChaincodeDevTLS): the
 	// files a chaincode connects with.
 	ChaincodeTLS *DevTLSFiles `json:"chaincodeTLS,omitempty"`
+}
+
+// OrgAddress is where the clients of one organisation's virtual peer reach
+// it.
+type OrgAddress struct {
+	MSPID   string `json:"mspId"`
+	Address string `json:"address"`
+}
+
+// OrgAddress returns the client address of organisation mspID: Address
+// for MSPID, else its entry in Orgs; false when the peer does not play it.
+func (f AddressFile) OrgAddress(mspID string) (string, bool) {
+	for _, o := range f.Orgs {
+		if o.MSPID == mspID {
+			return o.Address, true
+		}
+	}
+	if mspID == f.MSPID {
+		return f.Address, true
+	}
+	return "", false
 }
 
 // DevTLSFiles are the files a development-mode peer with chaincode TLS
@@ -126,7 +152,7 @@ func writeAddressFile(dataDir string, f AddressFile) error {
 // f: a peer started since on the same data directory keeps its own.
 func removeAddressFile(dataDir string, f AddressFile) error {
 	got, err := ReadAddressFile(dataDir)
-	if err != nil || got != f {
+	if err != nil || !reflect.DeepEqual(got, f) {
 		return nil
 	}
 	if err := os.Remove(AddressFilePath(dataDir)); err != nil && !os.IsNotExist(err) {

@@ -162,9 +162,11 @@ func TestStartWritesTheBoundAddressesAndStopRemovesThem(t *testing.T) {
 	tests := []struct {
 		name string
 		dev  bool
+		orgs []string
 	}{
-		{"in development mode", true},
-		{"in production mode", false},
+		{"in development mode", true, nil},
+		{"in production mode", false, nil},
+		{"with two organisations", true, []string{"Org1MSP", "Org2MSP"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -172,6 +174,9 @@ func TestStartWritesTheBoundAddressesAndStopRemovesThem(t *testing.T) {
 			dir := t.TempDir()
 			cfg := DefaultConfig(dir)
 			cfg.Dev, cfg.Ledger = dev, LedgerMemory
+			if tt.orgs != nil {
+				cfg.Orgs = tt.orgs
+			}
 			p := startOnLoopback(t, cfg, nil)
 			ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 			defer cancel()
@@ -182,6 +187,16 @@ func TestStartWritesTheBoundAddressesAndStopRemovesThem(t *testing.T) {
 			}
 			client, cc, ops := p.Addrs()
 			want := AddressFile{Address: client, ChaincodeAddress: cc, OperationsAddress: ops, PID: os.Getpid(), Dev: dev, MSPID: "Org1MSP"}
+			for _, id := range cfg.Orgs {
+				addr, err := p.OrgAddress(id)
+				if err != nil || addr == "" {
+					t.Fatalf("OrgAddress(%s) = %q, %v", id, addr, err)
+				}
+				want.Orgs = append(want.Orgs, OrgAddress{MSPID: id, Address: addr})
+			}
+			if want.Orgs[0].Address != client {
+				t.Errorf("the first organisation's address %s is not the client address %s", want.Orgs[0].Address, client)
+			}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("address file (-want +got):\n%s", diff)
 			}

@@ -5,6 +5,9 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/chaincodekit/chaincodekit/peersim/logging"
@@ -35,6 +38,19 @@ type Config struct {
 	// ChaincodeAddress is where chaincode processes connect
 	// (protos.ChaincodeSupport/Register).
 	ChaincodeAddress string `envconfig:"CHAINCODE_ADDRESS" default:"127.0.0.1:7052"`
+	// Orgs are the MSP IDs of the organisations the peer plays, one
+	// virtual peer each: its own peer identity, endorser, private data and
+	// client address. The first one's clients use Address. Each is created
+	// on first start in DataDir/organizations/peerOrganizations/<domain>,
+	// with domain org1.example.com for Org1MSP (lower case, without the
+	// MSP suffix, under example.com).
+	Orgs []string `envconfig:"ORGS" default:"Org1MSP"`
+	// OrgAddresses are the client addresses of the organisations after the
+	// first, each MSPID=host:port. An organisation not listed listens on
+	// Address's host at Address's port plus 2000 for each place after the
+	// first (Org2MSP at 9051 beside 7051, as in Fabric's test network), or
+	// at port 0 when Address's port is 0.
+	OrgAddresses []string `envconfig:"ORG_ADDRESSES"`
 	// OperationsAddress serves /healthz and /metrics over plain HTTP.
 	OperationsAddress string `envconfig:"OPERATIONS_ADDRESS" default:"127.0.0.1:9443"`
 	// OperationsPprof also serves Go's net/http/pprof profiles under
@@ -134,6 +150,7 @@ type Config struct {
 func DefaultConfig(dataDir string) Config {
 	return Config{
 		Address:                   "127.0.0.1:7051",
+		Orgs:                      []string{defaultMSPID},
 		ChaincodeAddress:          "127.0.0.1:7052",
 		OperationsAddress:         "127.0.0.1:9443",
 		DataDir:                   dataDir,
@@ -217,10 +234,66 @@ func (c Config) Validate() error {
 			return fmt.Errorf("config Fixtures[%d]: %w", i, err)
 		}
 	}
+	if _, err := c.orgAddresses(); err != nil {
+		return err
+	}
 	for i, d := range c.ExternalBuilders {
 		if d == "" {
 			return fmt.Errorf("config ExternalBuilders[%d] is empty: give a builder directory", i)
 		}
 	}
 	return nil
+}
+
+// orgAddresses returns the client address of each of Orgs, in order, and
+// checks Orgs and OrgAddresses.
+func (c Config) orgAddresses() ([]string, error) {
+	if len(c.Orgs) == 0 {
+		return nil, fmt.Errorf("config Orgs is empty: name at least one organisation's MSP ID, e.g. %s", defaultMSPID)
+	}
+	for i, id := range c.Orgs {
+		if slices.Contains(c.Orgs[:i], id) {
+			return nil, fmt.Errorf("config Orgs: %s is listed twice", id)
+		}
+		if err := orgConfig(id).Validate(); err != nil {
+			return nil, fmt.Errorf("config Orgs[%d] %q: %w", i, id, err)
+		}
+	}
+	named := map[string]string{}
+	for i, spec := range c.OrgAddresses {
+		id, addr, ok := strings.Cut(spec, "=")
+		if !ok || id == "" || addr == "" {
+			return nil, fmt.Errorf("config OrgAddresses[%d] %q: want MSPID=host:port, e.g. Org2MSP=127.0.0.1:9051", i, spec)
+		}
+		if j := slices.Index(c.Orgs, id); j < 1 {
+			return nil, fmt.Errorf("config OrgAddresses[%d] %q: %s is not one of Orgs after the first %v (the first organisation uses Address)", i, spec, id, c.Orgs)
+		}
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			return nil, fmt.Errorf("config OrgAddresses[%d] %q: want host:port: %w", i, spec, err)
+		}
+		named[id] = addr
+	}
+	host, port, _ := net.SplitHostPort(c.Address)
+	base, err := strconv.Atoi(port)
+	if err != nil {
+		return nil, fmt.Errorf("config Address %q: the port must be a number: %w", c.Address, err)
+	}
+	out := []string{c.Address}
+	for i, id := range c.Orgs[1:] {
+		addr, ok := named[id]
+		if !ok {
+			p := 0
+			if base != 0 {
+				if p = base + 2000*(i+1); p > 65535 {
+					return nil, fmt.Errorf("config Orgs: %s would listen on port %d: give it an address in OrgAddresses", id, p)
+				}
+			}
+			addr = net.JoinHostPort(host, strconv.Itoa(p))
+		}
+		if slices.Contains(out, addr) && !strings.HasSuffix(addr, ":0") {
+			return nil, fmt.Errorf("config OrgAddresses: %s would listen on %s, which another organisation has", id, addr)
+		}
+		out = append(out, addr)
+	}
+	return out, nil
 }

@@ -28,6 +28,22 @@ func TestConfigValidate(t *testing.T) {
 		{name: "a Fabric logging spec is accepted", mutate: func(c *Config) { c.LogLevel = "info:chaincode,launcher=debug" }},
 		{name: "an unknown log level is refused", mutate: func(c *Config) { c.LogLevel = "chatty" }, want: `LogLevel: logging spec "chatty": unknown level`},
 		{name: "an empty builder directory is refused", mutate: func(c *Config) { c.ExternalBuilders = []string{"/b", ""} }, want: "ExternalBuilders[1]"},
+		{name: "two organisations are valid", mutate: func(c *Config) { c.Orgs = []string{"Org1MSP", "Org2MSP"} }},
+		{name: "no organisation is refused", mutate: func(c *Config) { c.Orgs = nil }, want: "Orgs is empty"},
+		{name: "an organisation twice is refused", mutate: func(c *Config) { c.Orgs = []string{"Org1MSP", "Org1MSP"} }, want: "Org1MSP is listed twice"},
+		{name: "an MSP ID that is no domain is refused", mutate: func(c *Config) { c.Orgs = []string{"Org1MSP", "Org_2"} }, want: `Orgs[1] "Org_2"`},
+		{name: "an address for the second organisation is valid", mutate: func(c *Config) {
+			c.Orgs, c.OrgAddresses = []string{"Org1MSP", "Org2MSP"}, []string{"Org2MSP=127.0.0.1:9999"}
+		}},
+		{name: "an address for the first organisation is refused", mutate: func(c *Config) {
+			c.Orgs, c.OrgAddresses = []string{"Org1MSP", "Org2MSP"}, []string{"Org1MSP=127.0.0.1:9999"}
+		}, want: "the first organisation uses Address"},
+		{name: "an address without its organisation is refused", mutate: func(c *Config) {
+			c.Orgs, c.OrgAddresses = []string{"Org1MSP", "Org2MSP"}, []string{"127.0.0.1:9999"}
+		}, want: "want MSPID=host:port"},
+		{name: "an address an organisation already has is refused", mutate: func(c *Config) {
+			c.Orgs, c.OrgAddresses = []string{"Org1MSP", "Org2MSP"}, []string{"Org2MSP=" + c.Address}
+		}, want: "which another organisation has"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -41,6 +57,41 @@ func TestConfigValidate(t *testing.T) {
 				t.Errorf("error %v, want one containing %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestOrganisationsGetFabricsTestNetworkAddresses(t *testing.T) {
+	tests := []struct {
+		name      string
+		address   string
+		orgs      []string
+		addresses []string
+		want      []string
+	}{
+		{name: "one organisation", address: "127.0.0.1:7051", orgs: []string{"Org1MSP"}, want: []string{"127.0.0.1:7051"}},
+		{name: "Org2MSP beside 7051 is at 9051", address: "127.0.0.1:7051", orgs: []string{"Org1MSP", "Org2MSP", "Org3MSP"},
+			want: []string{"127.0.0.1:7051", "127.0.0.1:9051", "127.0.0.1:11051"}},
+		{name: "port 0 gives port 0", address: "127.0.0.1:0", orgs: []string{"Org1MSP", "Org2MSP"}, want: []string{"127.0.0.1:0", "127.0.0.1:0"}},
+		{name: "a given address wins", address: "127.0.0.1:7051", orgs: []string{"Org1MSP", "Org2MSP"}, addresses: []string{"Org2MSP=127.0.0.1:8051"},
+			want: []string{"127.0.0.1:7051", "127.0.0.1:8051"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := DefaultConfig("/data")
+			c.Address, c.Orgs, c.OrgAddresses = tt.address, tt.orgs, tt.addresses
+			got, err := c.orgAddresses()
+			if err != nil || strings.Join(got, " ") != strings.Join(tt.want, " ") {
+				t.Errorf("orgAddresses = %v, %v; want %v", got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestOrganisationsGetTheirDomains(t *testing.T) {
+	for mspID, want := range map[string]string{"Org1MSP": "org1.example.com", "Org2MSP": "org2.example.com", "AcmeMSP": "acme.example.com", "MSP": "msp.example.com", "Bank-A": "bank-a.example.com"} {
+		if got := OrgDomain(mspID); got != want {
+			t.Errorf("OrgDomain(%s) = %s, want %s", mspID, got, want)
+		}
 	}
 }
 

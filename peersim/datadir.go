@@ -13,7 +13,7 @@ import (
 
 // A peer keeps what it owns in Config.DataDir:
 //
-//	organizations/peerOrganizations/org1.example.com/  the organisation, in cryptogen's layout (identity.Org)
+//	organizations/peerOrganizations/org1.example.com/  an organisation, in cryptogen's layout (identity.Org); one per Config.Orgs
 //	chaincodes/                                        installed packages (ccpackage.Store)
 //	ledgers/<channel>/                                 a channel's ledger, with the bolt ledger
 //	channels.json                                      the channels the peer has
@@ -26,19 +26,44 @@ import (
 // the CLI and other tools on the same machine go through the functions below
 // instead of building paths.
 
-// orgConfig is the organisation a peer creates in its data directory:
-// Fabric's test network's first, Org1MSP at org1.example.com.
-func orgConfig() identity.Config { return identity.DefaultConfig() }
+// defaultMSPID is the organisation of a peer with the default Config.Orgs.
+const defaultMSPID = "Org1MSP"
 
-// MSPID returns the MSP ID of the organisation a peer creates in its data
-// directory, Org1MSP; a running peer also records it in its address file
-// (AddressFile.MSPID).
-func MSPID() string { return orgConfig().MSPID }
+// orgConfig is the organisation a peer creates in its data directory for
+// MSP ID mspID: Fabric's test network's names, Org1MSP at
+// org1.example.com, Org2MSP at org2.example.com; another ID's domain is
+// the ID in lower case without an MSP suffix, under example.com.
+func orgConfig(mspID string) identity.Config {
+	c := identity.DefaultConfig()
+	if mspID == c.MSPID {
+		return c
+	}
+	label := strings.ToLower(mspID)
+	if l := strings.TrimSuffix(label, "msp"); l != "" {
+		label = l
+	}
+	c.MSPID, c.Domain = mspID, label+".example.com"
+	return c
+}
 
-// OrgDir is the folder of the peer's organisation in dataDir, in Fabric
-// cryptogen's layout: its CAs, MSP, the peer and the users' identities.
-func OrgDir(dataDir string) string {
-	return filepath.Join(dataDir, "organizations", "peerOrganizations", orgConfig().Domain)
+// OrgDomain returns the domain of the organisation a peer creates for
+// mspID, e.g. org2.example.com for Org2MSP.
+func OrgDomain(mspID string) string { return orgConfig(mspID).Domain }
+
+// MSPID returns the MSP ID of the organisation a peer with the default
+// configuration creates in its data directory, Org1MSP; a running peer
+// records its organisations in its address file (AddressFile.MSPID,
+// AddressFile.Orgs).
+func MSPID() string { return defaultMSPID }
+
+// OrgDir is the folder of the default organisation (MSPID) in dataDir, in
+// Fabric cryptogen's layout: its CAs, MSP, the peer and the users'
+// identities.
+func OrgDir(dataDir string) string { return OrgDirOf(dataDir, defaultMSPID) }
+
+// OrgDirOf is the folder of organisation mspID in dataDir.
+func OrgDirOf(dataDir, mspID string) string {
+	return filepath.Join(dataDir, "organizations", "peerOrganizations", orgConfig(mspID).Domain)
 }
 
 // chaincodesDir holds the installed chaincode packages.
@@ -50,24 +75,31 @@ func ledgerDir(dataDir, channel string) string { return filepath.Join(dataDir, "
 // channelsFile lists the channels the peer has.
 func channelsFile(dataDir string) string { return filepath.Join(dataDir, "channels.json") }
 
-// ensureOrg opens the organisation in dataDir, creating it first if there
-// is none, as New does.
-func ensureOrg(dataDir string) (*identity.Org, error) {
-	return identity.EnsureOrg(OrgDir(dataDir), orgConfig())
+// ensureOrg opens organisation mspID in dataDir, creating it first if
+// there is none, as New does.
+func ensureOrg(dataDir, mspID string) (*identity.Org, error) {
+	return identity.EnsureOrg(OrgDirOf(dataDir, mspID), orgConfig(mspID))
 }
 
-// LoadIdentity loads the signing identity name from the organisation in
-// dataDir, for a client to sign with: Admin, User1 (which the peer creates
-// on its first start) or one added with IssueIdentity. It creates nothing:
-// when no peer has created its organisation in dataDir yet the error wraps
-// ErrNoOrganization, and for an unknown name ErrIdentityNotFound.
+// LoadIdentity loads the signing identity name from the default
+// organisation in dataDir (LoadOrgIdentity of MSPID).
 func LoadIdentity(dataDir, name string) (*identity.SigningIdentity, error) {
-	dir := OrgDir(dataDir)
+	return LoadOrgIdentity(dataDir, defaultMSPID, name)
+}
+
+// LoadOrgIdentity loads the signing identity name from organisation mspID
+// in dataDir, for a client to sign with: Admin, User1 (which the peer
+// creates on its first start) or one added with IssueIdentity. It creates
+// nothing: when no peer has created that organisation in dataDir yet the
+// error wraps ErrNoOrganization, and for an unknown name
+// ErrIdentityNotFound.
+func LoadOrgIdentity(dataDir, mspID, name string) (*identity.SigningIdentity, error) {
+	dir := OrgDirOf(dataDir, mspID)
 	// The ca/ folder marks an organisation (EnsureOrg moves it in last).
 	if _, err := os.Stat(filepath.Join(dir, "ca")); errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%w in %s", ErrNoOrganization, dataDir)
+		return nil, fmt.Errorf("%w %s in %s", ErrNoOrganization, mspID, dataDir)
 	}
-	org, err := identity.LoadOrg(dir, orgConfig())
+	org, err := identity.LoadOrg(dir, orgConfig(mspID))
 	if err != nil {
 		return nil, fmt.Errorf("load the peer organisation from %s: %w", dataDir, err)
 	}
@@ -78,14 +110,23 @@ func LoadIdentity(dataDir, name string) (*identity.SigningIdentity, error) {
 	return id, err
 }
 
-// IssueIdentity issues a new identity name from the CA of the organisation
-// in dataDir and stores it there, as Fabric CA enrols one (see
+// IssueIdentity issues a new identity of the default organisation
+// (IssueOrgIdentity of MSPID).
+func IssueIdentity(dataDir, name string, attrs map[string]string, admin bool) (id *identity.SigningIdentity, dir string, err error) {
+	return IssueOrgIdentity(dataDir, defaultMSPID, name, attrs, admin)
+}
+
+// IssueOrgIdentity issues a new identity name from the CA of organisation
+// mspID in dataDir and stores it there, as Fabric CA enrols one (see
 // identity.Org.IssueIdentity for attrs and admin), creating the organisation
 // first if there is none, as the peer's first start does. It returns the
 // identity and the folder it is stored in. A name already taken gives an
 // error wrapping ErrIdentityExists.
-func IssueIdentity(dataDir, name string, attrs map[string]string, admin bool) (id *identity.SigningIdentity, dir string, err error) {
-	org, err := ensureOrg(dataDir)
+func IssueOrgIdentity(dataDir, mspID, name string, attrs map[string]string, admin bool) (id *identity.SigningIdentity, dir string, err error) {
+	if err := orgConfig(mspID).Validate(); err != nil {
+		return nil, "", fmt.Errorf("add identity %q: organisation %q: %w", name, mspID, err)
+	}
+	org, err := ensureOrg(dataDir, mspID)
 	if err != nil {
 		return nil, "", fmt.Errorf("open the peer organisation in %s: %w", dataDir, err)
 	}
@@ -95,11 +136,18 @@ func IssueIdentity(dataDir, name string, attrs map[string]string, admin bool) (i
 	return id, org.UserDir(name), nil
 }
 
-// Identities lists the identities of the organisation in dataDir by the
-// names LoadIdentity takes (Admin, User1, ...), sorted, creating the
+// Identities lists the identities of the default organisation in dataDir
+// (OrgIdentities of MSPID).
+func Identities(dataDir string) ([]string, error) { return OrgIdentities(dataDir, defaultMSPID) }
+
+// OrgIdentities lists the identities of organisation mspID in dataDir by
+// the names LoadOrgIdentity takes (Admin, User1, ...), sorted, creating the
 // organisation first if there is none.
-func Identities(dataDir string) ([]string, error) {
-	org, err := ensureOrg(dataDir)
+func OrgIdentities(dataDir, mspID string) ([]string, error) {
+	if err := orgConfig(mspID).Validate(); err != nil {
+		return nil, fmt.Errorf("list identities: organisation %q: %w", mspID, err)
+	}
+	org, err := ensureOrg(dataDir, mspID)
 	if err != nil {
 		return nil, fmt.Errorf("open the peer organisation in %s: %w", dataDir, err)
 	}

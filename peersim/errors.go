@@ -32,6 +32,9 @@ var (
 	// ErrNoOrganization is returned by LoadIdentity for a data directory in
 	// which no peer has created its organisation yet (New creates it).
 	ErrNoOrganization = errors.New("no peer organisation")
+	// ErrUnknownOrg is returned for an organisation that is not one of
+	// Config.Orgs.
+	ErrUnknownOrg = errors.New("not one of the peer's organisations")
 	// ErrIdentityNotFound is returned by LoadIdentity for a name that has no
 	// identity in the data directory. It is identity.ErrIdentityNotFound.
 	ErrIdentityNotFound = identity.ErrIdentityNotFound

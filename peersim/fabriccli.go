@@ -28,29 +28,37 @@ func FabricConfigPath(dataDir string) string { return dataDir }
 // CoreYAMLPath is the core.yaml WriteCoreYAML writes in dataDir.
 func CoreYAMLPath(dataDir string) string { return filepath.Join(dataDir, CoreYAMLName) }
 
-// IdentityMSPDir is the MSP folder of identity name (Admin, User1 or one
-// added with IssueIdentity) in dataDir, in cryptogen's layout, for Fabric's
-// CORE_PEER_MSPCONFIGPATH. Its errors are LoadIdentity's.
+// IdentityMSPDir is the MSP folder of identity name of the default
+// organisation (IdentityMSPDirOf of MSPID).
 func IdentityMSPDir(dataDir, name string) (string, error) {
-	if _, err := LoadIdentity(dataDir, name); err != nil {
+	return IdentityMSPDirOf(dataDir, defaultMSPID, name)
+}
+
+// IdentityMSPDirOf is the MSP folder of identity name (Admin, User1 or one
+// added with IssueOrgIdentity) of organisation mspID in dataDir, in
+// cryptogen's layout, for Fabric's CORE_PEER_MSPCONFIGPATH. Its errors are
+// LoadOrgIdentity's.
+func IdentityMSPDirOf(dataDir, mspID, name string) (string, error) {
+	if _, err := LoadOrgIdentity(dataDir, mspID, name); err != nil {
 		return "", err
 	}
-	org, err := identity.LoadOrg(OrgDir(dataDir), orgConfig())
+	org, err := identity.LoadOrg(OrgDirOf(dataDir, mspID), orgConfig(mspID))
 	if err != nil {
 		return "", fmt.Errorf("load the peer organisation from %s: %w", dataDir, err)
 	}
 	return filepath.Join(org.UserDir(name), "msp"), nil
 }
 
-// WriteCoreYAML writes core.yaml in dataDir, which must hold the peer's
-// organisation (the peer creates it in New): the settings of Fabric's
+// WriteCoreYAML writes core.yaml in dataDir, which must hold organisation
+// mspID (the peer creates its organisations in New), as a client of that
+// organisation: the settings of Fabric's
 // sampleconfig/core.yaml that its peer CLI reads as a client (the local
 // MSP, signing as Admin, BCCSP, no TLS), and nothing a client does not
 // read. The peer's address is not in it, since port 0 changes it at every
 // start: CORE_PEER_ADDRESS gives it (`peersim env` prints it). It replaces
 // the file atomically.
-func WriteCoreYAML(dataDir string) error {
-	msp, err := IdentityMSPDir(dataDir, "Admin")
+func WriteCoreYAML(dataDir, mspID string) error {
+	msp, err := IdentityMSPDirOf(dataDir, mspID, "Admin")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", CoreYAMLName, err)
 	}
@@ -77,7 +85,7 @@ peer:
         SW:
             Hash: SHA2
             Security: 256
-`, strconv.Quote(dataDir), MSPID(), strconv.Quote(msp))
+`, strconv.Quote(dataDir), mspID, strconv.Quote(msp))
 	tmp, err := os.CreateTemp(dataDir, "."+CoreYAMLName+".*")
 	if err != nil {
 		return fmt.Errorf("write %s in %s: %w", CoreYAMLName, dataDir, err)

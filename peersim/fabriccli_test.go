@@ -13,7 +13,7 @@ func TestWriteCoreYAMLPointsAtTheAdminMSP(t *testing.T) {
 	if _, err := Identities(dir); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteCoreYAML(dir); err != nil {
+	if err := WriteCoreYAML(dir, MSPID()); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(filepath.Join(FabricConfigPath(dir), "core.yaml"))

@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,7 +23,6 @@ import (
 	"github.com/chaincodekit/chaincodekit/peersim/chaincode"
 	"github.com/chaincodekit/chaincodekit/peersim/channel"
 	"github.com/chaincodekit/chaincodekit/peersim/deliver"
-	"github.com/chaincodekit/chaincodekit/peersim/endorser"
 	"github.com/chaincodekit/chaincodekit/peersim/identity"
 	"github.com/chaincodekit/chaincodekit/peersim/logging"
 	"github.com/chaincodekit/chaincodekit/peersim/metrics"
@@ -44,39 +45,37 @@ type Peer struct {
 	log      *slog.Logger
 	launcher Launcher
 
+	// orgs are the virtual peers of Config.Orgs, in order; org is the
+	// first one's organisation.
+	orgs   []*orgPeer
 	org    *identity.Org
 	msp    *identity.MSP
-	signer *identity.SigningIdentity
 	store  *ccpackage.Store
 	cc     *chaincode.Server
 	ccCA   *identity.ChaincodeCA // with chaincode TLS (production, or development with ChaincodeDevTLS)
 	devTLS *DevTLSFiles          // development mode with ChaincodeDevTLS, once started
 	chans  *channel.Set
-	// support makes user chaincode ready (launch, dial or wait) and runs
-	// it.
-	support *ccsupport.Support
-	met     *metrics.Metrics
-	traces  *trace.Recorder // nil: tracing off
+	// txGate makes the virtual peers that endorse the same proposal on
+	// one chaincode process take turns.
+	txGate *ccsupport.TxGate
+	met    *metrics.Metrics
+	traces *trace.Recorder // nil: tracing off
 	// logLevels is the active logging specification (Config.LogLevel,
 	// then /logspec).
 	logLevels *logging.Levels
 	// dirLock keeps a second peer off DataDir until Stop.
 	dirLock *dirlock.Lock
-	endo    *endorser.Endorser
 
 	ready   atomic.Bool
 	closing chan struct{} // closed when Stop begins
 
-	mu        sync.Mutex
-	started   bool
-	clientSrv *grpc.Server
-	// clientDrain counts clientSrv's running RPCs, for Stop.
-	clientDrain *stopping.Drain
-	ccSrv       *grpc.Server
-	opsSrv      *http.Server
-	addrs       [3]string
-	addrFile    *AddressFile // what Start wrote to AddressFileName
-	serving     sync.WaitGroup
+	mu       sync.Mutex
+	started  bool
+	ccSrv    *grpc.Server
+	opsSrv   *http.Server
+	addrs    [3]string
+	addrFile *AddressFile // what Start wrote to AddressFileName
+	serving  sync.WaitGroup
 
 	stopOnce sync.Once
 	stopErr  error
@@ -92,9 +91,24 @@ func WithLauncher(l Launcher) Option { return func(p *Peer) { p.launcher = l } }
 // Listeners are caller-supplied listeners for StartOn, e.g. bufconn
 // listeners in tests. Operations may be nil (no /healthz or /metrics).
 type Listeners struct {
-	Client     net.Listener
-	Chaincode  net.Listener
+	// Client serves the first organisation's clients.
+	Client    net.Listener
+	Chaincode net.Listener
+	// OrgClients serve the clients of the other organisations of
+	// Config.Orgs, by MSP ID; each must have one.
+	OrgClients map[string]net.Listener
 	Operations net.Listener
+}
+
+// all returns every listener that is set.
+func (ls Listeners) all() []net.Listener {
+	var out []net.Listener
+	for _, l := range append([]net.Listener{ls.Client, ls.Chaincode, ls.Operations}, slices.Collect(maps.Values(ls.OrgClients))...) {
+		if l != nil {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // New validates cfg and opens what the peer keeps in cfg.DataDir: the
@@ -130,11 +144,11 @@ func New(cfg Config, logger *slog.Logger, opts ...Option) (*Peer, error) {
 	for _, o := range opts {
 		o(p)
 	}
-	org, err := ensureOrg(cfg.DataDir)
+	orgs, msp, err := openOrgs(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("peer organisation: %w", err)
+		return nil, err
 	}
-	p.org, p.msp, p.signer = org, org.MSP(), org.Peer()
+	p.org, p.msp, p.txGate = orgs[0], msp, ccsupport.NewTxGate()
 	p.store, err = ccpackage.OpenStore(ccpackage.StoreConfig{Dir: chaincodesDir(cfg.DataDir), Logger: logger})
 	if err != nil {
 		return nil, fmt.Errorf("installed chaincode store: %w", err)
@@ -146,17 +160,17 @@ func New(cfg Config, logger *slog.Logger, opts ...Option) (*Peer, error) {
 	ccCfg.MaxInFlight = cfg.ChaincodeMaxInFlight
 	ccCfg.MaxInFlightPerTx = cfg.ChaincodeMaxInFlightPerTx
 	p.cc, err = chaincode.NewServer(ccCfg, logger.With("component", "chaincode"),
-		chaincode.WithPeerMSPID(org.MSPID()),
+		chaincode.WithPeerMSPID(p.org.MSPID()),
 		chaincode.WithTracer(p.chaincodeTracer()),
 		// Production mode reads the output of the processes it launched.
 		chaincode.WithChaincodeLogs(cfg.Dev),
 		chaincode.WithAdmission(chaincode.AdmitFunc(p.admit)),
 		// support is created below, before any stream can need these.
 		chaincode.WithResolver(chaincode.ResolverFunc(func(ctx context.Context, channelID, name string, sp *peer.SignedProposal, sim chaincode.TxSimulator) (string, error) {
-			return p.support.ResolveChaincode(ctx, channelID, name, sp, sim)
+			return p.supportFor(sim).ResolveChaincode(ctx, channelID, name, sp, sim)
 		})),
 		chaincode.WithSimulatorFactory(chaincode.SimulatorFactoryFunc(func(channelID, txID string) (chaincode.TxSimulator, func(), error) {
-			return p.support.NewTxSimulator(channelID, txID)
+			return p.home().support.NewTxSimulator(channelID, txID)
 		})),
 		chaincode.WithDisconnectHook(func(ccid string, cause error) {
 			logger.Debug("chaincode disconnected", "ccid", ccid, "cause", cause)
@@ -171,8 +185,14 @@ func New(cfg Config, logger *slog.Logger, opts ...Option) (*Peer, error) {
 	if p.chans, err = p.openChannels(); err != nil {
 		return nil, err
 	}
-	p.support = p.newSupport()
-	p.endo = p.newEndorser()
+	for _, org := range orgs {
+		o := &orgPeer{org: org, signer: org.Peer()}
+		o.support = p.newSupport(o)
+		p.orgs = append(p.orgs, o)
+	}
+	for _, o := range p.orgs {
+		o.endo = p.newEndorser(o)
+	}
 	created = true
 	return p, nil
 }
@@ -185,7 +205,8 @@ func (p *Peer) release() {
 	}
 }
 
-// Org returns the peer's organisation (its CA, admin and users).
+// Org returns the peer's first organisation (its CA, admin and users);
+// OrgOf returns the others.
 func (p *Peer) Org() *identity.Org { return p.org }
 
 // Start listens on the configured addresses and serves. Before it serves
@@ -197,14 +218,16 @@ func (p *Peer) Start(ctx context.Context) error {
 	var ls Listeners
 	var err error
 	closeAll := func() {
-		for _, l := range []net.Listener{ls.Client, ls.Chaincode, ls.Operations} {
-			if l != nil {
-				l.Close()
-			}
+		for _, l := range ls.all() {
+			l.Close()
 		}
 	}
 	if ls.Client, err = lc.Listen(ctx, "tcp", p.cfg.Address); err != nil {
 		return fmt.Errorf("listen for clients on %s: %w", p.cfg.Address, err)
+	}
+	if ls.OrgClients, err = p.listenOrgs(func(addr string) (net.Listener, error) { return lc.Listen(ctx, "tcp", addr) }); err != nil {
+		closeAll()
+		return err
 	}
 	if ls.Chaincode, err = lc.Listen(ctx, "tcp", p.cfg.ChaincodeAddress); err != nil {
 		closeAll()
@@ -231,6 +254,11 @@ func (p *Peer) StartOn(ctx context.Context, ls Listeners) error {
 func (p *Peer) startOn(ctx context.Context, ls Listeners, addressFile bool) (err error) {
 	if ls.Client == nil || ls.Chaincode == nil {
 		return errors.New("start peer: client and chaincode listeners are required")
+	}
+	for _, o := range p.orgs[1:] {
+		if ls.OrgClients[o.mspID()] == nil {
+			return fmt.Errorf("start peer: Listeners.OrgClients has no listener for organisation %s", o.mspID())
+		}
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -275,6 +303,13 @@ func (p *Peer) startOn(ctx context.Context, ls Listeners, addressFile bool) (err
 			MSPID:            p.org.MSPID(),
 			ChaincodeTLS:     p.devTLS,
 		}
+		for _, o := range p.orgs {
+			l := ls.Client
+			if o != p.home() {
+				l = ls.OrgClients[o.mspID()]
+			}
+			f.Orgs = append(f.Orgs, OrgAddress{MSPID: o.mspID(), Address: dialable(l.Addr())})
+		}
 		if ls.Operations != nil {
 			f.OperationsAddress = dialable(ls.Operations.Addr())
 		}
@@ -308,21 +343,35 @@ func (p *Peer) startOn(ctx context.Context, ls Listeners, addressFile bool) (err
 	p.addrs[1] = ls.Chaincode.Addr().String()
 	p.serve("chaincode", func() error { return p.ccSrv.Serve(ls.Chaincode) }, grpc.ErrServerStopped)
 
-	p.clientDrain = stopping.NewDrain(stopGrace)
-	p.clientSrv = grpc.NewServer(append(clientServerOptions(),
-		grpc.MaxRecvMsgSize(chaincode.MaxMessageSize), grpc.MaxSendMsgSize(chaincode.MaxMessageSize), grpc.StatsHandler(p.clientDrain))...)
-	peer.RegisterEndorserServer(p.clientSrv, p.endo)
 	dlv := deliver.New(deliver.Config{
 		Channels: p.chans, MSP: p.msp, Stopping: p.closing, Log: p.log.With(logging.NameKey, "deliver"),
 	})
 	verify := func(creator, msg, sig []byte) error { _, err := p.msp.Verify(creator, msg, sig); return err }
 	ord := orderer.NewServer(orderer.ChannelsFunc(p.chans.Submitter), orderer.VerifierFunc(verify),
 		p.log.With(logging.NameKey, "orderer"), orderer.WithStopping(p.closing), orderer.WithDeliver(dlv.OrdererDeliver))
-	ab.RegisterAtomicBroadcastServer(p.clientSrv, ord)
-	gp.RegisterGatewayServer(p.clientSrv, p.newGateway(ord, verify, ls.Client.Addr().String()))
-	peer.RegisterDeliverServer(p.clientSrv, dlv)
+	for _, o := range p.orgs {
+		l := ls.Client
+		if o != p.home() {
+			l = ls.OrgClients[o.mspID()]
+		}
+		o.addr = l.Addr().String()
+	}
+	for _, o := range p.orgs {
+		l := ls.Client
+		if o != p.home() {
+			l = ls.OrgClients[o.mspID()]
+		}
+		o.drain = stopping.NewDrain(stopGrace)
+		o.srv = grpc.NewServer(append(clientServerOptions(),
+			grpc.MaxRecvMsgSize(chaincode.MaxMessageSize), grpc.MaxSendMsgSize(chaincode.MaxMessageSize), grpc.StatsHandler(o.drain))...)
+		peer.RegisterEndorserServer(o.srv, o.endo)
+		ab.RegisterAtomicBroadcastServer(o.srv, ord)
+		gp.RegisterGatewayServer(o.srv, p.newGateway(o, ord, verify))
+		peer.RegisterDeliverServer(o.srv, dlv)
+		srv := o.srv
+		p.serve("client "+o.mspID(), func() error { return srv.Serve(l) }, grpc.ErrServerStopped)
+	}
 	p.addrs[0] = ls.Client.Addr().String()
-	p.serve("client", func() error { return p.clientSrv.Serve(ls.Client) }, grpc.ErrServerStopped)
 
 	p.ready.Store(true)
 	mode := "production"
@@ -404,14 +453,26 @@ func (p *Peer) stop(ctx context.Context) error {
 	p.ready.Store(false)
 	close(p.closing) // ends Deliver and Broadcast streams
 	p.mu.Lock()
-	clientSrv, clientDrain, ccSrv, opsSrv, runner, addrFile := p.clientSrv, p.clientDrain, p.ccSrv, p.opsSrv, p.launcher, p.addrFile
+	ccSrv, opsSrv, runner, addrFile := p.ccSrv, p.opsSrv, p.launcher, p.addrFile
+	type client struct {
+		srv   *grpc.Server
+		drain *stopping.Drain
+	}
+	var clients []client
+	for _, o := range p.orgs {
+		if o.srv != nil {
+			clients = append(clients, client{o.srv, o.drain})
+		}
+	}
 	p.mu.Unlock()
 	p.log.Info("peersim stopping")
-	if clientSrv != nil {
-		// Unary calls finish; streams, told to end by p.closing, are cut
-		// once every handler returned, even if a client stopped reading.
-		clientDrain.Stop(ctx, clientSrv)
+	// Unary calls finish; streams, told to end by p.closing, are cut once
+	// every handler returned, even if a client stopped reading.
+	var draining sync.WaitGroup
+	for _, c := range clients {
+		draining.Go(func() { c.drain.Stop(ctx, c.srv) })
 	}
+	draining.Wait()
 	if runner != nil {
 		runner.Closing()
 	}
@@ -422,7 +483,9 @@ func (p *Peer) stop(ctx context.Context) error {
 	if ccSrv != nil {
 		ccSrv.Stop()
 	}
-	p.endo.Wait()
+	for _, o := range p.orgs {
+		o.endo.Wait()
+	}
 	var errs []error
 	if runner != nil {
 		if err := runner.StopAll(ctx); err != nil {
@@ -438,7 +501,9 @@ func (p *Peer) stop(ctx context.Context) error {
 		}
 	}
 	p.serving.Wait()
-	p.support.Wait()
+	for _, o := range p.orgs {
+		o.support.Wait()
+	}
 	if addrFile != nil {
 		if err := removeAddressFile(p.cfg.DataDir, *addrFile); err != nil {
 			errs = append(errs, err)

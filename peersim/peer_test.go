@@ -344,7 +344,7 @@ func TestInstantiateWaitsForTheChaincodeAndTellsHowToStartIt(t *testing.T) {
 func (n *testNet) waitDeploying(t testing.TB) {
 	deadline := time.Now().Add(waitLimit)
 	for {
-		busy := n.p.endo.InFlight() > 0
+		busy := n.p.home().endo.InFlight() > 0
 		if busy || time.Now().After(deadline) {
 			return
 		}

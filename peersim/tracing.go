@@ -23,7 +23,7 @@ const lazyTraceBytes = 16 << 10
 // read (most never are), from what the trace keeps: the identity, the
 // decoded input, the keys of the transient map (never its values) and the
 // response, none of which anyone changes once the proposal is answered.
-func (p *Peer) observeProposal(resp *peer.ProposalResponse, facts endorser.Facts, took time.Duration) {
+func (p *Peer) observeProposal(o *orgPeer, resp *peer.ProposalResponse, facts endorser.Facts, took time.Duration) {
 	p.met.Proposal(resp, facts, took)
 	up := facts.Proposal
 	if p.traces == nil || up == nil {
@@ -43,7 +43,7 @@ func (p *Peer) observeProposal(resp *peer.ProposalResponse, facts endorser.Facts
 			who = creator.String()
 		}
 		t.SetProposal(who, name, input, transientKeys)
-		if err := t.SetResponse(resp, p.signer.MSPID()+"/"+p.signer.Name()); err != nil {
+		if err := t.SetResponse(resp, o.signer.MSPID()+"/"+o.signer.Name()); err != nil {
 			p.log.Debug("could not trace the proposal response", "txid", txID, "error", err)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/chaincodekit/chaincodekit/peersim/ccpackage"
 	"github.com/chaincodekit/chaincodekit/peersim/ccsupport"
+	"github.com/chaincodekit/chaincodekit/peersim/chaincode"
 	"github.com/chaincodekit/chaincodekit/peersim/channel"
 	"github.com/chaincodekit/chaincodekit/peersim/endorser"
 	"github.com/chaincodekit/chaincodekit/peersim/gateway"
@@ -17,6 +18,7 @@ import (
 	"github.com/chaincodekit/chaincodekit/peersim/logging"
 	"github.com/chaincodekit/chaincodekit/peersim/orderer"
 	"github.com/chaincodekit/chaincodekit/peersim/syscc"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 )
 
 // openChannels opens the peer's channels: a memory or bolt ledger each,
@@ -54,6 +56,7 @@ func (p *Peer) openChannels() (*channel.Set, error) {
 			ledger.WithCommitObserver(p.met.BlockCommitted),
 		},
 		MSP:     p.msp,
+		Orgs:    p.cfg.Orgs,
 		Orderer: ocfg,
 		Opened: func(name string, l *ledger.Ledger) {
 			if err := p.defineIndexes(l); err != nil {
@@ -83,12 +86,25 @@ func (p *Peer) defineIndexes(l *ledger.Ledger) error {
 	return syscc.DefineIndexes(l, p.store, p.org.MSPID(), defs...)
 }
 
-// newSupport builds what makes user chaincode ready and runs it.
-func (p *Peer) newSupport() *ccsupport.Support {
+// supportFor is the chaincode support of the virtual peer a simulator
+// belongs to, for a chaincode-to-chaincode call.
+func (p *Peer) supportFor(sim chaincode.TxSimulator) *ccsupport.Support {
+	if s, ok := sim.(interface{ PeerMSPID() string }); ok {
+		if o, err := p.orgPeer(s.PeerMSPID()); err == nil {
+			return o.support
+		}
+	}
+	return p.home().support
+}
+
+// newSupport builds what makes user chaincode ready and runs it for
+// virtual peer o: the packages o's organisation approved.
+func (p *Peer) newSupport(o *orgPeer) *ccsupport.Support {
 	return ccsupport.New(ccsupport.Config{
 		Dev:            p.cfg.Dev,
 		StartupTimeout: p.startupTimeout(),
-		MSPID:          p.org.MSPID(),
+		MSPID:          o.mspID(),
+		Gate:           p.txGate,
 		ChaincodeTLSEnv: func() []string {
 			p.mu.Lock()
 			defer p.mu.Unlock()
@@ -111,7 +127,7 @@ func (p *Peer) newSupport() *ccsupport.Support {
 			if err != nil {
 				return "", false, err
 			}
-			return syscc.Approval(l, p.org.MSPID(), name, sequence)
+			return syscc.Approval(l, o.mspID(), name, sequence)
 		},
 		Launcher: func() ccsupport.Launcher { return p.launcher },
 		Launched: p.met.Launched,
@@ -133,35 +149,38 @@ func (p *Peer) startupTimeout() time.Duration {
 	return p.cfg.ChaincodeStartupTimeout
 }
 
-// newEndorser builds the Endorser service and the system chaincodes it
-// routes to, from the peer's parts.
-func (p *Peer) newEndorser() *endorser.Endorser {
+// newEndorser builds the Endorser service of virtual peer o and the system
+// chaincodes it routes to, from the peer's parts.
+func (p *Peer) newEndorser(o *orgPeer) *endorser.Endorser {
 	// Production mode runs the determinism check's second simulation on a
 	// twin process; development mode starts no chaincode, so it reruns on
 	// the developer's one process.
 	var second func(context.Context, string) (string, error)
 	if !p.cfg.Dev {
-		second = p.support.Twin
+		second = o.support.Twin
 	}
 	return endorser.New(endorser.Config{
 		Verifier:   p.msp,
 		Channels:   p.chans,
-		System:     p.systemChaincodes(),
-		Chaincodes: p.support,
-		Signer:     p.msp.SelfEndorser(p.signer), // validation then need not verify what this peer signed
-		Observe:    p.observeProposal,
-		Stopping:   p.closing,
+		System:     p.systemChaincodes(o),
+		Chaincodes: o.support,
+		Signer:     p.msp.SelfEndorser(o.signer), // validation then need not verify what this peer signed
+		Observe: func(resp *peer.ProposalResponse, facts endorser.Facts, took time.Duration) {
+			p.observeProposal(o, resp, facts, took)
+		},
+		Stopping: p.closing,
 
 		CheckDeterminism: p.cfg.CheckDeterminism,
 		SecondInstance:   second,
-		Log:              p.log.With(logging.NameKey, "endorser"),
+		Log:              p.log.With(logging.NameKey, "endorser", "org", o.mspID()),
 	})
 }
 
-// systemChaincodes is the table of the system chaincodes the peer serves.
-func (p *Peer) systemChaincodes() syscc.Table {
+// systemChaincodes is the table of the system chaincodes virtual peer o
+// serves.
+func (p *Peer) systemChaincodes(o *orgPeer) syscc.Table {
 	return syscc.Table{
-		syscc.LSCC: &syscc.LSCCChaincode{Store: p.store, Chaincodes: p.support, MSPIDs: p.msp.IDs, Log: p.log},
+		syscc.LSCC: &syscc.LSCCChaincode{Store: p.store, Chaincodes: o.support, Members: p.chans.Members, Log: p.log},
 		syscc.CSCC: &syscc.CSCCChaincode{Channels: p.chans, Create: p.CreateChannel, Log: p.log},
 		syscc.QSCC: &syscc.QSCCChaincode{Channels: p.chans},
 		syscc.PSCC: &syscc.PSCCChaincode{
@@ -176,31 +195,32 @@ func (p *Peer) systemChaincodes() syscc.Table {
 			Trace:     func(channel, txID string) (any, bool) { return p.Trace(channel, txID) },
 			Snapshot:  p.snapshotBytes,
 		},
-		syscc.Lifecycle: &syscc.LifecycleChaincode{Store: p.store, OrgMSPID: p.signer.MSPID(), MSPIDs: p.msp.IDs, Channels: p.chans, Log: p.log},
+		syscc.Lifecycle: &syscc.LifecycleChaincode{Store: p.store, OrgMSPID: o.mspID(), Members: p.chans.Members, Channels: p.chans, Log: p.log},
 	}
 }
 
-// newGateway builds the Gateway service over the peer's endorser and the
-// embedded orderer; addr is the client address, named in error details.
-func (p *Peer) newGateway(ord gateway.Orderer, verify gateway.VerifierFunc, addr string) *gateway.Server {
+// newGateway builds the Gateway service of virtual peer o over its
+// endorser and the embedded orderer.
+func (p *Peer) newGateway(o *orgPeer, ord gateway.Orderer, verify gateway.VerifierFunc) *gateway.Server {
 	return gateway.New(gateway.Config{
-		Endorser: p.endo,
+		Endorser: o.endo,
 		Orderer:  ord,
 		Channels: p.chans,
 		Verifier: verify,
-		MSPID:    p.org.MSPID(),
-		Address:  addr,
+		MSPID:    o.mspID(),
+		Address:  o.addr,
 		// Names only: the table's chaincodes are the endorser's.
-		SystemChaincodes: slices.Collect(maps.Keys(p.systemChaincodes())),
+		SystemChaincodes: slices.Collect(maps.Keys(p.systemChaincodes(o))),
 		Stopping:         p.closing,
 		Log:              p.log.With(logging.NameKey, "gateway"),
 	})
 }
 
-// CreateChannel adds a channel to the peer and remembers it across
+// CreateChannel adds a channel to the peer with the organisations orgs
+// (all of Config.Orgs when none are given) and remembers it across
 // restarts.
-func (p *Peer) CreateChannel(name string) error {
-	err := p.chans.Create(name)
+func (p *Peer) CreateChannel(name string, orgs ...string) error {
+	err := p.chans.Create(name, orgs...)
 	if errors.Is(err, channel.ErrClosed) {
 		return fmt.Errorf("create channel %s: %w", name, ErrStopped)
 	}

@@ -20,6 +20,13 @@ func (s *Support) Execute(ctx context.Context, ex syscc.Execution) (*peer.Respon
 	if ex.Init {
 		typ = peer.ChaincodeMessage_INIT
 	}
+	if s.cfg.Gate != nil {
+		leave, err := s.cfg.Gate.enter(ctx, ex.CCID, ex.ChannelID, ex.TxID)
+		if err != nil {
+			return nil, nil, fmt.Errorf("failed to execute transaction %s: waiting for another organisation's execution of it on %s: %w", ex.TxID, ex.CCID, err)
+		}
+		defer leave()
+	}
 	start := time.Now()
 	msg, err := s.cfg.Server.Execute(ctx, ex.CCID, chaincode.ExecuteRequest{
 		Type: typ, ChannelID: ex.ChannelID, TxID: ex.TxID, Namespace: ex.Namespace,

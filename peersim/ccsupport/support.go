@@ -107,6 +107,11 @@ type Config struct {
 	// development-mode start command.
 	ChaincodeAddress func() string
 
+	// Gate, if set, makes executions of one transaction on one chaincode
+	// process take turns (virtual peers of several organisations share
+	// the processes).
+	Gate *TxGate
+
 	Server   Server
 	Packages Packages
 	Channels Channels

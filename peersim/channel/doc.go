@@ -2,12 +2,13 @@
 // ledger and its orderer (block cutter), opened when the set opens or when
 // a channel is created, and closed together.
 //
-// The list of channel names is kept in one file, written atomically, so a
-// restarted peer reopens the channels it had. Each ledger validates the
-// transactions it commits against the MSP of the channel's organisations:
-// creators' signatures, and endorsements against the endorsement policies
-// (a chaincode without a signature policy needs one endorsement by a
-// member of an organisation the MSP knows). What else a ledger is opened
+// Each channel has member organisations, some or all of the peer's. The
+// list of channels and their members is kept in one file, written
+// atomically, so a restarted peer reopens the channels it had. Each ledger
+// validates the transactions it commits against the peer's MSP: creators'
+// signatures, and endorsements against the endorsement policies, with the
+// channel policies a definition may refer to read over the channel's
+// members ([ResolvePolicy]). What else a ledger is opened
 // with (memory or bolt, the peer's MSP ID, the commit observer) and what
 // happens once it is open (indexes, metrics) come from the [Config]; the
 // package knows nothing of the peer that wires it.

@@ -10,4 +10,7 @@ var (
 	ErrExists = errors.New("channel already exists")
 	// ErrClosed is returned by Create after Close.
 	ErrClosed = errors.New("channels closed")
+	// ErrUnknownOrg is returned for a member organisation the peer does
+	// not have.
+	ErrUnknownOrg = errors.New("unknown organisation")
 )

@@ -29,9 +29,13 @@ type Config struct {
 	Default string
 	// Ledger returns the configuration of channel name's ledger.
 	Ledger func(name string) ledger.Config
-	// MSP knows the channel's organisations: it verifies the creators and
+	// MSP knows the peer's organisations: it verifies the creators and
 	// endorsements of the transactions a ledger validates.
 	MSP *identity.MSP
+	// Orgs are the MSP IDs of the peer's organisations, in order: the
+	// members of a channel created without a list, and the only ones a
+	// channel may have. Empty: the MSP's organisations.
+	Orgs []string
 	// LedgerOptions are given to every ledger the set opens, after the
 	// policy checker.
 	LedgerOptions []ledger.Option
@@ -56,7 +60,16 @@ type Set struct {
 	mu      sync.RWMutex
 	ledgers map[string]*ledger.Ledger
 	cutters map[string]*orderer.Cutter
+	members map[string][]string
 	closed  bool
+}
+
+// savedChannel is one entry of the list file. A list written before
+// channels had members is an array of names; its channels have all of
+// Config.Orgs.
+type savedChannel struct {
+	Name string   `json:"name"`
+	Orgs []string `json:"orgs"`
 }
 
 // Open opens the default channel and every channel in cfg.ListFile, and
@@ -68,26 +81,38 @@ func Open(cfg Config) (*Set, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	s := &Set{cfg: cfg, ledgers: map[string]*ledger.Ledger{}, cutters: map[string]*orderer.Cutter{}}
+	if len(cfg.Orgs) == 0 {
+		cfg.Orgs = cfg.MSP.IDs()
+	}
+	s := &Set{cfg: cfg, ledgers: map[string]*ledger.Ledger{}, cutters: map[string]*orderer.Cutter{}, members: map[string][]string{}}
 	names := []string{cfg.Default}
+	orgs := map[string][]string{}
 	raw, err := os.ReadFile(cfg.ListFile)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 	case err != nil:
 		return nil, fmt.Errorf("read channel list: %w", err)
 	default:
-		var saved []string
-		if err := json.Unmarshal(raw, &saved); err != nil {
+		saved, err := readList(raw)
+		if err != nil {
 			return nil, fmt.Errorf("channel list %s is corrupt: %w", cfg.ListFile, err)
 		}
-		names = append(names, saved...)
+		for _, c := range saved {
+			names = append(names, c.Name)
+			orgs[c.Name] = c.Orgs
+		}
 	}
 	for name := range cfg.Restore {
 		names = append(names, name)
 	}
 	slices.Sort(names)
 	for _, name := range slices.Compact(names) {
-		if err := s.open(name); err != nil {
+		members, err := s.checkMembers(orgs[name])
+		if err != nil {
+			_ = s.Close()
+			return nil, fmt.Errorf("channel list %s: channel %s: %w", cfg.ListFile, name, err)
+		}
+		if err := s.open(name, members); err != nil {
 			_ = s.Close()
 			return nil, err
 		}
@@ -107,13 +132,52 @@ func ValidateName(name string) error {
 	return nil
 }
 
+// readList decodes the list file: entries with members, or the names
+// alone of a list written before channels had members.
+func readList(raw []byte) ([]savedChannel, error) {
+	var saved []savedChannel
+	if err := json.Unmarshal(raw, &saved); err == nil {
+		return saved, nil
+	}
+	var names []string
+	if err := json.Unmarshal(raw, &names); err != nil {
+		return nil, err
+	}
+	saved = nil // what the first attempt decoded before it failed
+	for _, n := range names {
+		saved = append(saved, savedChannel{Name: n})
+	}
+	return saved, nil
+}
+
+// checkMembers returns the members of a channel: orgs in the order of
+// Config.Orgs, or all of Config.Orgs when orgs is empty. An organisation
+// the peer does not have is an error that names it.
+func (s *Set) checkMembers(orgs []string) ([]string, error) {
+	if len(orgs) == 0 {
+		return slices.Clone(s.cfg.Orgs), nil
+	}
+	for _, o := range orgs {
+		if !slices.Contains(s.cfg.Orgs, o) {
+			return nil, fmt.Errorf("organisation %q is not one of the peer's organisations %v: %w (start the peer with --orgs naming it)", o, s.cfg.Orgs, ErrUnknownOrg)
+		}
+	}
+	var members []string
+	for _, o := range s.cfg.Orgs {
+		if slices.Contains(orgs, o) {
+			members = append(members, o)
+		}
+	}
+	return members, nil
+}
+
 // open opens the ledger of name and starts its orderer; s.mu must be held
 // or s not yet shared.
-func (s *Set) open(name string) error {
+func (s *Set) open(name string, members []string) error {
 	if err := ValidateName(name); err != nil {
 		return err
 	}
-	opts := append([]ledger.Option{ledger.WithPolicyChecker(policyChecker{msp: s.cfg.MSP})}, s.cfg.LedgerOptions...)
+	opts := append([]ledger.Option{ledger.WithPolicyChecker(policyChecker{msp: s.cfg.MSP, members: members})}, s.cfg.LedgerOptions...)
 	l, err := ledger.Open(name, s.cfg.Ledger(name), opts...)
 	if err != nil {
 		return fmt.Errorf("open ledger of channel %s: %w", name, err)
@@ -129,7 +193,7 @@ func (s *Set) open(name string) error {
 		_ = l.Close()
 		return err
 	}
-	s.ledgers[name], s.cutters[name] = l, cut
+	s.ledgers[name], s.cutters[name], s.members[name] = l, cut, members
 	if s.cfg.Opened != nil {
 		s.cfg.Opened(name, l)
 	}
@@ -137,7 +201,13 @@ func (s *Set) open(name string) error {
 }
 
 func (s *Set) save() error {
-	raw, err := json.Marshal(s.Names())
+	var list []savedChannel
+	for _, n := range s.Names() {
+		s.mu.RLock()
+		list = append(list, savedChannel{Name: n, Orgs: s.members[n]})
+		s.mu.RUnlock()
+	}
+	raw, err := json.Marshal(list)
 	if err != nil {
 		return fmt.Errorf("encode channel list: %w", err)
 	}
@@ -193,8 +263,25 @@ func (s *Set) Ledger(name string) (*ledger.Ledger, error) {
 	return l, nil
 }
 
-// Create adds channel name and saves the list.
-func (s *Set) Create(name string) error {
+// Members returns the MSP IDs of channel name's organisations, in the
+// order of Config.Orgs.
+func (s *Set) Members(name string) ([]string, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	m, ok := s.members[name]
+	if !ok || s.closed {
+		return nil, fmt.Errorf("channel %q: %w", name, ErrNotFound)
+	}
+	return slices.Clone(m), nil
+}
+
+// Create adds channel name with the organisations orgs (all of
+// Config.Orgs when none are given) and saves the list.
+func (s *Set) Create(name string, orgs ...string) error {
+	members, err := s.checkMembers(orgs)
+	if err != nil {
+		return fmt.Errorf("create channel %s: %w", name, err)
+	}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -204,7 +291,7 @@ func (s *Set) Create(name string) error {
 		s.mu.Unlock()
 		return fmt.Errorf("create channel %s: %w", name, ErrExists)
 	}
-	err := s.open(name)
+	err = s.open(name, members)
 	s.mu.Unlock()
 	if err != nil {
 		return err

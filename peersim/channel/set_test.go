@@ -11,6 +11,7 @@ import (
 	"github.com/chaincodekit/chaincodekit/peersim/identity"
 	"github.com/chaincodekit/chaincodekit/peersim/ledger"
 	"github.com/chaincodekit/chaincodekit/peersim/orderer"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 )
 
 // open opens a memory-ledger set keeping its list in dir, recording the
@@ -148,5 +149,149 @@ func TestLookups(t *testing.T) {
 	}
 	if err := s.Create("other"); !errors.Is(err, ErrClosed) {
 		t.Errorf("Create after Close error = %v, want ErrClosed", err)
+	}
+}
+
+// openOrgs opens a memory-ledger set in dir for a peer of orgs (the MSP
+// knows only Org1MSP; membership does not need the others' CAs).
+func openOrgs(t *testing.T, dir string, orgs ...string) (*Set, error) {
+	t.Helper()
+	s, err := Open(Config{
+		ListFile: filepath.Join(dir, "channels.json"),
+		MSP:      testMSP(t),
+		Orgs:     orgs,
+		Default:  "mychannel",
+		Ledger:   func(string) ledger.Config { return ledger.MemoryConfig() },
+		Orderer:  orderer.DefaultConfig(),
+	})
+	if err == nil {
+		t.Cleanup(func() { _ = s.Close() })
+	}
+	return s, err
+}
+
+func TestChannelsHaveMemberOrganisations(t *testing.T) {
+	tests := []struct {
+		name    string
+		orgs    []string
+		want    []string
+		wantErr error
+	}{
+		{name: "no list: every organisation of the peer", want: []string{"Org1MSP", "Org2MSP", "Org3MSP"}},
+		{name: "a list keeps the peer's order", orgs: []string{"Org3MSP", "Org1MSP"}, want: []string{"Org1MSP", "Org3MSP"}},
+		{name: "one organisation", orgs: []string{"Org2MSP"}, want: []string{"Org2MSP"}},
+		{name: "an organisation the peer lacks is refused", orgs: []string{"Org1MSP", "Org9MSP"}, wantErr: ErrUnknownOrg},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			s, err := openOrgs(t, dir, "Org1MSP", "Org2MSP", "Org3MSP")
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = s.Create("other", tt.orgs...)
+			if tt.wantErr != nil {
+				if !errors.Is(err, tt.wantErr) || !strings.Contains(err.Error(), `"Org9MSP"`) {
+					t.Fatalf("Create error = %v, want %v naming Org9MSP", err, tt.wantErr)
+				}
+				if _, err := s.Members("other"); !errors.Is(err, ErrNotFound) {
+					t.Fatalf("Members of a refused channel: %v, want ErrNotFound", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.Members("other")
+			if err != nil || !slices.Equal(got, tt.want) {
+				t.Fatalf("Members = %v, %v; want %v", got, err, tt.want)
+			}
+			// The list file keeps them across a restart.
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			s2, err := openOrgs(t, dir, "Org1MSP", "Org2MSP", "Org3MSP")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, err := s2.Members("other"); err != nil || !slices.Equal(got, tt.want) {
+				t.Fatalf("Members after reopen = %v, %v; want %v", got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestAListOfNamesOnlyGivesEveryOrganisation(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "channels.json"), []byte(`["mychannel","old"]`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err := openOrgs(t, dir, "Org1MSP", "Org2MSP")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Members("old"); err != nil || !slices.Equal(got, []string{"Org1MSP", "Org2MSP"}) {
+		t.Fatalf("Members of a channel from an old list = %v, %v; want both organisations", got, err)
+	}
+}
+
+func TestAPeerWithoutAMemberOrganisationRefusesToOpen(t *testing.T) {
+	dir := t.TempDir()
+	s, err := openOrgs(t, dir, "Org1MSP", "Org2MSP")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Create("pair", "Org2MSP"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, err = openOrgs(t, dir, "Org1MSP")
+	if !errors.Is(err, ErrUnknownOrg) || !strings.Contains(err.Error(), `"Org2MSP"`) {
+		t.Fatalf("Open by a peer without Org2MSP: %v, want ErrUnknownOrg naming Org2MSP", err)
+	}
+}
+
+func TestResolvePolicy(t *testing.T) {
+	two := []string{"Org1MSP", "Org2MSP"}
+	ref := func(r string) *peer.ApplicationPolicy {
+		return &peer.ApplicationPolicy{Type: &peer.ApplicationPolicy_ChannelConfigPolicyReference{ChannelConfigPolicyReference: r}}
+	}
+	sig := &peer.ApplicationPolicy{Type: &peer.ApplicationPolicy_SignaturePolicy{SignaturePolicy: identity.MustParsePolicy("OR('Org1MSP.admin', 'Org2MSP.member')")}}
+	tests := []struct {
+		name      string
+		namespace string
+		policy    *peer.ApplicationPolicy
+		members   []string
+		want      string
+		wantErr   string
+	}{
+		{name: "a signature policy is itself", namespace: "cc", policy: sig, members: two, want: "OR('Org1MSP.admin', 'Org2MSP.member')"},
+		{name: "Endorsement is the majority", namespace: "cc", policy: ref(identity.EndorsementRef), members: two, want: "AND('Org1MSP.peer', 'Org2MSP.peer')"},
+		{name: "Endorsement of three is two of them", namespace: "cc", policy: ref(identity.EndorsementRef), members: []string{"A", "B", "C"}, want: "OutOf(2, 'A.peer', 'B.peer', 'C.peer')"},
+		{name: "LifecycleEndorsement is the majority", namespace: "cc", policy: ref(identity.LifecycleEndorsementRef), members: two, want: "AND('Org1MSP.peer', 'Org2MSP.peer')"},
+		{name: "an organisation's Endorsement is its peer", namespace: "cc", policy: ref("/Channel/Application/Org2MSP/Endorsement"), members: two, want: "AND('Org2MSP.peer')"},
+		{name: "_lifecycle without a policy needs the majority", namespace: ledger.LifecycleNamespace, members: two, want: "AND('Org1MSP.peer', 'Org2MSP.peer')"},
+		{name: "lscc without a policy needs any member", namespace: "lscc", members: two, want: "OR('Org1MSP.member', 'Org2MSP.member')"},
+		{name: "a non-member's Endorsement is unknown", namespace: "cc", policy: ref("/Channel/Application/Org3MSP/Endorsement"), members: two, wantErr: `channel policy "/Channel/Application/Org3MSP/Endorsement" is not defined`},
+		{name: "another reference is unknown", namespace: "cc", policy: ref("/Channel/Application/Admins"), members: two, wantErr: `channel policy "/Channel/Application/Admins" is not defined`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env, err := ResolvePolicy(tt.namespace, tt.policy, tt.members)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("ResolvePolicy error = %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := identity.FormatPolicy(env); got != tt.want {
+				t.Errorf("ResolvePolicy = %s, want %s", got, tt.want)
+			}
+		})
 	}
 }

@@ -12,8 +12,9 @@ import (
 // orderer, which peersim has built in).
 type CSCCChaincode struct {
 	Channels Channels
-	// Create adds a channel to the peer.
-	Create func(name string) error
+	// Create adds a channel to the peer with the organisations orgs (all
+	// of the peer's when none are given).
+	Create func(name string, orgs ...string) error
 	Log    *slog.Logger
 }
 
@@ -34,13 +35,17 @@ func (c *CSCCChaincode) Invoke(_ context.Context, inv *Invocation) (*Result, err
 		if err := requireAdmin(inv.Proposal, "CreateChannel"); err != nil {
 			return nil, err
 		}
-		if len(args) != 2 {
-			return nil, fabricf("Incorrect number of arguments, %d: CreateChannel takes the channel name", len(args))
+		if len(args) < 2 {
+			return nil, fabricf("Incorrect number of arguments, %d: CreateChannel takes the channel name and, optionally, the MSP IDs of its organisations", len(args))
 		}
-		if err := c.Create(string(args[1])); err != nil {
+		var orgs []string
+		for _, a := range args[2:] {
+			orgs = append(orgs, string(a))
+		}
+		if err := c.Create(string(args[1]), orgs...); err != nil {
 			return nil, err
 		}
-		c.Log.Info("channel created", "channel", string(args[1]))
+		c.Log.Info("channel created", "channel", string(args[1]), "orgs", orgs)
 		return ok(nil), nil
 	default:
 		return nil, fabricf("Requested function %s not found.", fn)

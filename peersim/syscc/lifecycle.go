@@ -44,9 +44,9 @@ type LifecycleChaincode struct {
 	Store *ccpackage.Store
 	// OrgMSPID is the peer's own organisation: the one that approves.
 	OrgMSPID string
-	// MSPIDs lists the channel's organisations, whose approvals
+	// Members lists a channel's organisations, whose approvals
 	// CheckCommitReadiness reports.
-	MSPIDs func() []string
+	Members func(channel string) ([]string, error)
 	// Channels lets the installed-package queries name the definitions
 	// that use a package.
 	Channels Channels

@@ -437,7 +437,7 @@ func (a *approval) source() *lb.ChaincodeSource {
 
 // readiness checks that in, with its validated parameters p, is the next
 // sequence of its chaincode and reports the organisations' approvals of it.
-func (c *LifecycleChaincode) readiness(sim *ledger.Simulator, in definitionArgs, p params) (map[string]bool, map[string][]string, error) {
+func (c *LifecycleChaincode) readiness(channel string, sim *ledger.Simulator, in definitionArgs, p params) (map[string]bool, map[string][]string, error) {
 	name, seq := in.GetName(), in.GetSequence()
 	def, err := committed(sim, name)
 	if err != nil {
@@ -450,19 +450,23 @@ func (c *LifecycleChaincode) readiness(sim *ledger.Simulator, in definitionArgs,
 	if seq != current+1 {
 		return nil, nil, fmt.Errorf("requested sequence is %d, but new definition must be sequence %d", seq, current+1)
 	}
-	return c.orgApprovals(sim, name, seq, p)
+	return c.orgApprovals(channel, sim, name, seq, p)
 }
 
 // orgApprovals reports, per organisation of the channel, whether it
 // approved exactly p as name#seq, comparing the hashes of its implicit
 // collection (as any peer can), and which items differ when it did not.
-func (c *LifecycleChaincode) orgApprovals(sim *ledger.Simulator, name string, seq int64, p params) (map[string]bool, map[string][]string, error) {
+func (c *LifecycleChaincode) orgApprovals(channel string, sim *ledger.Simulator, name string, seq int64, p params) (map[string]bool, map[string][]string, error) {
 	want, err := p.entries(name, seq, "")
 	if err != nil {
 		return nil, nil, err
 	}
 	approvals, mismatches := map[string]bool{}, map[string][]string{}
-	for _, org := range c.MSPIDs() {
+	members, err := c.Members(channel)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, org := range members {
 		var items []string
 		for _, k := range parameterKeys(name, seq) {
 			h, err := sim.GetPrivateDataHash(ledger.LifecycleNamespace, implicitCollection(org), k[0])
@@ -491,7 +495,7 @@ func (c *LifecycleChaincode) checkCommitReadiness(inv *Invocation, in *lb.CheckC
 	if err != nil {
 		return nil, err
 	}
-	approvals, mismatches, err := c.readiness(sim, in, p)
+	approvals, mismatches, err := c.readiness(inv.Ledger.ChannelID(), sim, in, p)
 	if err != nil {
 		return nil, err
 	}
@@ -503,8 +507,10 @@ func (c *LifecycleChaincode) checkCommitReadiness(inv *Invocation, in *lb.CheckC
 }
 
 // commit simulates the write of the definition, refused unless the peer's
-// organisation and a majority of the channel's organisations (Fabric's
-// default /Channel/Application/LifecycleEndorsement) approved it.
+// organisation approved it. That a majority of the channel's organisations
+// did is the lifecycle endorsement policy's business at validation: the
+// transaction needs the endorsements of a majority, each of which checked
+// its own organisation's approval.
 func (c *LifecycleChaincode) commit(inv *Invocation, in *lb.CommitChaincodeDefinitionArgs) (proto.Message, *ledger.SimulationResults, error) {
 	l := inv.Ledger
 	sim, err := l.NewSimulator(inv.Proposal.TxID(), inv.Proposal.Creator.MSPID())
@@ -523,22 +529,15 @@ func (c *LifecycleChaincode) commit(inv *Invocation, in *lb.CommitChaincodeDefin
 	if err := checkCollectionUpgrade(prev, p.collections); err != nil {
 		return nil, nil, fmt.Errorf("error validating chaincode definition: %w", err)
 	}
-	approvals, _, err := c.readiness(sim, in, p)
+	approvals, _, err := c.readiness(l.ChannelID(), sim, in, p)
 	if err != nil {
 		return nil, nil, err
 	}
+	// As in Fabric, each endorser checks its own organisation's approval;
+	// the majority is the lifecycle endorsement policy's, which validation
+	// applies to the commit's endorsements.
 	if !approvals[c.OrgMSPID] {
 		return nil, nil, fmt.Errorf("chaincode definition not agreed to by this org (%s)", c.OrgMSPID)
-	}
-	var yes []string
-	for org, ok := range approvals {
-		if ok {
-			yes = append(yes, org)
-		}
-	}
-	slices.Sort(yes)
-	if n := len(approvals); len(yes) <= n/2 {
-		return nil, nil, fmt.Errorf("chaincode definition %s sequence %d is approved by %d of the channel's %d organisations %v, and the lifecycle endorsement policy needs a majority: have more organisations approve it", in.GetName(), in.GetSequence(), len(yes), n, yes)
 	}
 	policy, err := p.policy()
 	if err != nil {
@@ -566,7 +565,7 @@ func (c *LifecycleChaincode) commit(inv *Invocation, in *lb.CommitChaincodeDefin
 		c.Log.Warn("could not define CouchDB indexes", "chaincode", def.Name, "sequence", def.Sequence, "error", err)
 	}
 	c.Log.Info("chaincode definition commit endorsed; it takes effect when the transaction commits",
-		"channel", l.ChannelID(), "name", def.Name, "sequence", def.Sequence, "approvals", yes)
+		"channel", l.ChannelID(), "name", def.Name, "sequence", def.Sequence, "approvals", approved(approvals))
 	return &lb.CommitChaincodeDefinitionResult{}, res, nil
 }
 
@@ -612,7 +611,7 @@ func (c *LifecycleChaincode) queryDefinition(inv *Invocation, in *lb.QueryChainc
 		return nil, &notFoundError{msg: fmt.Sprintf("namespace %s is not defined", in.GetName())}
 	}
 	p := paramsOf(def)
-	approvals, _, err := c.orgApprovals(sim, def.Name, def.Sequence, p)
+	approvals, _, err := c.orgApprovals(inv.Ledger.ChannelID(), sim, def.Name, def.Sequence, p)
 	if err != nil {
 		return nil, err
 	}
@@ -645,4 +644,16 @@ func (c *LifecycleChaincode) queryDefinitions(inv *Invocation) (proto.Message, e
 func hashOf(b []byte) []byte {
 	sum := sha256.Sum256(b)
 	return sum[:]
+}
+
+// approved lists the organisations whose approval is true, sorted.
+func approved(approvals map[string]bool) []string {
+	var yes []string
+	for org, ok := range approvals {
+		if ok {
+			yes = append(yes, org)
+		}
+	}
+	slices.Sort(yes)
+	return yes
 }

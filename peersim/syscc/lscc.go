@@ -26,9 +26,9 @@ type LSCCChaincode struct {
 	Store *ccpackage.Store
 	// Chaincodes runs the Init of deploy and upgrade.
 	Chaincodes Runner
-	// MSPIDs lists the organisations the peer knows: the default
-	// endorsement policy is one member of any of them.
-	MSPIDs func() []string
+	// Members lists a channel's organisations: the default endorsement
+	// policy is one member of any of them.
+	Members func(channel string) ([]string, error)
 	Log    *slog.Logger
 }
 
@@ -148,7 +148,11 @@ func (c *LSCCChaincode) instantiate(ctx context.Context, inv *Invocation, what s
 		return nil, err
 	}
 	def := &ledger.ChaincodeDefinition{Name: name, Version: version}
-	env := identity.AnyMember(c.MSPIDs()...)
+	members, err := c.Members(l.ChannelID())
+	if err != nil {
+		return nil, err
+	}
+	env := identity.AnyMember(members...)
 	if len(args) > 3 && len(args[3]) > 0 {
 		env = &common.SignaturePolicyEnvelope{}
 		if err := proto.Unmarshal(args[3], env); err != nil {

@@ -37,8 +37,8 @@ func TestRefusals(t *testing.T) {
 	}
 	log := slog.New(slog.DiscardHandler)
 	table := Table{
-		LSCC: &LSCCChaincode{Store: store, MSPIDs: org.MSP().IDs, Log: log},
-		CSCC: &CSCCChaincode{Channels: noChannels{}, Create: func(string) error { return nil }, Log: log},
+		LSCC: &LSCCChaincode{Store: store, Members: func(string) ([]string, error) { return org.MSP().IDs(), nil }, Log: log},
+		CSCC: &CSCCChaincode{Channels: noChannels{}, Create: func(string, ...string) error { return nil }, Log: log},
 		QSCC: &QSCCChaincode{Channels: noChannels{}},
 		PSCC: &PSCCChaincode{Processes: func() Processes { return nil }, Installed: store.List, Channels: noChannels{}},
 	}

@@ -180,7 +180,7 @@ func (a *app) runPeer(ctx context.Context, cfg peersim.Config) error {
 		return fmt.Errorf("create the peer: %w", err)
 	}
 	// Before Start: a client that saw the ready line finds the file.
-	err = peersim.WriteCoreYAML(cfg.DataDir)
+	err = peersim.WriteCoreYAML(cfg.DataDir, cfg.Orgs[0])
 	if err == nil {
 		err = p.Start(ctx)
 	}
