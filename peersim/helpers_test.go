@@ -53,6 +53,9 @@ type testNet struct {
 	stop   func()
 	// timeout bounds each proposal (waitLimit unless a test needs longer).
 	timeout time.Duration
+	// orgs are the clients of every organisation's virtual peer, the
+	// first one's (client) included.
+	orgs map[string]*grpc.ClientConn
 }
 
 type netSetup struct {
@@ -66,6 +69,9 @@ type netSetup struct {
 type netOption func(*netSetup)
 
 func withLedger(kind string) netOption { return func(s *netSetup) { s.cfg.Ledger = kind } }
+
+// withOrgs makes the peer play organisations orgs.
+func withOrgs(orgs ...string) netOption { return func(s *netSetup) { s.cfg.Orgs = orgs } }
 func withExecuteTimeout(d time.Duration) netOption {
 	return func(s *netSetup) { s.cfg.ChaincodeExecuteTimeout = d }
 }
@@ -120,11 +126,19 @@ func startNet(t testing.TB, dir string, opts ...netOption) *testNet {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := p.StartOn(context.Background(), Listeners{Client: clientLis, Chaincode: ccLis, Operations: opsLis}); err != nil {
+	orgLis := map[string]net.Listener{}
+	for _, id := range setup.cfg.Orgs[1:] {
+		orgLis[id] = bufconn.Listen(1 << 20)
+	}
+	if err := p.StartOn(context.Background(), Listeners{Client: clientLis, Chaincode: ccLis, Operations: opsLis, OrgClients: orgLis}); err != nil {
 		t.Fatalf("StartOn: %v", err)
 	}
 	n := &testNet{t: t, p: p, dir: dir, timeout: waitLimit}
 	n.client = dialBuf(t, clientLis)
+	n.orgs = map[string]*grpc.ClientConn{setup.cfg.Orgs[0]: n.client}
+	for id, l := range orgLis {
+		n.orgs[id] = dialBuf(t, l.(*bufconn.Listener))
+	}
 	if bl, ok := ccLis.(*bufconn.Listener); ok {
 		n.cc = dialBuf(t, bl)
 	}
@@ -142,7 +156,9 @@ func startNet(t testing.TB, dir string, opts ...netOption) *testNet {
 			if err := p.Stop(ctx); err != nil {
 				t.Errorf("Stop: %v", err)
 			}
-			n.client.Close()
+			for _, c := range n.orgs {
+				c.Close()
+			}
 			if n.cc != nil {
 				n.cc.Close()
 			}
@@ -442,10 +458,23 @@ func (n *testNet) nextBlock(t testing.TB, channel string) *orderer.SeekPosition 
 // DeliverFiltered before broadcasting, as the client library does.
 func (n *testNet) submit(t testing.TB, signer *identity.SigningIdentity, channel string, prop *peer.Proposal, resp *peer.ProposalResponse, more ...any) []peer.TxValidationCode {
 	t.Helper()
-	props, resps := []*peer.Proposal{prop}, []*peer.ProposalResponse{resp}
+	props, resps := []*peer.Proposal{prop}, [][]*peer.ProposalResponse{{resp}}
 	for i := 0; i+1 < len(more); i += 2 {
-		props, resps = append(props, more[i].(*peer.Proposal)), append(resps, more[i+1].(*peer.ProposalResponse))
+		props, resps = append(props, more[i].(*peer.Proposal)), append(resps, []*peer.ProposalResponse{more[i+1].(*peer.ProposalResponse)})
 	}
+	return n.submitTxs(t, signer, channel, props, resps)
+}
+
+// submitEnvelope orders one proposal with the endorsements of several
+// responses and returns its validation code.
+func (n *testNet) submitEnvelope(t testing.TB, signer *identity.SigningIdentity, channel string, prop *peer.Proposal, resps ...*peer.ProposalResponse) peer.TxValidationCode {
+	t.Helper()
+	return n.submitTxs(t, signer, channel, []*peer.Proposal{prop}, [][]*peer.ProposalResponse{resps})[0]
+}
+
+// submitTxs orders props[i] with the endorsements of resps[i].
+func (n *testNet) submitTxs(t testing.TB, signer *identity.SigningIdentity, channel string, props []*peer.Proposal, resps [][]*peer.ProposalResponse) []peer.TxValidationCode {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 	defer cancel()
 	del, err := peer.NewDeliverClient(n.client).DeliverFiltered(ctx)
@@ -461,7 +490,7 @@ func (n *testNet) submit(t testing.TB, signer *identity.SigningIdentity, channel
 	}
 	want := map[string]int{}
 	for i, p := range props {
-		env := envelope(t, signer, p, resps[i])
+		env := envelope(t, signer, p, resps[i]...)
 		if err := bc.Send(env); err != nil {
 			t.Fatal(err)
 		}

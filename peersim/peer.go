@@ -343,6 +343,8 @@ func (p *Peer) startOn(ctx context.Context, ls Listeners, addressFile bool) (err
 	p.addrs[1] = ls.Chaincode.Addr().String()
 	p.serve("chaincode", func() error { return p.ccSrv.Serve(ls.Chaincode) }, grpc.ErrServerStopped)
 
+	// The orderer's Deliver serves every channel; each virtual peer's its
+	// own.
 	dlv := deliver.New(deliver.Config{
 		Channels: p.chans, MSP: p.msp, Stopping: p.closing, Log: p.log.With(logging.NameKey, "deliver"),
 	})
@@ -367,7 +369,9 @@ func (p *Peer) startOn(ctx context.Context, ls Listeners, addressFile bool) (err
 		peer.RegisterEndorserServer(o.srv, o.endo)
 		ab.RegisterAtomicBroadcastServer(o.srv, ord)
 		gp.RegisterGatewayServer(o.srv, p.newGateway(o, ord, verify))
-		peer.RegisterDeliverServer(o.srv, dlv)
+		peer.RegisterDeliverServer(o.srv, deliver.New(deliver.Config{
+			Channels: p.chans.View(o.mspID()), MSP: p.msp, Stopping: p.closing, Log: p.log.With(logging.NameKey, "deliver", "org", o.mspID()),
+		}))
 		srv := o.srv
 		p.serve("client "+o.mspID(), func() error { return srv.Serve(l) }, grpc.ErrServerStopped)
 	}

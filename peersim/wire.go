@@ -161,7 +161,7 @@ func (p *Peer) newEndorser(o *orgPeer) *endorser.Endorser {
 	}
 	return endorser.New(endorser.Config{
 		Verifier:   p.msp,
-		Channels:   p.chans,
+		Channels:   p.chans.View(o.mspID()),
 		System:     p.systemChaincodes(o),
 		Chaincodes: o.support,
 		Signer:     p.msp.SelfEndorser(o.signer), // validation then need not verify what this peer signed
@@ -181,8 +181,8 @@ func (p *Peer) newEndorser(o *orgPeer) *endorser.Endorser {
 func (p *Peer) systemChaincodes(o *orgPeer) syscc.Table {
 	return syscc.Table{
 		syscc.LSCC: &syscc.LSCCChaincode{Store: p.store, Chaincodes: o.support, Members: p.chans.Members, Log: p.log},
-		syscc.CSCC: &syscc.CSCCChaincode{Channels: p.chans, Create: p.CreateChannel, Log: p.log},
-		syscc.QSCC: &syscc.QSCCChaincode{Channels: p.chans},
+		syscc.CSCC: &syscc.CSCCChaincode{Channels: p.chans.View(o.mspID()), Create: p.CreateChannel, Log: p.log},
+		syscc.QSCC: &syscc.QSCCChaincode{Channels: p.chans.View(o.mspID())},
 		syscc.PSCC: &syscc.PSCCChaincode{
 			Processes: func() syscc.Processes {
 				if p.launcher == nil {
@@ -195,7 +195,7 @@ func (p *Peer) systemChaincodes(o *orgPeer) syscc.Table {
 			Trace:     func(channel, txID string) (any, bool) { return p.Trace(channel, txID) },
 			Snapshot:  p.snapshotBytes,
 		},
-		syscc.Lifecycle: &syscc.LifecycleChaincode{Store: p.store, OrgMSPID: o.mspID(), Members: p.chans.Members, Channels: p.chans, Log: p.log},
+		syscc.Lifecycle: &syscc.LifecycleChaincode{Store: p.store, OrgMSPID: o.mspID(), Members: p.chans.Members, Channels: p.chans.View(o.mspID()), Log: p.log},
 	}
 }
 
@@ -205,7 +205,7 @@ func (p *Peer) newGateway(o *orgPeer, ord gateway.Orderer, verify gateway.Verifi
 	return gateway.New(gateway.Config{
 		Endorser: o.endo,
 		Orderer:  ord,
-		Channels: p.chans,
+		Channels: p.chans.View(o.mspID()),
 		Verifier: verify,
 		MSPID:    o.mspID(),
 		Address:  o.addr,

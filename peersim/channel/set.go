@@ -318,3 +318,64 @@ func (s *Set) Close() error {
 	}
 	return errors.Join(errs...)
 }
+
+// View is the channels one organisation's peer has joined: those whose
+// members include the organisation. The virtual peer of an organisation
+// serves these only, as a real peer serves the channels it joined.
+type View struct {
+	s   *Set
+	org string
+}
+
+// View returns the channels of organisation mspID.
+func (s *Set) View(mspID string) *View { return &View{s: s, org: mspID} }
+
+// member reports whether the view's organisation is a member of channel
+// name, and whether the channel exists.
+func (v *View) member(name string) (member, exists bool) {
+	v.s.mu.RLock()
+	defer v.s.mu.RUnlock()
+	m, ok := v.s.members[name]
+	return slices.Contains(m, v.org), ok
+}
+
+// Names returns the names of the organisation's channels, sorted.
+func (v *View) Names() []string {
+	var out []string
+	for _, n := range v.s.Names() {
+		if ok, _ := v.member(n); ok {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// Ledger returns the ledger of channel name, or an error wrapping
+// ErrNotFound when the organisation is not one of its members.
+func (v *View) Ledger(name string) (*ledger.Ledger, error) {
+	if ok, _ := v.member(name); !ok {
+		return nil, fmt.Errorf("channel %q: %w", name, ErrNotFound)
+	}
+	return v.s.Ledger(name)
+}
+
+// Members returns the members of channel name (see Set.Members), for a
+// channel of the organisation's.
+func (v *View) Members(name string) ([]string, error) {
+	if ok, _ := v.member(name); !ok {
+		return nil, fmt.Errorf("channel %q: %w", name, ErrNotFound)
+	}
+	return v.s.Members(name)
+}
+
+// NotJoined completes Fabric's "channel 'x' not found" for a user of the
+// organisation's peer.
+func (v *View) NotJoined(name string) string {
+	if _, exists := v.member(name); exists {
+		members, _ := v.s.Members(name)
+		return fmt.Sprintf("the peer of %s has not joined it: its members are %s; use the peer of one of them (peersim --org), or create a channel with `peersim channel create -c NAME --orgs %s`",
+			v.org, strings.Join(members, ", "), v.org)
+	}
+	return fmt.Sprintf("the channels of %s are %s; create one with `peersim channel create -c %s`",
+		v.org, strings.Join(v.Names(), ", "), name)
+}

@@ -295,3 +295,44 @@ func TestResolvePolicy(t *testing.T) {
 		})
 	}
 }
+
+func TestAnOrganisationSeesTheChannelsItIsAMemberOf(t *testing.T) {
+	s, err := openOrgs(t, t.TempDir(), "Org1MSP", "Org2MSP")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Create("solo", "Org1MSP"); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		org        string
+		names      []string
+		soloJoined bool
+	}{
+		{"Org1MSP", []string{"mychannel", "solo"}, true},
+		{"Org2MSP", []string{"mychannel"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.org, func(t *testing.T) {
+			v := s.View(tt.org)
+			if got := v.Names(); !slices.Equal(got, tt.names) {
+				t.Errorf("Names = %v, want %v", got, tt.names)
+			}
+			_, err := v.Ledger("solo")
+			if tt.soloJoined != (err == nil) {
+				t.Fatalf("Ledger(solo) error = %v, want joined %t", err, tt.soloJoined)
+			}
+			if err != nil && !errors.Is(err, ErrNotFound) {
+				t.Errorf("Ledger(solo) error = %v, want ErrNotFound", err)
+			}
+			if !tt.soloJoined {
+				if hint := v.NotJoined("solo"); !strings.Contains(hint, "the peer of Org2MSP has not joined it: its members are Org1MSP") {
+					t.Errorf("NotJoined = %q", hint)
+				}
+			}
+			if _, err := v.Ledger("mychannel"); err != nil {
+				t.Errorf("Ledger(mychannel): %v", err)
+			}
+		})
+	}
+}

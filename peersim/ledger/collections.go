@@ -75,7 +75,11 @@ func parseCollections(pkg *peer.CollectionConfigPackage) (map[string]*collection
 // implicitCollection returns the implicit collection of an organisation.
 func implicitCollection(name string) *collectionInfo {
 	msp := strings.TrimPrefix(name, ImplicitCollectionPrefix)
-	return &collectionInfo{name: name, members: map[string]bool{msp: true}}
+	// As in Fabric, writes to an organisation's implicit collection need
+	// that organisation's Endorsement policy, whatever the chaincode's.
+	return &collectionInfo{name: name, members: map[string]bool{msp: true}, endorsement: &peer.ApplicationPolicy{
+		Type: &peer.ApplicationPolicy_ChannelConfigPolicyReference{ChannelConfigPolicyReference: "/Channel/Application/" + msp + "/Endorsement"},
+	}}
 }
 
 // policyMSPIDs returns the MSP IDs named by the role principals of a

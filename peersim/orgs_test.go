@@ -1,0 +1,216 @@
+package peersim
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/chaincodekit/chaincodekit/peersim/identity"
+	"github.com/chaincodekit/chaincodekit/peersim/syscc"
+	"github.com/hyperledger/fabric-protos-go-apiv2/msp"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	lb "github.com/hyperledger/fabric-protos-go-apiv2/peer/lifecycle"
+	"google.golang.org/protobuf/proto"
+)
+
+// orgIdentity loads identity name of organisation mspID.
+func (n *testNet) orgIdentity(t *testing.T, mspID, name string) *identity.SigningIdentity {
+	t.Helper()
+	org, err := n.p.OrgOf(mspID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := org.Identity(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// endorseOn signs inv as signer and sends the one signed proposal to the
+// virtual peer of each of orgs, as Fabric's peer CLI does with several
+// --peerAddresses.
+func (n *testNet) endorseOn(t *testing.T, signer *identity.SigningIdentity, inv identity.Invocation, orgs ...string) (*peer.Proposal, []*peer.ProposalResponse) {
+	t.Helper()
+	prop, _, err := signer.NewProposal(inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp, err := signer.SignProposal(prop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var resps []*peer.ProposalResponse
+	for _, org := range orgs {
+		ctx, cancel := context.WithTimeout(context.Background(), n.timeout)
+		resp, err := peer.NewEndorserClient(n.orgs[org]).ProcessProposal(ctx, sp)
+		cancel()
+		if err != nil {
+			t.Fatalf("ProcessProposal on %s: %v", org, err)
+		}
+		resps = append(resps, resp)
+	}
+	return prop, resps
+}
+
+// submitAll orders prop with every response's endorsement.
+func (n *testNet) submitAll(t *testing.T, signer *identity.SigningIdentity, channel string, prop *peer.Proposal, resps []*peer.ProposalResponse) peer.TxValidationCode {
+	t.Helper()
+	for i, r := range resps {
+		if r.GetResponse().GetStatus() != 200 {
+			t.Fatalf("endorsement %d: %d %q", i, r.GetResponse().GetStatus(), r.GetResponse().GetMessage())
+		}
+	}
+	return n.submitEnvelope(t, signer, channel, prop, resps...)
+}
+
+// endorserMSP is the MSP ID of the identity that signed an endorsement.
+func endorserMSP(t *testing.T, r *peer.ProposalResponse) string {
+	t.Helper()
+	sid := &msp.SerializedIdentity{}
+	if err := proto.Unmarshal(r.GetEndorsement().GetEndorser(), sid); err != nil {
+		t.Fatal(err)
+	}
+	return sid.GetMspid()
+}
+
+func TestEachOrganisationEndorsesWithItsOwnPeer(t *testing.T) {
+	n := startNet(t, t.TempDir(), withOrgs("Org1MSP", "Org2MSP"))
+	ch := DefaultChannel
+	if resp := n.install(t, n.admin, "cc", "1"); resp.GetResponse().GetStatus() != 200 {
+		t.Fatalf("install: %q", resp.GetResponse().GetMessage())
+	}
+	n.startCC(t, "cc:1", newTestCC())
+	if resp, code := n.deployWithPolicy(t, n.admin, "AND('Org1MSP.peer', 'Org2MSP.peer')", "deploy", ch, "cc", "1"); code != peer.TxValidationCode_VALID {
+		t.Fatalf("deploy: %q, %v", resp.GetResponse().GetMessage(), code)
+	}
+	user2 := n.orgIdentity(t, "Org2MSP", "User1")
+
+	tests := []struct {
+		name   string
+		signer *identity.SigningIdentity
+		orgs   []string
+		want   peer.TxValidationCode
+	}{
+		{"both organisations endorse", n.user, []string{"Org1MSP", "Org2MSP"}, peer.TxValidationCode_VALID},
+		{"a client of Org2MSP, both endorse", user2, []string{"Org2MSP", "Org1MSP"}, peer.TxValidationCode_VALID},
+		{"Org1MSP alone is too few", n.user, []string{"Org1MSP"}, peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE},
+		{"Org2MSP alone is too few", n.user, []string{"Org2MSP"}, peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			key := "k" + string(rune('0'+i))
+			prop, resps := n.endorseOn(t, tt.signer, invocation(ch, "cc", "put", key, "v"), tt.orgs...)
+			for j, r := range resps {
+				if got := endorserMSP(t, r); got != tt.orgs[j] {
+					t.Errorf("the peer of %s endorsed as %s", tt.orgs[j], got)
+				}
+			}
+			if code := n.submitAll(t, tt.signer, ch, prop, resps); code != tt.want {
+				t.Fatalf("validation code %v, want %v", code, tt.want)
+			}
+			want := ""
+			if tt.want == peer.TxValidationCode_VALID {
+				want = "v"
+			}
+			if got := n.query(t, ch, "cc", "get", key); string(got.GetPayload()) != want {
+				t.Errorf("get %s = %q, want %q", key, got.GetPayload(), want)
+			}
+		})
+	}
+}
+
+func TestEachOrganisationApprovesOnItsOwnPeer(t *testing.T) {
+	n := startNet(t, t.TempDir(), withOrgs("Org1MSP", "Org2MSP"))
+	ch := DefaultChannel
+	admin2 := n.orgIdentity(t, "Org2MSP", "Admin")
+	def := &lb.ApproveChaincodeDefinitionForMyOrgArgs{
+		Name: "mycc", Version: "1.0", Sequence: 1,
+		Source: &lb.ChaincodeSource{Type: &lb.ChaincodeSource_LocalPackage{LocalPackage: &lb.ChaincodeSource_Local{PackageId: "mycc:1.0"}}},
+	}
+	call := func(signer *identity.SigningIdentity, fn string, in proto.Message, orgs ...string) (*peer.Proposal, []*peer.ProposalResponse) {
+		return n.endorseOn(t, signer, identity.Invocation{ChannelID: ch, Chaincode: syscc.Lifecycle, Args: [][]byte{[]byte(fn), mustMarshal(t, in)}}, orgs...)
+	}
+	readiness := func(org string) map[string]bool {
+		_, resps := call(n.user, "CheckCommitReadiness", &lb.CheckCommitReadinessArgs{Name: "mycc", Version: "1.0", Sequence: 1}, org)
+		var out lb.CheckCommitReadinessResult
+		if resps[0].GetResponse().GetStatus() != 200 || proto.Unmarshal(resps[0].GetResponse().GetPayload(), &out) != nil {
+			t.Fatalf("checkcommitreadiness on %s: %q", org, resps[0].GetResponse().GetMessage())
+		}
+		return out.GetApprovals()
+	}
+	commit := &lb.CommitChaincodeDefinitionArgs{Name: "mycc", Version: "1.0", Sequence: 1}
+
+	// Org1 approves on its peer.
+	prop, resps := call(n.admin, "ApproveChaincodeDefinitionForMyOrg", def, "Org1MSP")
+	if code := n.submitAll(t, n.admin, ch, prop, resps); code != peer.TxValidationCode_VALID {
+		t.Fatalf("Org1MSP's approval: %v", code)
+	}
+	// Org2's admin cannot approve on Org1's peer.
+	_, resps = call(admin2, "ApproveChaincodeDefinitionForMyOrg", def, "Org1MSP")
+	if msg := resps[0].GetResponse().GetMessage(); !strings.Contains(msg, "is an admin of Org2MSP, not of the peer's organisation Org1MSP") {
+		t.Errorf("Org2MSP's admin approving on Org1MSP's peer: %d %q", resps[0].GetResponse().GetStatus(), msg)
+	}
+	for _, org := range []string{"Org1MSP", "Org2MSP"} {
+		if got := readiness(org); !got["Org1MSP"] || got["Org2MSP"] || len(got) != 2 {
+			t.Errorf("readiness on %s after Org1MSP approved: %v", org, got)
+		}
+	}
+	// Org2's peer refuses to endorse a commit its organisation did not
+	// approve; Org1's endorses, but one endorsement is no majority of two.
+	_, resps = call(n.admin, "CommitChaincodeDefinition", commit, "Org2MSP")
+	if msg := resps[0].GetResponse().GetMessage(); !strings.Contains(msg, "chaincode definition not agreed to by this org (Org2MSP)") {
+		t.Errorf("commit on Org2MSP's peer before its approval: %q", msg)
+	}
+	prop, resps = call(n.admin, "CommitChaincodeDefinition", commit, "Org1MSP")
+	if code := n.submitAll(t, n.admin, ch, prop, resps); code != peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE {
+		t.Fatalf("commit endorsed by Org1MSP alone: %v, want ENDORSEMENT_POLICY_FAILURE", code)
+	}
+
+	// Org2 approves on its own peer; both endorse the commit.
+	prop, resps = call(admin2, "ApproveChaincodeDefinitionForMyOrg", def, "Org2MSP")
+	if code := n.submitAll(t, admin2, ch, prop, resps); code != peer.TxValidationCode_VALID {
+		t.Fatalf("Org2MSP's approval: %v", code)
+	}
+	if got := readiness("Org1MSP"); !got["Org1MSP"] || !got["Org2MSP"] {
+		t.Errorf("readiness after both approved: %v", got)
+	}
+	prop, resps = call(n.admin, "CommitChaincodeDefinition", commit, "Org1MSP", "Org2MSP")
+	if code := n.submitAll(t, n.admin, ch, prop, resps); code != peer.TxValidationCode_VALID {
+		t.Fatalf("commit endorsed by both: %v", code)
+	}
+
+	// The default endorsement policy is the channel's MAJORITY
+	// Endorsement: both organisations' peers.
+	n.startCC(t, "mycc:1.0", newTestCC())
+	prop, resps = n.endorseOn(t, n.user, invocation(ch, "mycc", "put", "a", "1"), "Org1MSP")
+	if code := n.submitAll(t, n.user, ch, prop, resps); code != peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE {
+		t.Errorf("invoke endorsed by Org1MSP alone: %v, want ENDORSEMENT_POLICY_FAILURE", code)
+	}
+	prop, resps = n.endorseOn(t, n.user, invocation(ch, "mycc", "put", "a", "2"), "Org1MSP", "Org2MSP")
+	if code := n.submitAll(t, n.user, ch, prop, resps); code != peer.TxValidationCode_VALID {
+		t.Errorf("invoke endorsed by both: %v", code)
+	}
+	if got := n.query(t, ch, "mycc", "get", "a"); string(got.GetPayload()) != "2" {
+		t.Errorf("get a = %q, want 2", got.GetPayload())
+	}
+}
+
+func TestAnOrganisationsPeerServesOnlyItsChannels(t *testing.T) {
+	n := startNet(t, t.TempDir(), withOrgs("Org1MSP", "Org2MSP"))
+	if err := n.p.CreateChannel("solo", "Org1MSP"); err != nil {
+		t.Fatal(err)
+	}
+	inv := identity.Invocation{ChannelID: "solo", Chaincode: syscc.QSCC, Args: args("GetChainInfo", "solo")}
+	_, resps := n.endorseOn(t, n.user, inv, "Org1MSP", "Org2MSP")
+	if st := resps[0].GetResponse().GetStatus(); st != 200 {
+		t.Errorf("qscc on Org1MSP's peer: %d %q", st, resps[0].GetResponse().GetMessage())
+	}
+	if msg := resps[1].GetResponse().GetMessage(); resps[1].GetResponse().GetStatus() == 200 || !strings.Contains(msg, "the peer of Org2MSP has not joined it") {
+		t.Errorf("qscc on Org2MSP's peer of a channel without Org2MSP: %d %q", resps[1].GetResponse().GetStatus(), msg)
+	}
+	members, err := n.p.chans.Members("solo")
+	if err != nil || len(members) != 1 || members[0] != "Org1MSP" {
+		t.Errorf("members of solo = %v, %v", members, err)
+	}
+}
