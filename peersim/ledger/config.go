@@ -29,7 +29,9 @@ type Config struct {
 	// private data, and each keeps its own clear private data, of the
 	// collections it is a member of, as Fabric disseminates it. The first
 	// organisation's clear data is stored where a single-organisation
-	// ledger stores it. Empty: one store that keeps every collection's data.
+	// ledger stores it, the others' under their MSP ID; reopening a data
+	// directory with another first organisation does not move data.
+	// Empty: one store that keeps every collection's data.
 	PeerMSPIDs []string `envconfig:"PEER_MSPIDS"`
 	// CheckTxID rejects (BAD_PROPOSAL_TXID) a transaction whose ID is not
 	// hex(SHA-256(nonce || creator)), as Fabric does.

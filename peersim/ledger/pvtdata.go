@@ -13,7 +13,7 @@ func (s *Simulator) collection(ns, coll string) (*collectionInfo, error) {
 	if coll == "" || len(coll) > 1000 || strings.IndexByte(coll, 0) >= 0 {
 		return nil, fmt.Errorf("private data in %s: collection name %q must be 1 to 1000 bytes without null bytes: %w", ns, coll, ErrInvalidArgument)
 	}
-	if strings.HasPrefix(coll, ImplicitCollectionPrefix) && len(coll) > len(ImplicitCollectionPrefix) {
+	if isImplicit(coll) {
 		return implicitCollection(coll), nil
 	}
 	def, ok := s.defs[ns]
