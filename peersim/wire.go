@@ -48,7 +48,7 @@ func (p *Peer) openChannels() (*channel.Set, error) {
 			if p.cfg.Ledger == LedgerBolt {
 				cfg = ledger.DefaultConfig(ledgerDir(p.cfg.DataDir, name))
 			}
-			cfg.PeerMSPID = p.org.MSPID()
+			cfg.PeerMSPIDs = []string{p.org.MSPID()}
 			return cfg
 		},
 		LedgerOptions: []ledger.Option{

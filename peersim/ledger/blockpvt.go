@@ -89,8 +89,9 @@ func (v *blockView) purgeExpiredBlockPvt(b *batch) error {
 // transactions of block number, keyed by each transaction's index in the
 // block: for each transaction whose private read-write set reached this
 // peer (PutTransient) and matched the hashes endorsed in the block, the
-// collections this peer's organisation is a member of, namespaces and
-// collections in name order, each collection's read-write set as endorsed.
+// collections this peer's organisation is a member of (with several
+// Config.PeerMSPIDs, any of them), namespaces and collections in name
+// order, each collection's read-write set as endorsed.
 //
 // As on a Fabric peer (channel capability V1_4_2 and later), invalid
 // transactions keep theirs too; the block's TRANSACTIONS_FILTER tells them

@@ -22,7 +22,7 @@ import (
 // of Org2 alone (this peer keeps no clear data of it).
 func blockPvtLedger(t *testing.T, o testOpts) *Ledger {
 	t.Helper()
-	o.mutate = func(c *Config) { c.PeerMSPID = org1 }
+	o.mutate = func(c *Config) { c.PeerMSPIDs = []string{org1} }
 	l := openTestLedger(t, o)
 	if l.Height() == 1 {
 		define(t, l, &ChaincodeDefinition{Name: "cc", Version: "1", Collections: collections(

@@ -27,6 +27,9 @@ type collectionInfo struct {
 	memberOnlyWrite bool
 	blockToLive     uint64
 	endorsement     *peer.ApplicationPolicy
+	// requiredPeers is requiredPeerCount: how many peers other than the
+	// endorser's the endorser must disseminate the data to.
+	requiredPeers int
 }
 
 func (c *collectionInfo) isMember(mspID string) bool { return c.members[mspID] }
@@ -67,12 +70,21 @@ func parseCollections(pkg *peer.CollectionConfigPackage) (map[string]*collection
 			memberOnlyWrite: sc.GetMemberOnlyWrite(),
 			blockToLive:     sc.GetBlockToLive(),
 			endorsement:     sc.GetEndorsementPolicy(),
+			requiredPeers:   int(sc.GetRequiredPeerCount()),
 		}
 	}
 	return out, nil
 }
 
+// isImplicit reports whether coll names an organisation's implicit
+// collection.
+func isImplicit(coll string) bool {
+	return strings.HasPrefix(coll, ImplicitCollectionPrefix) && len(coll) > len(ImplicitCollectionPrefix)
+}
+
 // implicitCollection returns the implicit collection of an organisation.
+// Its requiredPeerCount is 0, the default of Fabric's
+// peer.gossip.pvtData.implicitCollectionDisseminationPolicy.
 func implicitCollection(name string) *collectionInfo {
 	msp := strings.TrimPrefix(name, ImplicitCollectionPrefix)
 	// As in Fabric, writes to an organisation's implicit collection need

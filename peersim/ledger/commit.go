@@ -125,46 +125,53 @@ func (v *blockView) applyWrites(tx *parsedTx, txNum uint64, own []*ownedColl) er
 					return err
 				}
 				p := &pending{writer: tx.txID, purge: w.GetIsPurge()}
-				var clearKey string
-				var hasClear bool
+				var txKey string // the clear key, when the transaction's clear data has it
+				var inTx bool
 				if cw != nil {
-					clearKey, hasClear = cw.byHash[string(w.GetKeyHash())]
+					txKey, inTx = cw.byHash[string(w.GetKeyHash())]
 				}
-				if !hasClear && w.GetIsDelete() {
-					// A delete or purge arrives without clear data (the
-					// transient store lost it): find the clear key this
-					// peer holds, if any, so the value goes too.
-					clearKey, hasClear, err = v.knownClearKey(hk)
-					if err != nil {
-						return err
-					}
-				}
-				p.clearKey = clearKey
 				if !w.GetIsDelete() {
 					p.rec = &stateRecord{Value: w.GetValueHash(), Version: ver}
 					if cur != nil {
 						p.rec.Metadata = cur.Metadata
 					}
 				}
-				stage(v, v.hashed, string(hk), p)
-				if w.GetIsPurge() {
-					v.purges = append(v.purges, purgeMarker{hk: hk, v: ver})
-				}
-				if hasClear {
-					ck := collKey(n.ns, c.name, []byte(clearKey))
-					pp := &pending{writer: tx.txID, purge: w.GetIsPurge(), clearKey: clearKey}
+				// Each organisation's peer stores the clear value when it
+				// keeps the collection's data of this transaction; a delete
+				// or purge also removes a value it holds from before, even
+				// without clear data (the transient store lost it).
+				var clearKey string
+				var hasClear bool
+				for si := range v.l.spaces {
+					ckey, ok := txKey, inTx && cw.keeps[si]
+					if !ok && w.GetIsDelete() {
+						if ckey, ok, err = v.knownClearKey(si, hk); err != nil {
+							return err
+						}
+					}
+					if !ok {
+						continue
+					}
+					clearKey, hasClear = ckey, true
+					ck := collKey(n.ns, c.name, []byte(ckey))
+					pp := &pending{writer: tx.txID, purge: w.GetIsPurge(), clearKey: ckey}
 					if !w.GetIsDelete() {
-						pp.rec = &stateRecord{Value: cw.values[clearKey], Version: ver}
+						pp.rec = &stateRecord{Value: cw.values[ckey], Version: ver}
 						if p.rec != nil {
 							pp.rec.Metadata = p.rec.Metadata
 						}
 					}
-					stage(v, v.pvt, string(ck), pp)
+					stage(v, v.pvt[si], string(ck), pp)
 					if w.GetIsDelete() {
-						stage(v, v.pvtKeys, string(hk), "")
+						stage(v, v.pvtKeys[si], string(hk), "")
 					} else {
-						stage(v, v.pvtKeys, string(hk), clearKey)
+						stage(v, v.pvtKeys[si], string(hk), ckey)
 					}
+				}
+				p.clearKey = clearKey
+				stage(v, v.hashed, string(hk), p)
+				if w.GetIsPurge() {
+					v.purges = append(v.purges, purgeMarker{hk: hk, v: ver})
 				}
 				if !w.GetIsDelete() && info != nil && info.blockToLive > 0 {
 					v.expiry = append(v.expiry, expiryEntry{at: v.number + info.blockToLive + 1, ns: n.ns, coll: c.name,
@@ -183,16 +190,21 @@ func (v *blockView) applyWrites(tx *parsedTx, txNum uint64, own []*ownedColl) er
 				}
 				meta := entriesMap(mw.GetEntries())
 				stage(v, v.hashed, string(hk), &pending{rec: &stateRecord{Value: cur.Value, Version: ver, Metadata: meta}, writer: tx.txID})
+				ckey, ok := "", false
 				if cw != nil {
-					if ckey, ok := cw.byHash[string(mw.GetKeyHash())]; ok {
-						ck := collKey(n.ns, c.name, []byte(ckey))
-						pcur, _, err := v.lookup(bucketPvt, ck)
-						if err != nil {
-							return err
-						}
-						if pcur != nil {
-							stage(v, v.pvt, string(ck), &pending{rec: &stateRecord{Value: pcur.Value, Version: ver, Metadata: meta}, writer: tx.txID, clearKey: ckey})
-						}
+					ckey, ok = cw.byHash[string(mw.GetKeyHash())]
+				}
+				for si := range v.l.spaces {
+					if !ok || !cw.keeps[si] {
+						continue
+					}
+					ck := collKey(n.ns, c.name, []byte(ckey))
+					pcur, _, err := v.lookupPvt(si, ck)
+					if err != nil {
+						return err
+					}
+					if pcur != nil {
+						stage(v, v.pvt[si], string(ck), &pending{rec: &stateRecord{Value: pcur.Value, Version: ver, Metadata: meta}, writer: tx.txID, clearKey: ckey})
 					}
 				}
 			}
@@ -216,20 +228,27 @@ func entriesMap(es []*kvrwset.KVMetadataEntry) map[string][]byte {
 type clearSet struct {
 	byHash map[string]string // key hash -> clear key
 	values map[string][]byte
+	keeps  []bool // by organisation space: whether it stores them
 }
 
 // ownedColl is the clear private read-write set of one collection of a
-// transaction, as this peer keeps it.
+// transaction, as the organisations of this ledger keep it.
 type ownedColl struct {
 	ns, coll string
 	rwset    []byte // as endorsed: its hash is the one in the public read-write set
 	kv       *kvrwset.KVRWSet
 	info     *collectionInfo
+	// keeps tells, for each of the ledger's organisation spaces, whether
+	// that organisation's peer stores this data: whether it is a member of
+	// the collection. At least one is true.
+	keeps []bool
 }
 
 // ownPrivate picks, from the transient store's private read-write set of a
-// transaction, what this peer keeps: collections it is a member of, whose
-// hash matches the one endorsed in the public read-write set.
+// transaction, what the organisations of this ledger keep: for each
+// collection whose hash matches the one endorsed in the public read-write
+// set, which of them are members (an implicit collection has one member,
+// its organisation). A collection no organisation keeps is left out.
 func (v *blockView) ownPrivate(tx *parsedTx, pvt *rwset.TxPvtReadWriteSet) []*ownedColl {
 	var out []*ownedColl
 	for _, nsp := range pvt.GetNsPvtRwset() {
@@ -257,14 +276,20 @@ func (v *blockView) ownPrivate(tx *parsedTx, pvt *rwset.TxPvtReadWriteSet) []*ow
 			if info == nil {
 				info = implicitCollection(cp.GetCollectionName())
 			}
-			if mine := v.l.cfg.PeerMSPID; mine != "" && !info.isMember(mine) {
+			keeps := make([]bool, len(v.l.spaces))
+			kept := false
+			for si, sp := range v.l.spaces {
+				keeps[si] = sp.keeps(info)
+				kept = kept || keeps[si]
+			}
+			if !kept {
 				continue
 			}
 			kv := &kvrwset.KVRWSet{}
 			if err := proto.Unmarshal(cp.GetRwset(), kv); err != nil {
 				continue
 			}
-			out = append(out, &ownedColl{ns: pn.ns, coll: cp.GetCollectionName(), rwset: cp.GetRwset(), kv: kv, info: info})
+			out = append(out, &ownedColl{ns: pn.ns, coll: cp.GetCollectionName(), rwset: cp.GetRwset(), kv: kv, info: info, keeps: keeps})
 		}
 	}
 	return out
@@ -275,7 +300,7 @@ func (v *blockView) ownPrivate(tx *parsedTx, pvt *rwset.TxPvtReadWriteSet) []*ow
 func clearWrites(own []*ownedColl) map[string]*clearSet {
 	out := map[string]*clearSet{}
 	for _, oc := range own {
-		cs := &clearSet{byHash: map[string]string{}, values: map[string][]byte{}}
+		cs := &clearSet{byHash: map[string]string{}, values: map[string][]byte{}, keeps: oc.keeps}
 		for _, w := range oc.kv.GetWrites() {
 			cs.byHash[string(hashBytes([]byte(w.GetKey())))] = w.GetKey()
 			cs.values[w.GetKey()] = w.GetValue()
@@ -289,12 +314,13 @@ func clearWrites(own []*ownedColl) map[string]*clearSet {
 }
 
 // knownClearKey returns the clear key of a hashed store key whose clear
-// value this peer holds.
-func (v *blockView) knownClearKey(hk []byte) (string, bool, error) {
-	if k, ok := v.pvtKeys[string(hk)]; ok {
+// value the si-th organisation's space holds.
+func (v *blockView) knownClearKey(si int, hk []byte) (string, bool, error) {
+	if k, ok := v.pvtKeys[si][string(hk)]; ok {
 		return k, k != "", nil
 	}
-	raw, err := v.snap.get(bucketPvtKeys, hk)
+	sp := v.l.spaces[si]
+	raw, err := v.snap.get(sp.keys, sp.key(hk))
 	if err != nil || raw == nil {
 		return "", false, err
 	}
@@ -344,24 +370,29 @@ func (v *blockView) purgeExpired(b *batch) ([]purgedKey, error) {
 			continue // rewritten or deleted since
 		}
 		b.delete(bucketHashed, hk)
-		clearKey, hasClear := string(d.b[1:]), d.b[0] == 1
-		if !hasClear {
-			if clearKey, hasClear, err = v.knownClearKey(hk); err != nil {
-				return nil, err
+		// Every organisation's clear value goes.
+		for si, sp := range v.l.spaces {
+			clearKey, hasClear := string(d.b[1:]), d.b[0] == 1
+			if !hasClear {
+				if clearKey, hasClear, err = v.knownClearKey(si, hk); err != nil {
+					return nil, err
+				}
 			}
-		}
-		if hasClear {
-			b.delete(bucketPvtKeys, hk)
+			if !hasClear {
+				continue
+			}
+			b.delete(sp.keys, sp.key(hk))
 			// hk is ns 0 coll 0 hash; rebuild the clear key's store key.
 			prefix := hk[:len(hk)-32]
 			ck := append(bytes.Clone(prefix), clearKey...)
-			b.delete(bucketPvt, ck)
-			out = append(out, purgedKey{prefix: string(prefix), key: clearKey})
+			b.delete(sp.pvt, sp.key(ck))
+			out = append(out, purgedKey{space: si, prefix: string(prefix), key: clearKey})
 		}
 	}
 }
 
 type purgedKey struct {
+	space  int    // index in Ledger.spaces
 	prefix string // ns 0 coll 0
 	key    string
 }
@@ -384,23 +415,34 @@ func (v *blockView) buildBatch(block *common.Block, results []byte, locs map[str
 			b.put(bucketState, []byte(k), p.rec.encode())
 		}
 	}
-	for _, m := range []struct {
+	writes := []struct {
 		bucket string
+		sp     pvtSpace
 		pend   map[string]*pending
-	}{{bucketHashed, v.hashed}, {bucketPvt, v.pvt}} {
+	}{{bucket: bucketHashed, pend: v.hashed}}
+	for si, sp := range v.l.spaces {
+		writes = append(writes, struct {
+			bucket string
+			sp     pvtSpace
+			pend   map[string]*pending
+		}{sp.pvt, sp, v.pvt[si]})
+	}
+	for _, m := range writes {
 		for _, k := range slices.Sorted(maps.Keys(m.pend)) {
 			if p := m.pend[k]; p.rec == nil {
-				b.delete(m.bucket, []byte(k))
+				b.delete(m.bucket, m.sp.key([]byte(k)))
 			} else {
-				b.put(m.bucket, []byte(k), p.rec.encode())
+				b.put(m.bucket, m.sp.key([]byte(k)), p.rec.encode())
 			}
 		}
 	}
-	for _, k := range slices.Sorted(maps.Keys(v.pvtKeys)) {
-		if ck := v.pvtKeys[k]; ck == "" {
-			b.delete(bucketPvtKeys, []byte(k))
-		} else {
-			b.put(bucketPvtKeys, []byte(k), []byte(ck))
+	for si, sp := range v.l.spaces {
+		for _, k := range slices.Sorted(maps.Keys(v.pvtKeys[si])) {
+			if ck := v.pvtKeys[si][k]; ck == "" {
+				b.delete(sp.keys, sp.key([]byte(k)))
+			} else {
+				b.put(sp.keys, sp.key([]byte(k)), []byte(ck))
+			}
 		}
 	}
 	for _, e := range v.expiry {

@@ -141,22 +141,24 @@ func (l *Ledger) afterCommit(v *blockView, purged []purgedKey, results []TxResul
 	for k, p := range v.pub {
 		ns, key := splitStateKey(k)
 		if p.rec == nil {
-			l.rich.update(ns, "", key, nil, true)
+			l.rich.update(pvtSpace{}, ns, "", key, nil, true)
 		} else {
-			l.rich.update(ns, "", key, p.rec.Value, false)
+			l.rich.update(pvtSpace{}, ns, "", key, p.rec.Value, false)
 		}
 	}
-	for k, p := range v.pvt {
-		ns, coll := splitCollPrefix(k[:len(k)-len(p.clearKey)])
-		if p.rec == nil {
-			l.rich.update(ns, coll, p.clearKey, nil, true)
-		} else {
-			l.rich.update(ns, coll, p.clearKey, p.rec.Value, false)
+	for si, sp := range l.spaces {
+		for k, p := range v.pvt[si] {
+			ns, coll := splitCollPrefix(k[:len(k)-len(p.clearKey)])
+			if p.rec == nil {
+				l.rich.update(sp, ns, coll, p.clearKey, nil, true)
+			} else {
+				l.rich.update(sp, ns, coll, p.clearKey, p.rec.Value, false)
+			}
 		}
 	}
 	for _, pk := range purged {
 		ns, coll := splitCollPrefix(pk.prefix)
-		l.rich.update(ns, coll, pk.key, nil, true)
+		l.rich.update(l.spaces[pk.space], ns, coll, pk.key, nil, true)
 	}
 	ids := make([]string, 0, len(results))
 	for _, r := range results {

@@ -1,6 +1,9 @@
 package ledger
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Storage backends accepted in Config.Backend.
 const (
@@ -21,10 +24,15 @@ type Config struct {
 	// HistoryEnabled keeps the history index (Fabric's
 	// ledger.history.enableHistoryDatabase).
 	HistoryEnabled bool `envconfig:"HISTORY_ENABLED" default:"true"`
-	// PeerMSPID is the MSP ID of the peer's organisation. Clear private data
-	// is kept only for collections this organisation is a member of; empty
-	// keeps every collection's data.
-	PeerMSPID string `envconfig:"PEER_MSPID"`
+	// PeerMSPIDs are the MSP IDs of the organisations whose peers this
+	// ledger serves: they share the channel's public state and hashed
+	// private data, and each keeps its own clear private data, of the
+	// collections it is a member of, as Fabric disseminates it. The first
+	// organisation's clear data is stored where a single-organisation
+	// ledger stores it, the others' under their MSP ID; reopening a data
+	// directory with another first organisation does not move data.
+	// Empty: one store that keeps every collection's data.
+	PeerMSPIDs []string `envconfig:"PEER_MSPIDS"`
 	// CheckTxID rejects (BAD_PROPOSAL_TXID) a transaction whose ID is not
 	// hex(SHA-256(nonce || creator)), as Fabric does.
 	CheckTxID bool `envconfig:"CHECK_TXID" default:"true"`
@@ -57,6 +65,18 @@ func (c Config) Validate() error {
 	case BackendMemory:
 	default:
 		return fmt.Errorf("ledger config: Backend %q is not supported; use %q or %q", c.Backend, BackendBolt, BackendMemory)
+	}
+	seen := make(map[string]bool, len(c.PeerMSPIDs))
+	for i, id := range c.PeerMSPIDs {
+		switch {
+		case id == "":
+			return fmt.Errorf("ledger config: PeerMSPIDs[%d] is empty", i)
+		case strings.IndexByte(id, 0) >= 0:
+			return fmt.Errorf("ledger config: PeerMSPIDs[%d] %q contains a null byte", i, id)
+		case seen[id]:
+			return fmt.Errorf("ledger config: PeerMSPIDs[%d] %q is a duplicate", i, id)
+		}
+		seen[id] = true
 	}
 	return nil
 }

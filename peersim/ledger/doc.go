@@ -8,6 +8,19 @@
 // delivery: BlockPrivateData), a history index, and a block store of real
 // common.Block messages chained as Fabric chains them.
 //
+// # Several organisations
+//
+// One ledger can serve the peers of several organisations of the channel
+// (Config.PeerMSPIDs), one peer each: they share the public state, the
+// hashed private data, the blocks and the history, as all peers of a
+// channel agree on them, and each organisation keeps its own clear private
+// data, of the collections it is a member of, as Fabric's dissemination
+// leaves it. NewSimulatorAt simulates on one organisation's peer; on a
+// collection that organisation is not a member of, GetPrivateData behaves
+// as on a Fabric peer without the data. CheckDissemination tells whether
+// Fabric's endorser could disseminate a private write set to enough peers.
+// BlockPrivateData holds the collections any of the organisations keeps.
+//
 // # Shape
 //
 //	l, err := ledger.Open("mychannel", ledger.DefaultConfig(dir),

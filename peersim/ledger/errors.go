@@ -53,6 +53,9 @@ var (
 	ErrNotEmpty = errors.New("ledger not empty")
 	// ErrCorrupt is returned when stored data cannot be decoded.
 	ErrCorrupt = errors.New("ledger data corrupt")
+	// ErrDissemination is wrapped by a *DisseminationError: too few peers
+	// to disseminate a collection's private data to.
+	ErrDissemination = errors.New("private data dissemination failed")
 )
 
 // Version is the height at which a key was last written: block number and

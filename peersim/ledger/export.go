@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -17,8 +18,8 @@ import (
 // Export is what a snapshot keeps of one channel's ledger at one height:
 // world state (which holds the chaincode definitions of lscc and
 // _lifecycle, as their namespaces), the hashed state of every collection,
-// the clear private data this peer holds, the blockToLive schedule of that
-// private data, and the transaction IDs committed so far. Blocks and the
+// the clear private data each organisation's peer holds, the blockToLive
+// schedule of that private data, and the transaction IDs committed so far. Blocks and the
 // history index are not kept, as in Fabric's snapshots: a ledger restored
 // from an Export holds one block, the last (LastBlock, number Height-1),
 // its next block chained to it; blocks below it are not available.
@@ -39,12 +40,39 @@ type Export struct {
 	LastBlock []byte `json:"lastBlock,omitempty"`
 	// First is the first block the ledger holds (0, or Height-1 of the
 	// export it was itself restored from). Informational: Import ignores it.
-	First   uint64         `json:"firstBlock,omitempty"`
-	State   []StateEntry   `json:"state"`
-	Hashed  []HashedEntry  `json:"hashed,omitempty"`
-	Private []PrivateEntry `json:"private,omitempty"`
-	Expiry  []ExpiryEntry  `json:"expiry,omitempty"`
-	TxIDs   []TxIDEntry    `json:"txids,omitempty"`
+	First  uint64        `json:"firstBlock,omitempty"`
+	State  []StateEntry  `json:"state"`
+	Hashed []HashedEntry `json:"hashed,omitempty"`
+	// Private is the clear private data of the peer of PrivateMSPID: the
+	// first of the exporting ledger's Config.PeerMSPIDs, or every
+	// collection's when it had none (PrivateMSPID empty, as in exports
+	// made before ledgers served several organisations).
+	Private      []PrivateEntry `json:"private,omitempty"`
+	PrivateMSPID string         `json:"privateMSPID,omitempty"`
+	// OrgPrivate is the clear private data of the exporting ledger's other
+	// organisations (its PeerMSPIDs after the first), by MSP ID.
+	OrgPrivate map[string][]PrivateEntry `json:"orgPrivate,omitempty"`
+	Expiry     []ExpiryEntry             `json:"expiry,omitempty"`
+	TxIDs      []TxIDEntry               `json:"txids,omitempty"`
+}
+
+// privateFor returns the clear private data of e that organisation mspID,
+// the i-th of an importing ledger's PeerMSPIDs, holds: Private when it is
+// that organisation's (or when e does not say whose it is and i is 0),
+// else OrgPrivate[mspID]. A ledger without PeerMSPIDs (mspID "") keeps
+// every collection's data: all of them.
+func (e *Export) privateFor(i int, mspID string) []PrivateEntry {
+	switch {
+	case mspID == "":
+		out := slices.Clone(e.Private)
+		for _, id := range slices.Sorted(maps.Keys(e.OrgPrivate)) {
+			out = append(out, e.OrgPrivate[id]...)
+		}
+		return out
+	case mspID == e.PrivateMSPID || i == 0 && e.PrivateMSPID == "":
+		return e.Private
+	}
+	return e.OrgPrivate[mspID]
 }
 
 // StateEntry is one key of world state.
@@ -159,9 +187,17 @@ func (l *Ledger) Export() (*Export, error) {
 			return nil
 		})
 	}
-	if err == nil {
-		err = scanAll(snap, bucketPvt, func(k, v []byte) error {
-			ns, coll, key, err := splitCollKey(k, false)
+	for si, sp := range l.spaces {
+		if err != nil {
+			break
+		}
+		var entries []PrivateEntry
+		start, end := sp.key(nil), prefixEnd(sp.key(nil))
+		if len(start) == 0 {
+			start, end = nil, nil
+		}
+		err = scanRange(snap, sp.pvt, start, end, func(k, v []byte) error {
+			ns, coll, key, err := splitCollKey(k[len(start):], false)
 			if err != nil {
 				return err
 			}
@@ -169,10 +205,18 @@ func (l *Ledger) Export() (*Export, error) {
 			if err != nil {
 				return err
 			}
-			e.Private = append(e.Private, PrivateEntry{Namespace: ns, Collection: coll, Key: string(key), Value: rec.Value,
+			entries = append(entries, PrivateEntry{Namespace: ns, Collection: coll, Key: string(key), Value: rec.Value,
 				Block: rec.Version.BlockNum, Tx: rec.Version.TxNum, Metadata: rec.Metadata})
 			return nil
 		})
+		if si == 0 {
+			e.Private, e.PrivateMSPID = entries, sp.mspID
+			continue
+		}
+		if e.OrgPrivate == nil {
+			e.OrgPrivate = make(map[string][]PrivateEntry, len(l.spaces)-1)
+		}
+		e.OrgPrivate[sp.mspID] = entries
 	}
 	if err == nil {
 		err = scanAll(snap, bucketExpiry, func(k, v []byte) error {
@@ -210,7 +254,12 @@ func (l *Ledger) Export() (*Export, error) {
 }
 
 func scanAll(snap snapshot, bucket string, fn func(k, v []byte) error) error {
-	cur := snap.scan(bucket, nil, nil)
+	return scanRange(snap, bucket, nil, nil, fn)
+}
+
+// scanRange calls fn for each key of bucket in [start, end).
+func scanRange(snap snapshot, bucket string, start, end []byte, fn func(k, v []byte) error) error {
+	cur := snap.scan(bucket, start, end)
 	defer cur.close()
 	for {
 		k, v, ok, err := cur.next()
@@ -269,10 +318,19 @@ func (l *Ledger) Import(e *Export) error {
 		rec := stateRecord{Value: h.ValueHash, Version: Version{h.Block, h.Tx}, Metadata: h.Metadata}
 		b.put(bucketHashed, collKey(h.Namespace, h.Collection, h.KeyHash), rec.encode())
 	}
-	for _, p := range e.Private {
-		rec := stateRecord{Value: p.Value, Version: Version{p.Block, p.Tx}, Metadata: p.Metadata}
-		b.put(bucketPvt, collKey(p.Namespace, p.Collection, []byte(p.Key)), rec.encode())
-		b.put(bucketPvtKeys, collKey(p.Namespace, p.Collection, hashBytes([]byte(p.Key))), []byte(p.Key))
+	served := map[string]bool{e.PrivateMSPID: true}
+	for si, sp := range l.spaces {
+		served[sp.mspID] = true
+		for _, p := range e.privateFor(si, sp.mspID) {
+			rec := stateRecord{Value: p.Value, Version: Version{p.Block, p.Tx}, Metadata: p.Metadata}
+			b.put(sp.pvt, sp.key(collKey(p.Namespace, p.Collection, []byte(p.Key))), rec.encode())
+			b.put(sp.keys, sp.key(collKey(p.Namespace, p.Collection, hashBytes([]byte(p.Key)))), []byte(p.Key))
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(e.OrgPrivate)) {
+		if !served[id] && len(l.cfg.PeerMSPIDs) > 0 {
+			l.log.Warn("clear private data of an organisation this ledger does not serve left out", "mspid", id, "keys", len(e.OrgPrivate[id]))
+		}
 	}
 	for _, x := range e.Expiry {
 		k := append(be64(x.At), collKey(x.Namespace, x.Collection, x.KeyHash)...)
@@ -370,7 +428,7 @@ func CheckExport(e *Export) error {
 			return bad("lastBlock's data does not match its header's data hash")
 		}
 	}
-	if e.Height == 0 && (len(e.State)+len(e.Hashed)+len(e.Private)+len(e.TxIDs)+len(e.Expiry) > 0 || len(e.CurrentBlockHash)+len(e.LastBlock) > 0) {
+	if e.Height == 0 && (len(e.State)+len(e.Hashed)+len(e.Private)+len(e.OrgPrivate)+len(e.TxIDs)+len(e.Expiry) > 0 || len(e.CurrentBlockHash)+len(e.LastBlock) > 0) {
 		return bad("height 0 with entries or a block: an entry's version must be below the height")
 	}
 	version := func(what string, block, tx uint64) error {
@@ -415,29 +473,25 @@ func CheckExport(e *Export) error {
 		}
 		hashed[k] = h
 	}
-	seenPvt := map[string]bool{}
-	for i, p := range e.Private {
-		what := fmt.Sprintf("private[%d] %s/%s/%q", i, p.Namespace, p.Collection, p.Key)
-		if err := checkColl(what, p.Namespace, p.Collection); err != nil {
+	if err := checkPrivate("private", e.Private, hashed); err != nil {
+		return bad("%v", err)
+	}
+	if e.PrivateMSPID != "" {
+		if err := checkName("privateMSPID", "MSP ID", e.PrivateMSPID); err != nil {
 			return bad("%v", err)
 		}
-		if !utf8.ValidString(p.Key) {
-			return bad("%s: key is not valid UTF-8", what)
+	}
+	for _, id := range slices.Sorted(maps.Keys(e.OrgPrivate)) {
+		what := fmt.Sprintf("orgPrivate[%q]", id)
+		if err := checkName(what, "MSP ID", id); err != nil {
+			return bad("%v", err)
 		}
-		h, ok := hashed[string(collKey(p.Namespace, p.Collection, hashBytes([]byte(p.Key))))]
-		switch {
-		case !ok:
-			return bad("%s: no hashed entry for this key", what)
-		case h.Block != p.Block || h.Tx != p.Tx:
-			return bad("%s: version {%d %d} differs from its hashed entry's {%d %d}", what, p.Block, p.Tx, h.Block, h.Tx)
-		case !bytes.Equal(h.ValueHash, hashBytes(p.Value)):
-			return bad("%s: the value's SHA-256 differs from its hashed entry's valueHash", what)
+		if id == e.PrivateMSPID {
+			return bad("%s: the organisation of private (privateMSPID) again", what)
 		}
-		k := string(collKey(p.Namespace, p.Collection, []byte(p.Key)))
-		if seenPvt[k] {
-			return bad("%s: duplicate key", what)
+		if err := checkPrivate(what, e.OrgPrivate[id], hashed); err != nil {
+			return bad("%v", err)
 		}
-		seenPvt[k] = true
 	}
 	for i, x := range e.Expiry {
 		what := fmt.Sprintf("expiry[%d] %s/%s/%x", i, x.Namespace, x.Collection, x.KeyHash)
@@ -464,6 +518,36 @@ func CheckExport(e *Export) error {
 			return bad("%s: validation code %d out of range", what, t.Code)
 		}
 		txids[t.TxID] = true
+	}
+	return nil
+}
+
+// checkPrivate checks one organisation's clear private data (field names
+// it in errors) against the hashed entries of the export.
+func checkPrivate(field string, entries []PrivateEntry, hashed map[string]HashedEntry) error {
+	seen := map[string]bool{}
+	for i, p := range entries {
+		what := fmt.Sprintf("%s[%d] %s/%s/%q", field, i, p.Namespace, p.Collection, p.Key)
+		if err := checkColl(what, p.Namespace, p.Collection); err != nil {
+			return err
+		}
+		if !utf8.ValidString(p.Key) {
+			return fmt.Errorf("%s: key is not valid UTF-8", what)
+		}
+		h, ok := hashed[string(collKey(p.Namespace, p.Collection, hashBytes([]byte(p.Key))))]
+		switch {
+		case !ok:
+			return fmt.Errorf("%s: no hashed entry for this key", what)
+		case h.Block != p.Block || h.Tx != p.Tx:
+			return fmt.Errorf("%s: version {%d %d} differs from its hashed entry's {%d %d}", what, p.Block, p.Tx, h.Block, h.Tx)
+		case !bytes.Equal(h.ValueHash, hashBytes(p.Value)):
+			return fmt.Errorf("%s: the value's SHA-256 differs from its hashed entry's valueHash", what)
+		}
+		k := string(collKey(p.Namespace, p.Collection, []byte(p.Key)))
+		if seen[k] {
+			return fmt.Errorf("%s: duplicate key", what)
+		}
+		seen[k] = true
 	}
 	return nil
 }

@@ -199,7 +199,8 @@ func (it *rangeIterator) Bookmark() string {
 }
 
 // GetPrivateDataRangeScanIterator returns the clear private data of a
-// collection in [startKey, endKey). Like Fabric it records nothing for
+// collection in [startKey, endKey), as the simulator's peer organisation
+// holds it. Like Fabric it records nothing for
 // validation and makes the transaction read-only.
 func (s *Simulator) GetPrivateDataRangeScanIterator(ns, collection, startKey, endKey string) (StateIterator, error) {
 	if err := s.lockKeys("private data range query", ns, startKey); err != nil {
@@ -212,12 +213,13 @@ func (s *Simulator) GetPrivateDataRangeScanIterator(ns, collection, startKey, en
 	if err := s.checkBeforePvtQuery(); err != nil {
 		return nil, err
 	}
-	prefix := collKey(ns, collection, nil)
+	sp := s.space
+	prefix := sp.key(collKey(ns, collection, nil))
 	end := prefixEnd(prefix)
 	if endKey != "" {
-		end = collKey(ns, collection, []byte(endKey))
+		end = sp.key(collKey(ns, collection, []byte(endKey)))
 	}
-	it := &listIterator{scan: scan{s: s, cur: s.snap.scan(bucketPvt, collKey(ns, collection, []byte(startKey)), end)}, ns: ns, prefix: len(prefix)}
+	it := &listIterator{scan: scan{s: s, cur: s.snap.scan(sp.pvt, sp.key(collKey(ns, collection, []byte(startKey))), end)}, ns: ns, prefix: len(prefix)}
 	s.trackIterator(&it.scan)
 	return it, nil
 }

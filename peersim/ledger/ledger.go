@@ -33,6 +33,9 @@ type Ledger struct {
 	log     *slog.Logger
 	st      store
 	policy  PolicyChecker
+	// spaces are the clear private data of each organisation of
+	// cfg.PeerMSPIDs, in that order (one keeping everything without any).
+	spaces []pvtSpace
 
 	commitMu sync.RWMutex // simulations hold it shared, commits exclusive
 
@@ -127,6 +130,7 @@ func Open(channelID string, cfg Config, opts ...Option) (*Ledger, error) {
 		notify:    make(chan struct{}),
 		transient: newTransientStore(),
 		defs:      newDefinitionCache(),
+		spaces:    pvtSpaces(cfg.PeerMSPIDs),
 	}
 	for _, o := range opts {
 		o(l)
@@ -230,9 +234,40 @@ func (l *Ledger) isClosed() bool {
 }
 
 // NewSimulator starts the simulation of transaction txID proposed by a
-// client of MSP creatorMSPID (used for collection membership). The caller
-// must call Done.
+// client of MSP creatorMSPID (used for collection membership), reading
+// clear private data as the peer of the first organisation of
+// Config.PeerMSPIDs. The caller must call Done.
 func (l *Ledger) NewSimulator(txID, creatorMSPID string) (*Simulator, error) {
+	return l.newSimulator(l.spaces[0], txID, creatorMSPID)
+}
+
+// NewSimulatorAt is NewSimulator on the peer of organisation peerMSPID: the
+// simulation reads that organisation's clear private data, so a collection
+// it is not a member of behaves as on a Fabric peer without the data. With
+// Config.PeerMSPIDs empty any peerMSPID reads the one store; otherwise one
+// that is not in the list is an error wrapping ErrInvalidArgument.
+func (l *Ledger) NewSimulatorAt(peerMSPID, txID, creatorMSPID string) (*Simulator, error) {
+	sp, err := l.space(peerMSPID)
+	if err != nil {
+		return nil, fmt.Errorf("new simulator for %s on %s: %w", txID, l.channel, err)
+	}
+	return l.newSimulator(sp, txID, creatorMSPID)
+}
+
+// space returns the private data space of organisation mspID.
+func (l *Ledger) space(mspID string) (pvtSpace, error) {
+	if len(l.cfg.PeerMSPIDs) == 0 {
+		return l.spaces[0], nil
+	}
+	for _, sp := range l.spaces {
+		if sp.mspID == mspID {
+			return sp, nil
+		}
+	}
+	return pvtSpace{}, fmt.Errorf("peer organisation %q is not served by this ledger (PeerMSPIDs %q): %w", mspID, l.cfg.PeerMSPIDs, ErrInvalidArgument)
+}
+
+func (l *Ledger) newSimulator(sp pvtSpace, txID, creatorMSPID string) (*Simulator, error) {
 	l.commitMu.RLock()
 	if l.isClosed() {
 		l.commitMu.RUnlock()
@@ -243,7 +278,9 @@ func (l *Ledger) NewSimulator(txID, creatorMSPID string) (*Simulator, error) {
 		l.commitMu.RUnlock()
 		return nil, fmt.Errorf("new simulator for %s on %s: %w", txID, l.channel, err)
 	}
-	return newSimulator(l, snap, txID, creatorMSPID), nil
+	s := newSimulator(l, snap, txID, creatorMSPID)
+	s.space = sp
+	return s, nil
 }
 
 // Simulate runs fn with a new simulator and returns its results, in the
@@ -254,6 +291,20 @@ func (l *Ledger) Simulate(txID, creatorMSPID string, fn func(*Simulator) error) 
 	if err != nil {
 		return nil, err
 	}
+	return simulate(s, fn)
+}
+
+// SimulateAt is Simulate on the peer of organisation peerMSPID (see
+// NewSimulatorAt).
+func (l *Ledger) SimulateAt(peerMSPID, txID, creatorMSPID string, fn func(*Simulator) error) (*SimulationResults, error) {
+	s, err := l.NewSimulatorAt(peerMSPID, txID, creatorMSPID)
+	if err != nil {
+		return nil, err
+	}
+	return simulate(s, fn)
+}
+
+func simulate(s *Simulator, fn func(*Simulator) error) (*SimulationResults, error) {
 	defer s.Done()
 	if err := fn(s); err != nil {
 		return nil, err

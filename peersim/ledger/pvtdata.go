@@ -13,7 +13,7 @@ func (s *Simulator) collection(ns, coll string) (*collectionInfo, error) {
 	if coll == "" || len(coll) > 1000 || strings.IndexByte(coll, 0) >= 0 {
 		return nil, fmt.Errorf("private data in %s: collection name %q must be 1 to 1000 bytes without null bytes: %w", ns, coll, ErrInvalidArgument)
 	}
-	if strings.HasPrefix(coll, ImplicitCollectionPrefix) && len(coll) > len(ImplicitCollectionPrefix) {
+	if isImplicit(coll) {
 		return implicitCollection(coll), nil
 	}
 	def, ok := s.defs[ns]
@@ -73,14 +73,16 @@ func (s *Simulator) readHashed(op, ns, coll, key string) (*stateRecord, error) {
 	return h, nil
 }
 
-// getPrivate reads a private key, recording a hashed read. strict applies
-// Fabric's "matching public hash version" check of GetPrivateData.
+// getPrivate reads a private key from the clear data of the simulator's
+// peer organisation, recording a hashed read. strict applies Fabric's
+// "matching public hash version" check of GetPrivateData: what a peer of
+// an organisation that is not a member of the collection reports.
 func (s *Simulator) getPrivate(ns, coll, key string, strict bool) ([]byte, error) {
 	h, err := s.readHashed("get private data", ns, coll, key)
 	if err != nil || h == nil {
 		return nil, err
 	}
-	p, err := s.readRecord(bucketPvt, collKey(ns, coll, []byte(key)))
+	p, err := s.readRecord(s.space.pvt, s.space.key(collKey(ns, coll, []byte(key))))
 	if err != nil {
 		return nil, fmt.Errorf("get private data %q in %s/%s: %w", key, ns, coll, err)
 	}

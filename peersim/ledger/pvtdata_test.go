@@ -25,7 +25,11 @@ func testCollections() *peer.CollectionConfigPackage {
 
 func pvtLedger(t *testing.T, peerMSP string) *Ledger {
 	t.Helper()
-	l := openTestLedger(t, testOpts{mutate: func(c *Config) { c.PeerMSPID = peerMSP }})
+	l := openTestLedger(t, testOpts{mutate: func(c *Config) {
+		if peerMSP != "" {
+			c.PeerMSPIDs = []string{peerMSP}
+		}
+	}})
 	define(t, l, &ChaincodeDefinition{Name: "cc", Version: "1", Collections: testCollections()})
 	return l
 }

@@ -52,13 +52,26 @@ func (l *Ledger) DefineIndexes(ns, collection string, indexJSON ...[]byte) error
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	k := richKey(ns, collection)
-	if c := r.colls[k]; c != nil {
+	// Public state has one document collection; a private data collection
+	// has one per organisation's clear data.
+	loaded := []string{k}
+	if collection != "" {
+		loaded = loaded[:0]
+		for _, sp := range l.spaces {
+			loaded = append(loaded, sp.richPrefix+k)
+		}
+	}
+	for _, lk := range loaded {
+		c := r.colls[lk]
+		if c == nil {
+			continue
+		}
 		for _, ix := range parsed {
 			if err := c.DefineIndex(ix); err != nil {
 				// ParseIndex validated ix, so this is a bug; forget the
 				// loaded documents so the next query rebuilds them from
 				// the definitions kept so far.
-				delete(r.colls, k)
+				delete(r.colls, lk)
 				return fmt.Errorf("define index %s for %s: %w", ix, richName(ns, collection), err)
 			}
 		}
@@ -75,19 +88,24 @@ func richName(ns, coll string) string {
 	return ns + "/" + coll
 }
 
-// collection returns the loaded collection of ns (coll "" = public state),
-// loading it from snap. The caller holds the commit lock shared.
-func (r *richIndex) collection(snap snapshot, ns, coll string) (*mango.Collection, error) {
+// collection returns the loaded collection of ns (coll "" = public state;
+// else the clear data of collection coll in space sp), loading it from
+// snap. The caller holds the commit lock shared.
+func (r *richIndex) collection(snap snapshot, sp pvtSpace, ns, coll string) (*mango.Collection, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	k := richKey(ns, coll)
+	ik := richKey(ns, coll)
+	k := ik
+	if coll != "" {
+		k = sp.richPrefix + ik
+	}
 	if c := r.colls[k]; c != nil {
 		return c, nil
 	}
 	c := mango.NewCollection()
 	bucket, prefix := bucketState, append([]byte(ns), 0)
 	if coll != "" {
-		bucket, prefix = bucketPvt, collKey(ns, coll, nil)
+		bucket, prefix = sp.pvt, sp.key(collKey(ns, coll, nil))
 	}
 	cur := snap.scan(bucket, prefix, prefixEnd(prefix))
 	defer cur.close()
@@ -105,7 +123,7 @@ func (r *richIndex) collection(snap snapshot, ns, coll string) (*mango.Collectio
 		}
 		c.Put(string(key[len(prefix):]), rec.Value) // a value that is not a JSON object is skipped
 	}
-	for _, ix := range r.indexes[k] {
+	for _, ix := range r.indexes[ik] {
 		if err := c.DefineIndex(ix); err != nil {
 			return nil, fmt.Errorf("load documents of %s: index %s: %w", richName(ns, coll), ix, err)
 		}
@@ -114,11 +132,16 @@ func (r *richIndex) collection(snap snapshot, ns, coll string) (*mango.Collectio
 	return c, nil
 }
 
-// update applies a committed write to a loaded collection. The caller holds
+// update applies a committed write to a loaded collection (coll "" =
+// public state; else the clear data of coll in space sp). The caller holds
 // the commit lock exclusively.
-func (r *richIndex) update(ns, coll, key string, value []byte, del bool) {
+func (r *richIndex) update(sp pvtSpace, ns, coll, key string, value []byte, del bool) {
+	k := richKey(ns, coll)
+	if coll != "" {
+		k = sp.richPrefix + k
+	}
 	r.mu.Lock()
-	c := r.colls[richKey(ns, coll)]
+	c := r.colls[k]
 	r.mu.Unlock()
 	if c == nil {
 		return
@@ -168,7 +191,7 @@ func (s *Simulator) ExecuteQueryWithPagination(ns, query, bookmark string, pageS
 }
 
 // ExecuteQueryOnPrivateData runs a Mango query over the clear values of a
-// collection. Like Fabric it records nothing and makes the transaction
+// collection, as the simulator's peer organisation holds them. Like Fabric it records nothing and makes the transaction
 // read-only.
 func (s *Simulator) ExecuteQueryOnPrivateData(ns, collection, query string) (StateIterator, error) {
 	it, err := s.richQuery(ns, collection, query, "", 0, false)
@@ -199,7 +222,7 @@ func (s *Simulator) richQuery(ns, coll, query, bookmark string, pageSize int, pa
 	if err != nil {
 		return nil, queryError(ns, err)
 	}
-	c, err := s.l.rich.collection(s.snap, ns, coll)
+	c, err := s.l.rich.collection(s.snap, s.space, ns, coll)
 	if err != nil {
 		return nil, err
 	}

@@ -22,6 +22,7 @@ type Simulator struct {
 	l          *Ledger
 	txID       string
 	creatorMSP string
+	space      pvtSpace // whose clear private data it reads
 
 	mu   sync.Mutex // guards everything below and the snapshot
 	snap snapshot
@@ -51,6 +52,11 @@ func newSimulator(l *Ledger, snap snapshot, txID, creatorMSP string) *Simulator 
 
 // TxID returns the transaction ID the simulator was created for.
 func (s *Simulator) TxID() string { return s.txID }
+
+// PeerMSPID returns the organisation whose peer's clear private data the
+// simulator reads: the first of Config.PeerMSPIDs for NewSimulator, the
+// one given to NewSimulatorAt, "" on a ledger without PeerMSPIDs.
+func (s *Simulator) PeerMSPID() string { return s.space.mspID }
 
 // Done closes the simulator's iterators and releases its snapshot and the
 // shared commit lock. Later calls do nothing.

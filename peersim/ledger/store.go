@@ -10,12 +10,17 @@ const (
 	bucketHashed  = "hashed"  // ns 0 coll 0 sha256(key) -> stateRecord of the value hash
 	bucketPvt     = "pvt"     // ns 0 coll 0 key -> stateRecord of the clear value
 	bucketPvtKeys = "pvtkeys" // ns 0 coll 0 sha256(key) -> key, for clear values this peer holds
-	bucketExpiry  = "expiry"  // be64(expiry block) ns 0 coll 0 sha256(key) -> version, key
-	bucketHistory = "history" // ns 0 key 0 be64(^block) be64(^tx) -> historyRecord
-	bucketBlocks  = "blocks"  // be64(number) -> marshaled common.Block
-	bucketResults = "results" // be64(number) -> encoded verdicts
-	bucketTxIDs   = "txids"   // txid -> be64(block) be64(tx)
-	bucketMeta    = "meta"    // fixed keys
+	// The clear private data of the organisations after the first of
+	// Config.PeerMSPIDs (the first one's is in pvt and pvtkeys, as on a
+	// single-organisation ledger): the same records, keyed by MSP ID first.
+	bucketOrgPvt     = "orgpvt"     // mspid 0 ns 0 coll 0 key -> stateRecord of the clear value
+	bucketOrgPvtKeys = "orgpvtkeys" // mspid 0 ns 0 coll 0 sha256(key) -> key
+	bucketExpiry     = "expiry"     // be64(expiry block) ns 0 coll 0 sha256(key) -> version, key
+	bucketHistory    = "history"    // ns 0 key 0 be64(^block) be64(^tx) -> historyRecord
+	bucketBlocks     = "blocks"     // be64(number) -> marshaled common.Block
+	bucketResults    = "results"    // be64(number) -> encoded verdicts
+	bucketTxIDs      = "txids"      // txid -> be64(block) be64(tx)
+	bucketMeta       = "meta"       // fixed keys
 	// The private data of each block's transactions, for delivery with
 	// private data (Fabric's private data store), its blockToLive schedule
 	// and the purges that hide keys from it.
@@ -25,7 +30,52 @@ const (
 )
 
 var allBuckets = []string{bucketState, bucketHashed, bucketPvt, bucketPvtKeys, bucketExpiry, bucketHistory,
-	bucketBlocks, bucketResults, bucketTxIDs, bucketMeta, bucketBlockPvt, bucketBlockPvtExpiry, bucketPurged}
+	bucketBlocks, bucketResults, bucketTxIDs, bucketMeta, bucketBlockPvt, bucketBlockPvtExpiry, bucketPurged,
+	bucketOrgPvt, bucketOrgPvtKeys}
+
+// pvtSpace is where one organisation's peer keeps its clear private data:
+// the buckets and the prefix of its keys there. Keys given to its methods
+// are the organisation-independent ones (collKey).
+type pvtSpace struct {
+	// mspID is the organisation; "" for a ledger without PeerMSPIDs, whose
+	// one space keeps every collection's data.
+	mspID      string
+	pvt, keys  string // buckets: clear values, and clear keys by key hash
+	prefix     []byte // nil, or mspid 0
+	richPrefix string // distinguishes the space's documents in the rich-query index
+}
+
+// pvtSpaces returns the private data spaces of the organisations in
+// mspIDs, the first in bucketPvt and bucketPvtKeys, the others in the
+// orgpvt buckets.
+func pvtSpaces(mspIDs []string) []pvtSpace {
+	if len(mspIDs) == 0 {
+		return []pvtSpace{{pvt: bucketPvt, keys: bucketPvtKeys}}
+	}
+	out := make([]pvtSpace, len(mspIDs))
+	for i, id := range mspIDs {
+		if i == 0 {
+			out[i] = pvtSpace{mspID: id, pvt: bucketPvt, keys: bucketPvtKeys}
+			continue
+		}
+		out[i] = pvtSpace{mspID: id, pvt: bucketOrgPvt, keys: bucketOrgPvtKeys,
+			prefix: append([]byte(id), 0), richPrefix: "\x00" + id + "\x00"}
+	}
+	return out
+}
+
+// key returns the store key of k in the space.
+func (p pvtSpace) key(k []byte) []byte {
+	if p.prefix == nil {
+		return k
+	}
+	return append(append(make([]byte, 0, len(p.prefix)+len(k)), p.prefix...), k...)
+}
+
+// keeps reports whether the space keeps the clear data of collection c.
+func (p pvtSpace) keeps(c *collectionInfo) bool {
+	return p.mspID == "" || c.isMember(p.mspID)
+}
 
 // store is a storage backend.
 type store interface {

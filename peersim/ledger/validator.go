@@ -36,9 +36,11 @@ type blockView struct {
 	number uint64
 	pub    map[string]*pending
 	hashed map[string]*pending
-	pvt    map[string]*pending
-	// pvtKeys maps hashed store keys to clear keys ("" = remove).
-	pvtKeys map[string]string
+	// pvt and pvtKeys are the clear private writes of each organisation's
+	// space (indexed as Ledger.spaces), keyed by collKey without the
+	// space's prefix; pvtKeys maps hashed keys to clear keys ("" = remove).
+	pvt     []map[string]*pending
+	pvtKeys []map[string]string
 	// vpChanged holds keys whose metadata an earlier valid transaction of
 	// the block wrote.
 	vpChanged map[string]bool
@@ -69,12 +71,16 @@ type expiryEntry struct {
 }
 
 func newBlockView(l *Ledger, snap snapshot, number uint64) *blockView {
-	return &blockView{
+	v := &blockView{
 		l: l, snap: snap, number: number,
-		pub: make(map[string]*pending), hashed: make(map[string]*pending), pvt: make(map[string]*pending),
-		pvtKeys:   make(map[string]string),
+		pub: make(map[string]*pending), hashed: make(map[string]*pending),
+		pvt: make([]map[string]*pending, len(l.spaces)), pvtKeys: make([]map[string]string, len(l.spaces)),
 		vpChanged: make(map[string]bool), txIDs: make(map[string]uint64),
 	}
+	for i := range l.spaces {
+		v.pvt[i], v.pvtKeys[i] = make(map[string]*pending), make(map[string]string)
+	}
+	return v
 }
 
 // lookup returns the record of a key as of the block view.
@@ -85,13 +91,22 @@ func (v *blockView) lookup(bucket string, k []byte) (*stateRecord, *pending, err
 		m = v.pub
 	case bucketHashed:
 		m = v.hashed
-	case bucketPvt:
-		m = v.pvt
 	}
+	return v.lookupIn(m, bucket, k, k)
+}
+
+// lookupPvt returns the clear private record of collKey k in the
+// si-th organisation's space as of the block view.
+func (v *blockView) lookupPvt(si int, k []byte) (*stateRecord, *pending, error) {
+	sp := v.l.spaces[si]
+	return v.lookupIn(v.pvt[si], sp.pvt, k, sp.key(k))
+}
+
+func (v *blockView) lookupIn(m map[string]*pending, bucket string, k, storeKey []byte) (*stateRecord, *pending, error) {
 	if p, ok := m[string(k)]; ok {
 		return p.rec, p, nil
 	}
-	raw, err := v.snap.get(bucket, k)
+	raw, err := v.snap.get(bucket, storeKey)
 	if err != nil || raw == nil {
 		return nil, nil, err
 	}

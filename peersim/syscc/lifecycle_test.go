@@ -58,7 +58,7 @@ func newLCEnv(t *testing.T, orgs ...string) *lcEnv {
 	if e.store, err = ccpackage.OpenStore(ccpackage.StoreConfig{Dir: t.TempDir()}); err != nil {
 		t.Fatal(err)
 	}
-	cfg := ledger.Config{Backend: ledger.BackendMemory, CheckTxID: true, PeerMSPID: org.MSPID()}
+	cfg := ledger.Config{Backend: ledger.BackendMemory, CheckTxID: true, PeerMSPIDs: []string{org.MSPID()}}
 	if e.l, err = ledger.Open(testChannel, cfg); err != nil {
 		t.Fatal(err)
 	}
