@@ -112,3 +112,6 @@ func (p *Peer) listenOrgs(listen func(addr string) (net.Listener, error)) (map[s
 	}
 	return out, nil
 }
+
+// ChannelMembers returns the MSP IDs of channel name's organisations.
+func (p *Peer) ChannelMembers(name string) ([]string, error) { return p.chans.Members(name) }

@@ -48,7 +48,7 @@ func (p *Peer) openChannels() (*channel.Set, error) {
 			if p.cfg.Ledger == LedgerBolt {
 				cfg = ledger.DefaultConfig(ledgerDir(p.cfg.DataDir, name))
 			}
-			cfg.PeerMSPIDs = []string{p.org.MSPID()}
+			cfg.PeerMSPIDs = p.cfg.Orgs
 			return cfg
 		},
 		LedgerOptions: []ledger.Option{
@@ -165,6 +165,7 @@ func (p *Peer) newEndorser(o *orgPeer) *endorser.Endorser {
 		System:     p.systemChaincodes(o),
 		Chaincodes: o.support,
 		Signer:     p.msp.SelfEndorser(o.signer), // validation then need not verify what this peer signed
+		PeerMSPID:  o.mspID(),
 		Observe: func(resp *peer.ProposalResponse, facts endorser.Facts, took time.Duration) {
 			p.observeProposal(o, resp, facts, took)
 		},
@@ -180,7 +181,7 @@ func (p *Peer) newEndorser(o *orgPeer) *endorser.Endorser {
 // serves.
 func (p *Peer) systemChaincodes(o *orgPeer) syscc.Table {
 	return syscc.Table{
-		syscc.LSCC: &syscc.LSCCChaincode{Store: p.store, Chaincodes: o.support, Members: p.chans.Members, Log: p.log},
+		syscc.LSCC: &syscc.LSCCChaincode{Store: p.store, Chaincodes: o.support, OrgMSPID: o.mspID(), Members: p.chans.Members, Log: p.log},
 		syscc.CSCC: &syscc.CSCCChaincode{Channels: p.chans.View(o.mspID()), Create: p.CreateChannel, Log: p.log},
 		syscc.QSCC: &syscc.QSCCChaincode{Channels: p.chans.View(o.mspID())},
 		syscc.PSCC: &syscc.PSCCChaincode{

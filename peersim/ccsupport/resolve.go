@@ -57,7 +57,7 @@ func (s *Support) NewTxSimulator(channelID, txID string) (sim chaincode.TxSimula
 	if err != nil {
 		return nil, nil, fmt.Errorf("failed to find ledger for channel: %s", channelID)
 	}
-	ls, err := l.NewSimulator(txID, "")
+	ls, err := l.NewSimulatorAt(s.cfg.MSPID, txID, "")
 	if err != nil {
 		return nil, nil, err
 	}

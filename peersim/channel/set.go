@@ -376,6 +376,6 @@ func (v *View) NotJoined(name string) string {
 		return fmt.Sprintf("the peer of %s has not joined it: its members are %s; use the peer of one of them (peersim --org), or create a channel with `peersim channel create -c NAME --orgs %s`",
 			v.org, strings.Join(members, ", "), v.org)
 	}
-	return fmt.Sprintf("the channels of %s are %s; create one with `peersim channel create -c %s`",
-		v.org, strings.Join(v.Names(), ", "), name)
+	return fmt.Sprintf("this peer's channels are %s; create one with `peersim channel create -c %s`",
+		strings.Join(v.Names(), ", "), name)
 }

@@ -71,6 +71,10 @@ type Config struct {
 	// Chaincodes runs user chaincode.
 	Chaincodes Chaincodes
 	Signer     Signer
+	// PeerMSPID is the organisation the endorser's peer belongs to: its
+	// simulations read that organisation's clear private data. Empty: the
+	// ledger's first organisation.
+	PeerMSPID string
 	// Observe, when set, is told of every answered proposal.
 	Observe func(resp *peer.ProposalResponse, facts Facts, took time.Duration)
 	// Stopping is closed when the peer stops; proposals are refused from

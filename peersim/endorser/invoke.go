@@ -24,7 +24,7 @@ func (e *Endorser) invoke(ctx context.Context, up *identity.UnpackedProposal, l 
 	if err != nil {
 		return nil, fmt.Errorf("error in simulation: %w", err)
 	}
-	if err := precheckInit(l, up, def); err != nil {
+	if err := e.precheckInit(l, up, def); err != nil {
 		return nil, err
 	}
 	ccid, err := e.cfg.Chaincodes.Connect(ctx, l.ChannelID(), def)
@@ -49,7 +49,7 @@ func (e *Endorser) invoke(ctx context.Context, up *identity.UnpackedProposal, l 
 // Init when the proposal is an accepted is_init (see syscc.CheckInit).
 func (e *Endorser) simulate(ctx context.Context, up *identity.UnpackedProposal, l *ledger.Ledger, def *ledger.ChaincodeDefinition, ccid string) (*peer.Response, *peer.ChaincodeEvent, *ledger.SimulationResults, error) {
 	name, txID := def.Name, up.TxID()
-	sim, err := l.NewSimulator(txID, up.Creator.MSPID())
+	sim, err := e.newSimulator(l, txID, up.Creator.MSPID())
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("error in simulation: failed to execute transaction %s: %w", txID, err)
 	}
@@ -105,12 +105,12 @@ func describe(def *ledger.ChaincodeDefinition) string {
 // it launches the chaincode: an invoke refused by the rule gets Fabric's
 // refusal even when the chaincode is not running. The simulation checks
 // the rule again, recording its read and write.
-func precheckInit(l *ledger.Ledger, up *identity.UnpackedProposal, def *ledger.ChaincodeDefinition) error {
+func (e *Endorser) precheckInit(l *ledger.Ledger, up *identity.UnpackedProposal, def *ledger.ChaincodeDefinition) error {
 	isInit := up.Input().GetIsInit()
 	if !def.InitRequired && !isInit {
 		return nil
 	}
-	sim, err := l.NewSimulator("", up.Creator.MSPID())
+	sim, err := e.newSimulator(l, "", up.Creator.MSPID())
 	if err != nil {
 		return fmt.Errorf("error in simulation: failed to execute transaction %s: %w", up.TxID(), err)
 	}
@@ -126,3 +126,12 @@ func precheckInit(l *ledger.Ledger, up *identity.UnpackedProposal, def *ledger.C
 type readOnly struct{ *ledger.Simulator }
 
 func (readOnly) SetState(string, string, []byte) error { return nil }
+
+// newSimulator returns a simulator of l that reads the clear private data
+// of the endorser's organisation (Config.PeerMSPID).
+func (e *Endorser) newSimulator(l *ledger.Ledger, txID, creatorMSPID string) (*ledger.Simulator, error) {
+	if e.cfg.PeerMSPID == "" {
+		return l.NewSimulator(txID, creatorMSPID)
+	}
+	return l.NewSimulatorAt(e.cfg.PeerMSPID, txID, creatorMSPID)
+}

@@ -244,8 +244,9 @@ func (l *Ledger) NewSimulator(txID, creatorMSPID string) (*Simulator, error) {
 // NewSimulatorAt is NewSimulator on the peer of organisation peerMSPID: the
 // simulation reads that organisation's clear private data, so a collection
 // it is not a member of behaves as on a Fabric peer without the data. With
-// Config.PeerMSPIDs empty any peerMSPID reads the one store; otherwise one
-// that is not in the list is an error wrapping ErrInvalidArgument.
+// Config.PeerMSPIDs empty any peerMSPID reads the one store; otherwise ""
+// is the first organisation and one that is not in the list is an error
+// wrapping ErrInvalidArgument.
 func (l *Ledger) NewSimulatorAt(peerMSPID, txID, creatorMSPID string) (*Simulator, error) {
 	sp, err := l.space(peerMSPID)
 	if err != nil {
@@ -254,9 +255,10 @@ func (l *Ledger) NewSimulatorAt(peerMSPID, txID, creatorMSPID string) (*Simulato
 	return l.newSimulator(sp, txID, creatorMSPID)
 }
 
-// space returns the private data space of organisation mspID.
+// space returns the private data space of organisation mspID; "" is the
+// first organisation's.
 func (l *Ledger) space(mspID string) (pvtSpace, error) {
-	if len(l.cfg.PeerMSPIDs) == 0 {
+	if len(l.cfg.PeerMSPIDs) == 0 || mspID == "" {
 		return l.spaces[0], nil
 	}
 	for _, sp := range l.spaces {

@@ -38,13 +38,17 @@ type Peer struct {
 
 	clientConn *grpc.ClientConn
 	ccConn     *grpc.ClientConn
+	// orgs are the peer's organisations (WithOrgs; the first is org) and
+	// orgConns the connections to their virtual peers.
+	orgs     []*identity.Org
+	orgConns map[string]*grpc.ClientConn
 
 	connectMu sync.Mutex // serialises Connect
 	mu        sync.Mutex
 	lifecycle Lifecycle
 	connected map[string]string // name:version served by an in-process chaincode: the id it registered as
 	streams   map[string]func() // name:version: ends its chaincode stream (Connect, Reconnect)
-	users     map[string]*identity.SigningIdentity
+	users     map[string]*identity.SigningIdentity // by MSPID/name
 }
 
 type settings struct {
@@ -53,6 +57,7 @@ type settings struct {
 	batchSize    int
 	batchTimeout time.Duration
 	timeout      time.Duration
+	orgs         []string
 	lifecycle    Lifecycle
 	// checkDeterminism: WithDeterminismCheck (determinism.go).
 	checkDeterminism bool
@@ -80,6 +85,15 @@ func WithBatch(size int, timeout time.Duration) Option {
 	return func(s *settings) { s.batchSize, s.batchTimeout = size, timeout }
 }
 
+// WithOrgs makes the peer play these organisations (MSP IDs, e.g.
+// WithOrgs("Org1MSP", "Org2MSP")), one virtual peer each with its own
+// peer identity, endorser and private data, as peersim's --orgs does; the
+// first is Org. Every channel has them all. Transactions are endorsed by
+// every organisation of the channel unless Tx.EndorsedBy names some, and
+// Instantiate and Upgrade approve the definition for each of them and
+// commit it with all their endorsements.
+func WithOrgs(mspIDs ...string) Option { return func(s *settings) { s.orgs = mspIDs } }
+
 // WithTimeout bounds each call the kit makes to the peer (default 30s).
 func WithTimeout(d time.Duration) Option { return func(s *settings) { s.timeout = d } }
 
@@ -106,6 +120,9 @@ func New(t TB, opts ...Option) *Peer {
 	cfg.ChaincodeExecuteTimeout = s.timeout
 	cfg.BatchSize, cfg.BatchTimeout = s.batchSize, s.batchTimeout
 	cfg.CheckDeterminism = s.checkDeterminism
+	if len(s.orgs) > 0 {
+		cfg.Orgs = s.orgs
+	}
 	if err := s.replay.prepare(&cfg); err != nil {
 		t.Fatalf("peersimtest: %v", err)
 	}
@@ -114,19 +131,27 @@ func New(t TB, opts ...Option) *Peer {
 		t.Fatalf("peersimtest: create peer: %v", err)
 	}
 	clientLis, ccLis := bufconn.Listen(bufSize), bufconn.Listen(bufSize)
+	orgLis := map[string]net.Listener{}
+	for _, id := range cfg.Orgs[1:] {
+		orgLis[id] = bufconn.Listen(bufSize)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
 	defer cancel()
-	if err := ps.StartOn(ctx, peersim.Listeners{Client: clientLis, Chaincode: ccLis}); err != nil {
+	if err := ps.StartOn(ctx, peersim.Listeners{Client: clientLis, Chaincode: ccLis, OrgClients: orgLis}); err != nil {
 		_ = ps.Stop(ctx)
 		t.Fatalf("peersimtest: start peer: %v", err)
 	}
-	org, err := s.replay.org(ps, cfg.DataDir)
-	if err != nil {
-		_ = ps.Stop(ctx)
-		t.Fatalf("peersimtest: %v", err)
+	var orgs []*identity.Org
+	for _, id := range cfg.Orgs {
+		org, err := s.replay.org(ps, cfg.DataDir, id)
+		if err != nil {
+			_ = ps.Stop(ctx)
+			t.Fatalf("peersimtest: %v", err)
+		}
+		orgs = append(orgs, org)
 	}
 	p := &Peer{
-		peer: ps, org: org, timeout: s.timeout, log: s.logger,
+		peer: ps, org: orgs[0], orgs: orgs, orgConns: map[string]*grpc.ClientConn{}, timeout: s.timeout, log: s.logger,
 		lifecycle: s.lifecycle, connected: map[string]string{}, streams: map[string]func(){}, users: map[string]*identity.SigningIdentity{},
 	}
 	// Registered first, so it runs last: after the chaincodes are gone.
@@ -141,6 +166,15 @@ func New(t TB, opts ...Option) *Peer {
 		t.Fatalf("peersimtest: connect to the peer's client service: %v", err)
 	}
 	t.Cleanup(func() { p.clientConn.Close() })
+	p.orgConns[cfg.Orgs[0]] = p.clientConn
+	for id, l := range orgLis {
+		conn, err := dial(l.(*bufconn.Listener))
+		if err != nil {
+			t.Fatalf("peersimtest: connect to the client service of %s: %v", id, err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		p.orgConns[id] = conn
+	}
 	if p.ccConn, err = dial(ccLis); err != nil {
 		t.Fatalf("peersimtest: connect to the peer's chaincode service: %v", err)
 	}
@@ -162,8 +196,56 @@ func dial(l *bufconn.Listener) (*grpc.ClientConn, error) {
 // Peer returns the running peersim peer.
 func (p *Peer) Peer() *peersim.Peer { return p.peer }
 
-// Org returns the peer's organisation (Org1MSP), which holds its users.
+// Org returns the peer's organisation (Org1MSP, or the first of
+// WithOrgs), which holds its users.
 func (p *Peer) Org() *identity.Org { return p.org }
+
+// Orgs returns the MSP IDs of the peer's organisations, Org's first.
+func (p *Peer) Orgs() []string {
+	out := make([]string, len(p.orgs))
+	for i, o := range p.orgs {
+		out[i] = o.MSPID()
+	}
+	return out
+}
+
+// OrgOf returns organisation mspID of the peer (see WithOrgs).
+func (p *Peer) OrgOf(t TB, mspID string) *identity.Org {
+	t.Helper()
+	for _, o := range p.orgs {
+		if o.MSPID() == mspID {
+			return o
+		}
+	}
+	t.Fatalf("peersimtest: organisation %q: the peer's organisations are %v (WithOrgs)", mspID, p.Orgs())
+	return nil
+}
+
+// UserOf returns a user of organisation mspID by name: "Admin", "User1",
+// or one made with IssueOf.
+func (p *Peer) UserOf(t TB, mspID, name string) *identity.SigningIdentity {
+	t.Helper()
+	org := p.OrgOf(t, mspID)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if id := p.users[mspID+"/"+name]; id != nil {
+		return id
+	}
+	id, err := org.Identity(name)
+	if err != nil {
+		t.Fatalf("peersimtest: identity %q of %s: %v", name, mspID, err)
+	}
+	p.users[mspID+"/"+name] = id
+	return id
+}
+
+// OrgConnection returns the in-memory connection to the client port of
+// organisation mspID's virtual peer (ClientConnection is Org's).
+func (p *Peer) OrgConnection(t TB, mspID string) *grpc.ClientConn {
+	t.Helper()
+	p.OrgOf(t, mspID)
+	return p.orgConns[mspID]
+}
 
 // Admin returns the organisation's admin, who installs and instantiates.
 func (p *Peer) Admin(t TB) *identity.SigningIdentity {
@@ -175,17 +257,7 @@ func (p *Peer) Admin(t TB) *identity.SigningIdentity {
 // one made with Issue.
 func (p *Peer) User(t TB, name string) *identity.SigningIdentity {
 	t.Helper()
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if id := p.users[name]; id != nil {
-		return id
-	}
-	id, err := p.org.Identity(name)
-	if err != nil {
-		t.Fatalf("peersimtest: identity %q: %v", name, err)
-	}
-	p.users[name] = id
-	return id
+	return p.UserOf(t, p.org.MSPID(), name)
 }
 
 // Issue issues a new client identity of the organisation whose
@@ -194,12 +266,18 @@ func (p *Peer) User(t TB, name string) *identity.SigningIdentity {
 // map[string]string{"abac.creator": "true"}).
 func (p *Peer) Issue(t TB, name string, attrs map[string]string) *identity.SigningIdentity {
 	t.Helper()
-	id, err := p.org.IssueIdentity(name, attrs, false)
+	return p.IssueOf(t, p.org.MSPID(), name, attrs)
+}
+
+// IssueOf is Issue for organisation mspID.
+func (p *Peer) IssueOf(t TB, mspID, name string, attrs map[string]string) *identity.SigningIdentity {
+	t.Helper()
+	id, err := p.OrgOf(t, mspID).IssueIdentity(name, attrs, false)
 	if err != nil {
-		t.Fatalf("peersimtest: issue identity %q: %v", name, err)
+		t.Fatalf("peersimtest: issue identity %q of %s: %v", name, mspID, err)
 	}
 	p.mu.Lock()
-	p.users[name] = id
+	p.users[mspID+"/"+name] = id
 	p.mu.Unlock()
 	return id
 }

@@ -69,8 +69,10 @@ func (r replay) prepare(cfg *peersim.Config) error {
 	if err != nil {
 		return err
 	}
-	if _, err := identity.EnsureOrg(peersim.OrgDir(cfg.DataDir), orgConfig(det)); err != nil {
-		return fmt.Errorf("deterministic organisation: %w", err)
+	for _, id := range cfg.Orgs {
+		if _, err := identity.EnsureOrg(peersim.OrgDirOf(cfg.DataDir, id), orgConfig(det, id)); err != nil {
+			return fmt.Errorf("deterministic organisation %s: %w", id, err)
+		}
 	}
 	return nil
 }
@@ -78,20 +80,27 @@ func (r replay) prepare(cfg *peersim.Config) error {
 // org returns the organisation the kit's identities come from: the peer's,
 // or with WithDeterministicClock the same folder loaded with the seed, so
 // that its identities make deterministic proposals.
-func (r replay) org(ps *peersim.Peer, dataDir string) (*identity.Org, error) {
+func (r replay) org(ps *peersim.Peer, dataDir, mspID string) (*identity.Org, error) {
 	if r.clock == nil {
-		return ps.Org(), nil
+		return ps.OrgOf(mspID)
 	}
 	det, err := r.deterministic()
 	if err != nil {
 		return nil, err
 	}
-	return identity.LoadOrg(peersim.OrgDir(dataDir), orgConfig(det))
+	return identity.LoadOrg(peersim.OrgDirOf(dataDir, mspID), orgConfig(det, mspID))
 }
 
-func orgConfig(det *identity.Deterministic) identity.Config {
+// orgConfig is the configuration of organisation mspID as the peer
+// creates it, with det's seed. Each organisation has a seed of its own.
+func orgConfig(det *identity.Deterministic, mspID string) identity.Config {
 	cfg := identity.DefaultConfig()
-	cfg.MSPID = peersim.MSPID()
+	cfg.MSPID, cfg.Domain = mspID, peersim.OrgDomain(mspID)
+	if det != nil && mspID != peersim.MSPID() {
+		d := *det
+		d.Seed = append(append([]byte(nil), det.Seed...), mspID...)
+		det = &d
+	}
 	cfg.Deterministic = det
 	return cfg
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"maps"
 	"math"
+	"slices"
 
 	"github.com/chaincodekit/chaincodekit/peersim/client"
 	"github.com/chaincodekit/chaincodekit/peersim/determinism"
@@ -29,6 +30,8 @@ type Tx struct {
 	channel   string
 	transient map[string][]byte
 	isInit    bool
+	// endorsers: EndorsedBy; nil is every organisation of the channel.
+	endorsers []string
 	// checkDeterminism: WithDeterminismCheck (determinism.go).
 	checkDeterminism bool
 }
@@ -55,6 +58,17 @@ func (tx Tx) WithTransient(key string, value []byte) Tx {
 // must also be instantiated.
 func (tx Tx) OnChannel(name string) Tx {
 	tx.channel = name
+	return tx
+}
+
+// EndorsedBy sends the proposal to the virtual peers of these
+// organisations only (see WithOrgs), in this order, to test a transaction
+// endorsed by too few of them: Submit then commits it
+// ENDORSEMENT_POLICY_FAILURE when the policy needs more. By default every
+// organisation of the channel endorses, the signer's first; Evaluate asks
+// the first one only, as a query goes to one peer.
+func (tx Tx) EndorsedBy(mspIDs ...string) Tx {
+	tx.endorsers = slices.Clone(mspIDs)
 	return tx
 }
 
@@ -85,8 +99,12 @@ type Result struct {
 	// RWSet is the public read-write set of the simulation (with the
 	// hashes of private data); nil when the peer returned none.
 	RWSet *rwset.TxReadWriteSet
-	// Endorsed reports whether the peer signed the response (status < 400).
+	// Endorsed reports whether the peer signed the response (status < 400);
+	// with several organisations, whether every one asked did.
 	Endorsed bool
+	// EndorsedBy lists the organisations whose peers signed the response,
+	// in the order asked.
+	EndorsedBy []string
 	// Committed reports whether the transaction was ordered and committed,
 	// valid or not. Evaluate never commits; Submit does not order a
 	// transaction that was not endorsed, as Fabric's clients do not.
@@ -155,14 +173,14 @@ type Endorsement struct {
 	peer   *Peer
 	signer *identity.SigningIdentity
 	prop   *peer.Proposal
-	resp   *peer.ProposalResponse
+	resps  []*peer.ProposalResponse // one per organisation asked
 }
 
 // Evaluate sends the proposal and returns the answer without ordering it,
 // as a query does: nothing is written.
 func (tx Tx) Evaluate(t TB) *Result {
 	t.Helper()
-	e := tx.Endorse(t)
+	e := tx.endorse(t, true)
 	return &e.Result
 }
 
@@ -178,10 +196,39 @@ func (tx Tx) Submit(t TB) *Result {
 // later with Endorsement.Submit.
 func (tx Tx) Endorse(t TB) *Endorsement {
 	t.Helper()
+	return tx.endorse(t, false)
+}
+
+// endorsers returns the organisations to endorse on: EndorsedBy's, or
+// every member of the channel with the signer's first.
+func (tx Tx) endorsingOrgs(t TB, signer *identity.SigningIdentity) []string {
+	t.Helper()
+	if tx.endorsers != nil {
+		for _, id := range tx.endorsers {
+			tx.cc.peer.OrgOf(t, id)
+		}
+		return tx.endorsers
+	}
+	members, err := tx.cc.peer.peer.ChannelMembers(tx.channel)
+	if err != nil {
+		t.Fatalf("peersimtest: channel %s: %v", tx.channel, err)
+	}
+	if i := slices.Index(members, signer.MSPID()); i > 0 {
+		members = append(append([]string{signer.MSPID()}, members[:i]...), members[i+1:]...)
+	}
+	return members
+}
+
+func (tx Tx) endorse(t TB, evaluate bool) *Endorsement {
+	t.Helper()
 	p := tx.cc.peer
 	signer := tx.signer
 	if signer == nil {
 		signer = p.User(t, "User1")
+	}
+	orgs := tx.endorsingOrgs(t, signer)
+	if evaluate && len(orgs) > 1 {
+		orgs = orgs[:1]
 	}
 	inv := identity.Invocation{ChannelID: tx.channel, Chaincode: tx.cc.name, Args: tx.args, Transient: tx.transient, IsInit: tx.isInit}
 	prop, txID, err := signer.NewProposal(inv)
@@ -197,16 +244,33 @@ func (tx Tx) Endorse(t TB) *Endorsement {
 	if tx.checkDeterminism {
 		ctx = determinism.Request(ctx)
 	}
-	resp, err := peer.NewEndorserClient(p.clientConn).ProcessProposal(ctx, sp)
-	if err != nil {
-		t.Fatalf("peersimtest: endorse %s on %s: %v", tx.cc.name, tx.channel, err)
+	e := &Endorsement{peer: p, signer: signer, prop: prop}
+	var endorsedBy []string
+	for _, org := range orgs {
+		r, err := peer.NewEndorserClient(p.orgConns[org]).ProcessProposal(ctx, sp)
+		if err != nil {
+			t.Fatalf("peersimtest: endorse %s on %s by %s: %v", tx.cc.name, tx.channel, org, err)
+		}
+		e.resps = append(e.resps, r)
+		if r.GetEndorsement() != nil {
+			endorsedBy = append(endorsedBy, org)
+		}
 	}
-	e := &Endorsement{peer: p, signer: signer, prop: prop, resp: resp}
+	// The Result shows the first refusal, else the first organisation's
+	// answer.
+	resp := e.resps[0]
+	for _, r := range e.resps {
+		if r.GetEndorsement() == nil {
+			resp = r
+			break
+		}
+	}
 	e.Result = Result{
 		TxID: txID, Channel: tx.channel,
 		Status: resp.GetResponse().GetStatus(), Message: resp.GetResponse().GetMessage(), Payload: resp.GetResponse().GetPayload(),
-		Endorsed: resp.GetEndorsement() != nil,
-		Code:     peer.TxValidationCode_NOT_VALIDATED,
+		Endorsed:   len(endorsedBy) == len(orgs),
+		EndorsedBy: endorsedBy,
+		Code:       peer.TxValidationCode_NOT_VALIDATED,
 	}
 	if err := e.decodeAction(); err != nil {
 		t.Fatalf("peersimtest: endorsement of %s: %v", txID, err)
@@ -218,11 +282,12 @@ func (tx Tx) Endorse(t TB) *Endorsement {
 // decodeAction reads the event and read-write set out of the proposal
 // response payload.
 func (e *Endorsement) decodeAction() error {
-	if len(e.resp.GetPayload()) == 0 {
+	resp := e.resps[0]
+	if len(resp.GetPayload()) == 0 {
 		return nil
 	}
 	prp := &peer.ProposalResponsePayload{}
-	if err := proto.Unmarshal(e.resp.GetPayload(), prp); err != nil {
+	if err := proto.Unmarshal(resp.GetPayload(), prp); err != nil {
 		return fmt.Errorf("proposal response payload: %w", err)
 	}
 	action := &peer.ChaincodeAction{}
@@ -285,7 +350,7 @@ func SubmitAll(t TB, es ...*Endorsement) []*Result {
 	for channel, idx := range byChannel {
 		envs := make([]*common.Envelope, len(idx))
 		for j, i := range idx {
-			env, err := client.NewSignedTx(es[i].prop, es[i].signer, es[i].resp)
+			env, err := client.NewSignedTx(es[i].prop, es[i].signer, es[i].resps...)
 			if err != nil {
 				t.Fatalf("peersimtest: transaction %s: %v", es[i].TxID, err)
 			}

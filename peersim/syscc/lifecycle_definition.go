@@ -303,7 +303,7 @@ func (c *LifecycleChaincode) approve(inv *Invocation, in *lb.ApproveChaincodeDef
 		return nil, nil, fmt.Errorf("chaincode source type %T is not known: give --package-id or none", s)
 	}
 	name, seq, l := in.GetName(), in.GetSequence(), inv.Ledger
-	sim, err := l.NewSimulator(inv.Proposal.TxID(), c.OrgMSPID)
+	sim, err := l.NewSimulatorAt(c.OrgMSPID, inv.Proposal.TxID(), inv.Proposal.Creator.MSPID())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -364,7 +364,7 @@ func (c *LifecycleChaincode) approve(inv *Invocation, in *lb.ApproveChaincodeDef
 
 func (c *LifecycleChaincode) queryApproved(inv *Invocation, in *lb.QueryApprovedChaincodeDefinitionArgs) (proto.Message, error) {
 	name, seq, l := in.GetName(), in.GetSequence(), inv.Ledger
-	sim, err := l.NewSimulator(inv.Proposal.TxID(), c.OrgMSPID)
+	sim, err := l.NewSimulatorAt(c.OrgMSPID, inv.Proposal.TxID(), inv.Proposal.Creator.MSPID())
 	if err != nil {
 		return nil, err
 	}
@@ -402,7 +402,7 @@ func (c *LifecycleChaincode) queryApproved(inv *Invocation, in *lb.QueryApproved
 // queryAllApproved lists every approval of the peer's organisation on the
 // channel, by name and then sequence.
 func (c *LifecycleChaincode) queryAllApproved(inv *Invocation) (proto.Message, error) {
-	sim, err := inv.Ledger.NewSimulator(inv.Proposal.TxID(), c.OrgMSPID)
+	sim, err := inv.Ledger.NewSimulatorAt(c.OrgMSPID, inv.Proposal.TxID(), inv.Proposal.Creator.MSPID())
 	if err != nil {
 		return nil, err
 	}
@@ -486,7 +486,7 @@ func (c *LifecycleChaincode) orgApprovals(channel string, sim *ledger.Simulator,
 }
 
 func (c *LifecycleChaincode) checkCommitReadiness(inv *Invocation, in *lb.CheckCommitReadinessArgs) (proto.Message, error) {
-	sim, err := inv.Ledger.NewSimulator(inv.Proposal.TxID(), inv.Proposal.Creator.MSPID())
+	sim, err := inv.Ledger.NewSimulatorAt(c.OrgMSPID, inv.Proposal.TxID(), inv.Proposal.Creator.MSPID())
 	if err != nil {
 		return nil, err
 	}
@@ -513,7 +513,7 @@ func (c *LifecycleChaincode) checkCommitReadiness(inv *Invocation, in *lb.CheckC
 // its own organisation's approval.
 func (c *LifecycleChaincode) commit(inv *Invocation, in *lb.CommitChaincodeDefinitionArgs) (proto.Message, *ledger.SimulationResults, error) {
 	l := inv.Ledger
-	sim, err := l.NewSimulator(inv.Proposal.TxID(), inv.Proposal.Creator.MSPID())
+	sim, err := l.NewSimulatorAt(c.OrgMSPID, inv.Proposal.TxID(), inv.Proposal.Creator.MSPID())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -598,7 +598,7 @@ func checkCollectionUpgrade(prev *ledger.ChaincodeDefinition, next *peer.Collect
 }
 
 func (c *LifecycleChaincode) queryDefinition(inv *Invocation, in *lb.QueryChaincodeDefinitionArgs) (proto.Message, error) {
-	sim, err := inv.Ledger.NewSimulator(inv.Proposal.TxID(), inv.Proposal.Creator.MSPID())
+	sim, err := inv.Ledger.NewSimulatorAt(c.OrgMSPID, inv.Proposal.TxID(), inv.Proposal.Creator.MSPID())
 	if err != nil {
 		return nil, err
 	}

@@ -61,7 +61,7 @@ func CheckInit(rw StateReadWriter, def *ledger.ChaincodeDefinition, isInit bool)
 // private data of the organisation's implicit collection, so it answers
 // only on a peer of that organisation.
 func Approval(l *ledger.Ledger, mspID, name string, sequence int64) (packageID string, approved bool, _ error) {
-	sim, err := l.NewSimulator("", mspID)
+	sim, err := l.NewSimulatorAt(mspID, "", mspID)
 	if err != nil {
 		return "", false, err
 	}
@@ -76,7 +76,7 @@ func Approval(l *ledger.Ledger, mspID, name string, sequence int64) (packageID s
 // ApprovedPackageIDs returns the package IDs organisation mspID named in
 // its approvals on l's channel, of any chaincode and sequence.
 func ApprovedPackageIDs(l *ledger.Ledger, mspID string) ([]string, error) {
-	sim, err := l.NewSimulator("", mspID)
+	sim, err := l.NewSimulatorAt(mspID, "", mspID)
 	if err != nil {
 		return nil, err
 	}

@@ -26,6 +26,9 @@ type LSCCChaincode struct {
 	Store *ccpackage.Store
 	// Chaincodes runs the Init of deploy and upgrade.
 	Chaincodes Runner
+	// OrgMSPID is the organisation of the peer that endorses: Init reads
+	// its clear private data. Empty: the ledger's first organisation.
+	OrgMSPID string
 	// Members lists a channel's organisations: the default endorsement
 	// policy is one member of any of them.
 	Members func(channel string) ([]string, error)
@@ -204,7 +207,7 @@ func (c *LSCCChaincode) instantiate(ctx context.Context, inv *Invocation, what s
 // simulate writes def and runs Init with input in one simulation.
 func (c *LSCCChaincode) simulate(ctx context.Context, inv *Invocation, def *ledger.ChaincodeDefinition, input *peer.ChaincodeInput) (*ledger.SimulationResults, *peer.Response, error) {
 	l, txID := inv.Ledger, inv.Proposal.TxID()
-	sim, err := l.NewSimulator(txID, inv.Proposal.Creator.MSPID())
+	sim, err := l.NewSimulatorAt(c.OrgMSPID, txID, inv.Proposal.Creator.MSPID())
 	if err != nil {
 		return nil, nil, err
 	}
