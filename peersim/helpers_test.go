@@ -624,6 +624,12 @@ func (c *testCC) Invoke(stub ckshim.ChaincodeStubInterface) *peer.Response {
 			return ckshim.Error(err.Error())
 		}
 		return ckshim.Success(v)
+	case "phash":
+		v, err := stub.GetPrivateDataHash(a[0], a[1])
+		if err != nil {
+			return ckshim.Error(err.Error())
+		}
+		return ckshim.Success([]byte(fmt.Sprintf("%x", v)))
 	case "notfound":
 		return &peer.Response{Status: 404, Message: "no such thing"}
 	case "fail":

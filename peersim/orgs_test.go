@@ -214,3 +214,82 @@ func TestAnOrganisationsPeerServesOnlyItsChannels(t *testing.T) {
 		t.Errorf("members of solo = %v, %v", members, err)
 	}
 }
+
+func TestPrivateDataStaysWithTheMemberOrganisations(t *testing.T) {
+	n := startNet(t, t.TempDir(), withOrgs("Org1MSP", "Org2MSP"))
+	ch := DefaultChannel
+	colls, err := identity.ParseCollectionsJSON([]byte(`[
+		{"name":"org1only","policy":"OR('Org1MSP.member')","requiredPeerCount":0,"maxPeerCount":1,"blockToLive":0},
+		{"name":"shared","policy":"OR('Org1MSP.member','Org2MSP.member')","requiredPeerCount":1,"maxPeerCount":1,"blockToLive":0},
+		{"name":"toomany","policy":"OR('Org1MSP.member','Org2MSP.member')","requiredPeerCount":2,"maxPeerCount":2,"blockToLive":0}
+	]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp := n.install(t, n.admin, "pcc", "1"); resp.GetResponse().GetStatus() != 200 {
+		t.Fatalf("install: %q", resp.GetResponse().GetMessage())
+	}
+	n.startCC(t, "pcc:1", newTestCC())
+	if resp, code := n.deployFull(t, n.admin, "OR('Org1MSP.peer', 'Org2MSP.peer')", colls, "deploy", ch, "pcc", "1"); code != peer.TxValidationCode_VALID {
+		t.Fatalf("deploy: %q, %v", resp.GetResponse().GetMessage(), code)
+	}
+	write := func(coll, key, value string, orgs ...string) peer.TxValidationCode {
+		t.Helper()
+		prop, resps := n.endorseOn(t, n.user, invocation(ch, "pcc", "pput", coll, key, value), orgs...)
+		return n.submitAll(t, n.user, ch, prop, resps)
+	}
+	if code := write("org1only", "k", "secret", "Org1MSP"); code != peer.TxValidationCode_VALID {
+		t.Fatalf("write to org1only: %v", code)
+	}
+	if code := write("shared", "k", "both", "Org2MSP"); code != peer.TxValidationCode_VALID {
+		t.Fatalf("write to shared: %v", code)
+	}
+	if code := write(ledgerImplicit("Org2MSP"), "k", "mine", "Org2MSP"); code != peer.TxValidationCode_VALID {
+		t.Fatalf("write to Org2MSP's implicit collection endorsed by Org2MSP: %v", code)
+	}
+	if code := write(ledgerImplicit("Org2MSP"), "k", "forged", "Org1MSP"); code != peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE {
+		t.Errorf("write to Org2MSP's implicit collection endorsed by Org1MSP: %v, want ENDORSEMENT_POLICY_FAILURE", code)
+	}
+
+	unavailable := "private data matching public hash version is not available"
+	tests := []struct {
+		name, coll, org string
+		want, wantErr   string
+	}{
+		{name: "a member reads the value", coll: "org1only", org: "Org1MSP", want: "secret"},
+		{name: "a non-member's peer has only the hash", coll: "org1only", org: "Org2MSP", wantErr: unavailable},
+		{name: "both members of shared read it", coll: "shared", org: "Org1MSP", want: "both"},
+		{name: "the endorsing member reads shared", coll: "shared", org: "Org2MSP", want: "both"},
+		{name: "Org2MSP reads its implicit collection", coll: ledgerImplicit("Org2MSP"), org: "Org2MSP", want: "mine"},
+		{name: "Org1MSP's peer lacks Org2MSP's implicit data", coll: ledgerImplicit("Org2MSP"), org: "Org1MSP", wantErr: unavailable},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, resps := n.endorseOn(t, n.user, invocation(ch, "pcc", "pget", tt.coll, "k"), tt.org)
+			r := resps[0].GetResponse()
+			if tt.wantErr != "" {
+				if r.GetStatus() != 500 || !strings.Contains(r.GetMessage(), tt.wantErr) {
+					t.Errorf("pget on %s: %d %q, want an error containing %q", tt.org, r.GetStatus(), r.GetMessage(), tt.wantErr)
+				}
+			} else if r.GetStatus() != 200 || string(r.GetPayload()) != tt.want {
+				t.Errorf("pget on %s: %d %q %q, want %q", tt.org, r.GetStatus(), r.GetMessage(), r.GetPayload(), tt.want)
+			}
+			// Every peer of the channel holds the hash.
+			_, resps = n.endorseOn(t, n.user, invocation(ch, "pcc", "phash", tt.coll, "k"), tt.org)
+			if r := resps[0].GetResponse(); r.GetStatus() != 200 || len(r.GetPayload()) != 64 {
+				t.Errorf("phash on %s: %d %q %q", tt.org, r.GetStatus(), r.GetMessage(), r.GetPayload())
+			}
+		})
+	}
+
+	// A collection that must reach two other peers cannot: the channel has
+	// one other organisation.
+	_, resps := n.endorseOn(t, n.user, invocation(ch, "pcc", "pput", "toomany", "k", "v"), "Org1MSP")
+	want := "error in simulation: failed to distribute private collection"
+	if r := resps[0].GetResponse(); r.GetStatus() != 500 || !strings.Contains(r.GetMessage(), want) || !strings.Contains(r.GetMessage(), "required to disseminate to at least 2 peers, but know of only 1 eligible peers") {
+		t.Errorf("write to toomany: %d %q, want %q", r.GetStatus(), r.GetMessage(), want)
+	}
+}
+
+// ledgerImplicit names an organisation's implicit collection.
+func ledgerImplicit(mspID string) string { return "_implicit_org_" + mspID }

@@ -160,12 +160,13 @@ func (p *Peer) newEndorser(o *orgPeer) *endorser.Endorser {
 		second = o.support.Twin
 	}
 	return endorser.New(endorser.Config{
-		Verifier:   p.msp,
-		Channels:   p.chans.View(o.mspID()),
-		System:     p.systemChaincodes(o),
-		Chaincodes: o.support,
-		Signer:     p.msp.SelfEndorser(o.signer), // validation then need not verify what this peer signed
-		PeerMSPID:  o.mspID(),
+		Verifier:    p.msp,
+		Channels:    p.chans.View(o.mspID()),
+		System:      p.systemChaincodes(o),
+		Chaincodes:  o.support,
+		Signer:      p.msp.SelfEndorser(o.signer), // validation then need not verify what this peer signed
+		PeerMSPID:   o.mspID(),
+		Disseminate: len(p.orgs) > 1,
 		Observe: func(resp *peer.ProposalResponse, facts endorser.Facts, took time.Duration) {
 			p.observeProposal(o, resp, facts, took)
 		},

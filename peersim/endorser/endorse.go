@@ -45,6 +45,11 @@ func (e *Endorser) endorse(up *identity.UnpackedProposal, l *ledger.Ledger, ccID
 	if resp.GetStatus() >= 500 {
 		return &peer.ProposalResponse{Version: 1, Response: resp, Payload: prp}, nil
 	}
+	if e.cfg.Disseminate && l != nil && res != nil && res.Private != nil {
+		if err := l.CheckDissemination(e.cfg.PeerMSPID, res.Private); err != nil {
+			return nil, fmt.Errorf("error in simulation: failed to distribute private collection, txID %s, channel %s: %w", up.TxID(), up.ChannelID(), err)
+		}
+	}
 	endorsement, err := e.cfg.Signer.Endorse(prp)
 	if err != nil {
 		return nil, fmt.Errorf("failed to endorse: %w", err)

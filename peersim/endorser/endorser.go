@@ -75,6 +75,13 @@ type Config struct {
 	// simulations read that organisation's clear private data. Empty: the
 	// ledger's first organisation.
 	PeerMSPID string
+	// Disseminate applies Fabric's dissemination rule before endorsing a
+	// result with private writes: each collection written needs at least
+	// its requiredPeerCount of other member peers to hand the data to
+	// (ledger.CheckDissemination), one per other organisation of the
+	// peer. A peer of one organisation, which has no other peer, leaves it
+	// off.
+	Disseminate bool
 	// Observe, when set, is told of every answered proposal.
 	Observe func(resp *peer.ProposalResponse, facts Facts, took time.Duration)
 	// Stopping is closed when the peer stops; proposals are refused from
