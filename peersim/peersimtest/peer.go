@@ -233,7 +233,7 @@ func (p *Peer) UserOf(t TB, mspID, name string) *identity.SigningIdentity {
 	}
 	id, err := org.Identity(name)
 	if err != nil {
-		t.Fatalf("peersimtest: identity %q of %s: %v", name, mspID, err)
+		t.Fatalf("peersimtest: identity %q: %v", name, err) // err names the organisation
 	}
 	p.users[mspID+"/"+name] = id
 	return id

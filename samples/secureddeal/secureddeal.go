@@ -1,0 +1,339 @@
+// Command secureddeal is a two-organisation asset sale on the contract API
+// whose price only the two parties see, and whose transfer both of their
+// peers must endorse. It is the scenario of fabric-samples'
+// secured-agreement, written anew for peersim's several organisations
+// (peersim node start --orgs Org1MSP,Org2MSP; peersimtest.WithOrgs).
+//
+// Each organisation keeps what only it may know in its implicit
+// collection, _implicit_org_<MSPID>: Fabric stores the clear value on that
+// organisation's peers only, every other peer holds its hash, and a write
+// to it needs that organisation's peer among the endorsers. So:
+//
+//   - the seller's asking price and the buyer's bid are each in their own
+//     organisation's implicit collection, given in the transient map so
+//     that they never appear in the transaction;
+//   - TransferAsset compares the two by their hashes, which every peer can
+//     read, and moves the asset only when they are equal; it deletes the
+//     seller's price and writes the buyer's proof of purchase, so it needs
+//     the endorsements of both organisations' peers;
+//   - the receipt of the sale goes to a collection whose members are the
+//     two parties (collections_config.json's dealCollection), which a third
+//     organisation's peer cannot read.
+//
+// Functions (called by name, arguments as JSON values):
+//
+//	CreateAsset(id, description)   transient "asset_properties": kept in the creator's implicit collection
+//	ReadAsset(id) Asset             the public record: description and owning organisation
+//	ReadAssetProperties(id) string  the client organisation's private properties (evaluate on its own peer)
+//	AgreeToSell(id)                 transient "asset_price": the owner's asking price
+//	AgreeToBuy(id)                  transient "asset_price": a bid by another organisation
+//	TransferAsset(id, buyerMSP)     transient "asset_price" and "asset_properties": sell to buyerMSP
+//	ReadDeal(id) string             the sale's receipt, for the two parties
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log"
+
+	"github.com/chaincodekit/chaincodekit/contractapi"
+	"github.com/chaincodekit/chaincodekit/shim/cid"
+)
+
+// Transient map keys.
+const (
+	TransientPrice      = "asset_price"
+	TransientProperties = "asset_properties"
+)
+
+// DealCollection holds the receipts of sales; its members are the two
+// trading organisations (collections_config.json).
+const DealCollection = "dealCollection"
+
+// Asset is the public record of an asset.
+type Asset struct {
+	ID          string `json:"assetID"`
+	Description string `json:"description"`
+	OwnerOrg    string `json:"ownerOrg"`
+}
+
+// Price is what a seller asks or a buyer bids, as the transient
+// "asset_price" carries it: the two parties must send the same bytes, e.g.
+// {"asset_id":"asset1","price":1000,"trade_id":"t-42"}.
+type Price struct {
+	AssetID string `json:"asset_id"`
+	Price   int    `json:"price"`
+	TradeID string `json:"trade_id"`
+}
+
+// Deal is the receipt of a sale, in DealCollection.
+type Deal struct {
+	AssetID   string `json:"assetID"`
+	Seller    string `json:"seller"`
+	Buyer     string `json:"buyer"`
+	Price     int    `json:"price"`
+	TradeID   string `json:"tradeID"`
+	Committed string `json:"txID"`
+}
+
+// SmartContract holds the transaction functions.
+type SmartContract struct {
+	contractapi.Contract
+}
+
+// implicit names an organisation's implicit collection.
+func implicit(mspID string) string { return "_implicit_org_" + mspID }
+
+// Private keys in the implicit collections.
+func sellKey(id string) string       { return "sell:" + id }
+func bidKey(id string) string        { return "bid:" + id }
+func propertiesKey(id string) string { return "properties:" + id }
+
+// clientOrg is the MSP ID of the submitting client.
+func clientOrg(ctx contractapi.TransactionContextInterface) (string, error) {
+	msp, err := cid.GetMSPID(ctx.GetStub())
+	if err != nil {
+		return "", fmt.Errorf("read the client's MSP ID: %w", err)
+	}
+	return msp, nil
+}
+
+// transient returns the transient entry key, which must be present.
+func transient(ctx contractapi.TransactionContextInterface, key string) ([]byte, error) {
+	m, err := ctx.GetStub().GetTransient()
+	if err != nil {
+		return nil, fmt.Errorf("read the transient map: %w", err)
+	}
+	v, ok := m[key]
+	if !ok || len(v) == 0 {
+		return nil, fmt.Errorf("the transient map has no %q: send it with the proposal (it stays out of the transaction)", key)
+	}
+	return v, nil
+}
+
+// CreateAsset records a new asset owned by the client's organisation and
+// keeps its private properties in that organisation's implicit collection.
+func (s *SmartContract) CreateAsset(ctx contractapi.TransactionContextInterface, id, description string) error {
+	if id == "" {
+		return errors.New("the asset ID is empty")
+	}
+	props, err := transient(ctx, TransientProperties)
+	if err != nil {
+		return err
+	}
+	if _, err := s.ReadAsset(ctx, id); err == nil {
+		return fmt.Errorf("asset %s already exists", id)
+	}
+	org, err := clientOrg(ctx)
+	if err != nil {
+		return err
+	}
+	raw, err := json.Marshal(Asset{ID: id, Description: description, OwnerOrg: org})
+	if err != nil {
+		return err
+	}
+	if err := ctx.GetStub().PutState(id, raw); err != nil {
+		return fmt.Errorf("put asset %s: %w", id, err)
+	}
+	return ctx.GetStub().PutPrivateData(implicit(org), propertiesKey(id), props)
+}
+
+// ReadAsset returns the public record of asset id.
+func (s *SmartContract) ReadAsset(ctx contractapi.TransactionContextInterface, id string) (*Asset, error) {
+	raw, err := ctx.GetStub().GetState(id)
+	if err != nil {
+		return nil, fmt.Errorf("read asset %s: %w", id, err)
+	}
+	if raw == nil {
+		return nil, fmt.Errorf("asset %s does not exist", id)
+	}
+	var a Asset
+	if err := json.Unmarshal(raw, &a); err != nil {
+		return nil, fmt.Errorf("decode asset %s: %w", id, err)
+	}
+	return &a, nil
+}
+
+// ReadAssetProperties returns the private properties the client's
+// organisation holds for asset id. Only that organisation's peer has them:
+// evaluate it there.
+func (s *SmartContract) ReadAssetProperties(ctx contractapi.TransactionContextInterface, id string) (string, error) {
+	org, err := clientOrg(ctx)
+	if err != nil {
+		return "", err
+	}
+	raw, err := ctx.GetStub().GetPrivateData(implicit(org), propertiesKey(id))
+	if err != nil {
+		return "", fmt.Errorf("read the properties of %s in %s: %w", id, implicit(org), err)
+	}
+	if raw == nil {
+		return "", fmt.Errorf("%s holds no properties of asset %s", org, id)
+	}
+	return string(raw), nil
+}
+
+// AgreeToSell records the owner's asking price in its implicit collection.
+func (s *SmartContract) AgreeToSell(ctx contractapi.TransactionContextInterface, id string) error {
+	a, err := s.ReadAsset(ctx, id)
+	if err != nil {
+		return err
+	}
+	org, err := clientOrg(ctx)
+	if err != nil {
+		return err
+	}
+	if org != a.OwnerOrg {
+		return fmt.Errorf("only the owner %s may sell asset %s, not %s", a.OwnerOrg, id, org)
+	}
+	price, err := s.price(ctx, id)
+	if err != nil {
+		return err
+	}
+	return ctx.GetStub().PutPrivateData(implicit(org), sellKey(id), price)
+}
+
+// AgreeToBuy records a bid by the client's organisation in its implicit
+// collection.
+func (s *SmartContract) AgreeToBuy(ctx contractapi.TransactionContextInterface, id string) error {
+	a, err := s.ReadAsset(ctx, id)
+	if err != nil {
+		return err
+	}
+	org, err := clientOrg(ctx)
+	if err != nil {
+		return err
+	}
+	if org == a.OwnerOrg {
+		return fmt.Errorf("%s already owns asset %s", org, id)
+	}
+	price, err := s.price(ctx, id)
+	if err != nil {
+		return err
+	}
+	return ctx.GetStub().PutPrivateData(implicit(org), bidKey(id), price)
+}
+
+// price reads and checks the transient price of asset id.
+func (s *SmartContract) price(ctx contractapi.TransactionContextInterface, id string) ([]byte, error) {
+	raw, err := transient(ctx, TransientPrice)
+	if err != nil {
+		return nil, err
+	}
+	var p Price
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return nil, fmt.Errorf("transient %q is not a price: %w", TransientPrice, err)
+	}
+	if p.AssetID != id || p.Price <= 0 || p.TradeID == "" {
+		return nil, fmt.Errorf("transient %q must name asset %s, a positive price and a trade_id: got %s", TransientPrice, id, raw)
+	}
+	return raw, nil
+}
+
+// TransferAsset sells asset id to buyerMSP when the price the seller sends
+// is the one it asked and the buyer bid: all three compared by their
+// hashes, which every peer holds. It moves the private properties to the
+// buyer's implicit collection, removes the seller's price and properties,
+// and writes the receipt to DealCollection. Writing to both organisations'
+// implicit collections needs both of their peers' endorsements.
+func (s *SmartContract) TransferAsset(ctx contractapi.TransactionContextInterface, id, buyerMSP string) error {
+	a, err := s.ReadAsset(ctx, id)
+	if err != nil {
+		return err
+	}
+	seller, err := clientOrg(ctx)
+	if err != nil {
+		return err
+	}
+	if seller != a.OwnerOrg {
+		return fmt.Errorf("only the owner %s may transfer asset %s, not %s", a.OwnerOrg, id, seller)
+	}
+	if buyerMSP == seller {
+		return fmt.Errorf("%s cannot sell asset %s to itself", seller, id)
+	}
+	price, err := s.price(ctx, id)
+	if err != nil {
+		return err
+	}
+	props, err := transient(ctx, TransientProperties)
+	if err != nil {
+		return err
+	}
+	stub := ctx.GetStub()
+	want := sha256.Sum256(price)
+	for _, c := range []struct{ coll, key, who string }{
+		{implicit(seller), sellKey(id), "the seller's asking price"},
+		{implicit(buyerMSP), bidKey(id), "the buyer's bid"},
+	} {
+		h, err := stub.GetPrivateDataHash(c.coll, c.key)
+		if err != nil {
+			return fmt.Errorf("read the hash of %s: %w", c.who, err)
+		}
+		if h == nil {
+			return fmt.Errorf("asset %s has no %s", id, c.who)
+		}
+		if !bytes.Equal(h, want[:]) {
+			return fmt.Errorf("the price sent is not %s", c.who)
+		}
+	}
+	propsHash, err := stub.GetPrivateDataHash(implicit(seller), propertiesKey(id))
+	if err != nil {
+		return fmt.Errorf("read the hash of the asset's properties: %w", err)
+	}
+	if got := sha256.Sum256(props); !bytes.Equal(propsHash, got[:]) {
+		return fmt.Errorf("the properties sent are not those %s holds for asset %s", seller, id)
+	}
+	a.OwnerOrg = buyerMSP
+	raw, err := json.Marshal(a)
+	if err != nil {
+		return err
+	}
+	if err := stub.PutState(id, raw); err != nil {
+		return fmt.Errorf("put asset %s: %w", id, err)
+	}
+	var p Price
+	if err := json.Unmarshal(price, &p); err != nil {
+		return err
+	}
+	deal, err := json.Marshal(Deal{AssetID: id, Seller: seller, Buyer: buyerMSP, Price: p.Price, TradeID: p.TradeID, Committed: stub.GetTxID()})
+	if err != nil {
+		return err
+	}
+	for _, w := range []func() error{
+		func() error { return stub.PutPrivateData(implicit(buyerMSP), propertiesKey(id), props) },
+		func() error { return stub.DelPrivateData(implicit(seller), propertiesKey(id)) },
+		func() error { return stub.DelPrivateData(implicit(seller), sellKey(id)) },
+		func() error { return stub.DelPrivateData(implicit(buyerMSP), bidKey(id)) },
+		func() error { return stub.PutPrivateData(DealCollection, id, deal) },
+	} {
+		if err := w(); err != nil {
+			return fmt.Errorf("transfer asset %s: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// ReadDeal returns the receipt of the sale of asset id, which only the
+// members of DealCollection may read.
+func (s *SmartContract) ReadDeal(ctx contractapi.TransactionContextInterface, id string) (string, error) {
+	raw, err := ctx.GetStub().GetPrivateData(DealCollection, id)
+	if err != nil {
+		return "", fmt.Errorf("read the deal of asset %s: %w", id, err)
+	}
+	if raw == nil {
+		return "", fmt.Errorf("asset %s has not been sold", id)
+	}
+	return string(raw), nil
+}
+
+func main() {
+	cc, err := contractapi.NewChaincode(&SmartContract{})
+	if err != nil {
+		log.Fatalf("create the secureddeal chaincode: %v", err)
+	}
+	if err := cc.Start(); err != nil {
+		log.Fatalf("start the secureddeal chaincode: %v", err)
+	}
+}
