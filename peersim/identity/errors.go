@@ -30,6 +30,10 @@ var ErrInvalidTxID = errors.New("invalid txid")
 // signatures does not satisfy a signature policy.
 var ErrPolicyNotSatisfied = errors.New("signature set did not satisfy policy")
 
+// ErrNoEndorsementLayout is returned by EndorsementLayouts when no set of
+// the organisations' peers satisfies the policies.
+var ErrNoEndorsementLayout = errors.New("no set of organisations' peers can satisfy the endorsement policy")
+
 // ErrInvalidCollectionConfig is returned by ParseCollectionsJSON for a
 // collections_config.json that is not a JSON array of collection objects or
 // whose policies do not parse.
