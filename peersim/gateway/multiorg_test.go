@@ -117,6 +117,12 @@ func admin(t *testing.T) *identity.SigningIdentity {
 // policy, committed as lscc would.
 func ledgerWith(t *testing.T, policy *peer.ApplicationPolicy) *ledger.Ledger {
 	t.Helper()
+	return ledgerWithDefinition(t, &ledger.ChaincodeDefinition{Name: "cc", Version: "1.0", EndorsementPolicy: policy})
+}
+
+// ledgerWithDefinition returns a ledger with def committed as lscc would.
+func ledgerWithDefinition(t *testing.T, def *ledger.ChaincodeDefinition) *ledger.Ledger {
+	t.Helper()
 	l, err := ledger.Open("mychannel", ledger.MemoryConfig())
 	if err != nil {
 		t.Fatal(err)
@@ -139,7 +145,7 @@ func ledgerWith(t *testing.T, policy *peer.ApplicationPolicy) *ledger.Ledger {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := sim.PutChaincodeDefinition(&ledger.ChaincodeDefinition{Name: "cc", Version: "1.0", EndorsementPolicy: policy}); err != nil {
+	if err := sim.PutChaincodeDefinition(def); err != nil {
 		t.Fatal(err)
 	}
 	sim.Done()
@@ -285,6 +291,65 @@ func TestEndorseGathersTheEndorsementsThePolicyNeeds(t *testing.T) {
 				t.Errorf("organisations asked (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// collections is a collection "secret" of Org1MSP and Org3MSP with
+// endorsement policy, and "plain" without one.
+func collections(t *testing.T, policy string) *peer.CollectionConfigPackage {
+	t.Helper()
+	members := &peer.CollectionPolicyConfig{Payload: &peer.CollectionPolicyConfig_SignaturePolicy{
+		SignaturePolicy: identity.MustParsePolicy("OR('Org1MSP.member', 'Org3MSP.member')")}}
+	static := func(name string, endorsement *peer.ApplicationPolicy) *peer.CollectionConfig {
+		return &peer.CollectionConfig{Payload: &peer.CollectionConfig_StaticCollectionConfig{StaticCollectionConfig: &peer.StaticCollectionConfig{
+			Name: name, MemberOrgsPolicy: members, MaximumPeerCount: 1, EndorsementPolicy: endorsement}}}
+	}
+	return &peer.CollectionConfigPackage{Config: []*peer.CollectionConfig{static("secret", signaturePolicy(t, policy)), static("plain", nil)}}
+}
+
+func TestEndorseFollowsTheCollectionPolicyOfTheInterest(t *testing.T) {
+	tests := []struct {
+		name       string
+		collection string
+		want       []string
+	}{
+		{name: "a collection's endorsement policy replaces the chaincode's", collection: "secret", want: []string{"Org1MSP", "Org3MSP"}},
+		{name: "a collection without one takes the chaincode's", collection: "plain", want: []string{"Org1MSP"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := ledgerWithDefinition(t, &ledger.ChaincodeDefinition{Name: "cc", Version: "1.0",
+				EndorsementPolicy: signaturePolicy(t, "OR('Org1MSP.peer', 'Org2MSP.peer')"),
+				Collections:       collections(t, "AND('Org1MSP.peer', 'Org3MSP.peer')")})
+			first := &fakePeer{org: "Org1MSP", interest: &peer.ChaincodeInterest{Chaincodes: []*peer.ChaincodeCall{{
+				Name: "cc", CollectionNames: []string{tt.collection}, NoPrivateReads: true}}}}
+			n := newNetwork(t, l, first, &fakePeer{org: "Org2MSP"}, &fakePeer{org: "Org3MSP"})
+			resp, err := n.s.Endorse(context.Background(), &gp.EndorseRequest{ProposedTransaction: signedProposal(t)})
+			if err != nil {
+				t.Fatalf("Endorse: %v", err)
+			}
+			if diff := cmp.Diff(tt.want, endorsers(t, resp.GetPreparedTransaction())); diff != "" {
+				t.Errorf("endorsers (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestWithoutPeersTheGatewayEndorsesOnItsOwnOrganisationAsBefore(t *testing.T) {
+	local := &fakePeer{org: "Org1MSP", payload: "results"}
+	s := New(Config{Endorser: local, Channels: fakeChannels{l: ledgerWith(t, signaturePolicy(t, "AND('Org1MSP.peer', 'Org2MSP.peer')"))},
+		MSPID: "Org1MSP", Address: "peer0.org1:7051",
+		Members: func(string) ([]string, error) { t.Error("Members called without Peers"); return nil, nil }})
+	resp, err := s.Endorse(context.Background(), &gp.EndorseRequest{ProposedTransaction: signedProposal(t)})
+	if err != nil {
+		t.Fatalf("Endorse: %v", err)
+	}
+	if diff := cmp.Diff([]string{"Org1MSP"}, endorsers(t, resp.GetPreparedTransaction())); diff != "" {
+		t.Errorf("endorsers (-want +got):\n%s", diff)
+	}
+	_, err = s.Endorse(context.Background(), &gp.EndorseRequest{ProposedTransaction: signedProposal(t), EndorsingOrganizations: []string{"Org2MSP"}})
+	if st, _ := status.FromError(err); st.Code() != codes.Unavailable || st.Message() != "failed to find any endorsing peers for org(s): Org2MSP" {
+		t.Errorf("Endorse for Org2MSP = %v, want Unavailable", err)
 	}
 }
 
