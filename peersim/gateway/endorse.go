@@ -118,8 +118,10 @@ func (s *Server) evaluators(targets []string, transient bool) []string {
 // and the ChaincodeInterest of that first response (collections written,
 // key-level policies) over the channel's organisations that have a peer
 // here (identity.EndorsementLayouts), and endorses on the other
-// organisations of the first layout that can be completed. Every response
-// payload must equal the first.
+// organisations of the first layout that can be completed. A collection the
+// chaincode read, or any collection touched when the proposal carries
+// transient data, is endorsed by its member organisations only. Every
+// response payload must equal the first.
 func (s *Server) Endorse(ctx context.Context, req *gp.EndorseRequest) (*gp.EndorseResponse, error) {
 	if req == nil {
 		return nil, rpcError(codes.InvalidArgument, "an endorse request is required")
@@ -185,13 +187,20 @@ func (s *Server) endorseByPolicy(ctx context.Context, up *identity.UnpackedPropo
 	if err != nil {
 		return nil, rpcError(codes.FailedPrecondition, "no combination of peers can be derived which satisfy the endorsement policy: "+err.Error())
 	}
-	policies, err := s.policies(l, up.Spec.GetChaincodeId().GetName(), members, first.GetInterest())
+	const noPlan = "no combination of peers can be derived which satisfy the endorsement policy: "
+	n, err := s.needsOf(l, up.Spec.GetChaincodeId().GetName(), members, first.GetInterest(), len(up.TransientMap) > 0)
 	if err != nil {
-		return nil, rpcError(codes.FailedPrecondition, "no combination of peers can be derived which satisfy the endorsement policy: "+err.Error())
+		return nil, rpcError(codes.FailedPrecondition, noPlan+err.Error())
 	}
-	layouts, err := identity.EndorsementLayouts(s.plannable(members), s.cfg.MSPID, policies...)
+	orgs := s.plannable(members)
+	layouts, err := identity.EndorsementLayouts(among(orgs, n.trusted), s.cfg.MSPID, n.policies...)
 	if err != nil {
-		return nil, rpcError(codes.FailedPrecondition, "no combination of peers can be derived which satisfy the endorsement policy: "+err.Error())
+		if len(n.protected) > 0 {
+			if _, err := identity.EndorsementLayouts(among(orgs, n.readers), s.cfg.MSPID, n.policies...); err == nil {
+				return nil, rpcError(codes.FailedPrecondition, fmt.Sprintf("requires endorsement from organisation(s) that are not in the distribution policy of the private data collection(s): %v; retry specifying trusted endorsing organizations to protect transient data", n.protected))
+			}
+		}
+		return nil, rpcError(codes.FailedPrecondition, noPlan+err.Error())
 	}
 	return c.complete(ctx, up.SignedProposal, layouts)
 }

@@ -189,7 +189,12 @@ func endorsementRef() *peer.ApplicationPolicy {
 
 func signedProposal(t *testing.T) *peer.SignedProposal {
 	t.Helper()
-	sp, _, err := admin(t).NewSignedProposal(identity.Invocation{ChannelID: "mychannel", Chaincode: "cc", Args: [][]byte{[]byte("put")}})
+	return signedProposalWith(t, nil)
+}
+
+func signedProposalWith(t *testing.T, transient map[string][]byte) *peer.SignedProposal {
+	t.Helper()
+	sp, _, err := admin(t).NewSignedProposal(identity.Invocation{ChannelID: "mychannel", Chaincode: "cc", Args: [][]byte{[]byte("put")}, Transient: transient})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -327,6 +332,48 @@ func TestEndorseFollowsTheCollectionPolicyOfTheInterest(t *testing.T) {
 			resp, err := n.s.Endorse(context.Background(), &gp.EndorseRequest{ProposedTransaction: signedProposal(t)})
 			if err != nil {
 				t.Fatalf("Endorse: %v", err)
+			}
+			if diff := cmp.Diff(tt.want, endorsers(t, resp.GetPreparedTransaction())); diff != "" {
+				t.Errorf("endorsers (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestPrivateDataIsEndorsedByTheCollectionsMembers(t *testing.T) {
+	secret := map[string][]byte{"price": []byte("10")}
+	tests := []struct {
+		name      string
+		policy    string
+		reads     bool // the first endorsement read the collection
+		transient map[string][]byte
+		want      []string
+		wantCode  codes.Code
+		wantMsg   string
+	}{
+		{name: "without private reads any organisation may endorse", policy: "OutOf(2, 'Org1MSP.peer', 'Org2MSP.peer', 'Org3MSP.peer')",
+			want: []string{"Org1MSP", "Org2MSP"}},
+		{name: "a collection read is endorsed by its members only", policy: "OutOf(2, 'Org1MSP.peer', 'Org2MSP.peer', 'Org3MSP.peer')",
+			reads: true, want: []string{"Org1MSP", "Org3MSP"}},
+		{name: "transient data goes to the collection's members only", policy: "OutOf(2, 'Org1MSP.peer', 'Org2MSP.peer', 'Org3MSP.peer')",
+			transient: secret, want: []string{"Org1MSP", "Org3MSP"}},
+		{name: "transient data is not sent to an organisation outside the collection the policy needs", policy: "AND('Org1MSP.peer', 'Org2MSP.peer')",
+			transient: secret, wantCode: codes.FailedPrecondition,
+			wantMsg: "requires endorsement from organisation(s) that are not in the distribution policy of the private data collection(s): [plain]; retry specifying trusted endorsing organizations to protect transient data"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := ledgerWithDefinition(t, &ledger.ChaincodeDefinition{Name: "cc", Version: "1.0",
+				EndorsementPolicy: signaturePolicy(t, tt.policy), Collections: collections(t, "OR('Org1MSP.peer')")})
+			first := &fakePeer{org: "Org1MSP", interest: &peer.ChaincodeInterest{Chaincodes: []*peer.ChaincodeCall{{
+				Name: "cc", CollectionNames: []string{"plain"}, NoPrivateReads: !tt.reads}}}}
+			n := newNetwork(t, l, first, &fakePeer{org: "Org2MSP"}, &fakePeer{org: "Org3MSP"})
+			resp, err := n.s.Endorse(context.Background(), &gp.EndorseRequest{ProposedTransaction: signedProposalWith(t, tt.transient)})
+			if st, _ := status.FromError(err); st.Code() != tt.wantCode || st.Message() != tt.wantMsg && tt.wantCode != codes.OK {
+				t.Fatalf("Endorse = %v, want %s %q", err, tt.wantCode, tt.wantMsg)
+			}
+			if err != nil {
+				return
 			}
 			if diff := cmp.Diff(tt.want, endorsers(t, resp.GetPreparedTransaction())); diff != "" {
 				t.Errorf("endorsers (-want +got):\n%s", diff)

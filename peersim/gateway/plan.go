@@ -199,22 +199,48 @@ func (s *Server) plannable(members []string) []string {
 	return orgs
 }
 
-// policies returns the signature policies the proposal's writes must
-// satisfy, as Fabric's discovery reads a ChaincodeInterest: for each
-// chaincode called, its endorsement policy (unless DisregardNamespacePolicy),
-// the endorsement policy of each collection written (the chaincode's when
-// the collection has none) and the key-level policies. An interest naming
-// no chaincode stands for the chaincode cc alone. System chaincodes need
-// one member's peer.
-func (s *Server) policies(l *ledger.Ledger, cc string, members []string, interest *peer.ChaincodeInterest) ([]*common.SignaturePolicyEnvelope, error) {
+// needs is what a proposal's writes need of its endorsers.
+type needs struct {
+	// policies must all be satisfied.
+	policies []*common.SignaturePolicyEnvelope
+	// readers, when not nil, are the only organisations that may endorse:
+	// the members of every collection the chaincode read.
+	readers map[string]bool
+	// trusted, when not nil, narrows readers to the members of every
+	// collection touched, so that transient data reaches only them.
+	trusted map[string]bool
+	// protected are the collections that narrowed readers to trusted.
+	protected []string
+}
+
+// allow narrows a set of organisations (nil: all) to members.
+func allow(set map[string]bool, members []string) map[string]bool {
+	out := map[string]bool{}
+	for _, m := range members {
+		if set == nil || set[m] {
+			out[m] = true
+		}
+	}
+	return out
+}
+
+// needsOf returns what the proposal's writes need, as Fabric's discovery
+// reads a ChaincodeInterest: for each chaincode called, its endorsement
+// policy (unless DisregardNamespacePolicy), the endorsement policy of each
+// collection touched (the chaincode's when the collection has none) and
+// the key-level policies; endorsers among the members of the collections
+// read, and with transient data of all the collections touched. An
+// interest naming no chaincode stands for the chaincode cc alone. System
+// chaincodes need one member's peer.
+func (s *Server) needsOf(l *ledger.Ledger, cc string, members []string, interest *peer.ChaincodeInterest, transient bool) (*needs, error) {
 	calls := interest.GetChaincodes()
 	if len(calls) == 0 {
 		calls = []*peer.ChaincodeCall{{Name: cc}}
 	}
-	var out []*common.SignaturePolicyEnvelope
+	n := &needs{}
 	for _, call := range calls {
 		if slices.Contains(s.cfg.SystemChaincodes, call.GetName()) {
-			out = append(out, identity.AnyMember(members...))
+			n.policies = append(n.policies, identity.AnyMember(members...))
 			continue
 		}
 		def, err := l.ChaincodeDefinition(call.GetName())
@@ -233,14 +259,51 @@ func (s *Server) policies(l *ledger.Ledger, cc string, members []string, interes
 			if p == nil {
 				p = ccPolicy
 			}
-			out = append(out, p)
+			n.policies = append(n.policies, p)
+			owners := collectionMembers(def, name)
+			if !call.GetNoPrivateReads() {
+				n.readers = allow(n.readers, owners)
+				n.trusted = allow(n.trusted, owners)
+			} else if transient {
+				n.trusted = allow(n.trusted, owners)
+				n.protected = append(n.protected, name)
+			}
 		}
-		out = append(out, call.GetKeyPolicies()...)
+		n.policies = append(n.policies, call.GetKeyPolicies()...)
 		if len(call.GetCollectionNames()) == 0 && !call.GetDisregardNamespacePolicy() {
-			out = append(out, ccPolicy)
+			n.policies = append(n.policies, ccPolicy)
 		}
 	}
-	return out, nil
+	return n, nil
+}
+
+// among returns the orgs in set (nil: all of them).
+func among(orgs []string, set map[string]bool) []string {
+	if set == nil {
+		return orgs
+	}
+	var out []string
+	for _, o := range orgs {
+		if set[o] {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// collectionMembers returns the member organisations of collection name of
+// def: those its member orgs policy names, or the organisation of an
+// implicit collection.
+func collectionMembers(def *ledger.ChaincodeDefinition, name string) []string {
+	if org, ok := strings.CutPrefix(name, ledger.ImplicitCollectionPrefix); ok {
+		return []string{org}
+	}
+	for _, c := range def.Collections.GetConfig() {
+		if sc := c.GetStaticCollectionConfig(); sc.GetName() == name {
+			return identity.PolicyOrgs(sc.GetMemberOrgsPolicy().GetSignaturePolicy())
+		}
+	}
+	return nil
 }
 
 // endorsementPolicy resolves a definition's policy to a signature policy:

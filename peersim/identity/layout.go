@@ -146,3 +146,29 @@ func peersSatisfy(rule *common.SignaturePolicy, peerOf []string, set []string, u
 	}
 	return false
 }
+
+// PolicyOrgs returns the MSP IDs that the role and organisational unit
+// principals of policy name, each once, in principal order: the member
+// organisations of a collection, from its member orgs policy.
+func PolicyOrgs(policy *common.SignaturePolicyEnvelope) []string {
+	var out []string
+	for _, p := range policy.GetIdentities() {
+		var id string
+		switch p.GetPrincipalClassification() {
+		case msp.MSPPrincipal_ROLE:
+			var role msp.MSPRole
+			if proto.Unmarshal(p.GetPrincipal(), &role) == nil {
+				id = role.MspIdentifier
+			}
+		case msp.MSPPrincipal_ORGANIZATION_UNIT:
+			var ou msp.OrganizationUnit
+			if proto.Unmarshal(p.GetPrincipal(), &ou) == nil {
+				id = ou.MspIdentifier
+			}
+		}
+		if id != "" && !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}

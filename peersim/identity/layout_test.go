@@ -68,3 +68,10 @@ func TestEndorsementLayoutsRefusesAMalformedPolicy(t *testing.T) {
 		t.Fatalf("EndorsementLayouts(out-of-range principal) = %v, want a malformed-policy error", err)
 	}
 }
+
+func TestPolicyOrgsNamesEachOrganisationOnce(t *testing.T) {
+	got := PolicyOrgs(MustParsePolicy("OR('Org2MSP.member', AND('Org1MSP.peer', 'Org2MSP.admin'))"))
+	if diff := cmp.Diff([]string{"Org1MSP", "Org2MSP"}, got); diff != "" {
+		t.Errorf("PolicyOrgs (-want +got):\n%s", diff)
+	}
+}
