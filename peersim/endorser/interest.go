@@ -39,6 +39,13 @@ type nsInterest struct {
 // out. The key-level policies are read when the response is signed, not
 // in the simulation's snapshot.
 func (e *Endorser) interest(up *identity.UnpackedProposal, l *ledger.Ledger, res *ledger.SimulationResults) (*peer.ChaincodeInterest, error) {
+	system := func(ns string) bool {
+		_, sys := e.cfg.System[ns]
+		return sys || ns == ledger.LSCCNamespace || ns == ledger.LifecycleNamespace
+	}
+	if !slices.ContainsFunc(res.Public.GetNsRwset(), func(ns *rwset.NsReadWriteSet) bool { return !system(ns.GetNamespace()) }) {
+		return &peer.ChaincodeInterest{}, nil
+	}
 	creator := ""
 	if up.Creator != nil {
 		creator = up.Creator.MSPID()
@@ -52,7 +59,7 @@ func (e *Endorser) interest(up *identity.UnpackedProposal, l *ledger.Ledger, res
 	var order []string
 	for _, ns := range res.Public.GetNsRwset() {
 		name := ns.GetNamespace()
-		if _, system := e.cfg.System[name]; system || name == ledger.LSCCNamespace || name == ledger.LifecycleNamespace {
+		if system(name) {
 			continue
 		}
 		kv := &kvrwset.KVRWSet{}
