@@ -204,13 +204,26 @@ func (p *Peer) systemChaincodes(o *orgPeer) syscc.Table {
 // newGateway builds the Gateway service of virtual peer o over its
 // endorser and the embedded orderer.
 func (p *Peer) newGateway(o *orgPeer, ord gateway.Orderer, verify gateway.VerifierFunc) *gateway.Server {
+	// The gateway gathers the endorsements a policy needs from every
+	// organisation's peer, as Fabric's does from the peers discovery finds.
+	var peers map[string]gateway.Endorser
+	var addrs map[string]string
+	if len(p.orgs) > 1 {
+		peers, addrs = map[string]gateway.Endorser{}, map[string]string{}
+		for _, other := range p.orgs {
+			peers[other.mspID()], addrs[other.mspID()] = other.endo, other.addr
+		}
+	}
 	return gateway.New(gateway.Config{
-		Endorser: o.endo,
-		Orderer:  ord,
-		Channels: p.chans.View(o.mspID()),
-		Verifier: verify,
-		MSPID:    o.mspID(),
-		Address:  o.addr,
+		Peers:     peers,
+		Addresses: addrs,
+		Members:   p.chans.Members,
+		Endorser:  o.endo,
+		Orderer:   ord,
+		Channels:  p.chans.View(o.mspID()),
+		Verifier:  verify,
+		MSPID:     o.mspID(),
+		Address:   o.addr,
 		// Names only: the table's chaincodes are the endorser's.
 		SystemChaincodes: slices.Collect(maps.Keys(p.systemChaincodes(o))),
 		Stopping:         p.closing,

@@ -1,6 +1,7 @@
 package channel
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -33,6 +34,9 @@ func (c policyChecker) CheckEndorsements(p ledger.Policy, prp []byte, endorsemen
 		return fmt.Errorf("endorsement policy of %s: %w", p.Namespace, err)
 	}
 	if err := c.msp.EvaluateEndorsements(env, prp, endorsements); err != nil {
+		if _, ok := errors.AsType[*identity.PolicyError](err); ok {
+			return err // it names the policy and what is missing
+		}
 		return fmt.Errorf("endorsement policy %s of %s: %w", identity.FormatPolicy(env), p.Namespace, err)
 	}
 	return nil

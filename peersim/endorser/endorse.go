@@ -13,8 +13,9 @@ import (
 // endorser does: status < 400 is endorsed, with the event; 400–499
 // carries the response only; ≥ 500 the response and the payload with the
 // read-write set, without endorsement. res may be nil (no simulation). It
-// is the one place a response is signed; an endorsed result with private
-// writes hands them to l's transient store, for the commit.
+// is the one place a response is signed; an endorsed result carries the
+// ChaincodeInterest of its writes, and one with private writes hands them
+// to l's transient store, for the commit.
 func (e *Endorser) endorse(up *identity.UnpackedProposal, l *ledger.Ledger, ccID *peer.ChaincodeID, resp *peer.Response, res *ledger.SimulationResults, event *peer.ChaincodeEvent) (*peer.ProposalResponse, error) {
 	if resp.GetStatus() >= 400 && resp.GetStatus() < 500 {
 		return &peer.ProposalResponse{Version: 1, Response: resp}, nil
@@ -50,6 +51,15 @@ func (e *Endorser) endorse(up *identity.UnpackedProposal, l *ledger.Ledger, ccID
 			return nil, fmt.Errorf("error in simulation: failed to distribute private collection, txID %s, channel %s: %w", up.TxID(), up.ChannelID(), err)
 		}
 	}
+	var interest *peer.ChaincodeInterest
+	if l != nil && res != nil {
+		if interest, err = e.interest(up, l, res); err != nil {
+			return nil, fmt.Errorf("failed to build chaincode interest: %w", err)
+		}
+		if len(interest.GetChaincodes()) == 0 {
+			interest = nil
+		}
+	}
 	endorsement, err := e.cfg.Signer.Endorse(prp)
 	if err != nil {
 		return nil, fmt.Errorf("failed to endorse: %w", err)
@@ -57,5 +67,5 @@ func (e *Endorser) endorse(up *identity.UnpackedProposal, l *ledger.Ledger, ccID
 	if l != nil && res != nil && res.Private != nil {
 		l.PutTransient(up.TxID(), res.Private)
 	}
-	return &peer.ProposalResponse{Version: 1, Response: resp, Payload: prp, Endorsement: endorsement}, nil
+	return &peer.ProposalResponse{Version: 1, Response: resp, Payload: prp, Endorsement: endorsement, Interest: interest}, nil
 }

@@ -26,13 +26,14 @@ func (f sysFunc) Invoke(ctx context.Context, inv *syscc.Invocation) (*syscc.Resu
 	return f(ctx, inv)
 }
 
-// fakeRunner is a chaincode that answers resp after writing k=v, or fails
-// to connect with connectErr.
+// fakeRunner is a chaincode that answers resp after writing k=v (or
+// running exec), or fails to connect with connectErr.
 type fakeRunner struct {
 	connectErr error
 	resp       *peer.Response
 	event      *peer.ChaincodeEvent
 	execErr    error
+	exec       func(sim *ledger.Simulator, ns string) error
 }
 
 func (r *fakeRunner) EnsureConnected(context.Context, string, string, bool) error {
@@ -55,7 +56,11 @@ func (r *fakeRunner) Execute(_ context.Context, ex syscc.Execution) (*peer.Respo
 	if r.execErr != nil {
 		return nil, nil, r.execErr
 	}
-	if err := ex.Simulator.SetState(ex.Namespace, "k", []byte("v")); err != nil {
+	write := r.exec
+	if write == nil {
+		write = func(sim *ledger.Simulator, ns string) error { return sim.SetState(ns, "k", []byte("v")) }
+	}
+	if err := write(ex.Simulator, ex.Namespace); err != nil {
 		return nil, nil, err
 	}
 	return r.resp, r.event, nil

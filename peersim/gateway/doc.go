@@ -19,7 +19,16 @@
 // CommitStatusError carry what Fabric's do; a chaincode's own error status
 // and message reach the application unchanged.
 //
-// The peer has one organisation and one endorser, itself: the endorsement
-// plan is that peer, and EndorsingOrganizations or TargetOrganizations
-// other than its own are refused as having no endorsers.
+// The gateway belongs to one organisation (Config.MSPID) and may know the
+// peers of other organisations in the same process (Config.Peers). Endorse
+// plans as Fabric's Gateway does: it endorses on its own organisation's
+// peer, reads the chaincode's endorsement policy (a channel Endorsement
+// reference is MAJORITY of the channel's organisations) and the policies
+// the first response's ChaincodeInterest names, and gathers in parallel
+// the endorsements of the other organisations of the first set that
+// satisfies them all (identity.EndorsementLayouts); EndorsingOrganizations
+// endorses on exactly those. Evaluate runs on one peer: its own
+// organisation's, or the TargetOrganizations'. Without Peers the gateway's
+// organisation is the only one, and other organisations are refused as
+// having no endorsers.
 package gateway

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strings"
 
 	"github.com/chaincodekit/chaincodekit/peersim/ledger"
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
@@ -53,10 +52,27 @@ type VerifierFunc func(creator, msg, sig []byte) error
 // Verify calls f.
 func (f VerifierFunc) Verify(creator, msg, sig []byte) error { return f(creator, msg, sig) }
 
-// Config is what a Server works with; every field but Log and Stopping is
-// required.
+// Config is what a Server works with; every field but Peers, Addresses,
+// Log and Stopping is required.
 type Config struct {
+	// Endorser is the endorser of the gateway's own organisation's peer
+	// (MSPID), on which proposals are evaluated and first endorsed.
 	Endorser Endorser
+	// Peers is the endorser of each organisation's peer in this process,
+	// by MSP ID, on which the gateway gathers the endorsements a policy
+	// needs beyond its own organisation's; Peers[MSPID], when present, is
+	// Endorser. Nil: the gateway's own organisation is the only one.
+	Peers map[string]Endorser
+	// Addresses is the address of each organisation's peer, by MSP ID, for
+	// the ErrorDetail of a failed endorsement; Address stands in for
+	// MSPID's when missing.
+	Addresses map[string]string
+	// Members returns the MSP IDs of the organisations of a channel, in
+	// the channel configuration's order: those whose MAJORITY a
+	// /Channel/Application/Endorsement reference needs, whether or not
+	// they have a peer here. Nil: the organisations of Peers (and MSPID).
+	// Used only when Peers is set.
+	Members  func(channel string) ([]string, error)
 	Orderer  Orderer
 	Channels Channels
 	Verifier Verifier
@@ -102,10 +118,6 @@ func rpcError(code codes.Code, msg string, details ...*gp.ErrorDetail) error {
 		return withDetails.Err()
 	}
 	return st.Err()
-}
-
-func (s *Server) detail(msg string) *gp.ErrorDetail {
-	return &gp.ErrorDetail{Address: s.cfg.Address, MspId: s.cfg.MSPID, Message: msg}
 }
 
 // ledgerOf returns the ledger of channel, or an error with Fabric's words
@@ -165,19 +177,4 @@ func result(pr *peer.ProposalResponse) ([]byte, error) {
 		return nil, fmt.Errorf("failed to deserialize chaincode action: %w", err)
 	}
 	return act.GetResponse().GetPayload(), nil
-}
-
-// onlyOwnOrg refuses organisations other than the peer's: it is the only
-// endorser the gateway knows.
-func (s *Server) onlyOwnOrg(orgs []string) error {
-	var missing []string
-	for _, o := range orgs {
-		if o != s.cfg.MSPID {
-			missing = append(missing, o)
-		}
-	}
-	if len(missing) > 0 {
-		return fmt.Errorf("failed to find any endorsing peers for org(s): %s", strings.Join(missing, ", "))
-	}
-	return nil
 }

@@ -37,7 +37,11 @@ func (m *MSP) EvaluateEndorsements(policy *common.SignaturePolicyEnvelope, propo
 	for _, e := range endorsements {
 		signed = append(signed, EndorsementSignedData(proposalResponsePayload, e))
 	}
-	return m.EvaluatePolicy(policy, signed)
+	err := m.EvaluatePolicy(policy, signed)
+	if perr, ok := err.(*PolicyError); ok {
+		perr.Endorsements = true
+	}
+	return err
 }
 
 // EvaluatePolicy checks that the signatures satisfy the policy, with Fabric's
@@ -82,10 +86,79 @@ func (m *MSP) EvaluatePolicy(policy *common.SignaturePolicyEnvelope, signed []Si
 		return nil
 	}
 	perr := &PolicyError{Policy: FormatPolicy(policy), Ignored: ignored}
-	for _, idx := range missing {
+	for _, idx := range missing.principals(nil) {
 		perr.Unsatisfied = append(perr.Unsatisfied, formatPrincipal(policy.Identities[idx]))
 	}
+	if len(perr.Unsatisfied) == 0 { // a gate asks for more than it has
+		return perr
+	}
+	perr.Missing = missing.render(func(i int32) string { return formatPrincipal(policy.Identities[i]) }, true)
+	if orgs, ok := missing.orgs(policy.Identities); ok {
+		perr.MissingOrgs = orgs
+	}
 	return perr
+}
+
+// need is what a rule lacks: a principal's signature, or n more of the
+// needs of a gate's unsatisfied sub-policies.
+type need struct {
+	principal int32 // for a SignedBy; -1 for a gate
+	n         int32
+	subs      []*need
+}
+
+// principals appends the principal indexes of nd's leaves, in policy
+// order.
+func (nd *need) principals(out []int32) []int32 {
+	if nd.principal >= 0 {
+		return append(out, nd.principal)
+	}
+	for _, sub := range nd.subs {
+		out = sub.principals(out)
+	}
+	return out
+}
+
+// render writes nd in words: 'A.peer' and 'B.peer', 'A.peer' or 'B.peer',
+// 2 of ('A.peer', 'B.peer', 'C.peer'), with parentheses around nested
+// gates.
+func (nd *need) render(leaf func(int32) string, top bool) string {
+	if nd.principal >= 0 {
+		return leaf(nd.principal)
+	}
+	parts := make([]string, 0, len(nd.subs))
+	for _, sub := range nd.subs {
+		parts = append(parts, sub.render(leaf, false))
+	}
+	var s string
+	switch {
+	case int(nd.n) == len(parts):
+		s = strings.Join(parts, " and ")
+	case nd.n == 1:
+		s = strings.Join(parts, " or ")
+	default:
+		return fmt.Sprintf("%d of (%s)", nd.n, strings.Join(parts, ", "))
+	}
+	if top {
+		return s
+	}
+	return "(" + s + ")"
+}
+
+// orgs says, when every principal of nd is a peer or member role, whose
+// peers' endorsements would supply nd: a peer of Org2MSP, a peer of
+// Org2MSP or Org3MSP, peers of Org2MSP and Org3MSP.
+func (nd *need) orgs(principals []*msp.MSPPrincipal) (string, bool) {
+	for _, idx := range nd.principals(nil) {
+		if peerSatisfies(principals[idx]) == "" {
+			return "", false
+		}
+	}
+	orgs := nd.render(func(i int32) string { return peerSatisfies(principals[i]) }, true)
+	if nd.principal >= 0 || nd.n == 1 {
+		return "a peer of " + orgs, true
+	}
+	return "peers of " + orgs, true
 }
 
 // checkRule rejects malformed rules before evaluation: unknown types,
@@ -121,9 +194,8 @@ func checkRule(rule *common.SignaturePolicy, nIdentities, depth int) error {
 }
 
 // evaluate runs the rule over the identities; used marks identities already
-// consumed. It returns whether the rule holds and, if not, the principal
-// indexes that found no identity.
-func (m *MSP) evaluate(rule *common.SignaturePolicy, principals []*msp.MSPPrincipal, ids []*Identity, used []bool) (bool, []int32) {
+// consumed. It returns whether the rule holds and, if not, what it lacks.
+func (m *MSP) evaluate(rule *common.SignaturePolicy, principals []*msp.MSPPrincipal, ids []*Identity, used []bool) (bool, *need) {
 	switch t := rule.Type.(type) {
 	case *common.SignaturePolicy_SignedBy:
 		p := principals[t.SignedBy]
@@ -136,11 +208,11 @@ func (m *MSP) evaluate(rule *common.SignaturePolicy, principals []*msp.MSPPrinci
 				return true, nil
 			}
 		}
-		return false, []int32{t.SignedBy}
+		return false, &need{principal: t.SignedBy}
 	case *common.SignaturePolicy_NOutOf_:
 		var (
 			verified int32
-			missing  []int32
+			missing  []*need
 			trial    = make([]bool, len(used))
 		)
 		for _, sub := range t.NOutOf.Rules {
@@ -151,14 +223,18 @@ func (m *MSP) evaluate(rule *common.SignaturePolicy, principals []*msp.MSPPrinci
 				copy(used, trial)
 				continue
 			}
-			missing = append(missing, miss...)
+			missing = append(missing, miss)
 		}
 		if verified >= t.NOutOf.N {
 			return true, nil
 		}
-		return false, missing
+		if n := t.NOutOf.N - verified; n != 1 || len(missing) != 1 {
+			return false, &need{principal: -1, n: n, subs: missing}
+		}
+		return false, missing[0] // one more of one: that one
+
 	}
-	return false, nil
+	return false, &need{principal: -1}
 }
 
 // FormatPolicy renders a signature policy in the peer CLI's language:

@@ -440,13 +440,76 @@ func TestEndorsementsEvaluateAgainstAPolicy(t *testing.T) {
 	if err := m.EvaluateEndorsements(policy, payload, endorsements); err != nil {
 		t.Errorf("two peers' endorsements: %v", err)
 	}
-	err := m.EvaluateEndorsements(policy, payload, endorsements[:1])
-	if err == nil || !strings.Contains(err.Error(), "no usable signature for principal 'Org2MSP.peer'") {
-		t.Errorf("one endorsement: %v", err)
-	}
-	err = m.EvaluateEndorsements(policy, []byte("another payload"), endorsements)
+	err := m.EvaluateEndorsements(policy, []byte("another payload"), endorsements)
 	if err == nil || !strings.Contains(err.Error(), "invalid signature") {
 		t.Errorf("endorsements of another payload: %v", err)
+	}
+}
+
+func TestAnUnsatisfiedEndorsementPolicySaysWhatIsMissing(t *testing.T) {
+	org1 := newTestOrg(t, "Org1MSP", "org1.example.com")
+	org2 := newTestOrg(t, "Org2MSP", "org2.example.com")
+	org3 := newTestOrg(t, "Org3MSP", "org3.example.com")
+	m := mustMSP(t, []MSPConfig{org1.MSPConfig(), org2.MSPConfig(), org3.MSPConfig()})
+	payload := []byte("prp")
+	endorse := func(ids ...*SigningIdentity) []*peer.Endorsement {
+		var out []*peer.Endorsement
+		for _, id := range ids {
+			e, err := id.Endorse(payload)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, e)
+		}
+		return out
+	}
+	tests := []struct {
+		name         string
+		policy       string
+		endorsements []*peer.Endorsement
+		want         string
+	}{
+		{name: "AND names the organisation that did not endorse",
+			policy: "AND('Org1MSP.peer', 'Org2MSP.peer')", endorsements: endorse(org1.Peer()),
+			want: "endorsement policy AND('Org1MSP.peer', 'Org2MSP.peer') is not satisfied: no valid endorsement by 'Org2MSP.peer': endorse the proposal on a peer of Org2MSP"},
+		{name: "AND without endorsements names both",
+			policy: "AND('Org1MSP.peer', 'Org2MSP.peer')",
+			want:   "endorsement policy AND('Org1MSP.peer', 'Org2MSP.peer') is not satisfied: no valid endorsement by 'Org1MSP.peer' and 'Org2MSP.peer': endorse the proposal on peers of Org1MSP and Org2MSP"},
+		{name: "OR asks for one of its organisations",
+			policy: "OR('Org2MSP.peer', 'Org3MSP.peer')", endorsements: endorse(org1.Peer()),
+			want: "endorsement policy OR('Org2MSP.peer', 'Org3MSP.peer') is not satisfied: no valid endorsement by 'Org2MSP.peer' or 'Org3MSP.peer': endorse the proposal on a peer of Org2MSP or Org3MSP"},
+		{name: "OutOf counts the endorsements still needed",
+			policy: "OutOf(2, 'Org1MSP.peer', 'Org2MSP.peer', 'Org3MSP.peer')", endorsements: endorse(org1.Peer()),
+			want: "endorsement policy OutOf(2, 'Org1MSP.peer', 'Org2MSP.peer', 'Org3MSP.peer') is not satisfied: no valid endorsement by 'Org2MSP.peer' or 'Org3MSP.peer': endorse the proposal on a peer of Org2MSP or Org3MSP"},
+		{name: "OutOf with two missing says how many of which",
+			policy: "OutOf(2, 'Org1MSP.peer', 'Org2MSP.peer', 'Org3MSP.peer')",
+			want:   "endorsement policy OutOf(2, 'Org1MSP.peer', 'Org2MSP.peer', 'Org3MSP.peer') is not satisfied: no valid endorsement by 2 of ('Org1MSP.peer', 'Org2MSP.peer', 'Org3MSP.peer'): endorse the proposal on peers of 2 of (Org1MSP, Org2MSP, Org3MSP)"},
+		{name: "a nested gate is put in parentheses",
+			policy: "AND('Org1MSP.peer', OR('Org2MSP.peer', 'Org3MSP.peer'))", endorsements: endorse(org1.Peer()),
+			want: "endorsement policy AND('Org1MSP.peer', OR('Org2MSP.peer', 'Org3MSP.peer')) is not satisfied: no valid endorsement by 'Org2MSP.peer' or 'Org3MSP.peer': endorse the proposal on a peer of Org2MSP or Org3MSP"},
+		{name: "nested gates that both miss",
+			policy: "AND('Org1MSP.peer', OR('Org2MSP.peer', 'Org3MSP.peer'))",
+			want:   "endorsement policy AND('Org1MSP.peer', OR('Org2MSP.peer', 'Org3MSP.peer')) is not satisfied: no valid endorsement by 'Org1MSP.peer' and ('Org2MSP.peer' or 'Org3MSP.peer'): endorse the proposal on peers of Org1MSP and (Org2MSP or Org3MSP)"},
+		{name: "MAJORITY of two is both",
+			policy: FormatPolicy(Majority("Org1MSP", "Org2MSP")), endorsements: endorse(org2.Peer()),
+			want: "endorsement policy AND('Org1MSP.peer', 'Org2MSP.peer') is not satisfied: no valid endorsement by 'Org1MSP.peer': endorse the proposal on a peer of Org1MSP"},
+		{name: "an admin principal gets no peer advice",
+			policy: "AND('Org2MSP.admin')", endorsements: endorse(org2.Peer()),
+			want: "endorsement policy AND('Org2MSP.admin') is not satisfied: no valid endorsement by 'Org2MSP.admin'"},
+		{name: "an endorsement that does not verify is listed as ignored",
+			policy: "AND('Org1MSP.peer', 'Org2MSP.peer')", endorsements: append(endorse(org1.Peer()), &peer.Endorsement{Endorser: org2.Peer().Serialize(), Signature: []byte("forged")}),
+			want: "endorsement policy AND('Org1MSP.peer', 'Org2MSP.peer') is not satisfied: no valid endorsement by 'Org2MSP.peer': endorse the proposal on a peer of Org2MSP; ignored endorsements: signature 1: by Org2MSP/"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := m.EvaluateEndorsements(MustParsePolicy(tt.policy), payload, tt.endorsements)
+			if !errors.Is(err, ErrPolicyNotSatisfied) {
+				t.Fatalf("EvaluateEndorsements = %v, want ErrPolicyNotSatisfied", err)
+			}
+			if !strings.HasPrefix(err.Error(), tt.want) {
+				t.Errorf("EvaluateEndorsements =\n%s\nwant it to start with\n%s", err, tt.want)
+			}
+		})
 	}
 }
 
