@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chaincodekit/chaincodekit/peersim/identity"
 	"github.com/hyperledger/fabric-gateway/pkg/client"
 	fgid "github.com/hyperledger/fabric-gateway/pkg/identity"
 	gp "github.com/hyperledger/fabric-protos-go-apiv2/gateway"
@@ -26,7 +27,13 @@ type gatewayUser struct {
 
 func loadGatewayUser(t testing.TB, n *testNet, name string) gatewayUser {
 	t.Helper()
-	dir := filepath.Join(n.p.Org().UserDir(name), "msp")
+	return loadOrgGatewayUser(t, n.p.Org(), name)
+}
+
+// loadOrgGatewayUser is loadGatewayUser for a user of org.
+func loadOrgGatewayUser(t testing.TB, org *identity.Org, name string) gatewayUser {
+	t.Helper()
+	dir := filepath.Join(org.UserDir(name), "msp")
 	only := func(sub string) []byte {
 		t.Helper()
 		files, err := filepath.Glob(filepath.Join(dir, sub, "*"))
@@ -43,7 +50,7 @@ func loadGatewayUser(t testing.TB, n *testNet, name string) gatewayUser {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, err := fgid.NewX509Identity(n.p.Org().MSPID(), cert)
+	id, err := fgid.NewX509Identity(org.MSPID(), cert)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,11 +2,15 @@ package peersim
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/chaincodekit/chaincodekit/peersim/identity"
 	"github.com/chaincodekit/chaincodekit/peersim/syscc"
+	"github.com/hyperledger/fabric-gateway/pkg/client"
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"github.com/hyperledger/fabric-protos-go-apiv2/msp"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	lb "github.com/hyperledger/fabric-protos-go-apiv2/peer/lifecycle"
@@ -16,11 +20,7 @@ import (
 // orgIdentity loads identity name of organisation mspID.
 func (n *testNet) orgIdentity(t *testing.T, mspID, name string) *identity.SigningIdentity {
 	t.Helper()
-	org, err := n.p.OrgOf(mspID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, err := org.Identity(name)
+	id, err := n.orgIdentityOrg(t, mspID).Identity(name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -293,3 +293,116 @@ func TestPrivateDataStaysWithTheMemberOrganisations(t *testing.T) {
 
 // ledgerImplicit names an organisation's implicit collection.
 func ledgerImplicit(mspID string) string { return "_implicit_org_" + mspID }
+
+// committedEndorsers returns the MSP IDs of the endorsements of committed
+// transaction txID, read back through qscc.
+func (n *testNet) committedEndorsers(t *testing.T, channel, txID string) []string {
+	t.Helper()
+	resp, _, _ := n.propose(t, n.user, identity.Invocation{ChannelID: channel, Chaincode: syscc.QSCC, Args: args("GetTransactionByID", channel, txID)})
+	pt := &peer.ProcessedTransaction{}
+	if resp.GetResponse().GetStatus() != 200 || proto.Unmarshal(resp.GetResponse().GetPayload(), pt) != nil {
+		t.Fatalf("GetTransactionByID %s: %d %q", txID, resp.GetResponse().GetStatus(), resp.GetResponse().GetMessage())
+	}
+	payload := &common.Payload{}
+	tx := &peer.Transaction{}
+	cap := &peer.ChaincodeActionPayload{}
+	if proto.Unmarshal(pt.GetTransactionEnvelope().GetPayload(), payload) != nil || proto.Unmarshal(payload.GetData(), tx) != nil ||
+		len(tx.GetActions()) != 1 || proto.Unmarshal(tx.GetActions()[0].GetPayload(), cap) != nil {
+		t.Fatalf("decode transaction %s", txID)
+	}
+	var out []string
+	for _, e := range cap.GetAction().GetEndorsements() {
+		out = append(out, endorserMSP(t, &peer.ProposalResponse{Endorsement: e}))
+	}
+	slices.Sort(out)
+	return out
+}
+
+func TestTheGatewayGathersTheOrganisationsThePolicyNeeds(t *testing.T) {
+	orgs := []string{"Org1MSP", "Org2MSP", "Org3MSP"}
+	n := startNet(t, t.TempDir(), withOrgs(orgs...))
+	ch := DefaultChannel
+	policies := map[string]string{
+		"andcc":   "AND('Org1MSP.peer', 'Org2MSP.peer')",
+		"orcc":    "OR('Org1MSP.peer', 'Org2MSP.peer', 'Org3MSP.peer')",
+		"outofcc": "OutOf(2, 'Org1MSP.peer', 'Org2MSP.peer', 'Org3MSP.peer')",
+	}
+	for name, policy := range policies {
+		n.install(t, n.admin, name, "1")
+		n.startCC(t, name+":1", newTestCC())
+		if resp, code := n.deployWithPolicy(t, n.admin, policy, "deploy", ch, name, "1"); code != peer.TxValidationCode_VALID {
+			t.Fatalf("deploy %s: %q, %v", name, resp.GetResponse().GetMessage(), code)
+		}
+	}
+	// An application of Org2MSP connected to its own organisation's peer.
+	u := loadOrgGatewayUser(t, n.orgIdentityOrg(t, "Org2MSP"), "User1")
+	gw, err := client.Connect(u.id, client.WithSign(u.sign), client.WithClientConnection(n.orgs["Org2MSP"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { gw.Close() })
+	network := gw.GetNetwork(ch)
+
+	tests := []struct {
+		name, cc    string
+		endorsing   []string
+		want        []string // the committed endorsements' organisations
+		wantInvalid bool
+	}{
+		{name: "AND needs another organisation's peer", cc: "andcc", want: []string{"Org1MSP", "Org2MSP"}},
+		{name: "OR is satisfied by the local peer", cc: "orcc", want: []string{"Org2MSP"}},
+		{name: "two of three: the local peer and one more", cc: "outofcc", want: nil},
+		{name: "endorsing organisations are honoured", cc: "orcc", endorsing: []string{"Org1MSP", "Org3MSP"}, want: []string{"Org1MSP", "Org3MSP"}},
+		{name: "too few chosen by hand fail at commit", cc: "andcc", endorsing: []string{"Org3MSP"}, wantInvalid: true},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			key := fmt.Sprintf("k%d", i)
+			proposal, err := network.GetContract(tt.cc).NewProposal("put", client.WithArguments(key, "v"), client.WithEndorsingOrganizations(tt.endorsing...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tx, err := proposal.Endorse()
+			if err != nil {
+				t.Fatalf("endorse: %v", err)
+			}
+			commit, err := tx.Submit()
+			if err != nil {
+				t.Fatalf("submit: %v", err)
+			}
+			st, err := commit.Status()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.wantInvalid {
+				if st.Code != peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE {
+					t.Fatalf("commit code %v, want ENDORSEMENT_POLICY_FAILURE", st.Code)
+				}
+				return
+			}
+			if !st.Successful {
+				t.Fatalf("commit code %v", st.Code)
+			}
+			got := n.committedEndorsers(t, ch, tx.TransactionID())
+			if tt.want == nil { // two of three, Org2MSP's among them
+				if len(got) != 2 || !slices.Contains(got, "Org2MSP") {
+					t.Errorf("endorsements by %v, want Org2MSP's and one other", got)
+				}
+				return
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("endorsements by %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// orgIdentityOrg returns organisation mspID of the peer.
+func (n *testNet) orgIdentityOrg(t *testing.T, mspID string) *identity.Org {
+	t.Helper()
+	org, err := n.p.OrgOf(mspID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return org
+}
