@@ -9,6 +9,7 @@ import (
 	"github.com/chaincodekit/chaincodekit/peersim/client"
 	"github.com/chaincodekit/chaincodekit/peersim/identity"
 	lb "github.com/hyperledger/fabric-protos-go-apiv2/peer/lifecycle"
+	"google.golang.org/grpc"
 )
 
 // Lifecycle is the chaincode lifecycle through which the kit deploys.
@@ -18,7 +19,8 @@ const (
 	// Lifecycle2 is Fabric 2.x's _lifecycle, the default: Connect installs
 	// a package (peer lifecycle chaincode install) and connects the
 	// chaincode as its package ID; Instantiate approves the definition for
-	// Org1MSP with that package ID and commits it at sequence 1; Upgrade
+	// each organisation of the channel (Org1MSP, or those of WithOrgs) with
+	// that package ID and commits it at sequence 1; Upgrade
 	// does the same at the committed sequence plus one. Init runs only
 	// when InitArgs are given: the definition then requires
 	// initialisation (--init-required) and the kit sends the first invoke
@@ -96,10 +98,29 @@ func (p *Peer) define(ctx context.Context, admin *client.Client, op, name, ccid 
 	case err == nil && def.InitRequired && cur.GetInitRequired() && cur.GetVersion() == d.version && cur.GetSequence() == 1:
 		return p.initialise(ctx, admin, name, d)
 	}
-	if _, err := admin.ApproveForMyOrg(ctx, def); err != nil {
+	// Each organisation of the channel approves on its own peer, as its
+	// admin; the commit carries all their peers' endorsements (the
+	// lifecycle endorsement policy is their majority).
+	members, err := p.peer.ChannelMembers(d.channel)
+	if err != nil {
 		return err
 	}
-	if _, err := admin.CommitDefinition(ctx, def); err != nil {
+	for _, org := range members {
+		approver := admin
+		if org != p.org.MSPID() {
+			if approver, err = p.orgAdmin(org); err != nil {
+				return err
+			}
+		}
+		if _, err := approver.ApproveForMyOrg(ctx, def); err != nil {
+			return fmt.Errorf("approve for %s: %w", org, err)
+		}
+	}
+	committer, err := p.endorsedByAll(members)
+	if err != nil {
+		return err
+	}
+	if _, err := committer.CommitDefinition(ctx, def); err != nil {
 		return err
 	}
 	if def.InitRequired {
@@ -108,9 +129,52 @@ func (p *Peer) define(ctx context.Context, admin *client.Client, op, name, ccid 
 	return nil
 }
 
+// orgAdmin is a client of organisation mspID's virtual peer signing as its
+// Admin.
+func (p *Peer) orgAdmin(mspID string) (*client.Client, error) {
+	for _, o := range p.orgs {
+		if o.MSPID() != mspID {
+			continue
+		}
+		id, err := o.Identity("Admin")
+		if err != nil {
+			return nil, err
+		}
+		return client.New(p.orgConns[mspID], id, client.WithAddress("peersimtest "+mspID))
+	}
+	return nil, fmt.Errorf("organisation %s is not one of the peer's %v", mspID, p.Orgs())
+}
+
+// endorsedByAll is a client of the first organisation's Admin whose
+// transactions the peers of every organisation in orgs endorse.
+func (p *Peer) endorsedByAll(orgs []string) (*client.Client, error) {
+	id, err := p.org.Identity("Admin")
+	if err != nil {
+		return nil, err
+	}
+	opts := []client.Option{client.WithAddress("peersimtest")}
+	if len(p.orgs) > 1 {
+		conns := make([]grpc.ClientConnInterface, len(orgs))
+		for i, org := range orgs {
+			conns[i] = p.orgConns[org]
+		}
+		opts = append(opts, client.WithEndorsers(conns...))
+	}
+	return client.New(p.clientConn, id, opts...)
+}
+
 // initialise sends the first invoke of an init-required definition: Init
-// with d's arguments.
+// with d's arguments, endorsed by every organisation of the channel.
 func (p *Peer) initialise(ctx context.Context, admin *client.Client, name string, d deployment) error {
+	members, err := p.peer.ChannelMembers(d.channel)
+	if err != nil {
+		return err
+	}
+	if len(members) > 1 {
+		if admin, err = p.endorsedByAll(members); err != nil {
+			return err
+		}
+	}
 	inv := identity.Invocation{ChannelID: d.channel, Chaincode: name, Args: d.args, IsInit: true}
 	if _, err := admin.Submit(ctx, inv); err != nil {
 		return fmt.Errorf("init (--isInit): %w", err)

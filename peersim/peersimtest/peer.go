@@ -46,8 +46,8 @@ type Peer struct {
 	connectMu sync.Mutex // serialises Connect
 	mu        sync.Mutex
 	lifecycle Lifecycle
-	connected map[string]string // name:version served by an in-process chaincode: the id it registered as
-	streams   map[string]func() // name:version: ends its chaincode stream (Connect, Reconnect)
+	connected map[string]string                    // name:version served by an in-process chaincode: the id it registered as
+	streams   map[string]func()                    // name:version: ends its chaincode stream (Connect, Reconnect)
 	users     map[string]*identity.SigningIdentity // by MSPID/name
 }
 

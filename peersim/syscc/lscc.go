@@ -32,7 +32,7 @@ type LSCCChaincode struct {
 	// Members lists a channel's organisations: the default endorsement
 	// policy is one member of any of them.
 	Members func(channel string) ([]string, error)
-	Log    *slog.Logger
+	Log     *slog.Logger
 }
 
 // Invoke serves one lscc function.
