@@ -101,19 +101,20 @@ func (p *Peer) define(ctx context.Context, admin *client.Client, op, name, ccid 
 	// Each organisation of the channel approves on its own peer, as its
 	// admin; the commit carries all their peers' endorsements (the
 	// lifecycle endorsement policy is their majority).
-	members, err := p.peer.ChannelMembers(d.channel)
-	if err != nil {
-		return err
-	}
+	members := p.members(d.channel)
 	for _, org := range members {
 		approver := admin
 		if org != p.org.MSPID() {
+			var err error
 			if approver, err = p.orgAdmin(org); err != nil {
 				return err
 			}
 		}
 		if _, err := approver.ApproveForMyOrg(ctx, def); err != nil {
-			return fmt.Errorf("approve for %s: %w", org, err)
+			if len(members) > 1 {
+				return fmt.Errorf("%s: %w", org, err)
+			}
+			return err
 		}
 	}
 	committer, err := p.endorsedByAll(members)
@@ -127,6 +128,17 @@ func (p *Peer) define(ctx context.Context, admin *client.Client, op, name, ccid 
 		return p.initialise(ctx, admin, name, d)
 	}
 	return nil
+}
+
+// members returns the organisations of channel; for a channel the peer
+// does not have, the first organisation alone, whose peer then answers
+// with its refusal.
+func (p *Peer) members(channel string) []string {
+	m, err := p.peer.ChannelMembers(channel)
+	if err != nil {
+		return []string{p.org.MSPID()}
+	}
+	return m
 }
 
 // orgAdmin is a client of organisation mspID's virtual peer signing as its
@@ -166,11 +178,8 @@ func (p *Peer) endorsedByAll(orgs []string) (*client.Client, error) {
 // initialise sends the first invoke of an init-required definition: Init
 // with d's arguments, endorsed by every organisation of the channel.
 func (p *Peer) initialise(ctx context.Context, admin *client.Client, name string, d deployment) error {
-	members, err := p.peer.ChannelMembers(d.channel)
-	if err != nil {
-		return err
-	}
-	if len(members) > 1 {
+	var err error
+	if members := p.members(d.channel); len(members) > 1 {
 		if admin, err = p.endorsedByAll(members); err != nil {
 			return err
 		}

@@ -209,11 +209,7 @@ func (tx Tx) endorsingOrgs(t TB, signer *identity.SigningIdentity) []string {
 		}
 		return tx.endorsers
 	}
-	members, err := tx.cc.peer.peer.ChannelMembers(tx.channel)
-	if err != nil {
-		// No such channel: one peer answers, with the peer's words.
-		return []string{tx.cc.peer.org.MSPID()}
-	}
+	members := tx.cc.peer.members(tx.channel)
 	if i := slices.Index(members, signer.MSPID()); i > 0 {
 		members = append(append([]string{signer.MSPID()}, members[:i]...), members[i+1:]...)
 	}
