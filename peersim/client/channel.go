@@ -28,12 +28,24 @@ func (c *Client) Channels(ctx context.Context) ([]string, error) {
 
 // CreateChannel creates a channel and joins the peer to it (peersim's cscc
 // "CreateChannel"; Fabric creates channels through its ordering service,
-// which peersim has built in). The signer must be an admin.
-func (c *Client) CreateChannel(ctx context.Context, name string) error {
+// which peersim has built in). orgs are the MSP IDs of the channel's member
+// organisations, sent as the call's extra arguments; none makes every
+// organisation the peer plays a member. The signer must be an admin.
+func (c *Client) CreateChannel(ctx context.Context, name string, orgs ...string) error {
 	if name == "" {
 		return errors.New("create channel: the name is empty")
 	}
-	if _, err := c.Evaluate(ctx, systemCall("", CSCC, []byte("CreateChannel"), []byte(name))); err != nil {
+	args := [][]byte{[]byte("CreateChannel"), []byte(name)}
+	for i, o := range orgs {
+		if o == "" {
+			return fmt.Errorf("create channel %q: member organisation %d is empty", name, i)
+		}
+		args = append(args, []byte(o))
+	}
+	if _, err := c.Evaluate(ctx, systemCall("", CSCC, args...)); err != nil {
+		if len(orgs) > 0 {
+			return fmt.Errorf("create channel %q of %v: %w", name, orgs, err)
+		}
 		return fmt.Errorf("create channel %q: %w", name, err)
 	}
 	return nil

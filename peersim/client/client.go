@@ -32,6 +32,9 @@ type Client struct {
 	signer      Signer
 	address     string
 	tlsCertHash []byte
+	// endorsers endorse Submit's proposals instead of the client's peer
+	// when set (WithEndorsers).
+	endorsers []endorsingPeer
 }
 
 // Option configures a Client.
@@ -93,10 +96,15 @@ func (c *Client) Address() string {
 // the context's error is what the caller gets, so errors.Is works with
 // context.Canceled and context.DeadlineExceeded.
 func (c *Client) transportError(ctx context.Context, op string, err error) error {
+	return transportErrorAt(ctx, c.address, op, err)
+}
+
+// transportErrorAt is transportError for the peer at address.
+func transportErrorAt(ctx context.Context, address, op string, err error) error {
 	if ctx.Err() != nil {
-		return fmt.Errorf("%s at peer %s: %w", op, c.address, context.Cause(ctx))
+		return fmt.Errorf("%s at peer %s: %w", op, address, context.Cause(ctx))
 	}
-	return &TransportError{Address: c.address, Op: op, Err: err}
+	return &TransportError{Address: address, Op: op, Err: err}
 }
 
 func (c *Client) sign(prop *peer.Proposal) (*peer.SignedProposal, error) {

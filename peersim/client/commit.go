@@ -29,20 +29,21 @@ type Result struct {
 }
 
 // Submit endorses inv, assembles and signs the transaction, orders it and
-// waits until the peer has committed it. Before broadcasting it asks the
-// peer for the channel's height (qscc GetChainInfo) and opens the
-// DeliverFiltered stream from that block, so the commit cannot be missed
-// however late the peer reads the seek request. (Fabric's peer CLI seeks from
-// the newest block instead, which misses the commit if two blocks are cut
-// before the peer handles the seek.) A transaction committed with a code
-// other than VALID gives a *CommitError. The wait ends with ctx: give it a
-// deadline.
+// waits until the peer has committed it. With WithEndorsers the proposal is
+// endorsed by each of those peers and the transaction carries all their
+// endorsements. Before broadcasting it asks the peer for the channel's
+// height (qscc GetChainInfo) and opens the DeliverFiltered stream from that
+// block, so the commit cannot be missed however late the peer reads the seek
+// request. (Fabric's peer CLI seeks from the newest block instead, which
+// misses the commit if two blocks are cut before the peer handles the seek.)
+// A transaction committed with a code other than VALID gives a
+// *CommitError. The wait ends with ctx: give it a deadline.
 func (c *Client) Submit(ctx context.Context, inv Invocation) (*Result, error) {
-	prop, resp, txID, err := c.propose(ctx, inv)
+	prop, resps, txID, err := c.proposeForTx(ctx, inv)
 	if err != nil {
 		return nil, err
 	}
-	env, err := NewSignedTx(prop, c.signer, resp)
+	env, err := NewSignedTx(prop, c.signer, resps...)
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +52,7 @@ func (c *Client) Submit(ctx context.Context, inv Invocation) (*Result, error) {
 		c.explain(ctx, inv.ChannelID, err)
 		return nil, err
 	}
-	res.Payload = resp.GetResponse().GetPayload()
+	res.Payload = resps[0].GetResponse().GetPayload()
 	return res, nil
 }
 

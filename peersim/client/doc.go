@@ -19,6 +19,13 @@
 //		fmt.Println(ev.BlockNumber, ev.TxID, ev.EventName, ev.Payload)
 //	}
 //
+// A transaction that an endorsement policy wants endorsed by several
+// organisations is endorsed on several peers, as Fabric's peer CLI does with
+// several --peerAddresses: WithEndorsers(conns...) sends Submit's proposal
+// to each of them in parallel, checks that all endorsed it with identical
+// payloads (ErrPayloadMismatch otherwise) and orders one transaction
+// carrying every endorsement; queries stay on the client's own peer.
+//
 // The lifecycle helpers (Install, Instantiate, Upgrade, InstalledChaincodes,
 // InstantiatedChaincodes) drive Fabric 1.4's lscc; Channels and CreateChannel
 // use cscc; RunningChaincodes uses peersim's own pscc. When a transaction is

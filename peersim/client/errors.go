@@ -1,6 +1,7 @@
 package client
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
@@ -55,6 +56,9 @@ func (e *TransportError) GRPCStatus() *status.Status {
 type EndorseError struct {
 	// TxID is the proposal's transaction ID.
 	TxID string
+	// Address is the peer that did not endorse: the client's own, or one
+	// of WithEndorsers's.
+	Address string
 	// Status is the ProposalResponse status; 0 when the call itself failed.
 	Status int32
 	// Message is the ProposalResponse message, e.g. "error in simulation:
@@ -74,6 +78,13 @@ func (e *EndorseError) Error() string {
 
 // Unwrap returns the transport failure, if any.
 func (e *EndorseError) Unwrap() error { return e.Err }
+
+// ErrPayloadMismatch is the failure of a proposal endorsed by several
+// peers (WithEndorsers) whose proposal response payloads differ: the peers
+// simulated different results, and a transaction carrying both would be
+// invalid. Fabric's peer CLI fails with the same words. The error wrapping
+// it names the peers.
+var ErrPayloadMismatch = errors.New("ProposalResponsePayloads do not match")
 
 // SubmitError is a transaction the ordering service did not accept: the
 // Broadcast call failed (Err) or answered with a status other than SUCCESS.

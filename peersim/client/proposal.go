@@ -35,24 +35,28 @@ func (c *Client) Endorse(ctx context.Context, sp *peer.SignedProposal) (*peer.Pr
 }
 
 func (c *Client) endorse(ctx context.Context, sp *peer.SignedProposal, txID string) (*peer.ProposalResponse, error) {
+	return endorsingPeer{address: c.address, endorser: c.endorser}.endorse(ctx, sp, txID)
+}
+
+func (e endorsingPeer) endorse(ctx context.Context, sp *peer.SignedProposal, txID string) (*peer.ProposalResponse, error) {
 	var opts []grpc.CallOption
 	var header metadata.MD
 	verdict, _ := ctx.Value(verdictKey{}).(*string)
 	if verdict != nil {
 		opts = append(opts, grpc.Header(&header))
 	}
-	resp, err := c.endorser.ProcessProposal(ctx, sp, opts...)
+	resp, err := e.endorser.ProcessProposal(ctx, sp, opts...)
 	if v := header.Get(determinism.VerdictHeader); verdict != nil && len(v) > 0 {
 		*verdict = v[0]
 	}
 	if err != nil {
-		return nil, &EndorseError{TxID: txID, Err: c.transportError(ctx, "endorse", err)}
+		return nil, &EndorseError{TxID: txID, Address: e.address, Err: transportErrorAt(ctx, e.address, "endorse", err)}
 	}
 	if resp.GetResponse() == nil {
-		return nil, &EndorseError{TxID: txID, Message: "the peer returned a proposal response without a response"}
+		return nil, &EndorseError{TxID: txID, Address: e.address, Message: "the peer returned a proposal response without a response"}
 	}
 	if st := resp.GetResponse().GetStatus(); st < 200 || st >= 400 {
-		return nil, &EndorseError{TxID: txID, Status: st, Message: resp.GetResponse().GetMessage()}
+		return nil, &EndorseError{TxID: txID, Address: e.address, Status: st, Message: resp.GetResponse().GetMessage()}
 	}
 	return resp, nil
 }
@@ -67,13 +71,10 @@ func (c *Client) Evaluate(ctx context.Context, inv Invocation) ([]byte, error) {
 	return resp.GetResponse().GetPayload(), nil
 }
 
-// propose builds, signs and endorses a proposal for inv.
+// propose builds, signs and endorses a proposal for inv on the client's
+// peer.
 func (c *Client) propose(ctx context.Context, inv Invocation) (*peer.Proposal, *peer.ProposalResponse, string, error) {
-	prop, txID, err := c.signer.NewProposal(inv)
-	if err != nil {
-		return nil, nil, "", fmt.Errorf("build proposal for chaincode %q on channel %q: %w", inv.Chaincode, inv.ChannelID, err)
-	}
-	sp, err := c.sign(prop)
+	prop, sp, txID, err := c.signedProposal(inv)
 	if err != nil {
 		return nil, nil, "", err
 	}
@@ -82,6 +83,19 @@ func (c *Client) propose(ctx context.Context, inv Invocation) (*peer.Proposal, *
 		return nil, nil, "", err
 	}
 	return prop, resp, txID, nil
+}
+
+// signedProposal builds and signs a proposal for inv.
+func (c *Client) signedProposal(inv Invocation) (*peer.Proposal, *peer.SignedProposal, string, error) {
+	prop, txID, err := c.signer.NewProposal(inv)
+	if err != nil {
+		return nil, nil, "", fmt.Errorf("build proposal for chaincode %q on channel %q: %w", inv.Chaincode, inv.ChannelID, err)
+	}
+	sp, err := c.sign(prop)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	return prop, sp, txID, nil
 }
 
 // proposalTxID reads the txid from a signed proposal, or returns "" when it
