@@ -180,6 +180,11 @@ func TestTwoOrganisationsThroughTheCLI(t *testing.T) {
 		t.Errorf("channel list --org Org2MSP dialled %v, want only %s", got, o.addr2)
 	}
 
+	// An admin of Org1MSP on Org2MSP's peer gets Fabric's refusal and a hint.
+	if r := o.fails("not of the peer's organisation Org2MSP", "lifecycle", "chaincode", "queryinstalled", "--org", "Org1MSP", "--peer-address", o.addr2); !strings.Contains(r.stderr, "Hint: each organisation's peer takes its own organisation's admin: act as that organisation with --org MSPID") {
+		t.Errorf("queryinstalled as Org1MSP's admin on Org2MSP's peer: stderr %q, want the hint about --org", r.stderr)
+	}
+
 	// Channels with member organisations: a policy over the members.
 	o.ok("channel", "create", "-c", "both", "--orgs", "Org1MSP,Org2MSP")
 	o.ok("channel", "create", "-c", "solo", "--orgs", "Org1MSP")
@@ -200,11 +205,15 @@ func TestTwoOrganisationsThroughTheCLI(t *testing.T) {
 	// legacy lifecycle: one organisation instantiates it).
 	o.ok("chaincode", "install", "-n", "kv", "-v", "1.0", "-p", chaincodeDir(t))
 	connectChaincode(t, o.file.ChaincodeAddress, "kv:1.0", testChaincode{})
-	o.ok("chaincode", "instantiate", "-C", "both", "-n", "kv", "-v", "1.0", "-c", `{"Args":["init"]}`, "-P", "AND('Org1MSP.peer','Org2MSP.peer')")
+	got := o.dials("chaincode", "instantiate", "-C", "both", "-n", "kv", "-v", "1.0", "-c", `{"Args":["init"]}`, "-P", "AND('Org1MSP.peer','Org2MSP.peer')",
+		"--endorsing-orgs", "Org1MSP,Org2MSP")
+	if len(got) != 2 || got[0] != o.addr1 || got[1] != o.addr2 {
+		t.Errorf("instantiate --endorsing-orgs Org1MSP,Org2MSP dialled %v, want %s and %s", got, o.addr1, o.addr2)
+	}
 	invoke := func(extra ...string) []string {
 		return append([]string{"chaincode", "invoke", "-C", "both", "-n", "kv"}, extra...)
 	}
-	got := o.dials(invoke("-c", `{"Args":["put","k","both"]}`, "--endorsing-orgs", "Org1MSP,Org2MSP")...)
+	got = o.dials(invoke("-c", `{"Args":["put","k","both"]}`, "--endorsing-orgs", "Org1MSP,Org2MSP")...)
 	if len(got) != 2 || got[0] != o.addr1 || got[1] != o.addr2 {
 		t.Errorf("invoke --endorsing-orgs Org1MSP,Org2MSP dialled %v, want %s and %s", got, o.addr1, o.addr2)
 	}
