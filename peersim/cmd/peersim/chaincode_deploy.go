@@ -73,6 +73,7 @@ the peer's default build, startup and Init timeouts.`,
 	ctorFlag(cmd, &f.ctor)
 	cmd.Flags().StringVarP(&policy, "policy", "P", "", `the endorsement policy, e.g. "OR('Org1MSP.member')"`)
 	cmd.Flags().StringVar(&collectionsFile, "collections-config", "", "a collections_config.json file for private data collections")
+	endorsingOrgsFlag(cmd, &f.client)
 	return cmd
 }
 

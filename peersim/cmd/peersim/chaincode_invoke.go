@@ -13,7 +13,7 @@ import (
 
 func newChaincodeInvokeCommand(a *app, f *chaincodeFlags) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   `invoke -C CHANNEL -n NAME -c '{"Args":["fn","a"]}' [--transient JSON] [--isInit] [--check-determinism]`,
+		Use:   `invoke -C CHANNEL -n NAME -c '{"Args":["fn","a"]}' [--transient JSON] [--isInit] [--check-determinism] [--endorsing-orgs MSPID,...]`,
 		Short: "Invoke chaincode and wait for the commit; the response payload goes to stdout",
 		Long: `Endorses the call, orders the transaction and waits until the peer committed it.
 The chaincode's response payload is printed on stdout, the txid and validation code on stderr.
@@ -24,6 +24,9 @@ committed with --init-required must (Fabric's flag).
 --check-determinism makes the peer simulate the call twice (on a second chaincode process in
 production mode) and refuse it, printing a field-by-field diff, if the two results differ:
 what a Fabric network reports only as "ProposalResponsePayloads do not match".
+--endorsing-orgs Org1MSP,Org2MSP has the call endorsed by those organisations' virtual peers,
+as Fabric's repeated --peerAddresses, and submits one transaction carrying every endorsement:
+what a policy such as AND('Org1MSP.peer','Org2MSP.peer') needs.
 If the invoke makes a production-mode peer build the chaincode, the build's progress is printed
 on stderr as for instantiate, and --timeout defaults to ` + launchTimeout().String() + ` to cover it.`,
 		Args: cobra.NoArgs,
@@ -49,6 +52,7 @@ on stderr as for instantiate, and --timeout defaults to ` + launchTimeout().Stri
 	}
 	f.callFlags(cmd)
 	cmd.Flags().BoolVarP(&f.isInit, "isInit", "I", false, "call Init: the first invoke of a chaincode defined with --init-required")
+	endorsingOrgsFlag(cmd, &f.client)
 	return cmd
 }
 

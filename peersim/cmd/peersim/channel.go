@@ -20,16 +20,21 @@ func newChannelCommand(a *app) *cobra.Command {
 
 func newChannelCreateCommand(a *app, f *clientFlags) *cobra.Command {
 	var name string
+	var orgs []string
 	cmd := &cobra.Command{
-		Use:   "create -c NAME",
+		Use:   "create -c NAME [--orgs MSPID,...]",
 		Short: "Create a channel and join the peer to it (needs an admin identity)",
-		Args:  cobra.NoArgs,
+		Long: `Creates a channel on the peer's embedded orderer and joins the peer to it, with cscc's
+CreateChannel. --orgs names the channel's member organisations, some of the peer's --orgs
+(default: all of them); the channel's policies (MAJORITY endorsement, the lifecycle's
+majority) count its members only.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if name == "" {
 				return fmt.Errorf("-c (channel name) is required")
 			}
 			return a.withPeer(cmd, f, func(ctx context.Context, s *session) error {
-				if err := s.CreateChannel(ctx, name); err != nil {
+				if err := s.CreateChannel(ctx, name, orgs...); err != nil {
 					return err
 				}
 				fmt.Fprintf(a.stderr, "channel %s created\n", name)
@@ -38,6 +43,7 @@ func newChannelCreateCommand(a *app, f *clientFlags) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVarP(&name, "channelID", "c", "", "the channel name")
+	cmd.Flags().StringSliceVar(&orgs, "orgs", nil, "the channel's member organisations, MSP IDs comma-separated (default: every organisation of the peer)")
 	return cmd
 }
 

@@ -24,7 +24,7 @@ func newEnvCommand(a *app) *cobra.Command {
 	f := &clientFlags{}
 	var identity string
 	cmd := &cobra.Command{
-		Use:   "env [--identity NAME]",
+		Use:   "env [--identity NAME] [--org MSPID]",
 		Short: "Print the export lines that point Fabric's own peer CLI at the running peer",
 		Long: `Prints, as shell export lines, what Fabric's own peer CLI (v2.x) needs to work against
 the peer running on the data directory, signing as --identity (default Admin):
@@ -37,7 +37,9 @@ address). Use it as
     peer chaincode invoke -o "$ORDERER_ADDRESS" -C mychannel -n mycc -c '{"Args":["put","a","1"]}'
 
 The addresses are those the running peer wrote to ` + peersim.AddressFileName + `; they change at
-every start with port 0, so run it again after a restart.`,
+every start with port 0, so run it again after a restart. With --org (one of the peer's --orgs)
+they are that organisation's: its virtual peer's address, its MSP ID, and --identity of that
+organisation, so that Fabric's CLI acts as that organisation.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := a.resolve(cmd, f); err != nil {
@@ -50,17 +52,28 @@ every start with port 0, so run it again after a restart.`,
 			if running == nil {
 				return fmt.Errorf("no peer runs on %s (%s): start one with `peersim node start --data-dir %s`", f.dataDir, why, f.dataDir)
 			}
-			msp, err := identityMSPDir(f.dataDir, identity)
+			org := f.org
+			address := running.Address
+			if f.orgGiven {
+				addr, ok := running.OrgAddress(org)
+				if !ok {
+					return unknownOrg("--org", org, running, f.dataDir)
+				}
+				address = addr
+			} else if running.MSPID != "" {
+				org = running.MSPID
+			}
+			msp, err := identityMSPDir(f.dataDir, org, f.orgGiven, identity)
 			if err != nil {
 				return err
 			}
 			for _, kv := range [][2]string{
 				{envFabricCfgPath, peersim.FabricConfigPath(f.dataDir)},
-				{envCorePeerAddress, running.Address},
+				{envCorePeerAddress, address},
 				{envCorePeerTLS, "false"},
-				{envCoreLocalMSPID, running.MSPID},
+				{envCoreLocalMSPID, org},
 				{envCoreMSPConfig, msp},
-				{envOrdererAddress, running.Address},
+				{envOrdererAddress, address},
 			} {
 				fmt.Fprintf(a.stdout, "export %s=%s\n", kv[0], shellQuote(kv[1]))
 			}
@@ -72,12 +85,12 @@ every start with port 0, so run it again after a restart.`,
 	return cmd
 }
 
-// identityMSPDir is the MSP folder of identity name in dataDir; an unknown
-// name lists the known.
-func identityMSPDir(dataDir, name string) (string, error) {
-	dir, err := peersim.IdentityMSPDir(dataDir, name)
+// identityMSPDir is the MSP folder of identity name of organisation org in
+// dataDir; an unknown name lists the known.
+func identityMSPDir(dataDir, org string, orgGiven bool, name string) (string, error) {
+	dir, err := peersim.IdentityMSPDirOf(dataDir, org, name)
 	if errors.Is(err, peersim.ErrIdentityNotFound) || errors.Is(err, peersim.ErrNoOrganization) {
-		_, err = signingIdentity(dataDir, name) // says which identities there are
+		_, err = signingIdentity(dataDir, org, orgGiven, name) // says which identities there are
 	}
 	return dir, err
 }

@@ -181,6 +181,11 @@ func newLifecycleDefinitionCommand(a *app, f *lifecycleFlags, op string) *cobra.
 	fs.BoolVar(&f.initRequired, "init-required", false, "the first invoke must be an --isInit one")
 	fs.StringVarP(&f.endorsementPlugin, "endorsement-plugin", "E", "", "the endorsement plugin (default escc)")
 	fs.StringVarP(&f.validationPlugin, "validation-plugin", "V", "", "the validation plugin (default vscc)")
+	if op == "commit" {
+		// The commit needs the endorsements of a majority of the
+		// channel's organisations (LifecycleEndorsement).
+		endorsingOrgsFlag(cmd, &f.client)
+	}
 	return cmd
 }
 

@@ -41,6 +41,8 @@ func nodeFlags() []nodeFlag {
 	return []nodeFlag{
 		{"address", func(d *peersim.Config, s peersim.Config) { d.Address = s.Address }},
 		{"chaincode-address", func(d *peersim.Config, s peersim.Config) { d.ChaincodeAddress = s.ChaincodeAddress }},
+		{"orgs", func(d *peersim.Config, s peersim.Config) { d.Orgs = append([]string(nil), s.Orgs...) }},
+		{"org-addresses", func(d *peersim.Config, s peersim.Config) { d.OrgAddresses = append([]string(nil), s.OrgAddresses...) }},
 		{"operations-address", func(d *peersim.Config, s peersim.Config) { d.OperationsAddress = s.OperationsAddress }},
 		{"operations-pprof", func(d *peersim.Config, s peersim.Config) { d.OperationsPprof = s.OperationsPprof }},
 		{"data-dir", func(d *peersim.Config, s peersim.Config) { d.DataDir = s.DataDir }},
@@ -75,6 +77,8 @@ func registerNodeFlags(fs *pflag.FlagSet, cfg *peersim.Config) {
 	*cfg = peersim.DefaultConfig("")
 	fs.StringVar(&cfg.Address, "address", cfg.Address, "where clients reach the peer: Endorser, AtomicBroadcast, Deliver (env PEERSIM_ADDRESS)")
 	fs.StringVar(&cfg.ChaincodeAddress, "chaincode-address", cfg.ChaincodeAddress, "where chaincode connects (env PEERSIM_CHAINCODE_ADDRESS)")
+	fs.StringSliceVar(&cfg.Orgs, "orgs", cfg.Orgs, "the organisations (MSP IDs, comma-separated) the peer plays, one virtual peer each with its own client address, peer identity and approvals; the first one's clients use --address (env PEERSIM_ORGS)")
+	fs.StringSliceVar(&cfg.OrgAddresses, "org-addresses", nil, "client addresses of the organisations after the first, MSPID=host:port comma-separated, e.g. Org2MSP=127.0.0.1:9051; an organisation not listed listens on --address's port plus 2000 per place (9051 for the second), or port 0 when --address's is 0 (env PEERSIM_ORG_ADDRESSES)")
 	fs.StringVar(&cfg.OperationsAddress, "operations-address", cfg.OperationsAddress, "/healthz and /metrics over HTTP (env PEERSIM_OPERATIONS_ADDRESS)")
 	fs.BoolVar(&cfg.OperationsPprof, "operations-pprof", cfg.OperationsPprof, "also serve Go's pprof profiles under /debug/pprof/ on the operations address (env PEERSIM_OPERATIONS_PPROF)")
 	fs.StringVar(&cfg.DataDir, "data-dir", "", "identities, installed chaincode, ledgers, builds and logs (env PEERSIM_DATA_DIR, default ~/.peersim)")
@@ -105,6 +109,8 @@ func mergeNodeFlags(env, flags peersim.Config, changed func(name string) bool) p
 	out := env
 	out.ExternalBuilders = append([]string(nil), env.ExternalBuilders...)
 	out.Fixtures = append([]string(nil), env.Fixtures...)
+	out.Orgs = append([]string(nil), env.Orgs...)
+	out.OrgAddresses = append([]string(nil), env.OrgAddresses...)
 	for _, f := range nodeFlags() {
 		if changed(f.name) {
 			f.apply(&out, flags)
@@ -145,7 +151,10 @@ func newNodeStartCommand(a *app) *cobra.Command {
 		Long: `Starts the peer: the client services (Endorser, AtomicBroadcast, Deliver), the chaincode
 listener and the operations endpoints (/healthz, /metrics, /version, /logspec). Every flag can also be set with its
 PEERSIM_ environment variable; a flag given on the command line wins. The first start creates
-the organisation (Org1MSP) and the channel mychannel in the data directory. Logs a line
+the organisation (Org1MSP) and the channel mychannel in the data directory. --orgs
+Org1MSP,Org2MSP plays several organisations, each a virtual peer with its own client address
+(--org-addresses, else --address's port plus 2000 per place), identities and approvals, over
+one ledger per channel; the client commands choose one with --org. Logs a line
 containing "peersim ready" with the bound addresses once it serves, after writing them to
 peer.addresses.json in the data directory, where the client commands and "peersim chaincode
 run" find them (port 0 picks new ports at every start); SIGINT or SIGTERM stops it cleanly
@@ -189,6 +198,14 @@ func (a *app) runPeer(ctx context.Context, cfg peersim.Config) error {
 		defer cancel()
 		_ = p.Stop(stopCtx)
 		return fmt.Errorf("start the peer: %w", err)
+	}
+	if len(cfg.Orgs) > 1 {
+		for _, id := range p.OrgIDs() {
+			addr, err := p.OrgAddress(id)
+			if err == nil {
+				logger.Info("organisation", "msp_id", id, "client", addr)
+			}
+		}
 	}
 	<-ctx.Done()
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/spf13/pflag"
 
 	"github.com/chaincodekit/chaincodekit/internal/leakcheck"
@@ -47,6 +48,11 @@ func TestMergeNodeFlagsPrefersFlagsGivenOverTheEnvironment(t *testing.T) {
 		{"a false boolean flag wins over a true variable", []string{"--dev=false"}, func(c *peersim.Config) { c.Dev = false }},
 		{"--peer-chaincodedev is --dev", []string{"--peer-chaincodedev=false"}, func(c *peersim.Config) { c.Dev = false }},
 		{"repeated builders replace the variable's list", []string{"--external-builder", "/a", "--external-builder", "/b"}, func(c *peersim.Config) { c.ExternalBuilders = []string{"/a", "/b"} }},
+		{"--orgs and --org-addresses take comma-separated lists", []string{"--orgs", "Org1MSP,Org2MSP,Org3MSP", "--org-addresses", "Org2MSP=127.0.0.1:9051,Org3MSP=127.0.0.1:11051"},
+			func(c *peersim.Config) {
+				c.Orgs = []string{"Org1MSP", "Org2MSP", "Org3MSP"}
+				c.OrgAddresses = []string{"Org2MSP=127.0.0.1:9051", "Org3MSP=127.0.0.1:11051"}
+			}},
 		{"durations and the rest", []string{"--batch-timeout", "2s", "--chaincode-execute-timeout", "0s", "--chaincode-startup-timeout", "5s", "--chaincode-tls=false", "--ledger", "memory", "--data-dir", "/flag/dir", "--chaincode-address", "127.0.0.1:1", "--operations-address", "127.0.0.1:2"},
 			func(c *peersim.Config) {
 				c.BatchTimeout = 2 * time.Second
@@ -129,6 +135,40 @@ func TestNodeConfigReadsTheEnvironmentAndLetsFlagsWin(t *testing.T) {
 	}
 }
 
+func TestNodeConfigReadsTheOrganisationsFromTheEnvironmentOrTheFlags(t *testing.T) {
+	tests := []struct {
+		name                string
+		env                 map[string]string
+		args                []string
+		wantOrgs, wantAddrs []string
+	}{
+		{"the default is Org1MSP alone", nil, nil, []string{"Org1MSP"}, nil},
+		{"PEERSIM_ORGS and PEERSIM_ORG_ADDRESSES", map[string]string{"PEERSIM_ORGS": "Org1MSP,Org2MSP", "PEERSIM_ORG_ADDRESSES": "Org2MSP=127.0.0.1:9051"}, nil,
+			[]string{"Org1MSP", "Org2MSP"}, []string{"Org2MSP=127.0.0.1:9051"}},
+		{"the flags win", map[string]string{"PEERSIM_ORGS": "Org1MSP,Org2MSP"}, []string{"--orgs", "OrgAMSP,OrgBMSP", "--org-addresses", "OrgBMSP=127.0.0.1:9999"},
+			[]string{"OrgAMSP", "OrgBMSP"}, []string{"OrgBMSP=127.0.0.1:9999"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("PEERSIM_DATA_DIR", t.TempDir())
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			fs, flags := parseNodeFlags(t, tt.args...)
+			cfg, err := newApp(&bytes.Buffer{}, &bytes.Buffer{}).nodeConfig(fs, flags)
+			if err != nil {
+				t.Fatalf("nodeConfig: %v", err)
+			}
+			if diff := cmp.Diff(tt.wantOrgs, cfg.Orgs); diff != "" {
+				t.Errorf("Orgs (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.wantAddrs, cfg.OrgAddresses, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("OrgAddresses (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 func TestNodeConfigRefusals(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -139,6 +179,7 @@ func TestNodeConfigRefusals(t *testing.T) {
 		{"a bad duration in the environment names the variable", map[string]string{"PEERSIM_BATCH_TIMEOUT": "soon"}, nil, "BATCH_TIMEOUT"},
 		{"a bad ledger flag names the field", nil, []string{"--ledger", "couch"}, `Ledger "couch"`},
 		{"a bad flag value overriding a good variable is refused", map[string]string{"PEERSIM_BATCH_SIZE": "5"}, []string{"--batch-size", "0"}, "BatchSize 0"},
+		{"an organisation address of an organisation not played is refused", nil, []string{"--orgs", "Org1MSP,Org2MSP", "--org-addresses", "Org3MSP=127.0.0.1:9051"}, "Org3MSP"},
 		{"a bad log level names the level and the choices", nil, []string{"--log-level", "loud"}, `unknown level "loud": want one of FATAL, PANIC, ERROR, WARNING, INFO, DEBUG`},
 	}
 	for _, tt := range tests {

@@ -126,6 +126,9 @@ func hintFor(err error) string {
 		return fmt.Sprintf("no peer answers at %s: start one with `peersim node start` (add --dev for development mode), or point --peer-address / PEERSIM_PEER_ADDRESS at a running peer", at)
 	}
 	var ee *client.EndorseError
+	if errors.As(err, &ee) && strings.Contains(ee.Message, "access denied") && strings.Contains(ee.Message, "not of the peer's organisation") {
+		return "each organisation's peer takes its own organisation's admin: act as that organisation with --org MSPID (and --identity Admin), and endorse a transaction of several organisations with --endorsing-orgs"
+	}
 	if errors.As(err, &ee) && strings.Contains(ee.Message, "access denied") {
 		return "the peer refused the identity: lifecycle and channel commands need an admin (--identity Admin), and the identity must come from the peer's --data-dir"
 	}
