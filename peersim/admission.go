@@ -27,10 +27,16 @@ import (
 //
 // A twin id (launcher.TwinOf of a known id, the second process of the
 // determinism check) is accepted only from a process the launcher started
-// for it: never in development mode nor from a dialled server.
+// for it: never in development mode nor from a dialled server. So is an
+// org instance id (launcher.OrgInstanceOf of a known id and one of the
+// peer's organisations but the first: that organisation's own process in
+// production mode), and the twin of one.
 func (p *Peer) admit(ccid string, info chaincode.ConnInfo) error {
 	if primary, twin := launcher.PrimaryOf(ccid); twin {
 		return p.admitTwin(ccid, primary, info)
+	}
+	if _, _, inst := launcher.InstanceOf(ccid); inst {
+		return p.admitInstance(ccid, info)
 	}
 	if err := p.known(ccid); err != nil {
 		return err
@@ -51,10 +57,40 @@ func (p *Peer) admitTwin(twin, primary string, info chaincode.ConnInfo) error {
 	if p.cfg.Dev || info.Dialed || p.launcher == nil {
 		return fmt.Errorf("chaincode id %s is the twin of %s, which only a process this peer starts for the determinism check in production mode registers as: start the chaincode as %s", twin, primary, primary)
 	}
-	if err := p.known(primary); err != nil {
+	if err := p.knownProcess(primary); err != nil {
 		return fmt.Errorf("twin %s: %w", twin, err)
 	}
 	return p.launcher.AuthorizeCert(twin, info.PeerCertificate)
+}
+
+// admitInstance is admit for an org instance id.
+func (p *Peer) admitInstance(id string, info chaincode.ConnInfo) error {
+	ccid, mspID, _ := launcher.InstanceOf(id)
+	if p.cfg.Dev || info.Dialed || p.launcher == nil {
+		return fmt.Errorf("chaincode id %s is the process of %s that this peer starts for that organisation in production mode, which no other process registers as: start the chaincode as %s, which every organisation's peer uses in development mode and for a chaincode server",
+			id, mspID, ccid)
+	}
+	if err := p.knownProcess(id); err != nil {
+		return err
+	}
+	return p.launcher.AuthorizeCert(id, info.PeerCertificate)
+}
+
+// knownProcess is known for the id of a process this peer may start: a
+// known ccid, or an org instance of one for one of the peer's
+// organisations but the first (whose process is ccid itself).
+func (p *Peer) knownProcess(id string) error {
+	ccid, mspID, inst := launcher.InstanceOf(id)
+	if !inst {
+		return p.known(id)
+	}
+	if !slices.Contains(p.cfg.Orgs[1:], mspID) {
+		return fmt.Errorf("chaincode id %s names organisation %s, which has no process of its own on this peer (the organisations with one are %v): start the chaincode as %s", id, mspID, p.cfg.Orgs[1:], ccid)
+	}
+	if err := p.known(ccid); err != nil {
+		return fmt.Errorf("process %s of %s: %w", id, mspID, err)
+	}
+	return nil
 }
 
 // known returns nil when ccid is installed or approved, else a refusal

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/chaincodekit/chaincodekit/peersim/chaincode"
+	"github.com/chaincodekit/chaincodekit/peersim/launcher"
 )
 
 func TestAdmitDecidesFromTheStoreAndTheLauncher(t *testing.T) {
@@ -61,6 +62,62 @@ func TestAdmitDecidesFromTheStoreAndTheLauncher(t *testing.T) {
 			"chaincode id mycc:1.0#twin is the twin of mycc:1.0, which only a process this peer starts for the determinism check in production mode registers as"},
 		{"dev mode refuses a twin id, saying which id to start as", dev, "mycc:1.0#twin", chaincode.ConnInfo{},
 			"start the chaincode as mycc:1.0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.net.p.admit(tt.ccid, tt.info)
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Errorf("admit(%s) = %v, want it admitted", tt.ccid, err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Errorf("admit(%s) = %v, want a refusal containing %q", tt.ccid, err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestAdmitTakesAnOrgInstanceOnlyFromTheLauncher(t *testing.T) {
+	fl := &fakeLauncher{t: t}
+	prod := startNet(t, t.TempDir(), withOrgs("Org1MSP", "Org2MSP"), withProduction(fl))
+	fl.n = prod
+	prod.install(t, prod.admin, "mycc", "1.0")
+	prod.install(t, prod.admin, "svc", "1.0")
+	svc2 := launcher.OrgInstanceOf("svc:1.0", "Org2MSP")
+	// The launcher is starting Org2MSP's process of svc:1.0 and its twin,
+	// and only those.
+	fl.mu.Lock()
+	fl.launched = append(fl.launched, svc2, launcher.TwinOf(svc2))
+	fl.mu.Unlock()
+
+	dev := startNet(t, t.TempDir(), withOrgs("Org1MSP", "Org2MSP"))
+	dev.install(t, dev.admin, "mycc", "1.0")
+
+	devRefusal := "chaincode id mycc:1.0@Org2MSP is the process of Org2MSP that this peer starts for that organisation in production mode, which no other process registers as: start the chaincode as mycc:1.0"
+	tests := []struct {
+		name    string
+		net     *testNet
+		ccid    string
+		info    chaincode.ConnInfo
+		wantErr string // empty: admitted
+	}{
+		{"production mode admits the organisation's process the launcher is starting", prod, svc2, chaincode.ConnInfo{}, ""},
+		{"production mode admits its twin the launcher is starting", prod, launcher.TwinOf(svc2), chaincode.ConnInfo{}, ""},
+		{"production mode refuses an instance the launcher did not start, with the launcher's reason", prod, "mycc:1.0@Org2MSP", chaincode.ConnInfo{},
+			"peer will not accept external chaincode connection mycc:1.0@Org2MSP (except in dev mode)"},
+		{"production mode refuses the twin of an instance the launcher did not start", prod, launcher.TwinOf("mycc:1.0@Org2MSP"), chaincode.ConnInfo{},
+			"peer will not accept external chaincode connection mycc:1.0@Org2MSP#twin"},
+		{"a dialled chaincode server cannot register as an instance", prod, "svc:1.0@Org2MSP", chaincode.ConnInfo{Dialed: true},
+			"chaincode id svc:1.0@Org2MSP is the process of Org2MSP that this peer starts for that organisation in production mode"},
+		{"an instance of an uninstalled id is refused", prod, "other:1.0@Org2MSP", chaincode.ConnInfo{},
+			"process other:1.0@Org2MSP of Org2MSP: no version of other is installed"},
+		{"the first organisation has no instance: its process is the ccid", prod, "mycc:1.0@Org1MSP", chaincode.ConnInfo{},
+			"chaincode id mycc:1.0@Org1MSP names organisation Org1MSP, which has no process of its own on this peer (the organisations with one are [Org2MSP]): start the chaincode as mycc:1.0"},
+		{"an organisation the peer does not play has no instance", prod, "mycc:1.0@Org3MSP", chaincode.ConnInfo{},
+			"names organisation Org3MSP, which has no process of its own on this peer"},
+		{"dev mode refuses an instance id, saying which id to start as", dev, "mycc:1.0@Org2MSP", chaincode.ConnInfo{}, devRefusal},
+		{"dev mode refuses the twin of an instance id", dev, launcher.TwinOf("mycc:1.0@Org2MSP"), chaincode.ConnInfo{},
+			"only a process this peer starts for the determinism check in production mode registers as"},
+		{"dev mode admits the one shared process", dev, "mycc:1.0", chaincode.ConnInfo{}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

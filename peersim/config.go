@@ -40,7 +40,10 @@ type Config struct {
 	ChaincodeAddress string `envconfig:"CHAINCODE_ADDRESS" default:"127.0.0.1:7052"`
 	// Orgs are the MSP IDs of the organisations the peer plays, one
 	// virtual peer each: its own peer identity, endorser, private data and
-	// client address. The first one's clients use Address. Each is created
+	// client address, and in production mode its own chaincode processes
+	// (launcher.OrgInstanceOf, the first's run as the plain ccid), so that
+	// shim.GetMSPID answers its MSP ID. The first one's clients use
+	// Address. Each is created
 	// on first start in DataDir/organizations/peerOrganizations/<domain>,
 	// with domain org1.example.com for Org1MSP (lower case, without the
 	// MSP suffix, under example.com).

@@ -81,6 +81,16 @@
 // working directory, launched on first use and stopped with the first
 // process; development mode reruns on the one process.
 //
+// A peer of several organisations (Config.Orgs) gives each organisation
+// after the first its own process of each chaincode in production mode,
+// registered as launcher.OrgInstanceOf(ccid, mspID) = "<ccid>@<mspID>"
+// and started for that organisation (CORE_PEER_LOCALMSPID, REGISTERED),
+// so that shim.GetMSPID answers the organisation of the endorsing peer as
+// on a Fabric network; the first organisation's runs as ccid. Development
+// mode and chaincode servers have one process, which all organisations
+// share (ccsupport.TxGate makes their executions of one proposal take
+// turns).
+//
 // A system chaincode proposal goes from the endorser to peersim/syscc
 // instead of ccsupport; lscc's Init runs through ccsupport the same way.
 // Metrics (peersim/metrics) observe each step through funcs they were given.

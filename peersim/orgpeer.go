@@ -9,6 +9,7 @@ import (
 	"github.com/chaincodekit/chaincodekit/peersim/ccsupport"
 	"github.com/chaincodekit/chaincodekit/peersim/endorser"
 	"github.com/chaincodekit/chaincodekit/peersim/identity"
+	"github.com/chaincodekit/chaincodekit/peersim/launcher"
 	"google.golang.org/grpc"
 )
 
@@ -16,9 +17,13 @@ import (
 // that organisation has of its own. It endorses with its organisation's
 // peer identity, runs the chaincode packages its organisation approved,
 // keeps its organisation's private data (the ledgers keep each one's
-// apart) and serves its clients on its own address. The ledgers, the
-// orderer, the installed packages and the chaincode processes are shared
-// by all of them, as all peers of a channel agree on the public state.
+// apart) and serves its clients on its own address. In production mode it
+// runs its own chaincode processes, launcher.OrgInstanceOf(ccid, its MSP
+// ID) but for the first organisation's, which run as ccid
+// (ccsupport.Config.OrgInstance). The ledgers, the orderer, the installed
+// packages, and in development mode and for chaincode servers the
+// chaincode processes, are shared by all of them, as all peers of a
+// channel agree on the public state.
 type orgPeer struct {
 	org     *identity.Org
 	signer  *identity.SigningIdentity
@@ -46,6 +51,16 @@ func (p *Peer) orgPeer(mspID string) (*orgPeer, error) {
 		}
 	}
 	return nil, fmt.Errorf("organisation %q: %w: the peer's organisations are %v", mspID, ErrUnknownOrg, p.cfg.Orgs)
+}
+
+// chaincodeMSPID is the MSP ID of the organisation a chaincode registering
+// as ccid runs for, which REGISTERED announces to it (our shim's GetMSPID):
+// an org instance's, else the first organisation's.
+func (p *Peer) chaincodeMSPID(ccid string) string {
+	if _, mspID, ok := launcher.InstanceOf(ccid); ok {
+		return mspID
+	}
+	return p.org.MSPID()
 }
 
 // OrgIDs returns the MSP IDs of the peer's organisations (Config.Orgs).

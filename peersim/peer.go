@@ -160,7 +160,7 @@ func New(cfg Config, logger *slog.Logger, opts ...Option) (*Peer, error) {
 	ccCfg.MaxInFlight = cfg.ChaincodeMaxInFlight
 	ccCfg.MaxInFlightPerTx = cfg.ChaincodeMaxInFlightPerTx
 	p.cc, err = chaincode.NewServer(ccCfg, logger.With("component", "chaincode"),
-		chaincode.WithPeerMSPID(p.org.MSPID()),
+		chaincode.WithPeerMSPIDOf(p.chaincodeMSPID),
 		chaincode.WithTracer(p.chaincodeTracer()),
 		// Production mode reads the output of the processes it launched.
 		chaincode.WithChaincodeLogs(cfg.Dev),

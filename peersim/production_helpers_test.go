@@ -25,6 +25,7 @@ import (
 	"github.com/chaincodekit/chaincodekit/peersim/identity"
 	"github.com/chaincodekit/chaincodekit/peersim/launcher"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/test/bufconn"
 )
 
@@ -249,7 +250,8 @@ type prodNet struct {
 }
 
 // startProd starts a production-mode peer on dir with chaincode TLS as
-// given; mutate adjusts the configuration further.
+// given; mutate adjusts the configuration further. The clients of each of
+// Config.Orgs are in n.orgs.
 func startProd(t testing.TB, dir string, tls bool, mutate ...func(*Config)) *prodNet {
 	t.Helper()
 	cfg := DefaultConfig(dir)
@@ -272,11 +274,19 @@ func startProd(t testing.TB, dir string, tls bool, mutate ...func(*Config)) *pro
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := p.StartOn(context.Background(), Listeners{Client: clientLis, Chaincode: ccLis}); err != nil {
+	orgLis := map[string]net.Listener{}
+	for _, id := range cfg.Orgs[1:] {
+		orgLis[id] = bufconn.Listen(1 << 20)
+	}
+	if err := p.StartOn(context.Background(), Listeners{Client: clientLis, Chaincode: ccLis, OrgClients: orgLis}); err != nil {
 		t.Fatalf("StartOn: %v", err)
 	}
 	n := &testNet{t: t, p: p, dir: dir, timeout: waitLimit}
 	n.client = dialBuf(t, clientLis)
+	n.orgs = map[string]*grpc.ClientConn{cfg.Orgs[0]: n.client}
+	for id, l := range orgLis {
+		n.orgs[id] = dialBuf(t, l.(*bufconn.Listener))
+	}
 	if n.admin, err = p.Org().Identity("Admin"); err != nil {
 		t.Fatal(err)
 	}
@@ -291,7 +301,9 @@ func startProd(t testing.TB, dir string, tls bool, mutate ...func(*Config)) *pro
 			if err := p.Stop(ctx); err != nil {
 				t.Errorf("Stop: %v", err)
 			}
-			n.client.Close()
+			for _, c := range n.orgs {
+				c.Close()
+			}
 		})
 	}
 	t.Cleanup(n.stop)

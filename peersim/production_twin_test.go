@@ -37,7 +37,8 @@ func helperChaincodeMain() int {
 
 // processCC is a chaincode whose "stamp" depends on the process it runs
 // in: it writes its pid and its local time zone's name. "set" is
-// deterministic.
+// deterministic. "mspid" answers shim.GetMSPID: the organisation the
+// process runs for.
 type processCC struct{}
 
 func (processCC) Init(ckshim.ChaincodeStubInterface) *peer.Response { return ckshim.Success(nil) }
@@ -59,6 +60,12 @@ func (processCC) Invoke(stub ckshim.ChaincodeStubInterface) *peer.Response {
 			return ckshim.Error(err.Error())
 		}
 		return ckshim.Success(nil)
+	case fn == "mspid":
+		id, err := ckshim.GetMSPID()
+		if err != nil {
+			return ckshim.Error(err.Error())
+		}
+		return ckshim.Success([]byte(id))
 	}
 	return ckshim.Error("unknown function " + fn)
 }

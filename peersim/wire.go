@@ -104,6 +104,7 @@ func (p *Peer) newSupport(o *orgPeer) *ccsupport.Support {
 		Dev:            p.cfg.Dev,
 		StartupTimeout: p.startupTimeout(),
 		MSPID:          o.mspID(),
+		OrgInstance:    o.mspID() != p.cfg.Orgs[0], // home's runs the plain ccid
 		Gate:           p.txGate,
 		ChaincodeTLSEnv: func() []string {
 			p.mu.Lock()

@@ -19,17 +19,74 @@ import (
 // developer to start it (development mode, when wait is set: instantiate
 // and upgrade), at most Config.StartupTimeout. A development-mode invoke
 // of a chaincode that is not connected fails at once with the command that
-// starts it.
+// starts it. With Config.OrgInstance it is the organisation's own process
+// that production mode launches (see runAs).
 func (s *Support) EnsureConnected(ctx context.Context, name, version string, wait bool) error {
 	ccid := name + ":" + version
-	if slices.Contains(s.cfg.Server.Connected(), ccid) {
+	if slices.Contains(s.cfg.Server.Connected(), s.runAs(ccid)) {
 		return nil
 	}
 	if s.cfg.Dev && !wait {
 		return fmt.Errorf("could not launch chaincode %s: %w: the peer runs in development mode and starts no chaincode; start it with: %s",
 			ccid, ErrChaincodeNotConnected, s.CommandFor(ccid))
 	}
-	return s.connect(ctx, ccid, func() (*ccpackage.Package, error) { return s.cfg.Packages.Load(name, version) })
+	_, err := s.ready(ctx, ccid, func() (*ccpackage.Package, error) { return s.cfg.Packages.Load(name, version) })
+	return err
+}
+
+// runAs is the id of the process that runs ccid for the peer's
+// organisation: launcher.OrgInstanceOf(ccid, MSPID) for an OrgInstance in
+// production mode, unless ccid runs as a chaincode server; ccid itself
+// otherwise, and for an id that already names a process of its own (an
+// instance or a twin).
+func (s *Support) runAs(ccid string) string {
+	if !s.cfg.OrgInstance || s.cfg.Dev {
+		return ccid
+	}
+	if _, twin := launcher.PrimaryOf(ccid); twin {
+		return ccid
+	}
+	if _, _, inst := launcher.InstanceOf(ccid); inst {
+		return ccid
+	}
+	s.mu.Lock()
+	shared := s.shared[ccid]
+	s.mu.Unlock()
+	if shared {
+		return ccid
+	}
+	return launcher.OrgInstanceOf(ccid, s.cfg.MSPID)
+}
+
+// ready makes the process that runs ccid for the peer's organisation
+// (runAs) ready, launching it from the package load returns, and returns
+// its id. A package that turns out to run as a chaincode server has no
+// process per organisation: the organisation then shares ccid's server.
+func (s *Support) ready(ctx context.Context, ccid string, load func() (*ccpackage.Package, error)) (string, error) {
+	id := s.runAs(ccid)
+	if id != ccid {
+		if slices.Contains(s.cfg.Server.Connected(), id) {
+			return id, nil
+		}
+		err := s.connect(ctx, id, load)
+		if !errors.Is(err, launcher.ErrServiceInstance) {
+			if err != nil {
+				return "", err // "could not launch chaincode <ccid>@<mspid>: ..."
+			}
+			return id, nil
+		}
+		s.mu.Lock()
+		s.shared[ccid] = true
+		s.mu.Unlock()
+		s.cfg.Log.Info("chaincode runs as a service, so every organisation's peer uses the one server", "ccid", ccid, "org", s.cfg.MSPID)
+	}
+	if slices.Contains(s.cfg.Server.Connected(), ccid) {
+		return ccid, nil
+	}
+	if err := s.connect(ctx, ccid, load); err != nil {
+		return "", err
+	}
+	return ccid, nil
 }
 
 // connect launches ccid from the package load returns (production mode) or
@@ -37,6 +94,9 @@ func (s *Support) EnsureConnected(ctx context.Context, name, version string, wai
 func (s *Support) connect(ctx context.Context, ccid string, load func() (*ccpackage.Package, error)) error {
 	start := time.Now()
 	timedOut, err := s.launchAndWait(ctx, ccid, load)
+	if errors.Is(err, launcher.ErrServiceInstance) {
+		return err // no launch: the caller shares the chaincode server (ready)
+	}
 	s.cfg.Launched(ccid, err == nil, timedOut, time.Since(start))
 	return err
 }

@@ -6,7 +6,9 @@
 // with the command it prints; [Support.Connect] does so for a chaincode
 // definition, choosing its id: name:version for lscc, the package ID the
 // peer's organisation approved for _lifecycle; [Support.Execute] runs one
-// INIT or TRANSACTION on it with a ledger simulator.
+// INIT or TRANSACTION on it with a ledger simulator. The Support of an
+// organisation other than a peer's first runs its own process of each
+// chaincode in production mode ([Config].OrgInstance).
 //
 // It is the [syscc.Runner] of the endorser and of lscc, and the chaincode
 // server's Resolver (which chaincode a chaincode-to-chaincode call reaches)

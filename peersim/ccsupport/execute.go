@@ -14,8 +14,11 @@ import (
 
 // Execute runs one INIT or TRANSACTION and composes Fabric's error texts:
 // "transaction returned with failure: <ERROR payload>" or "failed to
-// execute transaction <txid>: <cause>".
+// execute transaction <txid>: <cause>". With Config.OrgInstance, an
+// ex.CCID that names a package (lscc's name:version) runs on the
+// organisation's own process of it (see runAs).
 func (s *Support) Execute(ctx context.Context, ex syscc.Execution) (*peer.Response, *peer.ChaincodeEvent, error) {
+	ex.CCID = s.runAs(ex.CCID)
 	typ := peer.ChaincodeMessage_TRANSACTION
 	if ex.Init {
 		typ = peer.ChaincodeMessage_INIT

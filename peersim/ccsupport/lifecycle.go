@@ -25,15 +25,20 @@ var ErrNotApproved = errors.New("not approved by this org")
 // it is not connected. An approval naming no package runs, in development
 // mode, as name:version, as Fabric's dev mode does.
 //
+// With Config.OrgInstance, production mode runs that ccid on the
+// organisation's own process and returns its id, launcher.OrgInstanceOf
+// (ccid, MSPID), except for a chaincode server (see runAs).
+//
 // When a chaincode's ccid on a channel changes (a new sequence approved
-// with a new package), production mode stops the old process once no
-// other channel's definition uses it.
+// with a new package), production mode stops the old process (the
+// organisation's own, with an OrgInstance) once no other channel's
+// definition uses it.
 func (s *Support) Connect(ctx context.Context, channelID string, def *ledger.ChaincodeDefinition) (string, error) {
 	if def.Sequence == 0 {
 		if err := s.EnsureConnected(ctx, def.Name, def.Version, false); err != nil {
 			return "", err
 		}
-		return def.Name + ":" + def.Version, nil
+		return s.runAs(def.Name + ":" + def.Version), nil
 	}
 	if cur := s.current(channelID, def.Name); def.Sequence < cur.sequence {
 		// Read before the new sequence committed: do not relaunch the
@@ -44,17 +49,18 @@ func (s *Support) Connect(ctx context.Context, channelID string, def *ledger.Cha
 	if err != nil {
 		return "", err
 	}
-	if !slices.Contains(s.cfg.Server.Connected(), ccid) {
+	run := s.runAs(ccid)
+	if !slices.Contains(s.cfg.Server.Connected(), run) {
 		if s.cfg.Dev {
 			return "", fmt.Errorf("could not launch chaincode %s: %w: the peer runs in development mode and starts no chaincode; start it with: %s",
 				ccid, ErrChaincodeNotConnected, s.CommandFor(ccid))
 		}
-		if err := s.connect(ctx, ccid, func() (*ccpackage.Package, error) { return s.loadPackage(def, ccid) }); err != nil {
+		if run, err = s.ready(ctx, ccid, func() (*ccpackage.Package, error) { return s.loadPackage(def, ccid) }); err != nil {
 			return "", err
 		}
 	}
 	s.route(ctx, channelID, def.Name, def.Sequence, ccid)
-	return ccid, nil
+	return run, nil
 }
 
 // packageFor returns the package ID that runs the _lifecycle definition
@@ -94,7 +100,8 @@ func (s *Support) loadPackage(def *ledger.ChaincodeDefinition, packageID string)
 
 // route records that chaincode name on channelID now runs as ccid, at
 // sequence, and, in production mode, stops the process of the ccid it ran
-// as before unless another channel's chaincode still runs there. An
+// as before (runAs: with an OrgInstance, the organisation's own process)
+// unless another channel's chaincode still runs there. An
 // invoke that read an older sequence (endorsed while the new one
 // committed) changes nothing: traffic only moves forward.
 func (s *Support) route(ctx context.Context, channelID, name string, sequence int64, ccid string) {
@@ -121,9 +128,12 @@ func (s *Support) route(ctx context.Context, channelID, name string, sequence in
 	if l == nil {
 		return
 	}
-	s.cfg.Log.Info("chaincode moved to a new package; stopping the old one", "channel", channelID, "chaincode", name, "old_ccid", old.ccid, "ccid", ccid, "sequence", sequence)
-	if err := l.Stop(context.WithoutCancel(ctx), old.ccid); err != nil {
-		s.cfg.Log.Warn("could not stop the chaincode a new definition replaced", "ccid", old.ccid, "error", err)
+	// The organisation's own process, with an OrgInstance: another
+	// organisation may still run the old package.
+	stop := s.runAs(old.ccid)
+	s.cfg.Log.Info("chaincode moved to a new package; stopping the old one", "channel", channelID, "chaincode", name, "old_ccid", stop, "ccid", ccid, "sequence", sequence)
+	if err := l.Stop(context.WithoutCancel(ctx), stop); err != nil {
+		s.cfg.Log.Warn("could not stop the chaincode a new definition replaced", "ccid", stop, "error", err)
 	}
 }
 

@@ -97,8 +97,22 @@ type Config struct {
 	// StartupTimeout bounds the wait for a chaincode to register; 0 means
 	// no limit.
 	StartupTimeout time.Duration
-	// MSPID is the peer's MSP ID, for the development-mode start command.
+	// MSPID is the peer's MSP ID, for the development-mode start command
+	// and the org instances of OrgInstance.
 	MSPID string
+	// OrgInstance says the peer is not the first of the organisations one
+	// process plays (peersim's Config.Orgs): in production mode it runs
+	// its own process of each chaincode, launcher.OrgInstanceOf(ccid,
+	// MSPID), so that shim.GetMSPID answers MSPID there, as each
+	// organisation's peer runs its own chaincode on a Fabric network.
+	// Connect, ResolveChaincode and EnsureConnected launch that process
+	// and Connect and ResolveChaincode return its id; Execute given the
+	// plain ccid runs on it. Development mode (the developer starts one
+	// process) and chaincode-as-a-service (the peer dials the one server)
+	// keep the plain ccid, shared by all organisations (see Gate). The
+	// first organisation runs the plain ccid, so a single-organisation
+	// peer is not affected.
+	OrgInstance bool
 	// ChaincodeTLSEnv returns, for the development-mode start command, the
 	// TLS settings (KEY=value) of a chaincode when the chaincode listener
 	// requires TLS, nil (CORE_PEER_TLS_ENABLED=false) otherwise. May be nil.
@@ -109,7 +123,7 @@ type Config struct {
 
 	// Gate, if set, makes executions of one transaction on one chaincode
 	// process take turns (virtual peers of several organisations share
-	// the processes).
+	// the processes in development mode and chaincode servers).
 	Gate *TxGate
 
 	Server   Server
@@ -145,6 +159,9 @@ type Support struct {
 	// routes is the ccid each _lifecycle-defined chaincode runs as, by
 	// channel and name.
 	routes map[string]route
+	// shared are the ccids that run as a chaincode server, which an
+	// OrgInstance shares with the other organisations.
+	shared map[string]bool
 }
 
 var (
@@ -164,7 +181,7 @@ func New(cfg Config) *Support {
 	if cfg.Executed == nil {
 		cfg.Executed = func(string, string, bool, bool, time.Duration) {}
 	}
-	return &Support{cfg: cfg, routes: map[string]route{}}
+	return &Support{cfg: cfg, routes: map[string]route{}, shared: map[string]bool{}}
 }
 
 // Wait returns once every stream to a dialled chaincode server has ended;

@@ -14,7 +14,8 @@ import (
 // Twin returns the chaincode id of a second process of the package ccid
 // runs, for the determinism check's second simulation
 // (endorser.Config.SecondInstance): launcher.TwinOf(ccid), launched on
-// first use from the same package with a perturbed environment (see
+// first use from the same package (ccid may be an org instance: see
+// Config.OrgInstance) with a perturbed environment (see
 // launcher.Runner.Launch) and kept while the process of ccid runs; the
 // launcher stops it with that process, so a package a new definition
 // replaces (route) or the peer's Stop takes its twin along.
@@ -43,9 +44,11 @@ func (s *Support) Twin(ctx context.Context, ccid string) (string, error) {
 	return twin, nil
 }
 
-// packageOf loads the package ccid runs: the one installed through lscc
-// as name:version, else the _lifecycle package with that package ID.
+// packageOf loads the package ccid (or the org instance ccid) runs: the
+// one installed through lscc as name:version, else the _lifecycle package
+// with that package ID.
 func (s *Support) packageOf(ccid string) (*ccpackage.Package, error) {
+	ccid, _, _ = launcher.InstanceOf(ccid)
 	name, version, _ := strings.Cut(ccid, ":")
 	pkg, err := s.cfg.Packages.Load(name, version)
 	if !errors.Is(err, ccpackage.ErrNotInstalled) {

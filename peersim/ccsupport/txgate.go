@@ -9,9 +9,11 @@ import (
 // chaincode process. A chaincode process serves one execution per channel
 // and transaction ID at a time (both the peer and the shim key an
 // execution by them), and in a peer that plays several organisations the
-// virtual peers endorsing the same proposal share the chaincode process:
-// the second waits at the gate until the first is done, as it would on a
-// real network where each organisation's peer runs its own process. Its
+// virtual peers endorsing the same proposal share the chaincode process in
+// development mode and for a chaincode server (production mode otherwise
+// gives each organisation its own: Config.OrgInstance): the second waits
+// at the gate until the first is done, as it would on a real network
+// where each organisation's peer runs its own process. Its
 // zero value is not ready; use NewTxGate. It is safe for concurrent use.
 type TxGate struct {
 	mu   sync.Mutex

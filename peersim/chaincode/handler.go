@@ -354,6 +354,14 @@ func (h *handler) handshake(raw []byte) (bool, error) {
 	}
 }
 
+// announcedMSPID is the MSP ID REGISTERED carries for ccid; "" for none.
+func (s *Server) announcedMSPID(ccid string) string {
+	if s.peerMSPID == nil {
+		return ""
+	}
+	return s.peerMSPID(ccid)
+}
+
 // register runs the REGISTER → REGISTERED → READY handshake.
 func (h *handler) register(msg *peer.ChaincodeMessage) (bool, error) {
 	id := &peer.ChaincodeID{}
@@ -370,8 +378,8 @@ func (h *handler) register(msg *peer.ChaincodeMessage) (bool, error) {
 	h.ccid = ccid
 
 	registered := &peer.ChaincodeMessage{Type: peer.ChaincodeMessage_REGISTERED}
-	if h.srv.peerMSPID != "" {
-		if registered.Payload, err = proto.Marshal(&msp.SerializedIdentity{Mspid: h.srv.peerMSPID}); err != nil {
+	if mspID := h.srv.announcedMSPID(ccid); mspID != "" {
+		if registered.Payload, err = proto.Marshal(&msp.SerializedIdentity{Mspid: mspID}); err != nil {
 			return false, fmt.Errorf("marshal REGISTERED payload for %s: %w", ccid, err)
 		}
 	}

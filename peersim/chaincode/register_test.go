@@ -115,6 +115,21 @@ func TestRegistrationAcceptedSendsRegisteredThenReadyWithParams(t *testing.T) {
 			wantRegistered: &msp.SerializedIdentity{Mspid: "Org2MSP"},
 		},
 		{
+			name: "the MSP ID of the organisation the registering ccid runs for is announced",
+			cfg:  func(*Config) {},
+			opts: []Option{WithPeerMSPIDOf(func(ccid string) string {
+				return map[string]string{"mycc:1.0": "Org3MSP"}[ccid]
+			})},
+			want:           fabricDefaults,
+			wantRegistered: &msp.SerializedIdentity{Mspid: "Org3MSP"},
+		},
+		{
+			name: "no MSP ID for the ccid leaves REGISTERED empty",
+			cfg:  func(*Config) {},
+			opts: []Option{WithPeerMSPIDOf(func(string) string { return "" })},
+			want: fabricDefaults,
+		},
+		{
 			name: "configured values are advertised",
 			cfg: func(c *Config) {
 				c.UseWriteBatch, c.MaxSizeWriteBatch, c.UseGetMultipleKeys, c.MaxSizeGetMultipleKeys = false, 7, true, 9

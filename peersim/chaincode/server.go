@@ -136,7 +136,16 @@ func WithDisconnectHook(fn func(ccid string, cause error)) Option {
 // GetMSPID for this connection without CORE_PEER_LOCALMSPID (this repo's
 // shim does; Fabric's shim ignores REGISTERED's payload). Without it
 // REGISTERED is empty, as a Fabric peer sends it.
-func WithPeerMSPID(id string) Option { return func(s *Server) { s.peerMSPID = id } }
+func WithPeerMSPID(id string) Option {
+	return WithPeerMSPIDOf(func(string) string { return id })
+}
+
+// WithPeerMSPIDOf is WithPeerMSPID with the MSP ID chosen for each
+// registering ccid, for a peer whose chaincode processes run for different
+// organisations; "" leaves that REGISTERED empty.
+func WithPeerMSPIDOf(mspIDOf func(ccid string) string) Option {
+	return func(s *Server) { s.peerMSPID = mspIDOf }
+}
 
 // Server is the peer side of the chaincode stream: the gRPC ChaincodeSupport
 // service, the registry of connected chaincodes and Execute.
@@ -145,7 +154,7 @@ type Server struct {
 
 	cfg          Config
 	log          *slog.Logger
-	peerMSPID    string
+	peerMSPID    func(ccid string) string // nil: REGISTERED is empty
 	admission    Admission
 	resolver     Resolver
 	simulators   SimulatorFactory

@@ -23,6 +23,10 @@ var (
 	// as a chaincode server: the peer starts no process of it, so it
 	// cannot start a second one.
 	ErrServiceTwin = errors.New("chaincode-as-a-service runs no process the peer could start twice")
+	// ErrServiceInstance means an org instance (OrgInstanceOf) was asked
+	// of a package that runs as a chaincode server: the peer dials the one
+	// server the author runs, so every organisation shares it.
+	ErrServiceInstance = errors.New("chaincode-as-a-service runs no process the peer could start for each organisation")
 )
 
 // BuildError reports a failed build: which package, which builder, and the

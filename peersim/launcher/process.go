@@ -22,7 +22,8 @@ import (
 // an external builder's bin/run. Its exported fields must not be modified.
 type Process struct {
 	// CCID is the chaincode id the process registers with (name:version,
-	// a package ID, or the TwinOf id of one).
+	// a package ID, the OrgInstanceOf id of one, or the TwinOf id of any
+	// of these).
 	CCID string
 	// PID is the process id; the process leads a process group of the same
 	// id.
@@ -102,7 +103,7 @@ func (p *Process) kill() {
 	}
 }
 
-var unsafeFileChars = regexp.MustCompile(`[^A-Za-z0-9_.+:-]`)
+var unsafeFileChars = regexp.MustCompile(`[^A-Za-z0-9_.+:@-]`)
 
 // fileName makes a ccid usable as a file name.
 func fileName(ccid string) string {
@@ -252,7 +253,8 @@ func (r *Runner) nativeCommand(ccid string, b *Build, launchDir string, cert *cl
 		"CORE_CHAINCODE_LOGGING_SHIM="+r.cfg.ShimLogLevel,
 		"CORE_PEER_TLS_ENABLED="+strconv.FormatBool(cert != nil),
 	)
-	if r.cfg.MSPID != "" {
+	_, instMSPID, inst := InstanceOf(ccid)
+	if !inst && r.cfg.MSPID != "" {
 		env = append(env, "CORE_PEER_LOCALMSPID="+r.cfg.MSPID)
 	}
 	if cert != nil {
@@ -275,6 +277,11 @@ func (r *Runner) nativeCommand(ccid string, b *Build, launchDir string, cert *cl
 		}
 	}
 	env = append(env, r.cfg.ChaincodeEnv...)
+	if inst {
+		// After ChaincodeEnv, so that it wins: an organisation's own
+		// process runs for that organisation.
+		env = append(env, "CORE_PEER_LOCALMSPID="+instMSPID)
+	}
 	if _, twin := PrimaryOf(ccid); twin {
 		env = append(env, twinEnv(env)...)
 	}
@@ -287,7 +294,7 @@ func (r *Runner) nativeCommand(ccid string, b *Build, launchDir string, cert *cl
 // runCommand is an external builder's bin/run BUILD_DIR RUN_METADATA_DIR,
 // with chaincode.json in RUN_METADATA_DIR.
 func (r *Runner) runCommand(ccid string, b *Build, launchDir string, cert *clientCert) (*exec.Cmd, error) {
-	meta := chaincodeJSON{ChaincodeID: ccid, PeerAddress: r.cfg.PeerAddress, MSPID: r.cfg.MSPID}
+	meta := chaincodeJSON{ChaincodeID: ccid, PeerAddress: r.cfg.PeerAddress, MSPID: r.mspIDFor(ccid)}
 	if cert != nil {
 		meta.ClientCert, meta.ClientKey, meta.RootCert = string(cert.certPEM), string(cert.keyPEM), string(r.cfg.CA.CertPEM())
 	}

@@ -144,6 +144,12 @@ type Instance struct {
 // environment (another TZ), which lives only while the process of its
 // primary id does; for chaincode-as-a-service, which runs no process the
 // peer could start twice, Launch of a twin fails with ErrServiceTwin.
+//
+// An org instance id (OrgInstanceOf) starts another process of pkg that
+// runs for that organisation (its CORE_PEER_LOCALMSPID or chaincode.json
+// mspid); it lives on its own, as a Fabric peer's chaincode does. For
+// chaincode-as-a-service Launch of an instance id fails with
+// ErrServiceInstance.
 func (r *Runner) Launch(ctx context.Context, ccid string, pkg *ccpackage.Package) (*Instance, error) {
 	if ccid == "" {
 		return nil, errors.New("chaincode id is empty")
@@ -186,6 +192,9 @@ func (r *Runner) Launch(ctx context.Context, ccid string, pkg *ccpackage.Package
 	}
 	if _, twin := PrimaryOf(ccid); twin && b.Connection != nil {
 		return nil, fmt.Errorf("start a twin of chaincode package %s: %w", b.PackageID, ErrServiceTwin)
+	}
+	if _, mspID, inst := InstanceOf(ccid); inst && b.Connection != nil {
+		return nil, fmt.Errorf("start the process of %s of chaincode package %s: %w", mspID, b.PackageID, ErrServiceInstance)
 	}
 	if b.Connection != nil {
 		r.mu.Lock()

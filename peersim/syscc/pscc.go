@@ -172,8 +172,13 @@ func (c *PSCCChaincode) txReason(_ context.Context, channel, txID string) (strin
 	return "", nil
 }
 
-// channelsOf lists the channels on which ccid is the instantiated version.
+// channelsOf lists the channels on which ccid is the instantiated version;
+// an org instance's or a twin's are those of the ccid it is a process of.
 func (c *PSCCChaincode) channelsOf(ccid string) []string {
+	if primary, twin := launcher.PrimaryOf(ccid); twin {
+		ccid = primary
+	}
+	ccid, _, _ = launcher.InstanceOf(ccid)
 	out := []string{}
 	for _, ch := range c.Channels.Names() {
 		l, err := c.Channels.Ledger(ch)
