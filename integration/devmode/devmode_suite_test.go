@@ -31,6 +31,7 @@ var _ = SynchronizedBeforeSuite(func() []byte {
 		network.SampleBuild("privatedata"),
 		network.SampleBuild("sbe"),
 		network.SampleBuild("caller"),
+		network.SampleBuild("secureddeal"),
 		network.Build{Name: "tally", Package: tallyPackage},
 		network.Build{Name: "tally-v2", Package: tallyPackage, Args: []string{"-tags", "variant2"}},
 	)

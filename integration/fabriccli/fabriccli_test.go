@@ -267,3 +267,54 @@ var _ = Describe("Fabric's own 2.x lifecycle commands (peer lifecycle chaincode)
 		Expect(bad.Err).To(gbytes.Say(`requested sequence 3 is larger than the next available sequence number 2`))
 	})
 })
+
+var _ = Describe("Fabric's own peer CLI with two organisations", func() {
+	It("approves as each organisation on its own peer, commits and invokes with both --peerAddresses", func() {
+		peer := &network.Peer{Name: "2-org peer", Binary: components.Peersim, DataDir: GinkgoT().TempDir(), Dev: true, Orgs: []string{"Org1MSP", "Org2MSP"}}
+		peer.Start()
+		DeferCleanup(peer.Stop)
+		cli1 := fabricCLI(peer, "")
+		env2, err := network.ParseExports(peer.Output(network.AsOrg{Org: "Org2MSP", Command: network.Env{}}))
+		Expect(err).NotTo(HaveOccurred())
+		cli2 := network.FabricCLI{Binary: fabricPeer, Env: env2}
+		Expect(cli2.Getenv("CORE_PEER_LOCALMSPID")).To(Equal("Org2MSP"))
+		addr1, addr2 := cli1.Getenv("CORE_PEER_ADDRESS"), cli2.Getenv("CORE_PEER_ADDRESS")
+		Expect(addr2).NotTo(Equal(addr1), "Org2MSP's peer has its own address")
+		orderer := cli1.Getenv("ORDERER_ADDRESS")
+		def := []string{"-C", channel, "-n", "sacc", "-v", "1.0", "--sequence", "1"}
+		both := []string{"--peerAddresses", addr1, "--peerAddresses", addr2}
+
+		By("each organisation's admin approving on its own peer")
+		for _, cli := range []network.FabricCLI{cli1, cli2} {
+			s := cli.Exec(append([]string{"lifecycle", "chaincode", "approveformyorg", "-o", orderer, "--package-id", "sacc:1.0"}, def...)...)
+			Expect(s.Err).To(gbytes.Say(`committed with status \(VALID\)`))
+		}
+		Expect(cli2.Exec(append([]string{"lifecycle", "chaincode", "checkcommitreadiness"}, def...)...).Out).To(gbytes.Say(`approval status by org:\nOrg1MSP: true\nOrg2MSP: true`))
+
+		By("a commit endorsed by Org1MSP's peer alone is no majority of two")
+		s := cli1.Run(append([]string{"lifecycle", "chaincode", "commit", "-o", orderer}, def...)...)
+		Eventually(s, network.CommandTimeout).Should(gexec.Exit())
+		Expect(s.ExitCode()).NotTo(Equal(0))
+		Expect(s.Err).To(gbytes.Say(`ENDORSEMENT_POLICY_FAILURE`))
+
+		By("a commit endorsed by both organisations' peers")
+		s = cli1.Exec(append(append([]string{"lifecycle", "chaincode", "commit", "-o", orderer}, def...), both...)...)
+		Expect(s.Err).To(gbytes.Say(`committed with status \(VALID\)`))
+		Expect(cli2.Exec("lifecycle", "chaincode", "querycommitted", "-C", channel, "-n", "sacc").Out).To(gbytes.Say(`Approvals: \[Org1MSP: true, Org2MSP: true\]`))
+
+		By("invoking with both peers, as the default MAJORITY endorsement policy needs")
+		cc := peer.StartChaincode(components.Binary("sacc"), "sacc:1.0")
+		DeferCleanup(network.StopChaincode, cc)
+		peer.WaitForChaincode("sacc:1.0")
+		s = cli2.Exec(append([]string{"chaincode", "invoke", "-o", orderer, "-C", channel, "-n", "sacc", "-c", ctor("set", "a", "20"), "--waitForEvent"}, both...)...)
+		Expect(s.Err).To(gbytes.Say(`Chaincode invoke successful\. result: status:200`))
+		Expect(query(cli2, "get", "a")).To(Equal("20"))
+
+		By("an invoke endorsed by one peer is invalidated")
+		s = cli2.Run("chaincode", "invoke", "-o", orderer, "-C", channel, "-n", "sacc", "-c", ctor("set", "a", "30"), "--waitForEvent")
+		Eventually(s, network.CommandTimeout).Should(gexec.Exit())
+		Expect(s.ExitCode()).NotTo(Equal(0))
+		Expect(s.Err).To(gbytes.Say(`ENDORSEMENT_POLICY_FAILURE`))
+		Expect(query(cli1, "get", "a")).To(Equal("20"))
+	})
+})

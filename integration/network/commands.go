@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 )
 
 // Command is one `peersim` CLI call as a typed value; Peer.Run adds the
@@ -99,6 +100,9 @@ type Invoke struct {
 	// definition committed with --init-required must. Invoke only: the
 	// query command has no such flag and refuses it.
 	IsInit bool
+	// EndorsingOrgs is --endorsing-orgs: the organisations whose peers
+	// endorse the invoke (a peer of several organisations). Invoke only.
+	EndorsingOrgs []string
 }
 
 // Argv implements Command.
@@ -125,8 +129,22 @@ func callArgs(op string, c Invoke) []string {
 	if c.IsInit {
 		args = append(args, "--isInit")
 	}
+	if len(c.EndorsingOrgs) > 0 {
+		args = append(args, "--endorsing-orgs", strings.Join(c.EndorsingOrgs, ","))
+	}
 	return args
 }
+
+// AsOrg runs Command as a client of organisation Org (--org): its
+// identities and its virtual peer's address, which the CLI reads from the
+// peer's address file (Peer.Run passes no --peer-address for it).
+type AsOrg struct {
+	Org string
+	Command
+}
+
+// Argv implements Command.
+func (c AsOrg) Argv() []string { return append(c.Command.Argv(), "--org", c.Org) }
 
 // LifecyclePackage is `peersim lifecycle chaincode package`: Path, a Go
 // chaincode directory, packaged as Fabric 2.x does into Output, with Label
@@ -173,6 +191,9 @@ type Definition struct {
 	CollectionsConfig string
 	// InitRequired is --init-required: the first invoke must be IsInit.
 	InitRequired bool
+	// EndorsingOrgs is commit's --endorsing-orgs: the organisations whose
+	// peers endorse the commit (a majority of the channel's).
+	EndorsingOrgs []string
 }
 
 func (d Definition) argv(op string) []string {
@@ -185,6 +206,9 @@ func (d Definition) argv(op string) []string {
 	}
 	if d.InitRequired {
 		args = append(args, "--init-required")
+	}
+	if op == "commit" && len(d.EndorsingOrgs) > 0 {
+		args = append(args, "--endorsing-orgs", strings.Join(d.EndorsingOrgs, ","))
 	}
 	return args
 }
@@ -253,11 +277,21 @@ type ListRunning struct{}
 // Argv implements Command.
 func (ListRunning) Argv() []string { return []string{"chaincode", "list", "--running"} }
 
-// ChannelCreate is `peersim channel create`.
-type ChannelCreate struct{ Channel string }
+// ChannelCreate is `peersim channel create`, with the member
+// organisations Orgs (--orgs; all the peer's when empty).
+type ChannelCreate struct {
+	Channel string
+	Orgs    []string
+}
 
 // Argv implements Command.
-func (c ChannelCreate) Argv() []string { return []string{"channel", "create", "-c", c.Channel} }
+func (c ChannelCreate) Argv() []string {
+	args := []string{"channel", "create", "-c", c.Channel}
+	if len(c.Orgs) > 0 {
+		args = append(args, "--orgs", strings.Join(c.Orgs, ","))
+	}
+	return args
+}
 
 // ChannelList is `peersim channel list`.
 type ChannelList struct{}

@@ -52,6 +52,10 @@ type Peer struct {
 	// Address, ChaincodeAddress and OperationsAddress are the listen
 	// addresses; empty means 127.0.0.1:0 (see FreeAddress for fixed ones).
 	Address, ChaincodeAddress, OperationsAddress string
+	// Orgs is --orgs: the organisations the peer plays (one, Org1MSP,
+	// when empty). Their clients' addresses are in the address file,
+	// which the CLI's --org reads (AsOrg).
+	Orgs []string
 	// Args are more `node start` flags, e.g. "--batch-size", "5".
 	Args []string
 	// Env holds more KEY=value entries for the peer's environment.
@@ -114,6 +118,9 @@ func (p *Peer) launch() *gexec.Session {
 	if p.Ledger != "" {
 		args = append(args, "--ledger", p.Ledger)
 	}
+	if len(p.Orgs) > 0 {
+		args = append(args, "--orgs", strings.Join(p.Orgs, ","))
+	}
 	args = append(args, p.Args...)
 	cmd := exec.Command(p.Binary, args...)
 	cmd.Env = append(cleanEnv(), p.Env...)
@@ -170,9 +177,17 @@ func (p *Peer) WaitForChaincode(ccid string) {
 func (p *Peer) Run(c Command) *gexec.Session {
 	GinkgoHelper()
 	args := append(c.Argv(), "--data-dir", p.DataDir)
-	if _, offline := c.(offlineCommand); !offline {
+	inner := c
+	asOrg, ok := c.(AsOrg)
+	if ok {
+		inner = asOrg.Command
+	}
+	if _, offline := inner.(offlineCommand); !offline {
 		Expect(p.ClientAddr).NotTo(BeEmpty(), "peer %s has not been started: its client address is unknown", p.Name)
-		args = append(args, "--peer-address", p.ClientAddr, "--timeout", CommandTimeout.String())
+		if !ok { // --org finds its organisation's address in the address file
+			args = append(args, "--peer-address", p.ClientAddr)
+		}
+		args = append(args, "--timeout", CommandTimeout.String())
 	}
 	cmd := exec.Command(p.Binary, args...)
 	cmd.Env = withoutRaceExitSleep(cleanEnv())
