@@ -112,7 +112,7 @@ func (p *Peer) known(ccid string) error {
 	}
 	approved, err := p.approvedPackageIDs()
 	if err != nil {
-		return fmt.Errorf("look up the package IDs %s approved for chaincode %s: %w", p.org.MSPID(), ccid, err)
+		return fmt.Errorf("look up the package IDs %s approved for chaincode %s: %w", p.approvers(), ccid, err)
 	}
 	if slices.Contains(approved, ccid) {
 		return nil
@@ -127,11 +127,20 @@ func (p *Peer) known(ccid string) error {
 	}
 	return fmt.Errorf("%s, %s is not the package ID of a package installed through _lifecycle, and no definition %s approved on this peer's channels names it (approved package IDs: %s): "+
 		"install %s first, approve a definition with --package-id %s, or start the chaincode as an installed or approved id",
-		lookedFor, ccid, p.org.MSPID(), approvedText, ccid, ccid)
+		lookedFor, ccid, p.approvers(), approvedText, ccid, ccid)
 }
 
-// approvedPackageIDs returns the package IDs the peer's organisation named
-// in its approvals on any of the peer's channels, sorted, once each.
+// approvers names the organisations whose approvals make a package ID
+// known: the peer's one, or "any of A, B".
+func (p *Peer) approvers() string {
+	if len(p.cfg.Orgs) == 1 {
+		return p.cfg.Orgs[0]
+	}
+	return "any of " + strings.Join(p.cfg.Orgs, ", ")
+}
+
+// approvedPackageIDs returns the package IDs the peer's organisations named
+// in their approvals on any of their channels, sorted, once each.
 func (p *Peer) approvedPackageIDs() ([]string, error) {
 	var out []string
 	for _, ch := range p.chans.Names() {
@@ -139,11 +148,17 @@ func (p *Peer) approvedPackageIDs() ([]string, error) {
 		if err != nil {
 			continue // closed or removed since Names
 		}
-		ids, err := syscc.ApprovedPackageIDs(l, p.org.MSPID())
+		members, err := p.chans.Members(ch)
 		if err != nil {
-			return nil, fmt.Errorf("channel %s: %w", ch, err)
+			continue
 		}
-		out = append(out, ids...)
+		for _, org := range members { // each reads its own implicit collection
+			ids, err := syscc.ApprovedPackageIDs(l, org)
+			if err != nil {
+				return nil, fmt.Errorf("channel %s: %s: %w", ch, org, err)
+			}
+			out = append(out, ids...)
+		}
 	}
 	slices.Sort(out)
 	return slices.Compact(out), nil

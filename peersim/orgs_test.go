@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chaincodekit/chaincodekit/peersim/chaincode"
 	"github.com/chaincodekit/chaincodekit/peersim/identity"
 	"github.com/chaincodekit/chaincodekit/peersim/syscc"
 	"github.com/hyperledger/fabric-gateway/pkg/client"
@@ -405,4 +406,23 @@ func (n *testNet) orgIdentityOrg(t *testing.T, mspID string) *identity.Org {
 		t.Fatal(err)
 	}
 	return org
+}
+
+func TestAPackageAnyOrganisationApprovedMayRegister(t *testing.T) {
+	n := startNet(t, t.TempDir(), withOrgs("Org1MSP", "Org2MSP"))
+	admin2 := n.orgIdentity(t, "Org2MSP", "Admin")
+	def := &lb.ApproveChaincodeDefinitionForMyOrgArgs{
+		Name: "only2", Version: "1.0", Sequence: 1,
+		Source: &lb.ChaincodeSource{Type: &lb.ChaincodeSource_LocalPackage{LocalPackage: &lb.ChaincodeSource_Local{PackageId: "only2:1.0"}}},
+	}
+	if err := n.p.admit("only2:1.0", chaincode.ConnInfo{}); err == nil || !strings.Contains(err.Error(), "no definition any of Org1MSP, Org2MSP approved") {
+		t.Fatalf("admit before any approval: %v", err)
+	}
+	prop, resps := n.endorseOn(t, admin2, identity.Invocation{ChannelID: DefaultChannel, Chaincode: syscc.Lifecycle, Args: [][]byte{[]byte("ApproveChaincodeDefinitionForMyOrg"), mustMarshal(t, def)}}, "Org2MSP")
+	if code := n.submitAll(t, admin2, DefaultChannel, prop, resps); code != peer.TxValidationCode_VALID {
+		t.Fatalf("Org2MSP's approval: %v", code)
+	}
+	if err := n.p.admit("only2:1.0", chaincode.ConnInfo{}); err != nil {
+		t.Errorf("admit a package only Org2MSP approved: %v", err)
+	}
 }
