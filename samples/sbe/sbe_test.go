@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/chaincodekit/chaincodekit/peersim/peersimtest"
@@ -123,6 +124,44 @@ func TestSBERefusesBadArguments(t *testing.T) {
 			r := cc.Evaluate(t, tc.args[0], tc.args[1:]...)
 			if r.Status != 500 || r.Message != tc.message {
 				t.Errorf("got %v, want status 500 %q", r, tc.message)
+			}
+		})
+	}
+}
+
+// TestKeyLevelPoliciesAcrossOrganisations: on a peer of two organisations
+// a key whose policy names Org2MSP is written only with Org2MSP's peer
+// among the endorsers, whatever the chaincode's policy allows.
+func TestKeyLevelPoliciesAcrossOrganisations(t *testing.T) {
+	t.Parallel()
+	p := peersimtest.New(t, peersimtest.WithOrgs("Org1MSP", "Org2MSP"))
+	cc := p.Deploy(t, "sbe", SBE{}, peersimtest.Policy("OR('Org1MSP.peer', 'Org2MSP.peer')"))
+	if r := cc.Tx("setValue", "k", "1").EndorsedBy("Org1MSP").Submit(t); r.Code != peer.TxValidationCode_VALID {
+		t.Fatalf("setValue under the chaincode's OR policy, by Org1MSP: %v", r)
+	}
+	if r := cc.Tx("addOrgs", "k", "Org2MSP").EndorsedBy("Org1MSP").Submit(t); r.Code != peer.TxValidationCode_VALID {
+		t.Fatalf("addOrgs k Org2MSP: %v", r)
+	}
+	tests := []struct {
+		name string
+		orgs []string
+		want peer.TxValidationCode
+	}{
+		{"Org1MSP's peer alone", []string{"Org1MSP"}, peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE},
+		{"Org2MSP's peer", []string{"Org2MSP"}, peer.TxValidationCode_VALID},
+		{"both", []string{"Org1MSP", "Org2MSP"}, peer.TxValidationCode_VALID},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := cc.Tx("setValue", "k", tt.name).EndorsedBy(tt.orgs...).Submit(t)
+			if r.Code != tt.want {
+				t.Fatalf("setValue k endorsed by %v: %v, want %v", tt.orgs, r, tt.want)
+			}
+			if r.Code != refused {
+				return
+			}
+			if r.Trace == nil || r.Trace.Commit == nil || !strings.Contains(r.Trace.Commit.Reason, "endorse the proposal on a peer of Org2MSP") {
+				t.Errorf("the trace's reason does not name Org2MSP: %+v", r.Trace)
 			}
 		})
 	}
