@@ -266,8 +266,8 @@ func packageBytes(t testing.TB, name, version string) []byte {
 	return pkg
 }
 
-// propose signs and sends a proposal.
-func (n *testNet) propose(t testing.TB, signer *identity.SigningIdentity, inv identity.Invocation) (*peer.ProposalResponse, *peer.Proposal, *peer.SignedProposal) {
+// signedProposal builds and signs the proposal of inv.
+func signedProposal(t testing.TB, signer *identity.SigningIdentity, inv identity.Invocation) (*peer.Proposal, *peer.SignedProposal) {
 	t.Helper()
 	prop, _, err := signer.NewProposal(inv)
 	if err != nil {
@@ -277,6 +277,13 @@ func (n *testNet) propose(t testing.TB, signer *identity.SigningIdentity, inv id
 	if err != nil {
 		t.Fatal(err)
 	}
+	return prop, sp
+}
+
+// propose signs and sends a proposal.
+func (n *testNet) propose(t testing.TB, signer *identity.SigningIdentity, inv identity.Invocation) (*peer.ProposalResponse, *peer.Proposal, *peer.SignedProposal) {
+	t.Helper()
+	prop, sp := signedProposal(t, signer, inv)
 	ctx, cancel := context.WithTimeout(context.Background(), n.timeout)
 	defer cancel()
 	resp, err := peer.NewEndorserClient(n.client).ProcessProposal(ctx, sp)

@@ -33,14 +33,7 @@ func (n *testNet) orgIdentity(t *testing.T, mspID, name string) *identity.Signin
 // --peerAddresses.
 func (n *testNet) endorseOn(t *testing.T, signer *identity.SigningIdentity, inv identity.Invocation, orgs ...string) (*peer.Proposal, []*peer.ProposalResponse) {
 	t.Helper()
-	prop, _, err := signer.NewProposal(inv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sp, err := signer.SignProposal(prop)
-	if err != nil {
-		t.Fatal(err)
-	}
+	prop, sp := signedProposal(t, signer, inv)
 	var resps []*peer.ProposalResponse
 	for _, org := range orgs {
 		ctx, cancel := context.WithTimeout(context.Background(), n.timeout)

@@ -177,27 +177,20 @@ func (s *SmartContract) ReadAssetProperties(ctx contractapi.TransactionContextIn
 
 // AgreeToSell records the owner's asking price in its implicit collection.
 func (s *SmartContract) AgreeToSell(ctx contractapi.TransactionContextInterface, id string) error {
-	a, err := s.ReadAsset(ctx, id)
-	if err != nil {
-		return err
-	}
-	org, err := clientOrg(ctx)
-	if err != nil {
-		return err
-	}
-	if org != a.OwnerOrg {
-		return fmt.Errorf("only the owner %s may sell asset %s, not %s", a.OwnerOrg, id, org)
-	}
-	price, err := s.price(ctx, id)
-	if err != nil {
-		return err
-	}
-	return ctx.GetStub().PutPrivateData(implicit(org), sellKey(id), price)
+	return s.agree(ctx, id, true)
 }
 
 // AgreeToBuy records a bid by the client's organisation in its implicit
 // collection.
 func (s *SmartContract) AgreeToBuy(ctx contractapi.TransactionContextInterface, id string) error {
+	return s.agree(ctx, id, false)
+}
+
+// agree records the transient price of asset id in the client
+// organisation's implicit collection: as the asking price when seller
+// (the client's organisation must own the asset), else as a bid (it must
+// not).
+func (s *SmartContract) agree(ctx contractapi.TransactionContextInterface, id string, seller bool) error {
 	a, err := s.ReadAsset(ctx, id)
 	if err != nil {
 		return err
@@ -206,14 +199,20 @@ func (s *SmartContract) AgreeToBuy(ctx contractapi.TransactionContextInterface, 
 	if err != nil {
 		return err
 	}
-	if org == a.OwnerOrg {
+	key := bidKey(id)
+	switch {
+	case seller && org != a.OwnerOrg:
+		return fmt.Errorf("only the owner %s may sell asset %s, not %s", a.OwnerOrg, id, org)
+	case seller:
+		key = sellKey(id)
+	case org == a.OwnerOrg:
 		return fmt.Errorf("%s already owns asset %s", org, id)
 	}
 	price, err := s.price(ctx, id)
 	if err != nil {
 		return err
 	}
-	return ctx.GetStub().PutPrivateData(implicit(org), bidKey(id), price)
+	return ctx.GetStub().PutPrivateData(implicit(org), key, price)
 }
 
 // price reads and checks the transient price of asset id.

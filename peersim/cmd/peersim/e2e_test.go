@@ -293,23 +293,7 @@ func (tp *testPeer) startChaincode(t *testing.T, ccid string, cc shim.Chaincode)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	stream, err := peer.NewChaincodeSupportClient(conn).Register(ctx)
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	ended := make(chan error, 1)
-	go func() { ended <- shim.StartInProc(ccid, stream, cc) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-ended:
-		case <-time.After(waitLimit):
-			t.Errorf("chaincode %s did not stop", ccid)
-		}
-		conn.Close()
-	})
+	ended := registerChaincode(t, conn, ccid, cc)
 	// A user starts the chaincode and then invokes: wait, as the user
 	// would, until the peer has it (a _lifecycle invoke fails at once
 	// when it is not connected).

@@ -29,6 +29,13 @@ func connectChaincode(t *testing.T, address, ccid string, cc shim.Chaincode) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	registerChaincode(t, conn, ccid, cc)
+}
+
+// registerChaincode runs cc on conn's ChaincodeSupport as ccid until the
+// test ends, then closes conn; the channel gets the stream's end.
+func registerChaincode(t *testing.T, conn *grpc.ClientConn, ccid string, cc shim.Chaincode) <-chan error {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	stream, err := peer.NewChaincodeSupportClient(conn).Register(ctx)
 	if err != nil {
@@ -46,6 +53,7 @@ func connectChaincode(t *testing.T, address, ccid string, cc shim.Chaincode) {
 		}
 		conn.Close()
 	})
+	return ended
 }
 
 // twoOrgs is `peersim node start --orgs Org1MSP,Org2MSP` in development
