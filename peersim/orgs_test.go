@@ -3,6 +3,7 @@ package peersim
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/hyperledger/fabric-gateway/pkg/client"
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"github.com/hyperledger/fabric-protos-go-apiv2/msp"
+	"github.com/hyperledger/fabric-protos-go-apiv2/orderer"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	lb "github.com/hyperledger/fabric-protos-go-apiv2/peer/lifecycle"
 	"google.golang.org/protobuf/proto"
@@ -276,6 +278,18 @@ func TestPrivateDataStaysWithTheMemberOrganisations(t *testing.T) {
 		})
 	}
 
+	// Each organisation's Deliver sends the private data its peer holds
+	// (to a client of Org1MSP, which may not read Org2MSP's implicit
+	// collection): Org2MSP's peer has none of org1only.
+	for org, want := range map[string][]string{
+		"Org1MSP": {"pcc/org1only", "pcc/shared"},
+		"Org2MSP": {"pcc/shared"},
+	} {
+		if got := n.deliveredCollections(t, org); !slices.Equal(got, want) {
+			t.Errorf("DeliverWithPrivateData on %s's peer gave the collections %v, want %v", org, got, want)
+		}
+	}
+
 	// A collection that must reach two other peers cannot: the channel has
 	// one other organisation.
 	_, resps := n.endorseOn(t, n.user, invocation(ch, "pcc", "pput", "toomany", "k", "v"), "Org1MSP")
@@ -418,4 +432,44 @@ func TestAPackageAnyOrganisationApprovedMayRegister(t *testing.T) {
 	if err := n.p.admit("only2:1.0", chaincode.ConnInfo{}); err != nil {
 		t.Errorf("admit a package only Org2MSP approved: %v", err)
 	}
+}
+
+// deliveredCollections returns the namespace/collection pairs whose private
+// data organisation org's peer delivers (DeliverWithPrivateData from block
+// 0 to the newest, as User1 of Org1MSP), sorted, once each.
+func (n *testNet) deliveredCollections(t *testing.T, org string) []string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+	del, err := peer.NewDeliverClient(n.orgs[org]).DeliverWithPrivateData(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := &orderer.SeekPosition{Type: &orderer.SeekPosition_Oldest{Oldest: &orderer.SeekOldest{}}}
+	newest := &orderer.SeekPosition{Type: &orderer.SeekPosition_Newest{Newest: &orderer.SeekNewest{}}}
+	if err := del.Send(seekEnvelopeTo(t, n.user, DefaultChannel, start, newest, orderer.SeekInfo_FAIL_IF_NOT_READY)); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for {
+		r, err := del.Recv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		bp := r.GetBlockAndPrivateData()
+		if bp == nil {
+			if r.GetStatus() != common.Status_SUCCESS {
+				t.Fatalf("DeliverWithPrivateData on %s: status %v", org, r.GetStatus())
+			}
+			break
+		}
+		for _, tx := range bp.GetPrivateDataMap() {
+			for _, ns := range tx.GetNsPvtRwset() {
+				for _, c := range ns.GetCollectionPvtRwset() {
+					seen[ns.GetNamespace()+"/"+c.GetCollectionName()] = true
+				}
+			}
+		}
+	}
+	return slices.Sorted(maps.Keys(seen))
 }

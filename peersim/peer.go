@@ -371,6 +371,7 @@ func (p *Peer) startOn(ctx context.Context, ls Listeners, addressFile bool) (err
 		gp.RegisterGatewayServer(o.srv, p.newGateway(o, ord, verify))
 		peer.RegisterDeliverServer(o.srv, deliver.New(deliver.Config{
 			Channels: p.chans.View(o.mspID()), MSP: p.msp, Stopping: p.closing, Log: p.log.With(logging.NameKey, "deliver", "org", o.mspID()),
+			PeerMSPID: o.mspID(),
 		}))
 		srv := o.srv
 		p.serve("client "+o.mspID(), func() error { return srv.Serve(l) }, grpc.ErrServerStopped)

@@ -37,6 +37,10 @@ type Config struct {
 	// Unavailable.
 	Stopping <-chan struct{}
 	Log      *slog.Logger
+	// PeerMSPID is the organisation of the peer the service is part of:
+	// DeliverWithPrivateData sends the private data that organisation's
+	// peer holds. Empty: all the ledger keeps.
+	PeerMSPID string
 }
 
 // Service is the protos.Deliver service: committed blocks, filtered
@@ -102,7 +106,7 @@ func (s *Service) DeliverFiltered(stream peer.Deliver_DeliverFilteredServer) err
 func (s *Service) DeliverWithPrivateData(stream peer.Deliver_DeliverWithPrivateDataServer) error {
 	return s.serve(stream.Context(), stream.Recv, func(req seekRequest, cb *ledger.CommittedBlock) error {
 		number := cb.Block.GetHeader().GetNumber()
-		pvt, err := req.ledger.BlockPrivateData(number)
+		pvt, err := req.ledger.BlockPrivateDataAt(number, s.cfg.PeerMSPID)
 		if err != nil {
 			return fmt.Errorf("deliver with private data on %s: %w", req.ledger.ChannelID(), err)
 		}

@@ -246,3 +246,64 @@ func memberOf(mspID string) *common.SignaturePolicyEnvelope {
 		Identities: []*msp.MSPPrincipal{{PrincipalClassification: msp.MSPPrincipal_ROLE, Principal: role}},
 	}
 }
+
+// BlockPrivateDataAt is BlockPrivateData as the peer of organisation
+// peerMSPID holds it: only the collections that organisation is a member
+// of (as the chaincode's committed definition names them; an implicit
+// collection is its organisation's alone). With Config.PeerMSPIDs empty,
+// or peerMSPID "", it is BlockPrivateData.
+func (l *Ledger) BlockPrivateDataAt(number uint64, peerMSPID string) (map[uint64]*rwset.TxPvtReadWriteSet, error) {
+	all, err := l.BlockPrivateData(number)
+	if err != nil || peerMSPID == "" || len(l.cfg.PeerMSPIDs) == 0 {
+		return all, err
+	}
+	snap, err := l.st.snapshot()
+	if err != nil {
+		return nil, fmt.Errorf("private data of block %d of %s: %w", number, l.channel, err)
+	}
+	defer snap.release()
+	members := map[string]map[string]*collectionInfo{} // by namespace
+	member := func(ns, coll string) (bool, error) {
+		if strings.HasPrefix(coll, ImplicitCollectionPrefix) {
+			return implicitCollection(coll).isMember(peerMSPID), nil
+		}
+		colls, ok := members[ns]
+		if !ok {
+			def, err := l.readDefinition(snap, ns)
+			if err != nil && !errors.Is(err, ErrChaincodeNotDefined) {
+				return false, err
+			}
+			if def != nil {
+				if colls, err = parseCollections(def.Collections); err != nil {
+					return false, err
+				}
+			}
+			members[ns] = colls
+		}
+		c := colls[coll]
+		return c != nil && c.isMember(peerMSPID), nil
+	}
+	out := map[uint64]*rwset.TxPvtReadWriteSet{}
+	for txNum, tx := range all {
+		kept := &rwset.TxPvtReadWriteSet{DataModel: tx.GetDataModel()}
+		for _, nsp := range tx.GetNsPvtRwset() {
+			var colls []*rwset.CollectionPvtReadWriteSet
+			for _, c := range nsp.GetCollectionPvtRwset() {
+				ok, err := member(nsp.GetNamespace(), c.GetCollectionName())
+				if err != nil {
+					return nil, fmt.Errorf("private data of block %d of %s, %s/%s: %w", number, l.channel, nsp.GetNamespace(), c.GetCollectionName(), err)
+				}
+				if ok {
+					colls = append(colls, c)
+				}
+			}
+			if len(colls) > 0 {
+				kept.NsPvtRwset = append(kept.NsPvtRwset, &rwset.NsPvtReadWriteSet{Namespace: nsp.GetNamespace(), CollectionPvtRwset: colls})
+			}
+		}
+		if len(kept.NsPvtRwset) > 0 {
+			out[txNum] = kept
+		}
+	}
+	return out, nil
+}

@@ -19,7 +19,8 @@
 // collection that organisation is not a member of, GetPrivateData behaves
 // as on a Fabric peer without the data. CheckDissemination tells whether
 // Fabric's endorser could disseminate a private write set to enough peers.
-// BlockPrivateData holds the collections any of the organisations keeps.
+// BlockPrivateData holds the collections any of the organisations keeps,
+// BlockPrivateDataAt those one organisation's peer holds.
 //
 // # Shape
 //
