@@ -152,29 +152,7 @@ func readablePrivateData(pvt map[uint64]*rwset.TxPvtReadWriteSet, access func(ns
 		}
 		return verdicts[k], nil
 	}
-	out := make(map[uint64]*rwset.TxPvtReadWriteSet, len(pvt))
-	for txNum, tx := range pvt {
-		kept := &rwset.TxPvtReadWriteSet{DataModel: tx.GetDataModel()}
-		for _, ns := range tx.GetNsPvtRwset() {
-			var colls []*rwset.CollectionPvtReadWriteSet
-			for _, c := range ns.GetCollectionPvtRwset() {
-				ok, err := readable(ns.GetNamespace(), c.GetCollectionName())
-				if err != nil {
-					return nil, err
-				}
-				if ok {
-					colls = append(colls, c)
-				}
-			}
-			if len(colls) > 0 {
-				kept.NsPvtRwset = append(kept.NsPvtRwset, &rwset.NsPvtReadWriteSet{Namespace: ns.GetNamespace(), CollectionPvtRwset: colls})
-			}
-		}
-		if len(kept.NsPvtRwset) > 0 {
-			out[txNum] = kept
-		}
-	}
-	return out, nil
+	return ledger.FilterPrivateData(pvt, readable)
 }
 
 func (s *Service) serve(ctx context.Context, recv func() (*common.Envelope, error), send blockSender, sendStatus func(common.Status) error) error {

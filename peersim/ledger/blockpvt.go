@@ -283,15 +283,26 @@ func (l *Ledger) BlockPrivateDataAt(number uint64, peerMSPID string) (map[uint64
 		c := colls[coll]
 		return c != nil && c.isMember(peerMSPID), nil
 	}
-	out := map[uint64]*rwset.TxPvtReadWriteSet{}
-	for txNum, tx := range all {
+	out, err := FilterPrivateData(all, member)
+	if err != nil {
+		return nil, fmt.Errorf("private data of block %d of %s: %w", number, l.channel, err)
+	}
+	return out, nil
+}
+
+// FilterPrivateData returns the private data of a block's transactions
+// (BlockPrivateData's map) with only the collections keep accepts; a
+// transaction left with none is left out. keep's error ends the filter.
+func FilterPrivateData(pvt map[uint64]*rwset.TxPvtReadWriteSet, keep func(ns, coll string) (bool, error)) (map[uint64]*rwset.TxPvtReadWriteSet, error) {
+	out := make(map[uint64]*rwset.TxPvtReadWriteSet, len(pvt))
+	for txNum, tx := range pvt {
 		kept := &rwset.TxPvtReadWriteSet{DataModel: tx.GetDataModel()}
 		for _, nsp := range tx.GetNsPvtRwset() {
 			var colls []*rwset.CollectionPvtReadWriteSet
 			for _, c := range nsp.GetCollectionPvtRwset() {
-				ok, err := member(nsp.GetNamespace(), c.GetCollectionName())
+				ok, err := keep(nsp.GetNamespace(), c.GetCollectionName())
 				if err != nil {
-					return nil, fmt.Errorf("private data of block %d of %s, %s/%s: %w", number, l.channel, nsp.GetNamespace(), c.GetCollectionName(), err)
+					return nil, fmt.Errorf("%s/%s: %w", nsp.GetNamespace(), c.GetCollectionName(), err)
 				}
 				if ok {
 					colls = append(colls, c)
