@@ -145,8 +145,19 @@ func TestLifecycle(t *testing.T) {
 // transactions, and fails the test unless both are valid.
 func (n *testNet) define2x(t *testing.T, channel, name, version string, seq int64, packageID string, initRequired bool) {
 	t.Helper()
+	n.define2xWithPolicy(t, channel, name, version, seq, packageID, initRequired, nil)
+}
+
+// define2xWithPolicy is define2x with an endorsement policy (nil for the
+// channel's default).
+func (n *testNet) define2xWithPolicy(t *testing.T, channel, name, version string, seq int64, packageID string, initRequired bool, policy *peer.ApplicationPolicy) {
+	t.Helper()
+	var validation []byte
+	if policy != nil {
+		validation = mustMarshal(t, policy)
+	}
 	approve := &lb.ApproveChaincodeDefinitionForMyOrgArgs{
-		Name: name, Version: version, Sequence: seq, InitRequired: initRequired,
+		Name: name, Version: version, Sequence: seq, InitRequired: initRequired, ValidationParameter: validation,
 		Source: &lb.ChaincodeSource{Type: &lb.ChaincodeSource_LocalPackage{LocalPackage: &lb.ChaincodeSource_Local{PackageId: packageID}}},
 	}
 	resp, prop := n.lifecycleCall(t, n.admin, channel, "ApproveChaincodeDefinitionForMyOrg", approve, nil)
@@ -156,7 +167,7 @@ func (n *testNet) define2x(t *testing.T, channel, name, version string, seq int6
 	if code := n.submit(t, n.admin, channel, prop, resp)[0]; code != peer.TxValidationCode_VALID {
 		t.Fatalf("approve transaction: %v", code)
 	}
-	commit := &lb.CommitChaincodeDefinitionArgs{Name: name, Version: version, Sequence: seq, InitRequired: initRequired}
+	commit := &lb.CommitChaincodeDefinitionArgs{Name: name, Version: version, Sequence: seq, InitRequired: initRequired, ValidationParameter: validation}
 	resp, prop = n.lifecycleCall(t, n.admin, channel, "CommitChaincodeDefinition", commit, nil)
 	if resp.GetResponse().GetStatus() != 200 {
 		t.Fatalf("commit %s sequence %d: %d %q", name, seq, resp.GetResponse().GetStatus(), resp.GetResponse().GetMessage())

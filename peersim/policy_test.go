@@ -1,6 +1,7 @@
 package peersim
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -52,6 +53,57 @@ func TestEndorsementPoliciesAreCheckedAtCommit(t *testing.T) {
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			resp, prop, _ := n.propose(t, n.user, invocation(DefaultChannel, tt.cc, "put", "k", string(rune('a'+i))))
+			if resp.GetEndorsement() == nil {
+				t.Fatalf("not endorsed: %s", resp.GetResponse().GetMessage())
+			}
+			if tt.tamper != nil {
+				tt.tamper(resp)
+			}
+			if got := n.submit(t, n.user, DefaultChannel, prop, resp)[0]; got != tt.want {
+				t.Errorf("code %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestChannelPolicyReferences defines chaincodes whose endorsement policy
+// is one of the channel's application policies, as the peer CLI's
+// --channel-config-policy does, and checks who satisfies each: as in
+// Fabric's test network, a peer is a reader but not a writer or an admin.
+func TestChannelPolicyReferences(t *testing.T) {
+	n := startNet(t, t.TempDir())
+	endorseAs := func(signer *identity.SigningIdentity) func(*peer.ProposalResponse) {
+		return func(r *peer.ProposalResponse) {
+			e, err := signer.Endorse(r.GetPayload())
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.Endorsement = e
+		}
+	}
+	tests := []struct {
+		name   string
+		policy string
+		tamper func(*peer.ProposalResponse)
+		want   peer.TxValidationCode
+	}{
+		{name: "the peer is a reader", policy: "/Channel/Application/Readers", want: peer.TxValidationCode_VALID},
+		{name: "the peer is not a writer", policy: "/Channel/Application/Writers", want: peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE},
+		{name: "a client is a writer", policy: "/Channel/Application/Writers", tamper: endorseAs(n.user), want: peer.TxValidationCode_VALID},
+		{name: "the peer is not an admin", policy: "/Channel/Application/Admins", want: peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE},
+		{name: "the admin is the admins' majority", policy: "/Channel/Application/Admins", tamper: endorseAs(n.admin), want: peer.TxValidationCode_VALID},
+		{name: "the organisation's own Writers", policy: "/Channel/Application/Org1MSP/Writers", tamper: endorseAs(n.user), want: peer.TxValidationCode_VALID},
+		{name: "an undefined policy fails every transaction", policy: "/Channel/Application/Owners", want: peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			name := fmt.Sprintf("ref%d", i)
+			n.install(t, n.admin, name, "1.0")
+			n.startCC(t, name+":1.0", newTestCC())
+			ref := &peer.ApplicationPolicy{Type: &peer.ApplicationPolicy_ChannelConfigPolicyReference{ChannelConfigPolicyReference: tt.policy}}
+			n.define2xWithPolicy(t, DefaultChannel, name, "1.0", 1, name+":1.0", false, ref)
+
+			resp, prop, _ := n.propose(t, n.user, invocation(DefaultChannel, name, "put", "k", "v"))
 			if resp.GetEndorsement() == nil {
 				t.Fatalf("not endorsed: %s", resp.GetResponse().GetMessage())
 			}

@@ -275,7 +275,16 @@ func TestResolvePolicy(t *testing.T) {
 		{name: "_lifecycle without a policy needs the majority", namespace: ledger.LifecycleNamespace, members: two, want: "AND('Org1MSP.peer', 'Org2MSP.peer')"},
 		{name: "lscc without a policy needs any member", namespace: "lscc", members: two, want: "OR('Org1MSP.member', 'Org2MSP.member')"},
 		{name: "a non-member's Endorsement is unknown", namespace: "cc", policy: ref("/Channel/Application/Org3MSP/Endorsement"), members: two, wantErr: `channel policy "/Channel/Application/Org3MSP/Endorsement" is not defined`},
-		{name: "another reference is unknown", namespace: "cc", policy: ref("/Channel/Application/Admins"), members: two, wantErr: `channel policy "/Channel/Application/Admins" is not defined`},
+		{name: "Readers is any member's admin, peer or client", namespace: "cc", policy: ref("/Channel/Application/Readers"), members: two, want: "OR('Org1MSP.admin', 'Org1MSP.peer', 'Org1MSP.client', 'Org2MSP.admin', 'Org2MSP.peer', 'Org2MSP.client')"},
+		{name: "Writers is any member's admin or client", namespace: "cc", policy: ref("/Channel/Application/Writers"), members: two, want: "OR('Org1MSP.admin', 'Org1MSP.client', 'Org2MSP.admin', 'Org2MSP.client')"},
+		{name: "Admins is the majority of admins", namespace: "cc", policy: ref("/Channel/Application/Admins"), members: two, want: "AND('Org1MSP.admin', 'Org2MSP.admin')"},
+		{name: "Admins of three is two admins", namespace: "cc", policy: ref("/Channel/Application/Admins"), members: []string{"A", "B", "C"}, want: "OutOf(2, 'A.admin', 'B.admin', 'C.admin')"},
+		{name: "Writers of one organisation", namespace: "cc", policy: ref("/Channel/Application/Writers"), members: []string{"Org1MSP"}, want: "OR('Org1MSP.admin', 'Org1MSP.client')"},
+		{name: "an organisation's Readers", namespace: "cc", policy: ref("/Channel/Application/Org1MSP/Readers"), members: two, want: "OR('Org1MSP.admin', 'Org1MSP.peer', 'Org1MSP.client')"},
+		{name: "an organisation's Admins", namespace: "cc", policy: ref("/Channel/Application/Org2MSP/Admins"), members: two, want: "AND('Org2MSP.admin')"},
+		{name: "an organisation's unknown policy", namespace: "cc", policy: ref("/Channel/Application/Org2MSP/Owners"), members: two, wantErr: `channel policy "/Channel/Application/Org2MSP/Owners" is not defined`},
+		{name: "a reference outside the application group", namespace: "cc", policy: ref("/Channel/Orderer/Writers"), members: two, wantErr: `channel policy "/Channel/Orderer/Writers" is not defined`},
+		{name: "an unknown application policy", namespace: "cc", policy: ref("/Channel/Application/Owners"), members: two, wantErr: `channel policy "/Channel/Application/Owners" is not defined`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
