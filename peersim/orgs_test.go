@@ -473,3 +473,68 @@ func (n *testNet) deliveredCollections(t *testing.T, org string) []string {
 	}
 	return slices.Sorted(maps.Keys(seen))
 }
+
+// TestACrossChannelCallRunsOnTheCallersPeer calls a chaincode on another
+// channel from each organisation's peer: the callee sees the channels and
+// the private data of the caller's peer, as on Fabric, where the call runs
+// on the peer that endorses.
+func TestACrossChannelCallRunsOnTheCallersPeer(t *testing.T) {
+	n := startNet(t, t.TempDir(), withOrgs("Org1MSP", "Org2MSP"))
+	for _, c := range []struct{ name, orgs string }{{"org1only", "Org1MSP"}, {"both", ""}} {
+		var orgs []string
+		if c.orgs != "" {
+			orgs = []string{c.orgs}
+		}
+		if err := n.p.CreateChannel(c.name, orgs...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, name := range []string{"pcc", "caller"} {
+		if resp := n.install(t, n.admin, name, "1"); resp.GetResponse().GetStatus() != 200 {
+			t.Fatalf("install %s: %q", name, resp.GetResponse().GetMessage())
+		}
+	}
+	n.startCC(t, "pcc:1", newTestCC())
+	n.startCC(t, "caller:1", callerCC{})
+	n.instantiate(t, DefaultChannel, "caller", "1")
+	n.instantiate(t, "org1only", "pcc", "1", "init", "org1only")
+	colls, err := identity.ParseCollectionsJSON([]byte(`[{"name":"secrets","policy":"OR('Org1MSP.member')","requiredPeerCount":0,"maxPeerCount":1,"blockToLive":0}]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp, code := n.deployFull(t, n.admin, "OR('Org1MSP.peer', 'Org2MSP.peer')", colls, "deploy", "both", "pcc", "1"); code != peer.TxValidationCode_VALID {
+		t.Fatalf("deploy pcc on both: %q, %v", resp.GetResponse().GetMessage(), code)
+	}
+	prop, resps := n.endorseOn(t, n.user, invocation("both", "pcc", "pput", "secrets", "k", "org1's"), "Org1MSP")
+	if code := n.submitAll(t, n.user, "both", prop, resps); code != peer.TxValidationCode_VALID {
+		t.Fatalf("private write on both: %v", code)
+	}
+
+	tests := []struct {
+		name, org string
+		call      []string
+		want      string // the answer, or a part of the error
+		ok        bool
+	}{
+		{name: "Org1MSP's peer reaches a channel of Org1MSP", org: "Org1MSP", call: []string{"pcc", "@org1only", "get", "init"}, want: "init org1only", ok: true},
+		{name: "Org2MSP's peer has no ledger of a channel without Org2MSP", org: "Org2MSP", call: []string{"pcc", "@org1only", "get", "init"}, want: "failed to find ledger for channel: org1only"},
+		{name: "Org1MSP's peer reads its collection on the other channel", org: "Org1MSP", call: []string{"pcc", "@both", "pget", "secrets", "k"}, want: "org1's", ok: true},
+		{name: "Org2MSP's peer holds only the hash there", org: "Org2MSP", call: []string{"pcc", "@both", "pget", "secrets", "k"}, want: "private data matching public hash version is not available"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			signer := n.orgIdentity(t, tt.org, "User1")
+			_, resps := n.endorseOn(t, signer, invocation(DefaultChannel, "caller", tt.call...), tt.org)
+			r := resps[0].GetResponse()
+			if tt.ok {
+				if r.GetStatus() != 200 || string(r.GetPayload()) != tt.want {
+					t.Errorf("got %d %q %q, want 200 %q", r.GetStatus(), r.GetMessage(), r.GetPayload(), tt.want)
+				}
+				return
+			}
+			if got := r.GetMessage() + " " + string(r.GetPayload()); !strings.Contains(got, tt.want) {
+				t.Errorf("got %d %q, want a failure containing %q", r.GetStatus(), got, tt.want)
+			}
+		})
+	}
+}

@@ -169,8 +169,8 @@ func New(cfg Config, logger *slog.Logger, opts ...Option) (*Peer, error) {
 		chaincode.WithResolver(chaincode.ResolverFunc(func(ctx context.Context, channelID, name string, sp *peer.SignedProposal, sim chaincode.TxSimulator) (string, error) {
 			return p.supportFor(sim).ResolveChaincode(ctx, channelID, name, sp, sim)
 		})),
-		chaincode.WithSimulatorFactory(chaincode.SimulatorFactoryFunc(func(channelID, txID string) (chaincode.TxSimulator, func(), error) {
-			return p.home().support.NewTxSimulator(channelID, txID)
+		chaincode.WithSimulatorFactory(chaincode.SimulatorFactoryFunc(func(caller chaincode.TxSimulator, channelID, txID string) (chaincode.TxSimulator, func(), error) {
+			return p.supportFor(caller).NewTxSimulator(caller, channelID, txID)
 		})),
 		chaincode.WithDisconnectHook(func(ccid string, cause error) {
 			logger.Debug("chaincode disconnected", "ccid", ccid, "cause", cause)

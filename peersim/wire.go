@@ -122,7 +122,7 @@ func (p *Peer) newSupport(o *orgPeer) *ccsupport.Support {
 		},
 		Server:   p.cc,
 		Packages: p.store,
-		Channels: p.chans,
+		Channels: p.chans.View(o.mspID()),
 		Approval: func(channelID, name string, sequence int64) (string, bool, error) {
 			l, err := p.chans.Ledger(channelID)
 			if err != nil {

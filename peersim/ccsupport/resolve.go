@@ -51,8 +51,10 @@ func (s *Support) ResolveChaincode(ctx context.Context, channelID, name string, 
 }
 
 // NewTxSimulator gives a chaincode-to-chaincode call on another channel a
-// simulator of its own.
-func (s *Support) NewTxSimulator(channelID, txID string) (sim chaincode.TxSimulator, release func(), err error) {
+// simulator of its own, on s's virtual peer: a channel its organisation is
+// not a member of is not found. The caller is a transaction on that peer
+// (the Peer picks the Support by it).
+func (s *Support) NewTxSimulator(_ chaincode.TxSimulator, channelID, txID string) (sim chaincode.TxSimulator, release func(), err error) {
 	l, err := s.cfg.Channels.Ledger(channelID)
 	if err != nil {
 		return nil, nil, fmt.Errorf("failed to find ledger for channel: %s", channelID)

@@ -357,11 +357,13 @@ type fakeFactory struct {
 	mu       sync.Mutex
 	sims     map[string]*fakeSim // by channel
 	released int
+	callers  []TxSimulator // the caller each call was given
 }
 
-func (f *fakeFactory) NewTxSimulator(channelID, txID string) (TxSimulator, func(), error) {
+func (f *fakeFactory) NewTxSimulator(caller TxSimulator, channelID, txID string) (TxSimulator, func(), error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.callers = append(f.callers, caller)
 	sim, ok := f.sims[channelID]
 	if !ok {
 		return nil, nil, fmt.Errorf("failed to find ledger for channel: %s", channelID)

@@ -51,7 +51,7 @@ func (h *handler) invokeChaincode(tx *txContext, payload []byte) ([]byte, error)
 		if h.srv.simulators == nil {
 			return nil, errNoSimulators
 		}
-		other, release, err := h.srv.simulators.NewTxSimulator(channelID, tx.txID)
+		other, release, err := h.srv.simulators.NewTxSimulator(tx.sim, channelID, tx.txID)
 		if err != nil {
 			return nil, err
 		}

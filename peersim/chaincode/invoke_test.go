@@ -176,6 +176,9 @@ func TestInvokeOnAnotherChannelUsesAThrowawaySimulator(t *testing.T) {
 	if ie.factory.released != 1 {
 		t.Errorf("the ch2 simulator was released %d times, want 1", ie.factory.released)
 	}
+	if len(ie.factory.callers) != 1 || ie.factory.callers[0] != TxSimulator(sim) {
+		t.Errorf("the factory was given callers %v, want the calling transaction's simulator", ie.factory.callers)
+	}
 }
 
 func TestInvokeFailures(t *testing.T) {

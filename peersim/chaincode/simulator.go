@@ -62,17 +62,18 @@ type HistoryIterator interface {
 // throws them away: the callee's writes are discarded and its reads are
 // never validated, so the call is in effect a query.
 type SimulatorFactory interface {
-	// NewTxSimulator returns a simulator on channelID for txID and a function
-	// that releases it. Its error reaches the calling chaincode unchanged;
-	// Fabric's text for a channel the peer has not joined is
+	// NewTxSimulator returns a simulator on channelID for txID, on the
+	// same peer as caller (the calling transaction's simulator), and a
+	// function that releases it. Its error reaches the calling chaincode
+	// unchanged; Fabric's text for a channel that peer has not joined is
 	// "failed to find ledger for channel: <channel>".
-	NewTxSimulator(channelID, txID string) (sim TxSimulator, release func(), err error)
+	NewTxSimulator(caller TxSimulator, channelID, txID string) (sim TxSimulator, release func(), err error)
 }
 
 // SimulatorFactoryFunc adapts a function to SimulatorFactory.
-type SimulatorFactoryFunc func(channelID, txID string) (TxSimulator, func(), error)
+type SimulatorFactoryFunc func(caller TxSimulator, channelID, txID string) (TxSimulator, func(), error)
 
 // NewTxSimulator calls f.
-func (f SimulatorFactoryFunc) NewTxSimulator(channelID, txID string) (TxSimulator, func(), error) {
-	return f(channelID, txID)
+func (f SimulatorFactoryFunc) NewTxSimulator(caller TxSimulator, channelID, txID string) (TxSimulator, func(), error) {
+	return f(caller, channelID, txID)
 }
