@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	fgclient "github.com/hyperledger/fabric-gateway/pkg/client"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 
 	"github.com/chaincodekit/chaincodekit/peersim"
@@ -57,7 +58,10 @@ const setupTimeout = 5 * time.Minute
 //   - query: one Endorser ProcessProposal of get(key) among 100 keys;
 //   - invoke: ProcessProposal of put(unique key, 64 bytes), the signed
 //     transaction on the client's Broadcast stream, and the wait for its
-//     commit on one DeliverFiltered stream all clients share.
+//     commit on one DeliverFiltered stream all clients share;
+//   - gateway/evaluate and gateway/submit: the same two through the Gateway
+//     service with Fabric's own Gateway client (fabric-gateway), each client
+//     on its own connection: Evaluate; Endorse, Submit and CommitStatus.
 //
 // Each reports ops/s, the CPU time per operation of the peer process
 // (peer-µs/op) and of the chaincode process (cc-µs/op) from /proc/<pid>/stat,
@@ -67,7 +71,10 @@ const setupTimeout = 5 * time.Minute
 // as large as the peer's, and for an invoke also verifies the envelope's
 // signature. ratio is peer-µs/op over floor-µs/op; total-ratio counts the
 // chaincode's CPU in. The floor counts neither the peer↔chaincode round trips
-// nor a block write. floor/query and floor/invoke run the floor alone.
+// nor a block write. floor/query and floor/invoke run the floor alone. A
+// Gateway load is compared with the floor of the Endorser load it makes;
+// gateway/submit also signs and verifies a CommitStatus request, which
+// that floor does not count.
 //
 // Run it with
 //
@@ -158,6 +165,11 @@ func BenchmarkLoad(b *testing.B) {
 	var seq sync.Mutex
 	n := 0
 	uniqueKey := func() string { seq.Lock(); defer seq.Unlock(); n++; return fmt.Sprintf("key%d", n) }
+	gw, err := dialGateways(p.Addrs.Address, p.DataDir, "User1", peersim.DefaultChannel, "load", loadClients)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(gw.Close)
 	ops := map[string]Op{
 		"query": func(ctx context.Context, w, i int) error {
 			_, err := clients.Query(ctx, w, "get", fmt.Sprintf("k%d", i%100))
@@ -167,7 +179,18 @@ func BenchmarkLoad(b *testing.B) {
 			_, err := clients.Invoke(ctx, w, "put", uniqueKey(), value)
 			return err
 		},
+		"gateway/evaluate": func(ctx context.Context, w, i int) error {
+			_, err := gw.contracts[w].EvaluateWithContext(ctx, "get", fgclient.WithArguments(fmt.Sprintf("k%d", i%100)))
+			return err
+		},
+		"gateway/submit": func(ctx context.Context, w, _ int) error {
+			_, err := gw.contracts[w].SubmitWithContext(ctx, "put", fgclient.WithArguments(uniqueKey(), value))
+			return err
+		},
 	}
+	// floorOf is the floor each load is compared with: a Gateway call
+	// does the same unavoidable work as the Endorser call it makes.
+	floorOf := map[string]string{"query": "query", "invoke": "invoke", "gateway/evaluate": "query", "gateway/submit": "invoke"}
 
 	// One of each, to size the floor's answers as the peer's.
 	q, err := clients.Query(ctx, 0, "get", "k1")
@@ -207,7 +230,7 @@ func BenchmarkLoad(b *testing.B) {
 		},
 	}
 
-	for _, name := range []string{"query", "invoke"} {
+	for _, name := range []string{"query", "invoke", "gateway/evaluate", "gateway/submit"} {
 		var profiled sync.Once
 		b.Run(name, func(b *testing.B) {
 			if *profileDir != "" {
@@ -219,7 +242,7 @@ func BenchmarkLoad(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.StopTimer()
-			f, err := Run(context.Background(), loadClients, b.N, []int{floorPIDs[name]}, floorOps[name])
+			f, err := Run(context.Background(), loadClients, b.N, []int{floorPIDs[floorOf[name]]}, floorOps[floorOf[name]])
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -251,7 +274,7 @@ func BenchmarkLoad(b *testing.B) {
 // to -loadtest.profile/peer-<name>.pprof while the clients run op.
 func profile(b *testing.B, p *Peer, name string, op Op) {
 	b.Helper()
-	path := filepath.Join(*profileDir, "peer-"+name+".pprof")
+	path := filepath.Join(*profileDir, "peer-"+strings.ReplaceAll(name, "/", "-")+".pprof")
 	f, err := os.Create(path)
 	if err != nil {
 		b.Fatal(err)
