@@ -24,9 +24,9 @@ func (s *Support) Execute(ctx context.Context, ex syscc.Execution) (*peer.Respon
 		typ = peer.ChaincodeMessage_INIT
 	}
 	if s.cfg.Gate != nil {
-		leave, err := s.cfg.Gate.enter(ctx, ex.CCID, ex.ChannelID, ex.TxID)
+		leave, err := s.cfg.Gate.enter(ctx, ex.ChannelID, ex.TxID)
 		if err != nil {
-			return nil, nil, fmt.Errorf("failed to execute transaction %s: waiting for another organisation's execution of it on %s: %w", ex.TxID, ex.CCID, err)
+			return nil, nil, fmt.Errorf("failed to execute transaction %s on %s: waiting for another organisation's execution of it: %w", ex.TxID, ex.CCID, err)
 		}
 		defer leave()
 	}

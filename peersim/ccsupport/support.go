@@ -121,9 +121,9 @@ type Config struct {
 	// development-mode start command.
 	ChaincodeAddress func() string
 
-	// Gate, if set, makes executions of one transaction on one chaincode
-	// process take turns (virtual peers of several organisations share
-	// the processes in development mode and chaincode servers).
+	// Gate, if set, makes the virtual peers' executions of one
+	// transaction take turns (they share chaincode processes in
+	// development mode and chaincode servers; see TxGate).
 	Gate *TxGate
 
 	Server   Server
