@@ -261,6 +261,11 @@ func (c Config) orgAddresses() ([]string, error) {
 		if err := orgConfig(id).Validate(); err != nil {
 			return nil, fmt.Errorf("config Orgs[%d] %q: %w", i, id, err)
 		}
+		for _, other := range c.Orgs[:i] {
+			if OrgDomain(other) == OrgDomain(id) {
+				return nil, fmt.Errorf("config Orgs: %s and %s would share the organisation folder %s (MSP IDs that differ only in case or an MSP suffix have one domain): rename one", other, id, OrgDomain(id))
+			}
+		}
 	}
 	named := map[string]string{}
 	for i, spec := range c.OrgAddresses {
@@ -273,6 +278,9 @@ func (c Config) orgAddresses() ([]string, error) {
 		}
 		if _, _, err := net.SplitHostPort(addr); err != nil {
 			return nil, fmt.Errorf("config OrgAddresses[%d] %q: want host:port: %w", i, spec, err)
+		}
+		if prev, ok := named[id]; ok {
+			return nil, fmt.Errorf("config OrgAddresses[%d] %q: %s already has address %s: give each organisation one", i, spec, id, prev)
 		}
 		named[id] = addr
 	}

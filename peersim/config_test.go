@@ -31,6 +31,11 @@ func TestConfigValidate(t *testing.T) {
 		{name: "two organisations are valid", mutate: func(c *Config) { c.Orgs = []string{"Org1MSP", "Org2MSP"} }},
 		{name: "no organisation is refused", mutate: func(c *Config) { c.Orgs = nil }, want: "Orgs is empty"},
 		{name: "an organisation twice is refused", mutate: func(c *Config) { c.Orgs = []string{"Org1MSP", "Org1MSP"} }, want: "Org1MSP is listed twice"},
+		{name: "MSP IDs differing in case share a folder and are refused", mutate: func(c *Config) { c.Orgs = []string{"Org1MSP", "ORG1MSP"} }, want: "Org1MSP and ORG1MSP would share the organisation folder org1.example.com"},
+		{name: "MSP IDs differing in an MSP suffix are refused", mutate: func(c *Config) { c.Orgs = []string{"Org1MSP", "Org2MSP", "Org2"} }, want: "Org2MSP and Org2 would share"},
+		{name: "an organisation given two addresses is refused", mutate: func(c *Config) {
+			c.Orgs, c.OrgAddresses = []string{"Org1MSP", "Org2MSP"}, []string{"Org2MSP=127.0.0.1:0", "Org2MSP=127.0.0.1:5"}
+		}, want: "Org2MSP already has address 127.0.0.1:0"},
 		{name: "an MSP ID that is no domain is refused", mutate: func(c *Config) { c.Orgs = []string{"Org1MSP", "Org_2"} }, want: `Orgs[1] "Org_2"`},
 		{name: "an address for the second organisation is valid", mutate: func(c *Config) {
 			c.Orgs, c.OrgAddresses = []string{"Org1MSP", "Org2MSP"}, []string{"Org2MSP=127.0.0.1:9999"}

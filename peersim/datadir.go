@@ -76,9 +76,57 @@ func ledgerDir(dataDir, channel string) string { return filepath.Join(dataDir, "
 func channelsFile(dataDir string) string { return filepath.Join(dataDir, "channels.json") }
 
 // ensureOrg opens organisation mspID in dataDir, creating it first if
-// there is none, as New does.
+// there is none, as New does, and records in its folder that it is
+// mspID's (orgOwnerFile).
 func ensureOrg(dataDir, mspID string) (*identity.Org, error) {
-	return identity.EnsureOrg(OrgDirOf(dataDir, mspID), orgConfig(mspID))
+	dir := OrgDirOf(dataDir, mspID)
+	if err := checkOrgOwner(dir, mspID); err != nil {
+		return nil, err
+	}
+	org, err := identity.EnsureOrg(dir, orgConfig(mspID))
+	if err != nil {
+		return nil, err
+	}
+	if err := recordOrgOwner(dir, mspID); err != nil {
+		return nil, err
+	}
+	return org, nil
+}
+
+// orgOwnerFile, in an organisation's folder, holds the MSP ID the folder
+// was created for. MSP IDs that differ only in case or an MSP suffix
+// (Org1MSP, ORG1MSP, Org1) have the same domain and so the same folder;
+// the file keeps a second one from using the first one's CA and keys.
+// Folders made before it existed have none and are taken as the asker's.
+const orgOwnerFile = "peersim-mspid"
+
+// checkOrgOwner fails when the organisation folder dir was created for
+// another MSP ID than mspID.
+func checkOrgOwner(dir, mspID string) error {
+	b, err := os.ReadFile(filepath.Join(dir, orgOwnerFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read the MSP ID of organisation folder %s: %w", dir, err)
+	}
+	if owner := strings.TrimSpace(string(b)); owner != mspID {
+		return fmt.Errorf("organisation %q: its folder %s belongs to %s (MSP IDs that differ only in case or an MSP suffix share a folder): use %s, or give the organisation another name",
+			mspID, dir, owner, owner)
+	}
+	return nil
+}
+
+// recordOrgOwner writes orgOwnerFile in dir if it is not there.
+func recordOrgOwner(dir, mspID string) error {
+	path := filepath.Join(dir, orgOwnerFile)
+	if _, err := os.Stat(path); err == nil {
+		return nil
+	}
+	if err := os.WriteFile(path, []byte(mspID+"\n"), 0o644); err != nil {
+		return fmt.Errorf("record the MSP ID of organisation folder %s: %w", dir, err)
+	}
+	return nil
 }
 
 // LoadIdentity loads the signing identity name from the default
@@ -94,20 +142,36 @@ func LoadIdentity(dataDir, name string) (*identity.SigningIdentity, error) {
 // error wraps ErrNoOrganization, and for an unknown name
 // ErrIdentityNotFound.
 func LoadOrgIdentity(dataDir, mspID, name string) (*identity.SigningIdentity, error) {
-	dir := OrgDirOf(dataDir, mspID)
-	// The ca/ folder marks an organisation (EnsureOrg moves it in last).
-	if _, err := os.Stat(filepath.Join(dir, "ca")); errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%w %s in %s", ErrNoOrganization, mspID, dataDir)
-	}
-	org, err := identity.LoadOrg(dir, orgConfig(mspID))
+	org, err := loadOrg(dataDir, mspID)
 	if err != nil {
-		return nil, fmt.Errorf("load the peer organisation from %s: %w", dataDir, err)
+		return nil, err
 	}
 	id, err := org.Identity(name)
 	if err != nil && !errors.Is(err, ErrIdentityNotFound) { // that one names the identity already
 		return nil, fmt.Errorf("load identity %q: %w", name, err)
 	}
 	return id, err
+}
+
+// loadOrg opens organisation mspID in dataDir without creating it: an
+// error wrapping ErrNoOrganization when there is none.
+func loadOrg(dataDir, mspID string) (*identity.Org, error) {
+	if err := orgConfig(mspID).Validate(); err != nil {
+		return nil, fmt.Errorf("organisation %q: %w", mspID, err)
+	}
+	dir := OrgDirOf(dataDir, mspID)
+	// The ca/ folder marks an organisation (EnsureOrg moves it in last).
+	if _, err := os.Stat(filepath.Join(dir, "ca")); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w %s in %s", ErrNoOrganization, mspID, dataDir)
+	}
+	if err := checkOrgOwner(dir, mspID); err != nil {
+		return nil, err
+	}
+	org, err := identity.LoadOrg(dir, orgConfig(mspID))
+	if err != nil {
+		return nil, fmt.Errorf("load the peer organisation from %s: %w", dataDir, err)
+	}
+	return org, nil
 }
 
 // IssueIdentity issues a new identity of the default organisation
@@ -141,15 +205,23 @@ func IssueOrgIdentity(dataDir, mspID, name string, attrs map[string]string, admi
 func Identities(dataDir string) ([]string, error) { return OrgIdentities(dataDir, defaultMSPID) }
 
 // OrgIdentities lists the identities of organisation mspID in dataDir by
-// the names LoadOrgIdentity takes (Admin, User1, ...), sorted, creating the
-// organisation first if there is none.
+// the names LoadOrgIdentity takes (Admin, User1, ...), sorted. It creates
+// the default organisation (MSPID) if there is none, as a peer's first
+// start would; for another organisation that no peer has created in
+// dataDir the error wraps ErrNoOrganization.
 func OrgIdentities(dataDir, mspID string) ([]string, error) {
 	if err := orgConfig(mspID).Validate(); err != nil {
 		return nil, fmt.Errorf("list identities: organisation %q: %w", mspID, err)
 	}
-	org, err := ensureOrg(dataDir, mspID)
+	var org *identity.Org
+	var err error
+	if mspID == defaultMSPID {
+		org, err = ensureOrg(dataDir, mspID)
+	} else {
+		org, err = loadOrg(dataDir, mspID)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("open the peer organisation in %s: %w", dataDir, err)
+		return nil, fmt.Errorf("list identities: %w", err)
 	}
 	return identityNames(org)
 }

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -76,5 +79,54 @@ func TestNewKeepsItsOrganisationWhereOrgDirSays(t *testing.T) {
 	}
 	if !bytes.Equal(admin.Serialize(), want.Serialize()) {
 		t.Error("LoadIdentity Admin gave another identity than the peer's Admin")
+	}
+}
+
+func TestOrganisationFoldersBelongToOneMSPID(t *testing.T) {
+	dir := t.TempDir()
+	if _, _, err := IssueOrgIdentity(dir, "Org1MSP", "alice", nil, false); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		do   func() error
+		want string
+	}{
+		{name: "another case of the MSP ID cannot issue in its folder", want: "its folder", do: func() error {
+			_, _, err := IssueOrgIdentity(dir, "ORG1MSP", "eve", nil, false)
+			return err
+		}},
+		{name: "the MSP ID without its suffix cannot load from it", want: "belongs to Org1MSP", do: func() error {
+			_, err := LoadOrgIdentity(dir, "Org1", "alice")
+			return err
+		}},
+		{name: "nor list it", want: "belongs to Org1MSP", do: func() error {
+			_, err := OrgIdentities(dir, "org1msp")
+			return err
+		}},
+		{name: "an MSP ID that is a path is refused before any file is read", want: `organisation "../../x"`, do: func() error {
+			_, err := LoadOrgIdentity(dir, "../../x", "alice")
+			return err
+		}},
+		{name: "listing an organisation no peer created is an error", want: "no peer organisation Org2MSP", do: func() error {
+			_, err := OrgIdentities(dir, "Org2MSP")
+			if !errors.Is(err, ErrNoOrganization) {
+				return fmt.Errorf("not ErrNoOrganization: %w", err)
+			}
+			return err
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := tt.do(); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("got %v, want an error containing %q", err, tt.want)
+			}
+		})
+	}
+	if _, err := os.Stat(OrgDirOf(dir, "Org2MSP")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("listing Org2MSP left a folder: %v", err)
+	}
+	if _, err := LoadOrgIdentity(dir, "Org1MSP", "alice"); err != nil {
+		t.Errorf("Org1MSP's own identity: %v", err)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/chaincodekit/chaincodekit/peersim/identity"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/keepalive"
 )
@@ -42,9 +41,9 @@ func IdentityMSPDirOf(dataDir, mspID, name string) (string, error) {
 	if _, err := LoadOrgIdentity(dataDir, mspID, name); err != nil {
 		return "", err
 	}
-	org, err := identity.LoadOrg(OrgDirOf(dataDir, mspID), orgConfig(mspID))
+	org, err := loadOrg(dataDir, mspID)
 	if err != nil {
-		return "", fmt.Errorf("load the peer organisation from %s: %w", dataDir, err)
+		return "", err
 	}
 	return filepath.Join(org.UserDir(name), "msp"), nil
 }

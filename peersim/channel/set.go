@@ -157,7 +157,10 @@ func (s *Set) checkMembers(orgs []string) ([]string, error) {
 	if len(orgs) == 0 {
 		return slices.Clone(s.cfg.Orgs), nil
 	}
-	for _, o := range orgs {
+	for i, o := range orgs {
+		if slices.Contains(orgs[:i], o) {
+			return nil, fmt.Errorf("organisation %q is listed twice among the members %v: name each once", o, orgs)
+		}
 		if !slices.Contains(s.cfg.Orgs, o) {
 			return nil, fmt.Errorf("organisation %q is not one of the peer's organisations %v: %w (start the peer with --orgs naming it)", o, s.cfg.Orgs, ErrUnknownOrg)
 		}

@@ -33,6 +33,9 @@ majority) count its members only.`,
 			if name == "" {
 				return fmt.Errorf("-c (channel name) is required")
 			}
+			if cmd.Flags().Changed("orgs") && len(orgs) == 0 {
+				return fmt.Errorf("--orgs is empty: name the channel's member organisations, or leave the flag out for all of the peer's")
+			}
 			return a.withPeer(cmd, f, func(ctx context.Context, s *session) error {
 				if err := s.CreateChannel(ctx, name, orgs...); err != nil {
 					return err

@@ -184,6 +184,7 @@ func TestTwoOrganisationsThroughTheCLI(t *testing.T) {
 	o.fails("its organisations are Org1MSP, Org2MSP", "channel", "list", "--org", "Org3MSP")
 	o.fails("its organisations are Org1MSP, Org2MSP", "identity", "add", "Bob", "--org", "Org3MSP")
 	o.fails(`unknown identity "Auditor"`, "channel", "list", "--identity", "Auditor")
+	o.fails("its organisations are Org1MSP, Org2MSP", "identity", "add", "Eve", "--org", "ORG2MSP")
 	if got := o.dials("channel", "list", "--org", "Org2MSP", "--identity", "Auditor"); len(got) != 1 || got[0] != o.addr2 {
 		t.Errorf("channel list --org Org2MSP dialled %v, want only %s", got, o.addr2)
 	}
@@ -194,6 +195,8 @@ func TestTwoOrganisationsThroughTheCLI(t *testing.T) {
 	}
 
 	// Channels with member organisations: a policy over the members.
+	o.fails("--orgs is empty", "channel", "create", "-c", "nobody", "--orgs", "")
+	o.fails(`organisation "Org2MSP" is listed twice`, "channel", "create", "-c", "twice", "--orgs", "Org2MSP,Org2MSP")
 	o.ok("channel", "create", "-c", "both", "--orgs", "Org1MSP,Org2MSP")
 	o.ok("channel", "create", "-c", "solo", "--orgs", "Org1MSP")
 	if got := o.ok("channel", "list").stdout; !strings.Contains(got, "both\n") || !strings.Contains(got, "solo\n") {
