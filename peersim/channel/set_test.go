@@ -172,8 +172,8 @@ func openOrgs(t *testing.T, dir string, orgs ...string) (*Set, error) {
 
 func TestChannelsHaveMemberOrganisations(t *testing.T) {
 	tests := []struct {
-		name    string
-		orgs    []string
+		name     string
+		orgs     []string
 		want     []string
 		wantErr  error
 		wantText string
