@@ -320,6 +320,7 @@ func TestEndorseFollowsTheCollectionPolicyOfTheInterest(t *testing.T) {
 	}{
 		{name: "a collection's endorsement policy replaces the chaincode's", collection: "secret", want: []string{"Org1MSP", "Org3MSP"}},
 		{name: "a collection without one takes the chaincode's", collection: "plain", want: []string{"Org1MSP"}},
+		{name: "an implicit collection needs a peer of its organisation, not the chaincode's policy", collection: ledger.ImplicitCollectionPrefix + "Org2MSP", want: []string{"Org2MSP"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
