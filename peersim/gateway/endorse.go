@@ -37,7 +37,8 @@ func proposed(up *identity.UnpackedProposal) error {
 // TargetOrganizations names others; on a failure worth a retry the next
 // peer is tried: the target organisations' in order, without targets the
 // other organisations' in this process (not when the proposal carries
-// transient data, which stays with the gateway's organisation).
+// transient data, which stays with the gateway's organisation). Only the
+// channel's organisations are tried.
 func (s *Server) Evaluate(ctx context.Context, req *gp.EvaluateRequest) (*gp.EvaluateResponse, error) {
 	if req == nil {
 		return nil, rpcError(codes.InvalidArgument, "an evaluate request is required")
@@ -58,7 +59,11 @@ func (s *Server) Evaluate(ctx context.Context, req *gp.EvaluateRequest) (*gp.Eva
 		return nil, rpcError(codes.Unavailable, err.Error())
 	}
 	cc := up.Spec.GetChaincodeId().GetName()
-	candidates := s.evaluators(req.GetTargetOrganizations(), len(up.TransientMap) > 0)
+	onChannel, err := s.channelPeers(up.ChannelID())
+	if err != nil {
+		return nil, rpcError(codes.FailedPrecondition, err.Error())
+	}
+	candidates := s.evaluators(req.GetTargetOrganizations(), len(up.TransientMap) > 0, onChannel)
 	if len(candidates) == 0 || !s.defined(l, cc) {
 		return nil, rpcError(codes.FailedPrecondition, fmt.Sprintf("no peers available to evaluate chaincode %s in channel %s", cc, up.ChannelID()))
 	}
@@ -91,10 +96,11 @@ func (s *Server) Evaluate(ctx context.Context, req *gp.EvaluateRequest) (*gp.Eva
 }
 
 // evaluators returns the organisations whose peers may evaluate, in the
-// order to try them: the target organisations that have a peer here, the
-// gateway's own first; without targets the gateway's own organisation,
-// then (without transient data) the others in MSP ID order.
-func (s *Server) evaluators(targets []string, transient bool) []string {
+// order to try them: the target organisations among onChannel (the
+// channel's organisations with a peer here), the gateway's own first;
+// without targets the gateway's own organisation, then (without transient
+// data) the other organisations of onChannel in MSP ID order.
+func (s *Server) evaluators(targets []string, transient bool, onChannel []string) []string {
 	if len(targets) == 0 {
 		targets = []string{s.cfg.MSPID}
 		if !transient {
@@ -103,7 +109,7 @@ func (s *Server) evaluators(targets []string, transient bool) []string {
 	}
 	var out []string
 	for _, o := range s.localFirst(targets) {
-		if _, ok := s.peerOf(o); ok {
+		if slices.Contains(onChannel, o) {
 			out = append(out, o)
 		}
 	}

@@ -87,6 +87,12 @@ func newNetwork(t *testing.T, l *ledger.Ledger, peers ...*fakePeer) *network {
 	return n
 }
 
+// onChannel makes the channel's members orgs only, whatever peers the
+// network has.
+func (n *network) onChannel(orgs ...string) {
+	n.s.cfg.Members = func(string) ([]string, error) { return orgs, nil }
+}
+
 // calledOrgs lists the organisations whose peers were asked to endorse.
 func (n *network) calledOrgs() []string {
 	var out []string
@@ -399,6 +405,12 @@ func TestWithoutPeersTheGatewayEndorsesOnItsOwnOrganisationAsBefore(t *testing.T
 	if st, _ := status.FromError(err); st.Code() != codes.Unavailable || st.Message() != "failed to find any endorsing peers for org(s): Org2MSP" {
 		t.Errorf("Endorse for Org2MSP = %v, want Unavailable", err)
 	}
+	if _, err := s.Evaluate(context.Background(), &gp.EvaluateRequest{ProposedTransaction: signedProposal(t)}); err != nil {
+		t.Errorf("Evaluate: %v", err)
+	}
+	if _, err := s.Evaluate(context.Background(), &gp.EvaluateRequest{ProposedTransaction: signedProposal(t), TargetOrganizations: []string{"Org2MSP"}}); status.Code(err) != codes.FailedPrecondition {
+		t.Errorf("Evaluate on Org2MSP = %v, want FailedPrecondition", err)
+	}
 }
 
 func TestEndorseFailsAsFabricsGatewayWithSeveralOrganisations(t *testing.T) {
@@ -465,6 +477,7 @@ func TestEvaluateHonoursTargetOrganizations(t *testing.T) {
 		name     string
 		peers    []*fakePeer
 		targets  []string
+		members  []string // the channel's members; nil: every organisation
 		wantCall []string
 		wantCode codes.Code
 	}{
@@ -475,10 +488,20 @@ func TestEvaluateHonoursTargetOrganizations(t *testing.T) {
 			wantCall: []string{"Org2MSP", "Org3MSP"}},
 		{name: "targets without a peer here cannot evaluate", peers: orgs("Org1MSP", "Org2MSP"), targets: []string{"Org4MSP"},
 			wantCode: codes.FailedPrecondition},
+		{name: "without targets a failing peer is replaced by a channel member's only",
+			peers:   []*fakePeer{{org: "Org1MSP", fail: "down"}, {org: "Org2MSP"}, {org: "Org3MSP"}},
+			members: []string{"Org1MSP", "Org3MSP"}, wantCall: []string{"Org1MSP", "Org3MSP"}},
+		{name: "a target organisation not on the channel cannot evaluate", peers: orgs("Org1MSP", "Org2MSP", "Org3MSP"),
+			targets: []string{"Org2MSP"}, members: []string{"Org1MSP", "Org3MSP"}, wantCode: codes.FailedPrecondition},
+		{name: "targets off the channel are skipped for those on it", peers: orgs("Org1MSP", "Org2MSP", "Org3MSP"),
+			targets: []string{"Org2MSP", "Org3MSP"}, members: []string{"Org1MSP", "Org3MSP"}, wantCall: []string{"Org3MSP"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			n := newNetwork(t, ledgerWith(t, endorsementRef()), tt.peers...)
+			if tt.members != nil {
+				n.onChannel(tt.members...)
+			}
 			for _, p := range n.peers {
 				p.payload = string(mustMarshal(t, &peer.ProposalResponsePayload{Extension: mustMarshal(t, &peer.ChaincodeAction{})}))
 			}

@@ -200,6 +200,21 @@ func (s *Server) plannable(members []string) []string {
 	return orgs
 }
 
+// channelPeers returns the organisations of channel that have a peer in
+// this process, in the channel's order, as Fabric's Gateway considers only
+// the peers discovery finds on the channel. Without Peers it is the
+// gateway's own organisation, and Members is not asked.
+func (s *Server) channelPeers(channel string) ([]string, error) {
+	if s.cfg.Peers == nil {
+		return s.plannable([]string{s.cfg.MSPID}), nil
+	}
+	members, err := s.members(channel)
+	if err != nil {
+		return nil, err
+	}
+	return s.plannable(members), nil
+}
+
 // needs is what a proposal's writes need of its endorsers.
 type needs struct {
 	// policies must all be satisfied.
