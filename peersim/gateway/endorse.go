@@ -119,12 +119,13 @@ func (s *Server) evaluators(targets []string, transient bool, onChannel []string
 // Endorse gathers the endorsements the proposal needs and returns the
 // prepared, unsigned transaction, as Fabric's Gateway does. With
 // EndorsingOrganizations it endorses on the peers of exactly those
-// organisations, in parallel. Without, it endorses on the gateway's own
-// organisation's peer first, plans from the chaincode's endorsement policy
-// and the ChaincodeInterest of that first response (collections written,
-// key-level policies) over the channel's organisations that have a peer
-// here (identity.EndorsementLayouts), and endorses on the other
-// organisations of the first layout that can be completed. A collection the
+// organisations, in parallel; each must be on the channel. Without, it
+// endorses on the gateway's own organisation's peer first, plans from the
+// chaincode's endorsement policy and the ChaincodeInterest of that first
+// response (collections written, key-level policies) over the channel's
+// organisations that have a peer here (identity.EndorsementLayouts), and
+// endorses on the other organisations of the first layout that can be
+// completed. A collection the
 // chaincode read, or any collection touched when the proposal carries
 // transient data, is endorsed by its member organisations only. Every
 // response payload must equal the first.
@@ -148,8 +149,14 @@ func (s *Server) Endorse(ctx context.Context, req *gp.EndorseRequest) (*gp.Endor
 		return nil, rpcError(codes.FailedPrecondition, err.Error())
 	}
 	orgs := req.GetEndorsingOrganizations()
-	if err := s.withoutPeers(orgs); err != nil {
-		return nil, rpcError(codes.Unavailable, err.Error())
+	if len(orgs) > 0 {
+		onChannel, err := s.channelPeers(up.ChannelID())
+		if err == nil {
+			err = withoutPeers(orgs, onChannel)
+		}
+		if err != nil {
+			return nil, rpcError(codes.Unavailable, err.Error())
+		}
 	}
 	cc := up.Spec.GetChaincodeId().GetName()
 	if !s.defined(l, cc) {

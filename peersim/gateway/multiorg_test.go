@@ -10,6 +10,7 @@ import (
 	"github.com/chaincodekit/chaincodekit/peersim/identity"
 	"github.com/chaincodekit/chaincodekit/peersim/ledger"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	gp "github.com/hyperledger/fabric-protos-go-apiv2/gateway"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
@@ -420,13 +421,18 @@ func TestEndorseFailsAsFabricsGatewayWithSeveralOrganisations(t *testing.T) {
 		policy      string
 		peers       []*fakePeer
 		orgs        []string
+		members     []string // the channel's members; nil: every organisation
 		wantCode    codes.Code
 		wantMsg     string
 		wantDetails []*gp.ErrorDetail
+		wantCall    []string // the organisations asked; checked when set
 	}{
 		{name: "an endorsing organisation without a peer is unavailable", policy: and,
 			peers: orgs("Org1MSP", "Org2MSP"), orgs: []string{"Org2MSP", "Org4MSP"},
 			wantCode: codes.Unavailable, wantMsg: "failed to find any endorsing peers for org(s): Org4MSP"},
+		{name: "an endorsing organisation not on the channel is unavailable and nothing is sent", policy: and,
+			peers: orgs("Org1MSP", "Org2MSP", "Org3MSP"), orgs: []string{"Org1MSP", "Org3MSP", "Org2MSP"}, members: []string{"Org1MSP", "Org2MSP"},
+			wantCode: codes.Unavailable, wantMsg: "failed to find any endorsing peers for org(s): Org3MSP", wantCall: []string{}},
 		{name: "one organisation failing aborts with its detail", policy: and,
 			peers:    []*fakePeer{{org: "Org1MSP"}, {org: "Org2MSP", fail: "chaincode refused"}},
 			wantCode: codes.Aborted, wantMsg: "failed to collect enough transaction endorsements, see attached details for more info",
@@ -454,10 +460,18 @@ func TestEndorseFailsAsFabricsGatewayWithSeveralOrganisations(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			n := newNetwork(t, ledgerWith(t, signaturePolicy(t, tt.policy)), tt.peers...)
+			if tt.members != nil {
+				n.onChannel(tt.members...)
+			}
 			_, err := n.s.Endorse(context.Background(), &gp.EndorseRequest{ProposedTransaction: signedProposal(t), EndorsingOrganizations: tt.orgs})
 			st, _ := status.FromError(err)
 			if st.Code() != tt.wantCode || !strings.HasPrefix(st.Message(), tt.wantMsg) {
 				t.Fatalf("Endorse = %v, want %s %q", err, tt.wantCode, tt.wantMsg)
+			}
+			if tt.wantCall != nil {
+				if diff := cmp.Diff(tt.wantCall, n.calledOrgs(), cmpopts.EquateEmpty()); diff != "" {
+					t.Errorf("organisations asked (-want +got):\n%s", diff)
+				}
 			}
 			var details []*gp.ErrorDetail
 			for _, d := range st.Details() {

@@ -43,11 +43,12 @@ func (s *Server) detailOf(org, msg string) *gp.ErrorDetail {
 }
 
 // withoutPeers returns an error with Fabric's words when an organisation of
-// orgs has no peer in this process.
-func (s *Server) withoutPeers(orgs []string) error {
+// orgs is not among onChannel, the channel's organisations that have a
+// peer in this process.
+func withoutPeers(orgs, onChannel []string) error {
 	var missing []string
 	for _, o := range orgs {
-		if _, ok := s.peerOf(o); !ok {
+		if !slices.Contains(onChannel, o) {
 			missing = append(missing, o)
 		}
 	}
