@@ -186,10 +186,15 @@ func (s *Server) endorseForOrgs(ctx context.Context, sp *peer.SignedProposal, or
 }
 
 // endorseByPolicy endorses on the gateway's own organisation's peer, then
-// on the peers the plan needs besides.
+// on the peers the plan needs besides. A first endorsement that fails
+// once the context is done is Fabric's timeout, not the endorser's
+// failure.
 func (s *Server) endorseByPolicy(ctx context.Context, up *identity.UnpackedProposal, l *ledger.Ledger) ([]*peer.ProposalResponse, error) {
 	c := s.newCollection()
 	if !c.add(s.endorseOn(ctx, up.SignedProposal, []string{s.cfg.MSPID})[0]) {
+		if ctx.Err() != nil {
+			return nil, rpcError(codes.DeadlineExceeded, "endorsement timeout expired while collecting first endorsement")
+		}
 		return nil, rpcError(codes.Aborted, "failed to endorse transaction, see attached details for more info", c.details...)
 	}
 	first := c.endorsed[s.cfg.MSPID]

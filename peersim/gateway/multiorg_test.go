@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/chaincodekit/chaincodekit/peersim/identity"
 	"github.com/chaincodekit/chaincodekit/peersim/ledger"
@@ -32,10 +33,13 @@ type fakePeer struct {
 	called int
 }
 
-func (f *fakePeer) Process(_ context.Context, _ *peer.SignedProposal) (*peer.ProposalResponse, error) {
+func (f *fakePeer) Process(ctx context.Context, _ *peer.SignedProposal) (*peer.ProposalResponse, error) {
 	f.mu.Lock()
 	f.called++
 	f.mu.Unlock()
+	if err := ctx.Err(); err != nil { // as a gRPC call past its deadline fails
+		return nil, err
+	}
 	if f.fail != "" {
 		return &peer.ProposalResponse{Version: 1, Response: &peer.Response{Status: 500, Message: f.fail}}, nil
 	}
@@ -481,6 +485,32 @@ func TestEndorseFailsAsFabricsGatewayWithSeveralOrganisations(t *testing.T) {
 			}
 			if diff := cmp.Diff(tt.wantDetails, details, protocmp.Transform()); diff != "" {
 				t.Errorf("details (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestEndorseTimingOutOnTheFirstEndorsementIsFabricsDeadlineExceeded(t *testing.T) {
+	tests := []struct {
+		name   string
+		server func(t *testing.T) *Server
+	}{
+		{name: "with several organisations", server: func(t *testing.T) *Server {
+			return newNetwork(t, ledgerWith(t, signaturePolicy(t, "AND('Org1MSP.peer', 'Org2MSP.peer')")), orgs("Org1MSP", "Org2MSP")...).s
+		}},
+		{name: "with the gateway's organisation only", server: func(t *testing.T) *Server {
+			return New(Config{Endorser: &fakePeer{org: "Org1MSP"}, Channels: fakeChannels{l: ledgerWith(t, signaturePolicy(t, "OR('Org1MSP.peer')"))},
+				MSPID: "Org1MSP", Address: "peer0.org1:7051"})
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := tt.server(t)
+			ctx, cancel := context.WithDeadline(context.Background(), time.Unix(0, 0))
+			defer cancel()
+			_, err := s.Endorse(ctx, &gp.EndorseRequest{ProposedTransaction: signedProposal(t)})
+			if st, _ := status.FromError(err); st.Code() != codes.DeadlineExceeded || st.Message() != "endorsement timeout expired while collecting first endorsement" {
+				t.Errorf("Endorse = %v, want DeadlineExceeded \"endorsement timeout expired while collecting first endorsement\"", err)
 			}
 		})
 	}
