@@ -21,7 +21,9 @@ var validationParameter = peer.MetaDataKeys_VALIDATION_PARAMETER.String()
 // nsInterest is what one namespace's writes need, as Fabric's endorser
 // collates it: whether the chaincode's policy is needed (a key without a
 // key-level policy was written, or nothing was), the key-level policies
-// of the keys written, and per collection touched whether it was read.
+// of the keys written, and the collections whose policy is needed (a key
+// without a key-level policy was written, or the collection was read)
+// with whether each was read.
 type nsInterest struct {
 	chaincodePolicy bool
 	written         bool
@@ -35,9 +37,10 @@ type nsInterest struct {
 // the transaction touched, with the committed key-level policies
 // (VALIDATION_PARAMETER) of the keys it wrote and DisregardNamespacePolicy
 // when every key written has one; one ChaincodeCall per collection
-// touched, NoPrivateReads when it only wrote. System namespaces are left
-// out. The key-level policies are read when the response is signed, not
-// in the simulation's snapshot.
+// read, or written with a key that has no key-level policy, NoPrivateReads
+// when it was not read. System namespaces are left out. The key-level
+// policies are read when the response is signed, not in the simulation's
+// snapshot.
 func (e *Endorser) interest(up *identity.UnpackedProposal, l *ledger.Ledger, res *ledger.SimulationResults) (*peer.ChaincodeInterest, error) {
 	system := func(ns string) bool {
 		_, sys := e.cfg.System[ns]
@@ -55,6 +58,10 @@ func (e *Endorser) interest(up *identity.UnpackedProposal, l *ledger.Ledger, res
 		return nil, fmt.Errorf("read key-level policies: %w", err)
 	}
 	defer sim.Done()
+	private, err := privateKeys(res.Private)
+	if err != nil {
+		return nil, err
+	}
 	byNS := map[string]*nsInterest{}
 	var order []string
 	for _, ns := range res.Public.GetNsRwset() {
@@ -87,23 +94,32 @@ func (e *Endorser) interest(up *identity.UnpackedProposal, l *ledger.Ledger, res
 			}
 		}
 		for _, c := range ns.GetCollectionHashedRwset() {
+			coll := c.GetCollectionName()
 			h := &kvrwset.HashedRWSet{}
 			if err := proto.Unmarshal(c.GetHashedRwset(), h); err != nil {
-				return nil, fmt.Errorf("hashed read-write set of %s/%s: %w", name, c.GetCollectionName(), err)
+				return nil, fmt.Errorf("hashed read-write set of %s/%s: %w", name, coll, err)
 			}
-			ni.collections[c.GetCollectionName()] = len(h.GetHashedReads()) > 0
-			if len(h.GetHashedWrites())+len(h.GetMetadataWrites()) > 0 {
-				ni.written = true
+			if len(h.GetHashedReads()) > 0 {
+				ni.collections[coll] = true
 			}
-		}
-	}
-	for _, ns := range res.Private.GetNsPvtRwset() {
-		ni := byNS[ns.GetNamespace()]
-		if ni == nil {
-			continue
-		}
-		if err := ni.addPrivateKeys(sim, ns); err != nil {
-			return nil, err
+			if len(h.GetHashedWrites())+len(h.GetMetadataWrites()) == 0 {
+				continue
+			}
+			ni.written = true
+			keys, ok := private[name][coll]
+			// Without the clear keys their policies cannot be looked up:
+			// the collection's policy stands for them.
+			needed := !ok
+			for _, k := range keys {
+				has, err := ni.addPrivateKey(sim, name, coll, k)
+				if err != nil {
+					return nil, err
+				}
+				needed = needed || !has
+			}
+			if _, read := ni.collections[coll]; needed && !read {
+				ni.collections[coll] = false
+			}
 		}
 	}
 	out := &peer.ChaincodeInterest{}
@@ -145,26 +161,46 @@ func (ni *nsInterest) addKey(vp []byte) error {
 	return nil
 }
 
-// addPrivateKeys records the key-level policies of the private keys
-// written; a key whose metadata the creator may not read counts as one
-// without a policy.
-func (ni *nsInterest) addPrivateKeys(sim *ledger.Simulator, ns *rwset.NsPvtReadWriteSet) error {
-	for _, c := range ns.GetCollectionPvtRwset() {
-		kv := &kvrwset.KVRWSet{}
-		if err := proto.Unmarshal(c.GetRwset(), kv); err != nil {
-			return fmt.Errorf("private read-write set of %s/%s: %w", ns.GetNamespace(), c.GetCollectionName(), err)
-		}
-		for _, w := range kv.GetWrites() {
-			meta, err := sim.GetPrivateDataMetadata(ns.GetNamespace(), c.GetCollectionName(), w.GetKey())
-			if err != nil {
-				continue
+// privateKeys returns the keys written (values or metadata) in each
+// collection of the private read-write set, by namespace and collection,
+// sorted.
+func privateKeys(pvt *rwset.TxPvtReadWriteSet) (map[string]map[string][]string, error) {
+	out := map[string]map[string][]string{}
+	for _, ns := range pvt.GetNsPvtRwset() {
+		colls := map[string][]string{}
+		out[ns.GetNamespace()] = colls
+		for _, c := range ns.GetCollectionPvtRwset() {
+			kv := &kvrwset.KVRWSet{}
+			if err := proto.Unmarshal(c.GetRwset(), kv); err != nil {
+				return nil, fmt.Errorf("private read-write set of %s/%s: %w", ns.GetNamespace(), c.GetCollectionName(), err)
 			}
-			if vp := meta[validationParameter]; vp != nil {
-				if err := ni.addKey(vp); err != nil {
-					return fmt.Errorf("validation parameter of key %q in %s/%s: %w", w.GetKey(), ns.GetNamespace(), c.GetCollectionName(), err)
-				}
+			keys := map[string]bool{}
+			for _, w := range kv.GetWrites() {
+				keys[w.GetKey()] = true
 			}
+			for _, w := range kv.GetMetadataWrites() {
+				keys[w.GetKey()] = true
+			}
+			colls[c.GetCollectionName()] = slices.Sorted(maps.Keys(keys))
 		}
 	}
-	return nil
+	return out, nil
+}
+
+// addPrivateKey records the key-level policy of a private key written and
+// reports whether it has one; a key whose metadata the creator may not
+// read counts as one without a policy.
+func (ni *nsInterest) addPrivateKey(sim *ledger.Simulator, ns, coll, key string) (bool, error) {
+	meta, err := sim.GetPrivateDataMetadata(ns, coll, key)
+	if err != nil {
+		return false, nil
+	}
+	vp := meta[validationParameter]
+	if vp == nil {
+		return false, nil
+	}
+	if err := ni.addKey(vp); err != nil {
+		return false, fmt.Errorf("validation parameter of key %q in %s/%s: %w", key, ns, coll, err)
+	}
+	return true, nil
 }

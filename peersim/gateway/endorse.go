@@ -37,7 +37,8 @@ func proposed(up *identity.UnpackedProposal) error {
 // TargetOrganizations names others; on a failure worth a retry the next
 // peer is tried: the target organisations' in order, without targets the
 // other organisations' in this process (not when the proposal carries
-// transient data, which stays with the gateway's organisation).
+// transient data, which stays with the gateway's organisation). Only the
+// channel's organisations are tried.
 func (s *Server) Evaluate(ctx context.Context, req *gp.EvaluateRequest) (*gp.EvaluateResponse, error) {
 	if req == nil {
 		return nil, rpcError(codes.InvalidArgument, "an evaluate request is required")
@@ -58,7 +59,11 @@ func (s *Server) Evaluate(ctx context.Context, req *gp.EvaluateRequest) (*gp.Eva
 		return nil, rpcError(codes.Unavailable, err.Error())
 	}
 	cc := up.Spec.GetChaincodeId().GetName()
-	candidates := s.evaluators(req.GetTargetOrganizations(), len(up.TransientMap) > 0)
+	onChannel, err := s.channelPeers(up.ChannelID())
+	if err != nil {
+		return nil, rpcError(codes.FailedPrecondition, err.Error())
+	}
+	candidates := s.evaluators(req.GetTargetOrganizations(), len(up.TransientMap) > 0, onChannel)
 	if len(candidates) == 0 || !s.defined(l, cc) {
 		return nil, rpcError(codes.FailedPrecondition, fmt.Sprintf("no peers available to evaluate chaincode %s in channel %s", cc, up.ChannelID()))
 	}
@@ -91,10 +96,11 @@ func (s *Server) Evaluate(ctx context.Context, req *gp.EvaluateRequest) (*gp.Eva
 }
 
 // evaluators returns the organisations whose peers may evaluate, in the
-// order to try them: the target organisations that have a peer here, the
-// gateway's own first; without targets the gateway's own organisation,
-// then (without transient data) the others in MSP ID order.
-func (s *Server) evaluators(targets []string, transient bool) []string {
+// order to try them: the target organisations among onChannel (the
+// channel's organisations with a peer here), the gateway's own first;
+// without targets the gateway's own organisation, then (without transient
+// data) the other organisations of onChannel in MSP ID order.
+func (s *Server) evaluators(targets []string, transient bool, onChannel []string) []string {
 	if len(targets) == 0 {
 		targets = []string{s.cfg.MSPID}
 		if !transient {
@@ -103,7 +109,7 @@ func (s *Server) evaluators(targets []string, transient bool) []string {
 	}
 	var out []string
 	for _, o := range s.localFirst(targets) {
-		if _, ok := s.peerOf(o); ok {
+		if slices.Contains(onChannel, o) {
 			out = append(out, o)
 		}
 	}
@@ -113,12 +119,13 @@ func (s *Server) evaluators(targets []string, transient bool) []string {
 // Endorse gathers the endorsements the proposal needs and returns the
 // prepared, unsigned transaction, as Fabric's Gateway does. With
 // EndorsingOrganizations it endorses on the peers of exactly those
-// organisations, in parallel. Without, it endorses on the gateway's own
-// organisation's peer first, plans from the chaincode's endorsement policy
-// and the ChaincodeInterest of that first response (collections written,
-// key-level policies) over the channel's organisations that have a peer
-// here (identity.EndorsementLayouts), and endorses on the other
-// organisations of the first layout that can be completed. A collection the
+// organisations, in parallel; each must be on the channel. Without, it
+// endorses on the gateway's own organisation's peer first, plans from the
+// chaincode's endorsement policy and the ChaincodeInterest of that first
+// response (collections written, key-level policies) over the channel's
+// organisations that have a peer here (identity.EndorsementLayouts), and
+// endorses on the other organisations of the first layout that can be
+// completed. A collection the
 // chaincode read, or any collection touched when the proposal carries
 // transient data, is endorsed by its member organisations only. Every
 // response payload must equal the first.
@@ -142,8 +149,14 @@ func (s *Server) Endorse(ctx context.Context, req *gp.EndorseRequest) (*gp.Endor
 		return nil, rpcError(codes.FailedPrecondition, err.Error())
 	}
 	orgs := req.GetEndorsingOrganizations()
-	if err := s.withoutPeers(orgs); err != nil {
-		return nil, rpcError(codes.Unavailable, err.Error())
+	if len(orgs) > 0 {
+		onChannel, err := s.channelPeers(up.ChannelID())
+		if err == nil {
+			err = withoutPeers(orgs, onChannel)
+		}
+		if err != nil {
+			return nil, rpcError(codes.Unavailable, err.Error())
+		}
 	}
 	cc := up.Spec.GetChaincodeId().GetName()
 	if !s.defined(l, cc) {
@@ -173,10 +186,15 @@ func (s *Server) endorseForOrgs(ctx context.Context, sp *peer.SignedProposal, or
 }
 
 // endorseByPolicy endorses on the gateway's own organisation's peer, then
-// on the peers the plan needs besides.
+// on the peers the plan needs besides. A first endorsement that fails
+// once the context is done is Fabric's timeout, not the endorser's
+// failure.
 func (s *Server) endorseByPolicy(ctx context.Context, up *identity.UnpackedProposal, l *ledger.Ledger) ([]*peer.ProposalResponse, error) {
 	c := s.newCollection()
 	if !c.add(s.endorseOn(ctx, up.SignedProposal, []string{s.cfg.MSPID})[0]) {
+		if ctx.Err() != nil {
+			return nil, rpcError(codes.DeadlineExceeded, "endorsement timeout expired while collecting first endorsement")
+		}
 		return nil, rpcError(codes.Aborted, "failed to endorse transaction, see attached details for more info", c.details...)
 	}
 	first := c.endorsed[s.cfg.MSPID]

@@ -6,10 +6,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/chaincodekit/chaincodekit/peersim/identity"
 	"github.com/chaincodekit/chaincodekit/peersim/ledger"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	gp "github.com/hyperledger/fabric-protos-go-apiv2/gateway"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
@@ -31,10 +33,13 @@ type fakePeer struct {
 	called int
 }
 
-func (f *fakePeer) Process(_ context.Context, _ *peer.SignedProposal) (*peer.ProposalResponse, error) {
+func (f *fakePeer) Process(ctx context.Context, _ *peer.SignedProposal) (*peer.ProposalResponse, error) {
 	f.mu.Lock()
 	f.called++
 	f.mu.Unlock()
+	if err := ctx.Err(); err != nil { // as a gRPC call past its deadline fails
+		return nil, err
+	}
 	if f.fail != "" {
 		return &peer.ProposalResponse{Version: 1, Response: &peer.Response{Status: 500, Message: f.fail}}, nil
 	}
@@ -85,6 +90,12 @@ func newNetwork(t *testing.T, l *ledger.Ledger, peers ...*fakePeer) *network {
 		Address:   "peer0.org1:7051",
 	})
 	return n
+}
+
+// onChannel makes the channel's members orgs only, whatever peers the
+// network has.
+func (n *network) onChannel(orgs ...string) {
+	n.s.cfg.Members = func(string) ([]string, error) { return orgs, nil }
 }
 
 // calledOrgs lists the organisations whose peers were asked to endorse.
@@ -320,6 +331,7 @@ func TestEndorseFollowsTheCollectionPolicyOfTheInterest(t *testing.T) {
 	}{
 		{name: "a collection's endorsement policy replaces the chaincode's", collection: "secret", want: []string{"Org1MSP", "Org3MSP"}},
 		{name: "a collection without one takes the chaincode's", collection: "plain", want: []string{"Org1MSP"}},
+		{name: "an implicit collection needs a peer of its organisation, not the chaincode's policy", collection: ledger.ImplicitCollectionPrefix + "Org2MSP", want: []string{"Org2MSP"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -398,6 +410,12 @@ func TestWithoutPeersTheGatewayEndorsesOnItsOwnOrganisationAsBefore(t *testing.T
 	if st, _ := status.FromError(err); st.Code() != codes.Unavailable || st.Message() != "failed to find any endorsing peers for org(s): Org2MSP" {
 		t.Errorf("Endorse for Org2MSP = %v, want Unavailable", err)
 	}
+	if _, err := s.Evaluate(context.Background(), &gp.EvaluateRequest{ProposedTransaction: signedProposal(t)}); err != nil {
+		t.Errorf("Evaluate: %v", err)
+	}
+	if _, err := s.Evaluate(context.Background(), &gp.EvaluateRequest{ProposedTransaction: signedProposal(t), TargetOrganizations: []string{"Org2MSP"}}); status.Code(err) != codes.FailedPrecondition {
+		t.Errorf("Evaluate on Org2MSP = %v, want FailedPrecondition", err)
+	}
 }
 
 func TestEndorseFailsAsFabricsGatewayWithSeveralOrganisations(t *testing.T) {
@@ -407,13 +425,18 @@ func TestEndorseFailsAsFabricsGatewayWithSeveralOrganisations(t *testing.T) {
 		policy      string
 		peers       []*fakePeer
 		orgs        []string
+		members     []string // the channel's members; nil: every organisation
 		wantCode    codes.Code
 		wantMsg     string
 		wantDetails []*gp.ErrorDetail
+		wantCall    []string // the organisations asked; checked when set
 	}{
 		{name: "an endorsing organisation without a peer is unavailable", policy: and,
 			peers: orgs("Org1MSP", "Org2MSP"), orgs: []string{"Org2MSP", "Org4MSP"},
 			wantCode: codes.Unavailable, wantMsg: "failed to find any endorsing peers for org(s): Org4MSP"},
+		{name: "an endorsing organisation not on the channel is unavailable and nothing is sent", policy: and,
+			peers: orgs("Org1MSP", "Org2MSP", "Org3MSP"), orgs: []string{"Org1MSP", "Org3MSP", "Org2MSP"}, members: []string{"Org1MSP", "Org2MSP"},
+			wantCode: codes.Unavailable, wantMsg: "failed to find any endorsing peers for org(s): Org3MSP", wantCall: []string{}},
 		{name: "one organisation failing aborts with its detail", policy: and,
 			peers:    []*fakePeer{{org: "Org1MSP"}, {org: "Org2MSP", fail: "chaincode refused"}},
 			wantCode: codes.Aborted, wantMsg: "failed to collect enough transaction endorsements, see attached details for more info",
@@ -441,10 +464,18 @@ func TestEndorseFailsAsFabricsGatewayWithSeveralOrganisations(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			n := newNetwork(t, ledgerWith(t, signaturePolicy(t, tt.policy)), tt.peers...)
+			if tt.members != nil {
+				n.onChannel(tt.members...)
+			}
 			_, err := n.s.Endorse(context.Background(), &gp.EndorseRequest{ProposedTransaction: signedProposal(t), EndorsingOrganizations: tt.orgs})
 			st, _ := status.FromError(err)
 			if st.Code() != tt.wantCode || !strings.HasPrefix(st.Message(), tt.wantMsg) {
 				t.Fatalf("Endorse = %v, want %s %q", err, tt.wantCode, tt.wantMsg)
+			}
+			if tt.wantCall != nil {
+				if diff := cmp.Diff(tt.wantCall, n.calledOrgs(), cmpopts.EquateEmpty()); diff != "" {
+					t.Errorf("organisations asked (-want +got):\n%s", diff)
+				}
 			}
 			var details []*gp.ErrorDetail
 			for _, d := range st.Details() {
@@ -459,11 +490,38 @@ func TestEndorseFailsAsFabricsGatewayWithSeveralOrganisations(t *testing.T) {
 	}
 }
 
+func TestEndorseTimingOutOnTheFirstEndorsementIsFabricsDeadlineExceeded(t *testing.T) {
+	tests := []struct {
+		name   string
+		server func(t *testing.T) *Server
+	}{
+		{name: "with several organisations", server: func(t *testing.T) *Server {
+			return newNetwork(t, ledgerWith(t, signaturePolicy(t, "AND('Org1MSP.peer', 'Org2MSP.peer')")), orgs("Org1MSP", "Org2MSP")...).s
+		}},
+		{name: "with the gateway's organisation only", server: func(t *testing.T) *Server {
+			return New(Config{Endorser: &fakePeer{org: "Org1MSP"}, Channels: fakeChannels{l: ledgerWith(t, signaturePolicy(t, "OR('Org1MSP.peer')"))},
+				MSPID: "Org1MSP", Address: "peer0.org1:7051"})
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := tt.server(t)
+			ctx, cancel := context.WithDeadline(context.Background(), time.Unix(0, 0))
+			defer cancel()
+			_, err := s.Endorse(ctx, &gp.EndorseRequest{ProposedTransaction: signedProposal(t)})
+			if st, _ := status.FromError(err); st.Code() != codes.DeadlineExceeded || st.Message() != "endorsement timeout expired while collecting first endorsement" {
+				t.Errorf("Endorse = %v, want DeadlineExceeded \"endorsement timeout expired while collecting first endorsement\"", err)
+			}
+		})
+	}
+}
+
 func TestEvaluateHonoursTargetOrganizations(t *testing.T) {
 	tests := []struct {
 		name     string
 		peers    []*fakePeer
 		targets  []string
+		members  []string // the channel's members; nil: every organisation
 		wantCall []string
 		wantCode codes.Code
 	}{
@@ -474,10 +532,20 @@ func TestEvaluateHonoursTargetOrganizations(t *testing.T) {
 			wantCall: []string{"Org2MSP", "Org3MSP"}},
 		{name: "targets without a peer here cannot evaluate", peers: orgs("Org1MSP", "Org2MSP"), targets: []string{"Org4MSP"},
 			wantCode: codes.FailedPrecondition},
+		{name: "without targets a failing peer is replaced by a channel member's only",
+			peers:   []*fakePeer{{org: "Org1MSP", fail: "down"}, {org: "Org2MSP"}, {org: "Org3MSP"}},
+			members: []string{"Org1MSP", "Org3MSP"}, wantCall: []string{"Org1MSP", "Org3MSP"}},
+		{name: "a target organisation not on the channel cannot evaluate", peers: orgs("Org1MSP", "Org2MSP", "Org3MSP"),
+			targets: []string{"Org2MSP"}, members: []string{"Org1MSP", "Org3MSP"}, wantCode: codes.FailedPrecondition},
+		{name: "targets off the channel are skipped for those on it", peers: orgs("Org1MSP", "Org2MSP", "Org3MSP"),
+			targets: []string{"Org2MSP", "Org3MSP"}, members: []string{"Org1MSP", "Org3MSP"}, wantCall: []string{"Org3MSP"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			n := newNetwork(t, ledgerWith(t, endorsementRef()), tt.peers...)
+			if tt.members != nil {
+				n.onChannel(tt.members...)
+			}
 			for _, p := range n.peers {
 				p.payload = string(mustMarshal(t, &peer.ProposalResponsePayload{Extension: mustMarshal(t, &peer.ChaincodeAction{})}))
 			}

@@ -14,6 +14,7 @@ import (
 	"github.com/chaincodekit/chaincodekit/peersim/ledger"
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	gp "github.com/hyperledger/fabric-protos-go-apiv2/gateway"
+	"github.com/hyperledger/fabric-protos-go-apiv2/msp"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/grpc/codes"
 )
@@ -42,11 +43,12 @@ func (s *Server) detailOf(org, msg string) *gp.ErrorDetail {
 }
 
 // withoutPeers returns an error with Fabric's words when an organisation of
-// orgs has no peer in this process.
-func (s *Server) withoutPeers(orgs []string) error {
+// orgs is not among onChannel, the channel's organisations that have a
+// peer in this process.
+func withoutPeers(orgs, onChannel []string) error {
 	var missing []string
 	for _, o := range orgs {
-		if _, ok := s.peerOf(o); !ok {
+		if !slices.Contains(onChannel, o) {
 			missing = append(missing, o)
 		}
 	}
@@ -199,6 +201,21 @@ func (s *Server) plannable(members []string) []string {
 	return orgs
 }
 
+// channelPeers returns the organisations of channel that have a peer in
+// this process, in the channel's order, as Fabric's Gateway considers only
+// the peers discovery finds on the channel. Without Peers it is the
+// gateway's own organisation, and Members is not asked.
+func (s *Server) channelPeers(channel string) ([]string, error) {
+	if s.cfg.Peers == nil {
+		return s.plannable([]string{s.cfg.MSPID}), nil
+	}
+	members, err := s.members(channel)
+	if err != nil {
+		return nil, err
+	}
+	return s.plannable(members), nil
+}
+
 // needs is what a proposal's writes need of its endorsers.
 type needs struct {
 	// policies must all be satisfied.
@@ -227,8 +244,9 @@ func allow(set map[string]bool, members []string) map[string]bool {
 // needsOf returns what the proposal's writes need, as Fabric's discovery
 // reads a ChaincodeInterest: for each chaincode called, its endorsement
 // policy (unless DisregardNamespacePolicy), the endorsement policy of each
-// collection touched (the chaincode's when the collection has none) and
-// the key-level policies; endorsers among the members of the collections
+// collection touched (one peer of its organisation for an implicit
+// collection, the chaincode's when the collection has none) and the
+// key-level policies; endorsers among the members of the collections
 // read, and with transient data of all the collections touched. An
 // interest naming no chaincode stands for the chaincode cc alone. System
 // chaincodes need one member's peer.
@@ -327,12 +345,18 @@ func endorsementPolicy(p *peer.ApplicationPolicy, members []string) (*common.Sig
 }
 
 // collectionPolicy returns the endorsement policy of collection name of
-// def, or nil when the collection has none.
+// def, or nil when the collection has none. An organisation's implicit
+// collection that def does not define needs that organisation's
+// Endorsement policy, one of its peers, as the validator requires
+// whatever the chaincode's policy.
 func collectionPolicy(def *ledger.ChaincodeDefinition, name string, members []string) (*common.SignaturePolicyEnvelope, error) {
 	for _, c := range def.Collections.GetConfig() {
 		sc := c.GetStaticCollectionConfig()
-		if sc.GetName() != name || sc.GetEndorsementPolicy() == nil {
+		if sc.GetName() != name {
 			continue
+		}
+		if sc.GetEndorsementPolicy() == nil {
+			return nil, nil
 		}
 		p, err := endorsementPolicy(sc.GetEndorsementPolicy(), members)
 		if err != nil {
@@ -340,5 +364,17 @@ func collectionPolicy(def *ledger.ChaincodeDefinition, name string, members []st
 		}
 		return p, nil
 	}
+	if org, ok := strings.CutPrefix(name, ledger.ImplicitCollectionPrefix); ok && org != "" {
+		return orgPeer(org), nil
+	}
 	return nil, nil
+}
+
+// orgPeer is OR('<org>.peer'): the test network's Endorsement policy of
+// one organisation.
+func orgPeer(org string) *common.SignaturePolicyEnvelope {
+	return &common.SignaturePolicyEnvelope{
+		Rule:       identity.NOutOf(1, identity.SignedBy(0)),
+		Identities: []*msp.MSPPrincipal{identity.RolePrincipal(org, msp.MSPRole_PEER)},
+	}
 }
