@@ -95,6 +95,23 @@ func freshRecord(mspIDs []string) spaceRecord {
 	return spaceRecord{Pvt: mspIDs[0]}.withOrgs(mspIDs[1:]...)
 }
 
+// recordOf returns the record of a ledger's spaces.
+func recordOf(spaces []pvtSpace) spaceRecord {
+	if len(spaces) == 1 && spaces[0].mspID == "" {
+		return spaceRecord{KeepAll: true}
+	}
+	var r spaceRecord
+	for _, sp := range spaces {
+		if sp.pvt == bucketPvt {
+			r.Pvt = sp.mspID
+		} else {
+			r.Orgs = append(r.Orgs, sp.mspID)
+		}
+	}
+	slices.Sort(r.Orgs)
+	return r
+}
+
 // spacesOf returns the spaces of a ledger configured with mspIDs, each
 // of which r has a space for: theirs, in that order, then those of the
 // organisations r records that are not configured, hidden, in r.all's
@@ -413,4 +430,25 @@ func (m *membership) isMember(ns, coll, mspID string) (bool, error) {
 	}
 	c := colls[coll]
 	return c != nil && c.isMember(mspID), nil
+}
+
+// exportDefinitions returns the chaincode definitions of an export's state,
+// looked up as Ledger.readDefinition looks them up.
+func (l *Ledger) exportDefinitions(e *Export) func(ns string) (*ChaincodeDefinition, error) {
+	byKey := map[string][]byte{}
+	for _, s := range e.State {
+		if s.Namespace == LSCCNamespace || s.Namespace == LifecycleNamespace {
+			byKey[string(stateKey(s.Namespace, s.Key))] = s.Value
+		}
+	}
+	return func(ns string) (*ChaincodeDefinition, error) {
+		raw, ok := byKey[string(stateKey(LifecycleNamespace, LifecycleDefinitionKey(ns)))]
+		if !ok {
+			raw, ok = byKey[string(stateKey(LSCCNamespace, ns))]
+		}
+		if !ok {
+			return nil, fmt.Errorf("chaincode %s: %w", ns, ErrChaincodeNotDefined)
+		}
+		return l.defs.decode(raw)
+	}
 }

@@ -324,6 +324,60 @@ func TestBlockToLiveReachesAnOrganisationNotServed(t *testing.T) {
 	checkExport(t, l, map[string][]string{})
 }
 
+func TestImportOfAnExportWithoutPrivateMSPID(t *testing.T) {
+	src := orgsLedger(t, testOpts{}) // keep-all
+	block := commitOrgsData(t, src)
+	e, err := src.Export()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.PrivateMSPID != "" || len(e.OrgPrivate) > 0 {
+		t.Fatalf("keep-all export: privateMSPID %q, orgPrivate %v; want neither", e.PrivateMSPID, e.OrgPrivate)
+	}
+	for _, order := range [][]string{twoOrgs, {org2, org1}} {
+		t.Run("into a ledger serving "+strings.Join(order, ", "), func(t *testing.T) {
+			dst := openTestLedger(t, testOpts{bare: true, mutate: func(c *Config) { c.PeerMSPIDs = order }})
+			if err := dst.Import(e); err != nil {
+				t.Fatal(err)
+			}
+			checkOrgsData(t, dst, block)
+			checkExport(t, dst, wantOrgsData())
+		})
+	}
+	t.Run("into a keep-all ledger", func(t *testing.T) {
+		dst := openTestLedger(t, testOpts{bare: true})
+		if err := dst.Import(e); err != nil {
+			t.Fatal(err)
+		}
+		checkExport(t, dst, clearByOrg(e))
+	})
+}
+
+func TestExportImportKeepsAnOrganisationNotServed(t *testing.T) {
+	src := orgsLedger(t, testOpts{}, twoOrgs...)
+	block := commitOrgsData(t, src)
+	e := checkExport(t, src, wantOrgsData())
+	dst := openTestLedger(t, testOpts{backend: BackendBolt, bare: true, mutate: func(c *Config) { c.PeerMSPIDs = []string{org2} }})
+	if err := dst.Import(e); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dst.NewSimulatorAt(org1, "tx", org1); !errors.Is(err, ErrInvalidArgument) {
+		t.Errorf("NewSimulatorAt(%s) on a ledger serving %s: %v, want ErrInvalidArgument", org1, org2, err)
+	}
+	if v, err := pvtAt(t, dst, org2, "org1only", "a"); v != nil || !errors.Is(err, ErrPrivateDataUnavailable) {
+		t.Errorf("%s reads org1only/a = %q, %v; want it unavailable", org2, v, err)
+	}
+	again := checkExport(t, dst, wantOrgsData())
+	if again.PrivateMSPID != org2 {
+		t.Errorf("export of a ledger serving %s: privateMSPID %q", org2, again.PrivateMSPID)
+	}
+	both := openTestLedger(t, testOpts{bare: true, mutate: func(c *Config) { c.PeerMSPIDs = twoOrgs }})
+	if err := both.Import(again); err != nil {
+		t.Fatal(err)
+	}
+	checkOrgsData(t, both, block)
+}
+
 func TestStoreWithoutSpaceRecord(t *testing.T) {
 	tests := []struct {
 		name          string
