@@ -113,7 +113,11 @@ func (p *Peer) checkRestorable(restore map[string]*ledger.Export) (removable []s
 		if errors.Is(statErr, os.ErrNotExist) {
 			created = append(created, dir)
 		}
-		l, err := ledger.Open(name, ledger.DefaultConfig(dir))
+		// With the organisations the peer serves, as openChannels opens
+		// it: a ledger that keeps them apart is refused without them.
+		cfg := ledger.DefaultConfig(dir)
+		cfg.PeerMSPIDs = p.cfg.Orgs
+		l, err := ledger.Open(name, cfg)
 		if err != nil {
 			return nil, fmt.Errorf("restore channel %s: %w", name, err)
 		}

@@ -251,8 +251,14 @@ func memberOf(mspID string) *common.SignaturePolicyEnvelope {
 // peerMSPID holds it: only the collections that organisation is a member
 // of (as the chaincode's committed definition names them; an implicit
 // collection is its organisation's alone). With Config.PeerMSPIDs empty,
-// or peerMSPID "", it is BlockPrivateData.
+// or peerMSPID "", it is BlockPrivateData; an organisation not in
+// PeerMSPIDs is an error wrapping ErrInvalidArgument.
 func (l *Ledger) BlockPrivateDataAt(number uint64, peerMSPID string) (map[uint64]*rwset.TxPvtReadWriteSet, error) {
+	if peerMSPID != "" && len(l.cfg.PeerMSPIDs) > 0 {
+		if _, err := l.space(peerMSPID); err != nil {
+			return nil, fmt.Errorf("private data of block %d of %s: %w", number, l.channel, err)
+		}
+	}
 	all, err := l.BlockPrivateData(number)
 	if err != nil || peerMSPID == "" || len(l.cfg.PeerMSPIDs) == 0 {
 		return all, err

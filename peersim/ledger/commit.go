@@ -139,12 +139,15 @@ func (v *blockView) applyWrites(tx *parsedTx, txNum uint64, own []*ownedColl) er
 				// Each organisation's peer stores the clear value when it
 				// keeps the collection's data of this transaction; a delete
 				// or purge also removes a value it holds from before, even
-				// without clear data (the transient store lost it).
+				// without clear data (the transient store lost it). The
+				// peer of a hidden space, not served this run, receives no
+				// write: it loses the value the write makes stale.
 				var clearKey string
 				var hasClear bool
-				for si := range v.l.spaces {
+				for si, sp := range v.l.spaces {
 					ckey, ok := txKey, inTx && cw.keeps[si]
-					if !ok && w.GetIsDelete() {
+					drop := w.GetIsDelete() || sp.hidden
+					if !ok && drop {
 						if ckey, ok, err = v.knownClearKey(si, hk); err != nil {
 							return err
 						}
@@ -152,17 +155,19 @@ func (v *blockView) applyWrites(tx *parsedTx, txNum uint64, own []*ownedColl) er
 					if !ok {
 						continue
 					}
-					clearKey, hasClear = ckey, true
+					if !sp.hidden {
+						clearKey, hasClear = ckey, true
+					}
 					ck := collKey(n.ns, c.name, []byte(ckey))
 					pp := &pending{writer: tx.txID, purge: w.GetIsPurge(), clearKey: ckey}
-					if !w.GetIsDelete() {
+					if !drop {
 						pp.rec = &stateRecord{Value: cw.values[ckey], Version: ver}
 						if p.rec != nil {
 							pp.rec.Metadata = p.rec.Metadata
 						}
 					}
 					stage(v, v.pvt[si], string(ck), pp)
-					if w.GetIsDelete() {
+					if drop {
 						stage(v, v.pvtKeys[si], string(hk), "")
 					} else {
 						stage(v, v.pvtKeys[si], string(hk), ckey)
@@ -194,7 +199,14 @@ func (v *blockView) applyWrites(tx *parsedTx, txNum uint64, own []*ownedColl) er
 				if cw != nil {
 					ckey, ok = cw.byHash[string(mw.GetKeyHash())]
 				}
-				for si := range v.l.spaces {
+				for si, sp := range v.l.spaces {
+					if sp.hidden {
+						// Its value's version is no longer the hash's.
+						if err := v.dropHidden(si, n.ns, c.name, hk, tx.txID); err != nil {
+							return err
+						}
+						continue
+					}
 					if !ok || !cw.keeps[si] {
 						continue
 					}
@@ -325,6 +337,18 @@ func (v *blockView) knownClearKey(si int, hk []byte) (string, bool, error) {
 		return "", false, err
 	}
 	return string(raw), true, nil
+}
+
+// dropHidden stages the removal of the clear value of hashed store key hk
+// (of collection coll of ns) that the si-th space, a hidden one, holds.
+func (v *blockView) dropHidden(si int, ns, coll string, hk []byte, txID string) error {
+	ckey, ok, err := v.knownClearKey(si, hk)
+	if err != nil || !ok {
+		return err
+	}
+	stage(v, v.pvt[si], string(collKey(ns, coll, []byte(ckey))), &pending{writer: txID, clearKey: ckey})
+	stage(v, v.pvtKeys[si], string(hk), "")
+	return nil
 }
 
 // expiryValue is stored per scheduled purge: the version written and the

@@ -27,11 +27,12 @@ type Config struct {
 	// PeerMSPIDs are the MSP IDs of the organisations whose peers this
 	// ledger serves: they share the channel's public state and hashed
 	// private data, and each keeps its own clear private data, of the
-	// collections it is a member of, as Fabric disseminates it. The first
-	// organisation's clear data is stored where a single-organisation
-	// ledger stores it, the others' under their MSP ID; reopening a data
-	// directory with another first organisation does not move data.
-	// Empty: one store that keeps every collection's data.
+	// collections it is a member of, as Fabric disseminates it. The store
+	// records whose data is where, so a data directory can be reopened
+	// with these in another order, fewer or more (see Open); the first is
+	// the organisation of NewSimulator.
+	// Empty: one store that keeps every collection's data; a data
+	// directory written with PeerMSPIDs is refused without them.
 	PeerMSPIDs []string `envconfig:"PEER_MSPIDS"`
 	// CheckTxID rejects (BAD_PROPOSAL_TXID) a transaction whose ID is not
 	// hex(SHA-256(nonce || creator)), as Fabric does.

@@ -22,6 +22,13 @@
 // BlockPrivateData holds the collections any of the organisations keeps,
 // BlockPrivateDataAt those one organisation's peer holds.
 //
+// The store records which organisation's clear data is where, so a data
+// directory may be reopened with its organisations in another order, with
+// fewer (the data of one left out is kept, unserved, and still deleted,
+// purged and exported) or more; the clear data of a store written without
+// PeerMSPIDs moves once to the organisations that are members of each
+// collection (see Open).
+//
 // # Shape
 //
 //	l, err := ledger.Open("mychannel", ledger.DefaultConfig(dir),

@@ -46,33 +46,20 @@ type Export struct {
 	// Private is the clear private data of the peer of PrivateMSPID: the
 	// first of the exporting ledger's Config.PeerMSPIDs, or every
 	// collection's when it had none (PrivateMSPID empty, as in exports
-	// made before ledgers served several organisations).
+	// made before ledgers served several organisations). Import gives an
+	// export without PrivateMSPID to a ledger with PeerMSPIDs by collection
+	// membership: each entry to every organisation of the ledger that is a
+	// member of its collection, under the definitions in State.
 	Private      []PrivateEntry `json:"private,omitempty"`
 	PrivateMSPID string         `json:"privateMSPID,omitempty"`
 	// OrgPrivate is the clear private data of the exporting ledger's other
-	// organisations (its PeerMSPIDs after the first), by MSP ID.
+	// organisations, by MSP ID: its PeerMSPIDs after the first, and those
+	// whose data its store holds though it did not serve them. Import keeps
+	// the data of an organisation the importing ledger does not serve, not
+	// serving it, for when it does.
 	OrgPrivate map[string][]PrivateEntry `json:"orgPrivate,omitempty"`
 	Expiry     []ExpiryEntry             `json:"expiry,omitempty"`
 	TxIDs      []TxIDEntry               `json:"txids,omitempty"`
-}
-
-// privateFor returns the clear private data of e that organisation mspID,
-// the i-th of an importing ledger's PeerMSPIDs, holds: Private when it is
-// that organisation's (or when e does not say whose it is and i is 0),
-// else OrgPrivate[mspID]. A ledger without PeerMSPIDs (mspID "") keeps
-// every collection's data: all of them.
-func (e *Export) privateFor(i int, mspID string) []PrivateEntry {
-	switch {
-	case mspID == "":
-		out := slices.Clone(e.Private)
-		for _, id := range slices.Sorted(maps.Keys(e.OrgPrivate)) {
-			out = append(out, e.OrgPrivate[id]...)
-		}
-		return out
-	case mspID == e.PrivateMSPID || i == 0 && e.PrivateMSPID == "":
-		return e.Private
-	}
-	return e.OrgPrivate[mspID]
 }
 
 // StateEntry is one key of world state.
@@ -296,7 +283,9 @@ func (l *Ledger) FirstBlock() uint64 {
 // state): in one atomic store write, so that a failure leaves it empty. It
 // checks e first (CheckExport) and refuses a bad one, wrapping
 // ErrInvalidArgument, and a ledger that is not empty with ErrNotEmpty.
-// Import must come before the ledger is used.
+// Each organisation's clear private data goes to its space, recorded for
+// the organisations the ledger does not serve (see Export.Private and
+// OrgPrivate). Import must come before the ledger is used.
 func (l *Ledger) Import(e *Export) error {
 	if err := CheckExport(e); err != nil {
 		return fmt.Errorf("import into ledger %s: %w", l.channel, err)
@@ -318,19 +307,9 @@ func (l *Ledger) Import(e *Export) error {
 		rec := stateRecord{Value: h.ValueHash, Version: Version{h.Block, h.Tx}, Metadata: h.Metadata}
 		b.put(bucketHashed, collKey(h.Namespace, h.Collection, h.KeyHash), rec.encode())
 	}
-	served := map[string]bool{e.PrivateMSPID: true}
-	for si, sp := range l.spaces {
-		served[sp.mspID] = true
-		for _, p := range e.privateFor(si, sp.mspID) {
-			rec := stateRecord{Value: p.Value, Version: Version{p.Block, p.Tx}, Metadata: p.Metadata}
-			b.put(sp.pvt, sp.key(collKey(p.Namespace, p.Collection, []byte(p.Key))), rec.encode())
-			b.put(sp.keys, sp.key(collKey(p.Namespace, p.Collection, hashBytes([]byte(p.Key)))), []byte(p.Key))
-		}
-	}
-	for _, id := range slices.Sorted(maps.Keys(e.OrgPrivate)) {
-		if !served[id] && len(l.cfg.PeerMSPIDs) > 0 {
-			l.log.Warn("clear private data of an organisation this ledger does not serve left out", "mspid", id, "keys", len(e.OrgPrivate[id]))
-		}
+	spaces, rec, err := l.importPrivate(e, b)
+	if err != nil {
+		return fmt.Errorf("import into ledger %s: %w", l.channel, err)
 	}
 	for _, x := range e.Expiry {
 		k := append(be64(x.At), collKey(x.Namespace, x.Collection, x.KeyHash)...)
@@ -358,9 +337,94 @@ func (l *Ledger) Import(e *Export) error {
 	l.mu.Lock()
 	l.height, l.first, l.lastHash = e.Height, first, bytes.Clone(e.CurrentBlockHash)
 	l.mu.Unlock()
+	l.spaces = spaces
 	l.rich = newRichIndexLike(l.rich)
-	l.log.Info("ledger restored", "height", e.Height, "keys", len(e.State), "private", len(e.Private))
+	l.log.Info("ledger restored", "height", e.Height, "keys", len(e.State), "private", len(e.Private), "spaces", rec.encode())
 	return nil
+}
+
+// importPrivate adds to b the clear private data of e, each
+// organisation's in its space, and returns the ledger's spaces and their
+// record after b: an organisation of e the ledger does not serve gets a
+// hidden space. A ledger without PeerMSPIDs keeps every organisation's
+// data in its one space; one with PeerMSPIDs gives the data of an export
+// that does not say whose it is (PrivateMSPID empty) to the members of
+// each collection among its organisations, but where one of them has the
+// key in e.OrgPrivate.
+func (l *Ledger) importPrivate(e *Export, b *batch) ([]pvtSpace, spaceRecord, error) {
+	spaces := slices.Clone(l.spaces)
+	rec := recordOf(spaces)
+	put := func(sp pvtSpace, p PrivateEntry) {
+		r := stateRecord{Value: p.Value, Version: Version{p.Block, p.Tx}, Metadata: p.Metadata}
+		b.put(sp.pvt, sp.key(collKey(p.Namespace, p.Collection, []byte(p.Key))), r.encode())
+		b.put(sp.keys, sp.key(collKey(p.Namespace, p.Collection, hashBytes([]byte(p.Key)))), []byte(p.Key))
+	}
+	orgs := slices.Sorted(maps.Keys(e.OrgPrivate))
+	if rec.KeepAll {
+		for _, p := range e.Private {
+			put(spaces[0], p)
+		}
+		for _, id := range orgs {
+			for _, p := range e.OrgPrivate[id] {
+				put(spaces[0], p)
+			}
+		}
+		return spaces, rec, nil
+	}
+	space := func(id string) pvtSpace {
+		for _, sp := range spaces {
+			if sp.mspID == id {
+				return sp
+			}
+		}
+		sp := orgSpace(id, true)
+		spaces = append(spaces, sp)
+		rec = rec.withOrgs(id)
+		l.log.Info("clear private data of an organisation this ledger does not serve kept, not served", "mspid", id)
+		return sp
+	}
+	held := map[string]bool{} // mspid 0 collKey of the keys of e.OrgPrivate
+	for _, id := range orgs {
+		sp := space(id)
+		for _, p := range e.OrgPrivate[id] {
+			put(sp, p)
+			held[id+"\x00"+string(collKey(p.Namespace, p.Collection, []byte(p.Key)))] = true
+		}
+	}
+	if e.PrivateMSPID != "" {
+		sp := space(e.PrivateMSPID)
+		for _, p := range e.Private {
+			put(sp, p)
+		}
+	} else if len(e.Private) > 0 {
+		m := newMembership(l.exportDefinitions(e))
+		dropped := 0
+		for _, p := range e.Private {
+			kept := false
+			for _, sp := range spaces {
+				if sp.hidden {
+					continue
+				}
+				member, err := m.isMember(p.Namespace, p.Collection, sp.mspID)
+				if err != nil {
+					return nil, spaceRecord{}, fmt.Errorf("private %s/%s/%q: %w", p.Namespace, p.Collection, p.Key, err)
+				}
+				if member {
+					kept = true
+					if !held[sp.mspID+"\x00"+string(collKey(p.Namespace, p.Collection, []byte(p.Key)))] {
+						put(sp, p)
+					}
+				}
+			}
+			if !kept {
+				dropped++
+			}
+		}
+		l.log.Info("clear private data of an export that does not say whose it is given to the collections' members",
+			"organisations", l.cfg.PeerMSPIDs, "entries", len(e.Private), "dropped", dropped)
+	}
+	b.put(bucketMeta, []byte(metaPvtSpaces), rec.encode())
+	return spaces, rec, nil
 }
 
 // Empty reports whether the ledger has no block and no state: whether

@@ -34,7 +34,10 @@ type Ledger struct {
 	st      store
 	policy  PolicyChecker
 	// spaces are the clear private data of each organisation of
-	// cfg.PeerMSPIDs, in that order (one keeping everything without any).
+	// cfg.PeerMSPIDs, in that order (one keeping everything without any),
+	// then, hidden, those of the organisations the store holds data of
+	// that this run does not serve. Found by MSP ID through the store's
+	// record (spaces.go), never by position.
 	spaces []pvtSpace
 
 	commitMu sync.RWMutex // simulations hold it shared, commits exclusive
@@ -114,6 +117,18 @@ func WithPolicyChecker(pc PolicyChecker) Option {
 
 // Open opens (creating if needed) the ledger of channelID. A bbolt ledger
 // recovers to its last whole block.
+//
+// The store records whose clear private data it holds where, so it can be
+// reopened with Config.PeerMSPIDs in another order, with fewer (the data of
+// an organisation left out is kept, not served, and still deleted and
+// purged) or with more. A store of a ledger without PeerMSPIDs (one space
+// keeping every collection, as every store was before ledgers served
+// several organisations) opened with PeerMSPIDs has its clear data moved
+// once, in one atomic write, to the organisations that are members of each
+// collection under the committed definitions; data of a collection none of
+// them is a member of leaves the clear spaces (its hashes stay). A store
+// that keeps organisations apart is refused without PeerMSPIDs, wrapping
+// ErrInvalidArgument.
 func Open(channelID string, cfg Config, opts ...Option) (*Ledger, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -130,7 +145,6 @@ func Open(channelID string, cfg Config, opts ...Option) (*Ledger, error) {
 		notify:    make(chan struct{}),
 		transient: newTransientStore(),
 		defs:      newDefinitionCache(),
-		spaces:    pvtSpaces(cfg.PeerMSPIDs),
 	}
 	for _, o := range opts {
 		o(l)
@@ -150,6 +164,10 @@ func Open(channelID string, cfg Config, opts ...Option) (*Ledger, error) {
 		l.st = st
 	}
 	if err := l.recover(); err != nil {
+		_ = l.st.close()
+		return nil, fmt.Errorf("open ledger %s: %w", channelID, err)
+	}
+	if err := l.openSpaces(); err != nil {
 		_ = l.st.close()
 		return nil, fmt.Errorf("open ledger %s: %w", channelID, err)
 	}
@@ -255,14 +273,14 @@ func (l *Ledger) NewSimulatorAt(peerMSPID, txID, creatorMSPID string) (*Simulato
 	return l.newSimulator(sp, txID, creatorMSPID)
 }
 
-// space returns the private data space of organisation mspID; "" is the
-// first organisation's.
+// space returns the private data space of organisation mspID, one this
+// run serves; "" is the first organisation's.
 func (l *Ledger) space(mspID string) (pvtSpace, error) {
 	if len(l.cfg.PeerMSPIDs) == 0 || mspID == "" {
 		return l.spaces[0], nil
 	}
 	for _, sp := range l.spaces {
-		if sp.mspID == mspID {
+		if sp.mspID == mspID && !sp.hidden {
 			return sp, nil
 		}
 	}

@@ -6,13 +6,16 @@ package ledger
 
 // Bucket names.
 const (
-	bucketState   = "state"   // ns 0 key -> stateRecord
-	bucketHashed  = "hashed"  // ns 0 coll 0 sha256(key) -> stateRecord of the value hash
-	bucketPvt     = "pvt"     // ns 0 coll 0 key -> stateRecord of the clear value
-	bucketPvtKeys = "pvtkeys" // ns 0 coll 0 sha256(key) -> key, for clear values this peer holds
-	// The clear private data of the organisations after the first of
-	// Config.PeerMSPIDs (the first one's is in pvt and pvtkeys, as on a
-	// single-organisation ledger): the same records, keyed by MSP ID first.
+	bucketState  = "state"  // ns 0 key -> stateRecord
+	bucketHashed = "hashed" // ns 0 coll 0 sha256(key) -> stateRecord of the value hash
+	// Clear private data. Which organisation's is where is recorded in
+	// meta (metaPvtSpaces, spaces.go): pvt and pvtkeys hold the keep-all
+	// space of a ledger without Config.PeerMSPIDs, or one organisation's
+	// (the first of PeerMSPIDs when the store was created, as on a
+	// single-organisation ledger); orgpvt and orgpvtkeys the others', keyed
+	// by MSP ID first.
+	bucketPvt        = "pvt"        // ns 0 coll 0 key -> stateRecord of the clear value
+	bucketPvtKeys    = "pvtkeys"    // ns 0 coll 0 sha256(key) -> key, for clear values this peer holds
 	bucketOrgPvt     = "orgpvt"     // mspid 0 ns 0 coll 0 key -> stateRecord of the clear value
 	bucketOrgPvtKeys = "orgpvtkeys" // mspid 0 ns 0 coll 0 sha256(key) -> key
 	bucketExpiry     = "expiry"     // be64(expiry block) ns 0 coll 0 sha256(key) -> version, key
@@ -43,25 +46,11 @@ type pvtSpace struct {
 	pvt, keys  string // buckets: clear values, and clear keys by key hash
 	prefix     []byte // nil, or mspid 0
 	richPrefix string // distinguishes the space's documents in the rich-query index
-}
-
-// pvtSpaces returns the private data spaces of the organisations in
-// mspIDs, the first in bucketPvt and bucketPvtKeys, the others in the
-// orgpvt buckets.
-func pvtSpaces(mspIDs []string) []pvtSpace {
-	if len(mspIDs) == 0 {
-		return []pvtSpace{{pvt: bucketPvt, keys: bucketPvtKeys}}
-	}
-	out := make([]pvtSpace, len(mspIDs))
-	for i, id := range mspIDs {
-		if i == 0 {
-			out[i] = pvtSpace{mspID: id, pvt: bucketPvt, keys: bucketPvtKeys}
-			continue
-		}
-		out[i] = pvtSpace{mspID: id, pvt: bucketOrgPvt, keys: bucketOrgPvtKeys,
-			prefix: append([]byte(id), 0), richPrefix: "\x00" + id + "\x00"}
-	}
-	return out
+	// hidden marks the space of an organisation the store holds data of
+	// but this run does not serve (not in Config.PeerMSPIDs): it is never
+	// read by a simulation and receives no new data, but deletes, purges
+	// and blockToLive reach it, and Export includes it.
+	hidden bool
 }
 
 // key returns the store key of k in the space.
@@ -72,9 +61,10 @@ func (p pvtSpace) key(k []byte) []byte {
 	return append(append(make([]byte, 0, len(p.prefix)+len(k)), p.prefix...), k...)
 }
 
-// keeps reports whether the space keeps the clear data of collection c.
+// keeps reports whether the space keeps the clear data of collection c
+// that a transaction writes now.
 func (p pvtSpace) keeps(c *collectionInfo) bool {
-	return p.mspID == "" || c.isMember(p.mspID)
+	return !p.hidden && (p.mspID == "" || c.isMember(p.mspID))
 }
 
 // store is a storage backend.
