@@ -27,6 +27,7 @@
 //	ReadAssetProperties(id) string  the client organisation's private properties (evaluate on its own peer)
 //	AgreeToSell(id)                 transient "asset_price": the owner's asking price
 //	AgreeToBuy(id)                  transient "asset_price": a bid by another organisation
+//	ReadPrice(id) string            the client organisation's asking price (as owner) or bid (evaluate on its own peer)
 //	TransferAsset(id, buyerMSP)     transient "asset_price" and "asset_properties": sell to buyerMSP
 //	ReadDeal(id) string             the sale's receipt, for the two parties
 package main
@@ -213,6 +214,32 @@ func (s *SmartContract) agree(ctx contractapi.TransactionContextInterface, id st
 		return err
 	}
 	return ctx.GetStub().PutPrivateData(implicit(org), key, price)
+}
+
+// ReadPrice returns what the client's organisation agreed for asset id:
+// its asking price when it owns the asset, else its bid. Like the
+// properties, only that organisation's peer holds it: evaluate it there.
+func (s *SmartContract) ReadPrice(ctx contractapi.TransactionContextInterface, id string) (string, error) {
+	a, err := s.ReadAsset(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	org, err := clientOrg(ctx)
+	if err != nil {
+		return "", err
+	}
+	key, what := bidKey(id), "bid"
+	if org == a.OwnerOrg {
+		key, what = sellKey(id), "asking price"
+	}
+	raw, err := ctx.GetStub().GetPrivateData(implicit(org), key)
+	if err != nil {
+		return "", fmt.Errorf("read the %s of %s for asset %s: %w", what, org, id, err)
+	}
+	if raw == nil {
+		return "", fmt.Errorf("%s has no %s for asset %s", org, what, id)
+	}
+	return string(raw), nil
 }
 
 // price reads and checks the transient price of asset id.

@@ -1,20 +1,30 @@
 package main
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/chaincodekit/chaincodekit/contractapi"
 	"github.com/chaincodekit/chaincodekit/peersim/peersimtest"
+	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset/kvrwset"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"google.golang.org/protobuf/proto"
 )
+
+var orgs = []string{"Org1MSP", "Org2MSP", "Org3MSP"}
 
 // deal is a three-organisation channel: Org1MSP sells, Org2MSP buys,
 // Org3MSP watches.
 type deal struct {
+	p                       *peersimtest.Peer
+	cc                      *peersimtest.Chaincode
 	seller, buyer, outsider *peersimtest.Chaincode
+	as                      map[string]*peersimtest.Chaincode // a client of each organisation
 	price, props            []byte
 	buy                     string // the buyer's MSP ID
 }
@@ -25,20 +35,23 @@ func newDeal(t *testing.T) *deal {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := peersimtest.New(t, peersimtest.WithOrgs("Org1MSP", "Org2MSP", "Org3MSP"))
+	p := peersimtest.New(t, peersimtest.WithOrgs(orgs...))
 	chaincode, err := contractapi.NewChaincode(&SmartContract{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	cc := p.Deploy(t, "secureddeal", chaincode, peersimtest.Collections(collections),
 		peersimtest.Policy("OR('Org1MSP.peer', 'Org2MSP.peer', 'Org3MSP.peer')"))
+	as := map[string]*peersimtest.Chaincode{}
+	for _, org := range orgs {
+		as[org] = cc.As(p.UserOf(t, org, "User1"))
+	}
 	return &deal{
-		seller:   cc.As(p.UserOf(t, "Org1MSP", "User1")),
-		buyer:    cc.As(p.UserOf(t, "Org2MSP", "User1")),
-		outsider: cc.As(p.UserOf(t, "Org3MSP", "User1")),
-		price:    []byte(`{"asset_id":"asset1","price":1000,"trade_id":"t-42"}`),
-		props:    []byte(`{"color":"blue","serial":"SN-1"}`),
-		buy:      "Org2MSP",
+		p: p, cc: cc, as: as,
+		seller: as["Org1MSP"], buyer: as["Org2MSP"], outsider: as["Org3MSP"],
+		price: []byte(`{"asset_id":"asset1","price":1000,"trade_id":"t-42"}`),
+		props: []byte(`{"color":"blue","serial":"SN-1"}`),
+		buy:   "Org2MSP",
 	}
 }
 
@@ -49,15 +62,17 @@ func mustCommit(t *testing.T, what string, r *peersimtest.Result) {
 	}
 }
 
-// agree creates asset1 and has both parties agree on d.price.
-func (d *deal) agree(t *testing.T) {
+// agree creates asset1 and has both parties agree on d.price; it returns
+// the results of AgreeToSell and AgreeToBuy.
+func (d *deal) agree(t *testing.T) (sell, buy *peersimtest.Result) {
 	t.Helper()
 	mustCommit(t, "create", d.seller.Tx("CreateAsset", "asset1", "a blue bike").WithTransient(TransientProperties, d.props).
 		EndorsedBy("Org1MSP").Submit(t))
-	mustCommit(t, "agree to sell", d.seller.Tx("AgreeToSell", "asset1").WithTransient(TransientPrice, d.price).
-		EndorsedBy("Org1MSP").Submit(t))
-	mustCommit(t, "agree to buy", d.buyer.Tx("AgreeToBuy", "asset1").WithTransient(TransientPrice, d.price).
-		EndorsedBy("Org2MSP").Submit(t))
+	sell = d.seller.Tx("AgreeToSell", "asset1").WithTransient(TransientPrice, d.price).EndorsedBy("Org1MSP").Submit(t)
+	mustCommit(t, "agree to sell", sell)
+	buy = d.buyer.Tx("AgreeToBuy", "asset1").WithTransient(TransientPrice, d.price).EndorsedBy("Org2MSP").Submit(t)
+	mustCommit(t, "agree to buy", buy)
+	return sell, buy
 }
 
 func (d *deal) transfer(t *testing.T, price []byte, orgs ...string) *peersimtest.Result {
@@ -66,12 +81,91 @@ func (d *deal) transfer(t *testing.T, price []byte, orgs ...string) *peersimtest
 		WithTransient(TransientProperties, d.props).EndorsedBy(orgs...).Submit(t)
 }
 
+// hashedWrites returns the private writes of the transaction by collection,
+// as the transaction carries them: key and value hashes only.
+func hashedWrites(t *testing.T, r *peersimtest.Result) map[string][]*kvrwset.KVWriteHash {
+	t.Helper()
+	out := map[string][]*kvrwset.KVWriteHash{}
+	for _, ns := range r.RWSet.GetNsRwset() {
+		if ns.GetNamespace() != "secureddeal" {
+			continue
+		}
+		for _, c := range ns.GetCollectionHashedRwset() {
+			h := &kvrwset.HashedRWSet{}
+			if err := proto.Unmarshal(c.GetHashedRwset(), h); err != nil {
+				t.Fatalf("hashed read-write set of %s: %v", c.GetCollectionName(), err)
+			}
+			out[c.GetCollectionName()] = append(out[c.GetCollectionName()], h.GetHashedWrites()...)
+		}
+	}
+	return out
+}
+
+func sum(b []byte) []byte { h := sha256.Sum256(b); return h[:] }
+
 func TestTheAgreedPriceStaysWithEachParty(t *testing.T) {
 	d := newDeal(t)
-	d.agree(t)
-	// The asking price is in Org1MSP's implicit collection: its peer holds
-	// it, the others only its hash, so nothing in the transaction or on
-	// their peers shows it.
+	sell, buy := d.agree(t)
+
+	// The transactions carry only hashes of the price: a hashed write to
+	// the party's implicit collection, nothing in the public write set.
+	for _, c := range []struct {
+		name string
+		r    *peersimtest.Result
+		org  string
+		key  string
+	}{
+		{"AgreeToSell", sell, "Org1MSP", sellKey("asset1")},
+		{"AgreeToBuy", buy, "Org2MSP", bidKey("asset1")},
+	} {
+		if kv := c.r.KVRWSet("secureddeal"); len(kv.GetWrites()) != 0 {
+			t.Errorf("%s writes public state: %v", c.name, kv.GetWrites())
+		}
+		got := hashedWrites(t, c.r)
+		want := []*kvrwset.KVWriteHash{{KeyHash: sum([]byte(c.key)), ValueHash: sum(d.price)}}
+		if len(got) != 1 || !slices.EqualFunc(got[implicit(c.org)], want, func(a, b *kvrwset.KVWriteHash) bool { return proto.Equal(a, b) }) {
+			t.Errorf("%s's private writes: %v, want the hashes of %s in %s only", c.name, got, c.key, implicit(c.org))
+		}
+		raw, err := proto.Marshal(c.r.RWSet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(raw, d.price) || bytes.Contains(raw, []byte(c.key)) {
+			t.Errorf("%s's read-write set holds the price or its key in clear", c.name)
+		}
+	}
+	// Nor is it anywhere in the committed blocks.
+	for i, b := range d.p.Blocks(t, d.cc.Channel()) {
+		if bytes.Contains(b, d.price) {
+			t.Errorf("block %d holds the price in clear", i)
+		}
+	}
+
+	// Each party reads its own on its own peer; every other organisation's
+	// peer has only the hash and refuses, as Fabric does.
+	for _, c := range []struct {
+		client *peersimtest.Chaincode
+		org    string
+	}{{d.seller, "Org1MSP"}, {d.buyer, "Org2MSP"}} {
+		if r := c.client.Tx("ReadPrice", "asset1").EndorsedBy(c.org).Evaluate(t); r.Status != 200 || !bytes.Equal(r.Payload, d.price) {
+			t.Errorf("%s reads its price on its peer: %v", c.org, r)
+		}
+		for _, other := range orgs {
+			if other == c.org {
+				continue
+			}
+			r := c.client.Tx("ReadPrice", "asset1").EndorsedBy(other).Evaluate(t)
+			if r.Status != 500 || !strings.Contains(r.Message, "private data matching public hash version is not available") {
+				t.Errorf("%s's price read on %s's peer: %v, want unavailable", c.org, other, r)
+			}
+		}
+	}
+	// The outsider has agreed nothing, and reads only its own collection.
+	if r := d.outsider.Tx("ReadPrice", "asset1").EndorsedBy("Org3MSP").Evaluate(t); r.Status != 500 || !strings.Contains(r.Message, "Org3MSP has no bid for asset asset1") {
+		t.Errorf("the outsider reads a price: %v", r)
+	}
+
+	// The same for the properties.
 	r := d.seller.Tx("ReadAssetProperties", "asset1").Evaluate(t)
 	if r.Status != 200 || string(r.Payload) != string(d.props) {
 		t.Fatalf("the seller reads its properties: %v", r)
