@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/json"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -19,7 +18,7 @@ import (
 var orgs = []string{"Org1MSP", "Org2MSP", "Org3MSP"}
 
 // deal is a three-organisation channel: Org1MSP sells, Org2MSP buys,
-// Org3MSP watches.
+// Org3MSP watches (and, in the resale, buys from Org2MSP).
 type deal struct {
 	p                       *peersimtest.Peer
 	cc                      *peersimtest.Chaincode
@@ -31,17 +30,13 @@ type deal struct {
 
 func newDeal(t *testing.T) *deal {
 	t.Helper()
-	collections, err := os.ReadFile("collections_config.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	p := peersimtest.New(t, peersimtest.WithOrgs(orgs...))
 	chaincode, err := contractapi.NewChaincode(&SmartContract{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cc := p.Deploy(t, "secureddeal", chaincode, peersimtest.Collections(collections),
-		peersimtest.Policy("OR('Org1MSP.peer', 'Org2MSP.peer', 'Org3MSP.peer')"))
+	// No collections config: the implicit collections need none.
+	cc := p.Deploy(t, "secureddeal", chaincode, peersimtest.Policy("OR('Org1MSP.peer', 'Org2MSP.peer', 'Org3MSP.peer')"))
 	as := map[string]*peersimtest.Chaincode{}
 	for _, org := range orgs {
 		as[org] = cc.As(p.UserOf(t, org, "User1"))
@@ -178,6 +173,32 @@ func TestTheAgreedPriceStaysWithEachParty(t *testing.T) {
 	}
 }
 
+// readDeals reads the receipts of asset1 as org's client on org's peer.
+func (d *deal) readDeals(t *testing.T, org string) ([]Deal, *peersimtest.Result) {
+	t.Helper()
+	r := d.as[org].Tx("ReadDeals", "asset1").EndorsedBy(org).Evaluate(t)
+	if r.Status != 200 {
+		return nil, r
+	}
+	var deals []Deal
+	if err := json.Unmarshal(r.Payload, &deals); err != nil {
+		t.Fatalf("%s's receipts: %v (%v)", org, r, err)
+	}
+	return deals, r
+}
+
+// mustHaveNoReceipt checks that org's client finds no receipt of asset1 on
+// any peer.
+func (d *deal) mustHaveNoReceipt(t *testing.T, org string) {
+	t.Helper()
+	for _, on := range orgs {
+		r := d.as[org].Tx("ReadDeals", "asset1").EndorsedBy(on).Evaluate(t)
+		if r.Status != 500 || !strings.Contains(r.Message, org+" holds no receipt of asset asset1") {
+			t.Errorf("%s reads receipts on %s's peer: %v, want none", org, on, r)
+		}
+	}
+}
+
 func TestBothPartiesPeersMustEndorseTheTransfer(t *testing.T) {
 	d := newDeal(t)
 	d.agree(t)
@@ -196,7 +217,11 @@ func TestBothPartiesPeersMustEndorseTheTransfer(t *testing.T) {
 			}
 		})
 	}
-	mustCommit(t, "transfer endorsed by both parties", d.transfer(t, d.price, "Org1MSP", "Org2MSP"))
+	sale := d.transfer(t, d.price, "Org1MSP", "Org2MSP")
+	mustCommit(t, "transfer endorsed by both parties", sale)
+	if !slices.Equal(sale.EndorsedBy, []string{"Org1MSP", "Org2MSP"}) {
+		t.Errorf("the sale was endorsed by %v", sale.EndorsedBy)
+	}
 
 	var a Asset
 	r := d.outsider.Tx("ReadAsset", "asset1").Evaluate(t)
@@ -208,15 +233,85 @@ func TestBothPartiesPeersMustEndorseTheTransfer(t *testing.T) {
 	if r := d.buyer.Tx("ReadAssetProperties", "asset1").Evaluate(t); string(r.Payload) != string(d.props) {
 		t.Errorf("the buyer reads the properties: %v", r)
 	}
-	for _, c := range []*peersimtest.Chaincode{d.seller, d.buyer} {
-		r := c.Tx("ReadDeal", "asset1").Evaluate(t)
-		var got Deal
-		if err := json.Unmarshal(r.Payload, &got); err != nil || got.Price != 1000 || got.Buyer != "Org2MSP" || got.Seller != "Org1MSP" {
-			t.Errorf("a party reads the deal: %v (%v)", r, err)
+	for _, org := range []string{"Org1MSP", "Org2MSP"} {
+		deals, r := d.readDeals(t, org)
+		want := []Deal{{AssetID: "asset1", Seller: "Org1MSP", Buyer: "Org2MSP", Price: 1000, TradeID: "t-42", TxID: sale.TxID}}
+		if len(deals) != 1 || deals[0].Time == "" {
+			t.Fatalf("%s reads the receipts: %v", org, r)
+		}
+		deals[0].Time = ""
+		if !slices.Equal(deals, want) {
+			t.Errorf("%s reads the receipts: %+v, want %+v", org, deals, want)
 		}
 	}
-	if r := d.outsider.Tx("ReadDeal", "asset1").Evaluate(t); r.Status != 500 || !strings.Contains(r.Message, "does not have read access") {
-		t.Errorf("the outsider reads the deal: %v, want a refusal", r)
+	d.mustHaveNoReceipt(t, "Org3MSP")
+}
+
+func TestAResaleKeepsEachReceiptWithItsTwoParties(t *testing.T) {
+	d := newDeal(t)
+	d.agree(t)
+	first := d.transfer(t, d.price, "Org1MSP", "Org2MSP")
+	mustCommit(t, "the first sale, Org1MSP to Org2MSP", first)
+
+	// Org2MSP sells the asset on to Org3MSP, at another price.
+	price := []byte(`{"asset_id":"asset1","price":2000,"trade_id":"t-43"}`)
+	mustCommit(t, "Org2MSP agrees to sell", d.buyer.Tx("AgreeToSell", "asset1").WithTransient(TransientPrice, price).
+		EndorsedBy("Org2MSP").Submit(t))
+	mustCommit(t, "Org3MSP agrees to buy", d.outsider.Tx("AgreeToBuy", "asset1").WithTransient(TransientPrice, price).
+		EndorsedBy("Org3MSP").Submit(t))
+	resale := d.buyer.Tx("TransferAsset", "asset1", "Org3MSP").WithTransient(TransientPrice, price).
+		WithTransient(TransientProperties, d.props)
+	// The former owner's peer cannot stand in for the new buyer's.
+	if r := resale.EndorsedBy("Org2MSP", "Org1MSP").Submit(t); r.Code != peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE {
+		t.Fatalf("the resale endorsed by Org2MSP and Org1MSP: %v, want ENDORSEMENT_POLICY_FAILURE", r)
+	}
+	second := resale.EndorsedBy("Org2MSP", "Org3MSP").Submit(t)
+	mustCommit(t, "the resale, Org2MSP to Org3MSP", second)
+
+	// The resale writes to its two parties' implicit collections only:
+	// Org1MSP's peer does not even get a hash of its receipt.
+	var colls []string
+	for c := range hashedWrites(t, second) {
+		colls = append(colls, c)
+	}
+	slices.Sort(colls)
+	if want := []string{implicit("Org2MSP"), implicit("Org3MSP")}; !slices.Equal(colls, want) {
+		t.Errorf("the resale writes to %v, want %v", colls, want)
+	}
+
+	firstDeal := Deal{AssetID: "asset1", Seller: "Org1MSP", Buyer: "Org2MSP", Price: 1000, TradeID: "t-42", TxID: first.TxID}
+	secondDeal := Deal{AssetID: "asset1", Seller: "Org2MSP", Buyer: "Org3MSP", Price: 2000, TradeID: "t-43", TxID: second.TxID}
+	for _, c := range []struct {
+		org  string
+		want []Deal
+	}{
+		{"Org1MSP", []Deal{firstDeal}},             // a party to the first sale only
+		{"Org2MSP", []Deal{firstDeal, secondDeal}}, // to both, oldest first
+		{"Org3MSP", []Deal{secondDeal}},            // to the second only
+	} {
+		deals, r := d.readDeals(t, c.org)
+		for i := range deals {
+			deals[i].Time = ""
+		}
+		if !slices.Equal(deals, c.want) {
+			t.Errorf("%s reads the receipts: %+v (%v), want %+v", c.org, deals, r, c.want)
+		}
+		// On the other peers it finds nothing: they hold only hashes.
+		for _, on := range orgs {
+			if on == c.org {
+				continue
+			}
+			r := d.as[c.org].Tx("ReadDeals", "asset1").EndorsedBy(on).Evaluate(t)
+			if r.Status != 500 || !strings.Contains(r.Message, c.org+" holds no receipt of asset asset1") {
+				t.Errorf("%s reads receipts on %s's peer: %v, want none", c.org, on, r)
+			}
+		}
+	}
+	// Neither price is in the blocks in clear.
+	for i, b := range d.p.Blocks(t, d.cc.Channel()) {
+		if bytes.Contains(b, d.price) || bytes.Contains(b, price) || bytes.Contains(b, []byte(`"price":`)) {
+			t.Errorf("block %d holds a price in clear", i)
+		}
 	}
 }
 
