@@ -45,7 +45,7 @@ var _ = Describe("a development-mode peer of three organisations", func() {
 		commit := def
 		commit.EndorsingOrgs = []string{"Org1MSP", "Org3MSP"}
 		peer.Exec(network.Commit(commit))
-		startChaincode(peer, components.Binary("secureddeal"), "secureddeal:1.0")
+		startChaincodeWith(peer, network.FabricIDVariable, components.Binary("secureddeal"), "secureddeal:1.0") // as the README: CORE_CHAINCODE_ID_NAME
 
 		By("creating an asset as Org1MSP and agreeing on its price, each party on its own peer")
 		invoke := func(org string, args []string, transient map[string][]byte, endorsers ...string) *gexec.Session {
