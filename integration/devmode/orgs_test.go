@@ -2,7 +2,6 @@ package devmode_test
 
 import (
 	"encoding/json"
-	"path/filepath"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -26,11 +25,12 @@ var _ = Describe("a development-mode peer of three organisations", func() {
 	price := []byte(`{"asset_id":"asset1","price":1000,"trade_id":"t-42"}`)
 	props := []byte(`{"color":"blue","serial":"SN-1"}`)
 
-	It("runs the secureddeal sample: each organisation approves, the parties agree, both peers endorse the sale", func() {
+	It("runs the secureddeal sample: each organisation approves, the parties agree, both peers endorse the sale, the buyer resells", func() {
+		// No collections config: the sample keeps everything private in
+		// the organisations' implicit collections.
 		def := network.Definition{
 			Channel: channel, Name: "secureddeal", Version: "1.0", Sequence: 1,
-			SignaturePolicy:   "OR('Org1MSP.peer','Org2MSP.peer','Org3MSP.peer')",
-			CollectionsConfig: filepath.Join(components.Sample("secureddeal"), "collections_config.json"),
+			SignaturePolicy: "OR('Org1MSP.peer','Org2MSP.peer','Org3MSP.peer')",
 		}
 		By("approving the definition as each organisation, on its own peer")
 		for i, org := range orgs {
@@ -45,7 +45,7 @@ var _ = Describe("a development-mode peer of three organisations", func() {
 		commit := def
 		commit.EndorsingOrgs = []string{"Org1MSP", "Org3MSP"}
 		peer.Exec(network.Commit(commit))
-		startChaincode(peer, components.Binary("secureddeal"), "secureddeal:1.0")
+		startChaincodeWith(peer, network.FabricIDVariable, components.Binary("secureddeal"), "secureddeal:1.0") // as the README: CORE_CHAINCODE_ID_NAME
 
 		By("creating an asset as Org1MSP and agreeing on its price, each party on its own peer")
 		invoke := func(org string, args []string, transient map[string][]byte, endorsers ...string) *gexec.Session {
@@ -82,10 +82,39 @@ var _ = Describe("a development-mode peer of three organisations", func() {
 		Expect(asset.OwnerOrg).To(Equal("Org2MSP"))
 
 		By("showing the receipt to the parties only")
-		Expect(peer.Output(as("Org2MSP", network.Query{Channel: channel, Name: "secureddeal", Args: []string{"ReadDeal", "asset1"}}))).To(ContainSubstring(`"price":1000`))
-		s = peer.Run(as("Org3MSP", network.Query{Channel: channel, Name: "secureddeal", Args: []string{"ReadDeal", "asset1"}}))
-		Eventually(s, network.CommandTimeout).Should(gexec.Exit(1))
-		Expect(s.Err).To(gbytes.Say("does not have read access"))
+		deals := func(org string) string {
+			return peer.Output(as(org, network.Query{Channel: channel, Name: "secureddeal", Args: []string{"ReadDeals", "asset1"}}))
+		}
+		noReceipt := func(org string) {
+			s := peer.Run(as(org, network.Query{Channel: channel, Name: "secureddeal", Args: []string{"ReadDeals", "asset1"}}))
+			Eventually(s, network.CommandTimeout).Should(gexec.Exit(1))
+			Expect(s.Err).To(gbytes.Say(org + " holds no receipt of asset asset1"))
+		}
+		Expect(deals("Org1MSP")).To(ContainSubstring(`"seller":"Org1MSP","buyer":"Org2MSP","price":1000`))
+		Expect(deals("Org2MSP")).To(ContainSubstring(`"seller":"Org1MSP","buyer":"Org2MSP","price":1000`))
+		noReceipt("Org3MSP")
+
+		By("reselling it from Org2MSP to Org3MSP, endorsed by their two peers")
+		price2 := []byte(`{"asset_id":"asset1","price":2000,"trade_id":"t-43"}`)
+		s = invoke("Org2MSP", []string{"AgreeToSell", "asset1"}, map[string][]byte{"asset_price": price2}, "Org2MSP")
+		Eventually(s, network.CommandTimeout).Should(gexec.Exit(0))
+		s = invoke("Org3MSP", []string{"AgreeToBuy", "asset1"}, map[string][]byte{"asset_price": price2}, "Org3MSP")
+		Eventually(s, network.CommandTimeout).Should(gexec.Exit(0))
+		s = invoke("Org2MSP", []string{"TransferAsset", "asset1", "Org3MSP"}, map[string][]byte{"asset_price": price2, "asset_properties": props}, "Org2MSP", "Org3MSP")
+		Eventually(s, network.CommandTimeout).Should(gexec.Exit(0))
+		Expect(s.Err).To(gbytes.Say("validation code: VALID"))
+
+		By("keeping each sale's receipt with its own two parties")
+		first, second := `"seller":"Org1MSP","buyer":"Org2MSP","price":1000`, `"seller":"Org2MSP","buyer":"Org3MSP","price":2000`
+		out = deals("Org1MSP")
+		Expect(out).To(ContainSubstring(first))
+		Expect(out).NotTo(ContainSubstring(second))
+		out = deals("Org2MSP")
+		Expect(out).To(ContainSubstring(first))
+		Expect(out).To(ContainSubstring(second))
+		out = deals("Org3MSP")
+		Expect(out).To(ContainSubstring(second))
+		Expect(out).NotTo(ContainSubstring(first))
 	})
 
 	It("creates a channel of two of them, which the third organisation's peer has not joined", func() {

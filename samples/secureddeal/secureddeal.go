@@ -2,7 +2,9 @@
 // whose price only the two parties see, and whose transfer both of their
 // peers must endorse. It is the scenario of fabric-samples'
 // secured-agreement, written anew for peersim's several organisations
-// (peersim node start --orgs Org1MSP,Org2MSP; peersimtest.WithOrgs).
+// (peersim node start --orgs Org1MSP,Org2MSP,Org3MSP; peersimtest.WithOrgs).
+// Any two organisations of the channel may trade, and the buyer may sell
+// again to a third.
 //
 // Each organisation keeps what only it may know in its implicit
 // collection, _implicit_org_<MSPID>: Fabric stores the clear value on that
@@ -16,9 +18,11 @@
 //     read, and moves the asset only when they are equal; it deletes the
 //     seller's price and writes the buyer's proof of purchase, so it needs
 //     the endorsements of both organisations' peers;
-//   - the receipt of the sale goes to a collection whose members are the
-//     two parties (collections_config.json's dealCollection), which a third
-//     organisation's peer cannot read.
+//   - the receipt of the sale is written to the implicit collections of the
+//     two parties, and of no one else, under a key of its own (the asset
+//     and the transaction ID): a resale adds a receipt for its two parties
+//     and leaves the earlier ones where they were. No collection needs to
+//     be defined, so the chaincode has no collections config.
 //
 // Functions (called by name, arguments as JSON values):
 //
@@ -27,8 +31,9 @@
 //	ReadAssetProperties(id) string  the client organisation's private properties (evaluate on its own peer)
 //	AgreeToSell(id)                 transient "asset_price": the owner's asking price
 //	AgreeToBuy(id)                  transient "asset_price": a bid by another organisation
+//	ReadPrice(id) string            the client organisation's asking price (as owner) or bid (evaluate on its own peer)
 //	TransferAsset(id, buyerMSP)     transient "asset_price" and "asset_properties": sell to buyerMSP
-//	ReadDeal(id) string             the sale's receipt, for the two parties
+//	ReadDeals(id) []Deal            the receipts of the sales of id the client's organisation was party to, oldest first (evaluate on its own peer)
 package main
 
 import (
@@ -38,6 +43,8 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"slices"
+	"strings"
 
 	"github.com/chaincodekit/chaincodekit/contractapi"
 	"github.com/chaincodekit/chaincodekit/shim/cid"
@@ -48,10 +55,6 @@ const (
 	TransientPrice      = "asset_price"
 	TransientProperties = "asset_properties"
 )
-
-// DealCollection holds the receipts of sales; its members are the two
-// trading organisations (collections_config.json).
-const DealCollection = "dealCollection"
 
 // Asset is the public record of an asset.
 type Asset struct {
@@ -69,15 +72,24 @@ type Price struct {
 	TradeID string `json:"trade_id"`
 }
 
-// Deal is the receipt of a sale, in DealCollection.
+// Deal is the receipt of a sale, kept in the implicit collections of its
+// seller and buyer only.
 type Deal struct {
-	AssetID   string `json:"assetID"`
-	Seller    string `json:"seller"`
-	Buyer     string `json:"buyer"`
-	Price     int    `json:"price"`
-	TradeID   string `json:"tradeID"`
-	Committed string `json:"txID"`
+	AssetID string `json:"assetID"`
+	Seller  string `json:"seller"`
+	Buyer   string `json:"buyer"`
+	Price   int    `json:"price"`
+	TradeID string `json:"tradeID"`
+	// TxID is the transaction of the sale, which keys the receipt.
+	TxID string `json:"txID"`
+	// Time is the transaction's timestamp, in UTC to the nanosecond
+	// (timeLayout), which orders the receipts of an asset.
+	Time string `json:"time"`
 }
+
+// timeLayout is RFC 3339 with a fixed width, so that receipts' times
+// sort as strings.
+const timeLayout = "2006-01-02T15:04:05.000000000Z"
 
 // SmartContract holds the transaction functions.
 type SmartContract struct {
@@ -91,6 +103,11 @@ func implicit(mspID string) string { return "_implicit_org_" + mspID }
 func sellKey(id string) string       { return "sell:" + id }
 func bidKey(id string) string        { return "bid:" + id }
 func propertiesKey(id string) string { return "properties:" + id }
+
+// dealType is the object type of the receipts' composite keys, (dealType,
+// asset ID, transaction ID): one key per sale, so that a resale does not
+// overwrite the receipt of an earlier one.
+const dealType = "deal"
 
 // clientOrg is the MSP ID of the submitting client.
 func clientOrg(ctx contractapi.TransactionContextInterface) (string, error) {
@@ -215,6 +232,32 @@ func (s *SmartContract) agree(ctx contractapi.TransactionContextInterface, id st
 	return ctx.GetStub().PutPrivateData(implicit(org), key, price)
 }
 
+// ReadPrice returns what the client's organisation agreed for asset id:
+// its asking price when it owns the asset, else its bid. Like the
+// properties, only that organisation's peer holds it: evaluate it there.
+func (s *SmartContract) ReadPrice(ctx contractapi.TransactionContextInterface, id string) (string, error) {
+	a, err := s.ReadAsset(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	org, err := clientOrg(ctx)
+	if err != nil {
+		return "", err
+	}
+	key, what := bidKey(id), "bid"
+	if org == a.OwnerOrg {
+		key, what = sellKey(id), "asking price"
+	}
+	raw, err := ctx.GetStub().GetPrivateData(implicit(org), key)
+	if err != nil {
+		return "", fmt.Errorf("read the %s of %s for asset %s: %w", what, org, id, err)
+	}
+	if raw == nil {
+		return "", fmt.Errorf("%s has no %s for asset %s", org, what, id)
+	}
+	return string(raw), nil
+}
+
 // price reads and checks the transient price of asset id.
 func (s *SmartContract) price(ctx contractapi.TransactionContextInterface, id string) ([]byte, error) {
 	raw, err := transient(ctx, TransientPrice)
@@ -235,8 +278,9 @@ func (s *SmartContract) price(ctx contractapi.TransactionContextInterface, id st
 // is the one it asked and the buyer bid: all three compared by their
 // hashes, which every peer holds. It moves the private properties to the
 // buyer's implicit collection, removes the seller's price and properties,
-// and writes the receipt to DealCollection. Writing to both organisations'
-// implicit collections needs both of their peers' endorsements.
+// and writes the receipt to both parties' implicit collections. Writing to
+// both organisations' implicit collections needs both of their peers'
+// endorsements.
 func (s *SmartContract) TransferAsset(ctx contractapi.TransactionContextInterface, id, buyerMSP string) error {
 	a, err := s.ReadAsset(ctx, id)
 	if err != nil {
@@ -296,16 +340,29 @@ func (s *SmartContract) TransferAsset(ctx contractapi.TransactionContextInterfac
 	if err := json.Unmarshal(price, &p); err != nil {
 		return err
 	}
-	deal, err := json.Marshal(Deal{AssetID: id, Seller: seller, Buyer: buyerMSP, Price: p.Price, TradeID: p.TradeID, Committed: stub.GetTxID()})
+	ts, err := stub.GetTxTimestamp()
+	if err != nil {
+		return fmt.Errorf("read the transaction's timestamp: %w", err)
+	}
+	txID := stub.GetTxID()
+	deal, err := json.Marshal(Deal{AssetID: id, Seller: seller, Buyer: buyerMSP, Price: p.Price, TradeID: p.TradeID,
+		TxID: txID, Time: ts.AsTime().UTC().Format(timeLayout)})
 	if err != nil {
 		return err
+	}
+	dealKey, err := stub.CreateCompositeKey(dealType, []string{id, txID})
+	if err != nil {
+		return fmt.Errorf("key the receipt of asset %s: %w", id, err)
 	}
 	for _, w := range []func() error{
 		func() error { return stub.PutPrivateData(implicit(buyerMSP), propertiesKey(id), props) },
 		func() error { return stub.DelPrivateData(implicit(seller), propertiesKey(id)) },
 		func() error { return stub.DelPrivateData(implicit(seller), sellKey(id)) },
 		func() error { return stub.DelPrivateData(implicit(buyerMSP), bidKey(id)) },
-		func() error { return stub.PutPrivateData(DealCollection, id, deal) },
+		// The receipt, for the two parties only: a third organisation's
+		// peer holds its hash, never its value.
+		func() error { return stub.PutPrivateData(implicit(seller), dealKey, deal) },
+		func() error { return stub.PutPrivateData(implicit(buyerMSP), dealKey, deal) },
 	} {
 		if err := w(); err != nil {
 			return fmt.Errorf("transfer asset %s: %w", id, err)
@@ -314,17 +371,44 @@ func (s *SmartContract) TransferAsset(ctx contractapi.TransactionContextInterfac
 	return nil
 }
 
-// ReadDeal returns the receipt of the sale of asset id, which only the
-// members of DealCollection may read.
-func (s *SmartContract) ReadDeal(ctx contractapi.TransactionContextInterface, id string) (string, error) {
-	raw, err := ctx.GetStub().GetPrivateData(DealCollection, id)
+// ReadDeals returns the receipts of the sales of asset id that the
+// client's organisation was party to, as seller or buyer, oldest first
+// (by their transactions' timestamps).
+// They are in its implicit collection, whose values only its own peer
+// holds: evaluate it there. An organisation that was party to no sale of
+// the asset has none, whoever else it asks.
+func (s *SmartContract) ReadDeals(ctx contractapi.TransactionContextInterface, id string) ([]Deal, error) {
+	org, err := clientOrg(ctx)
 	if err != nil {
-		return "", fmt.Errorf("read the deal of asset %s: %w", id, err)
+		return nil, err
 	}
-	if raw == nil {
-		return "", fmt.Errorf("asset %s has not been sold", id)
+	it, err := ctx.GetStub().GetPrivateDataByPartialCompositeKey(implicit(org), dealType, []string{id})
+	if err != nil {
+		return nil, fmt.Errorf("read the receipts of asset %s in %s: %w", id, implicit(org), err)
 	}
-	return string(raw), nil
+	defer it.Close()
+	var deals []Deal
+	for it.HasNext() {
+		kv, err := it.Next()
+		if err != nil {
+			return nil, fmt.Errorf("read the receipts of asset %s in %s: %w", id, implicit(org), err)
+		}
+		var d Deal
+		if err := json.Unmarshal(kv.GetValue(), &d); err != nil {
+			return nil, fmt.Errorf("decode the receipt %q: %w", kv.GetKey(), err)
+		}
+		deals = append(deals, d)
+	}
+	if len(deals) == 0 {
+		return nil, fmt.Errorf("%s holds no receipt of asset %s: it was party to none of its sales, or this is not its peer", org, id)
+	}
+	slices.SortFunc(deals, func(a, b Deal) int {
+		if c := strings.Compare(a.Time, b.Time); c != 0 {
+			return c
+		}
+		return strings.Compare(a.TxID, b.TxID)
+	})
+	return deals, nil
 }
 
 func main() {
