@@ -32,13 +32,7 @@ func TestEndorsementPoliciesAreCheckedAtCommit(t *testing.T) {
 		{name: "a forged endorsement signature fails", cc: "open", want: peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE,
 			tamper: func(r *peer.ProposalResponse) { r.Endorsement.Signature[len(r.Endorsement.Signature)-1] ^= 1 }},
 		{name: "an endorsement by a client identity still counts as a member", cc: "open", want: peer.TxValidationCode_VALID,
-			tamper: func(r *peer.ProposalResponse) {
-				e, err := n.user.Endorse(r.GetPayload())
-				if err != nil {
-					t.Fatal(err)
-				}
-				r.Endorsement = e
-			}},
+			tamper: endorsedAs(t, n.user)},
 		// The peer records the endorsements it signs, so that validation
 		// need not verify them again: its own signature moved to other
 		// bytes or to another endorser must still be verified, and fail.
@@ -52,14 +46,7 @@ func TestEndorsementPoliciesAreCheckedAtCommit(t *testing.T) {
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp, prop, _ := n.propose(t, n.user, invocation(DefaultChannel, tt.cc, "put", "k", string(rune('a'+i))))
-			if resp.GetEndorsement() == nil {
-				t.Fatalf("not endorsed: %s", resp.GetResponse().GetMessage())
-			}
-			if tt.tamper != nil {
-				tt.tamper(resp)
-			}
-			if got := n.submit(t, n.user, DefaultChannel, prop, resp)[0]; got != tt.want {
+			if got := n.submitTampered(t, invocation(DefaultChannel, tt.cc, "put", "k", string(rune('a'+i))), tt.tamper); got != tt.want {
 				t.Errorf("code %v, want %v", got, tt.want)
 			}
 		})
@@ -72,15 +59,7 @@ func TestEndorsementPoliciesAreCheckedAtCommit(t *testing.T) {
 // Fabric's test network, a peer is a reader but not a writer or an admin.
 func TestChannelPolicyReferences(t *testing.T) {
 	n := startNet(t, t.TempDir())
-	endorseAs := func(signer *identity.SigningIdentity) func(*peer.ProposalResponse) {
-		return func(r *peer.ProposalResponse) {
-			e, err := signer.Endorse(r.GetPayload())
-			if err != nil {
-				t.Fatal(err)
-			}
-			r.Endorsement = e
-		}
-	}
+	endorseAs := func(signer *identity.SigningIdentity) func(*peer.ProposalResponse) { return endorsedAs(t, signer) }
 	tests := []struct {
 		name   string
 		policy string
@@ -103,14 +82,7 @@ func TestChannelPolicyReferences(t *testing.T) {
 			ref := &peer.ApplicationPolicy{Type: &peer.ApplicationPolicy_ChannelConfigPolicyReference{ChannelConfigPolicyReference: tt.policy}}
 			n.define2xWithPolicy(t, DefaultChannel, name, "1.0", 1, name+":1.0", false, ref)
 
-			resp, prop, _ := n.propose(t, n.user, invocation(DefaultChannel, name, "put", "k", "v"))
-			if resp.GetEndorsement() == nil {
-				t.Fatalf("not endorsed: %s", resp.GetResponse().GetMessage())
-			}
-			if tt.tamper != nil {
-				tt.tamper(resp)
-			}
-			if got := n.submit(t, n.user, DefaultChannel, prop, resp)[0]; got != tt.want {
+			if got := n.submitTampered(t, invocation(DefaultChannel, name, "put", "k", "v"), tt.tamper); got != tt.want {
 				t.Errorf("code %v, want %v", got, tt.want)
 			}
 		})
@@ -137,4 +109,30 @@ func TestPrivateDataThroughTheTransientStore(t *testing.T) {
 	if r := n.query(t, DefaultChannel, "mycc", "pget", "nosuch", "k"); r.GetStatus() != 500 || !strings.Contains(r.GetMessage(), "collection [nosuch] not defined") {
 		t.Errorf("undefined collection: %d %q", r.GetStatus(), r.GetMessage())
 	}
+}
+
+// endorsedAs returns a tamper function that replaces a response's
+// endorsement by signer's endorsement of the same payload.
+func endorsedAs(t *testing.T, signer *identity.SigningIdentity) func(*peer.ProposalResponse) {
+	return func(r *peer.ProposalResponse) {
+		e, err := signer.Endorse(r.GetPayload())
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Endorsement = e
+	}
+}
+
+// submitTampered endorses inv as the user, lets tamper (if not nil) change
+// the response, orders it and returns its validation code.
+func (n *testNet) submitTampered(t *testing.T, inv identity.Invocation, tamper func(*peer.ProposalResponse)) peer.TxValidationCode {
+	t.Helper()
+	resp, prop, _ := n.propose(t, n.user, inv)
+	if resp.GetEndorsement() == nil {
+		t.Fatalf("not endorsed: %s", resp.GetResponse().GetMessage())
+	}
+	if tamper != nil {
+		tamper(resp)
+	}
+	return n.submit(t, n.user, DefaultChannel, prop, resp)[0]
 }

@@ -51,24 +51,7 @@ func TestAnEndorsedResponseCarriesTheChaincodeInterestOfItsWrites(t *testing.T) 
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t, nil)
-			f.define(t)
-			f.runner.exec = setup
-			resp, prop := f.propose(t, identity.Invocation{ChannelID: channel, Chaincode: "cc"})
-			env, err := client.NewSignedTx(prop, f.admin, resp)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if cb, err := f.l.CommitBlock([]*common.Envelope{env}); err != nil || cb.Txs[0].Code != peer.TxValidationCode_VALID {
-				t.Fatalf("commit the key-level policy: %v %v", err, cb)
-			}
-
-			f.runner.exec = tt.exec
-			resp, _ = f.propose(t, identity.Invocation{ChannelID: channel, Chaincode: "cc"})
-			if resp.GetResponse().GetStatus() != 200 {
-				t.Fatalf("response %v", resp.GetResponse())
-			}
-			if diff := cmp.Diff(tt.want, resp.GetInterest(), protocmp.Transform()); diff != "" {
+			if diff := cmp.Diff(tt.want, interestAfter(t, setup, tt.exec), protocmp.Transform()); diff != "" {
 				t.Errorf("Interest (-want +got):\n%s", diff)
 			}
 		})
@@ -132,26 +115,32 @@ func TestAPrivateKeyWithAKeyLevelPolicyNeedsThatPolicyNotTheCollections(t *testi
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t, nil)
-			f.define(t)
-			f.runner.exec = setup
-			resp, prop := f.propose(t, identity.Invocation{ChannelID: channel, Chaincode: "cc"})
-			env, err := client.NewSignedTx(prop, f.admin, resp)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if cb, err := f.l.CommitBlock([]*common.Envelope{env}); err != nil || cb.Txs[0].Code != peer.TxValidationCode_VALID {
-				t.Fatalf("commit the key-level policy: %v %v", err, cb)
-			}
-
-			f.runner.exec = tt.exec
-			resp, _ = f.propose(t, identity.Invocation{ChannelID: channel, Chaincode: "cc"})
-			if resp.GetResponse().GetStatus() != 200 {
-				t.Fatalf("response %v", resp.GetResponse())
-			}
-			if diff := cmp.Diff(tt.want, resp.GetInterest(), protocmp.Transform()); diff != "" {
+			if diff := cmp.Diff(tt.want, interestAfter(t, setup, tt.exec), protocmp.Transform()); diff != "" {
 				t.Errorf("Interest (-want +got):\n%s", diff)
 			}
 		})
 	}
+}
+
+// interestAfter commits what setup writes (key-level policies) and returns
+// the ChaincodeInterest of a proposal that runs exec after it.
+func interestAfter(t *testing.T, setup, exec func(sim *ledger.Simulator, ns string) error) *peer.ChaincodeInterest {
+	t.Helper()
+	f := newFixture(t, nil)
+	f.define(t)
+	f.runner.exec = setup
+	resp, prop := f.propose(t, identity.Invocation{ChannelID: channel, Chaincode: "cc"})
+	env, err := client.NewSignedTx(prop, f.admin, resp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cb, err := f.l.CommitBlock([]*common.Envelope{env}); err != nil || cb.Txs[0].Code != peer.TxValidationCode_VALID {
+		t.Fatalf("commit the key-level policy: %v %v", err, cb)
+	}
+	f.runner.exec = exec
+	resp, _ = f.propose(t, identity.Invocation{ChannelID: channel, Chaincode: "cc"})
+	if resp.GetResponse().GetStatus() != 200 {
+		t.Fatalf("response %v", resp.GetResponse())
+	}
+	return resp.GetInterest()
 }
