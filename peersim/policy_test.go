@@ -134,5 +134,5 @@ func (n *testNet) submitTampered(t *testing.T, inv identity.Invocation, tamper f
 	if tamper != nil {
 		tamper(resp)
 	}
-	return n.submit(t, n.user, DefaultChannel, prop, resp)[0]
+	return n.submit(t, n.user, inv.ChannelID, prop, resp)[0]
 }
