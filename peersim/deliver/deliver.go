@@ -41,17 +41,29 @@ type Config struct {
 	// DeliverWithPrivateData sends the private data that organisation's
 	// peer holds. Empty: all the ledger keeps.
 	PeerMSPID string
+	// FilteredBlocks is how many recent filtered blocks DeliverFiltered
+	// keeps to send to every stream that asks for them: 0 is
+	// DefaultFilteredBlocks, a negative number none (each stream filters
+	// each block itself).
+	FilteredBlocks int
 }
 
 // Service is the protos.Deliver service: committed blocks, filtered
 // blocks, or blocks with private data, from a seek position.
 type Service struct {
 	peer.UnimplementedDeliverServer
-	cfg Config
+	cfg      Config
+	filtered *filterCache
 }
 
 // New returns the Deliver service.
-func New(cfg Config) *Service { return &Service{cfg: cfg} }
+func New(cfg Config) *Service {
+	n := cfg.FilteredBlocks
+	if n == 0 {
+		n = DefaultFilteredBlocks
+	}
+	return &Service{cfg: cfg, filtered: newFilterCache(n)}
+}
 
 // seekRequest is what a block sender may need of the seek it answers.
 type seekRequest struct {
@@ -87,8 +99,8 @@ func (s *Service) OrdererDeliver(stream orderer.AtomicBroadcast_DeliverServer) e
 // DeliverFiltered streams filtered blocks: per transaction its ID, type,
 // validation code and chaincode event name (no payload).
 func (s *Service) DeliverFiltered(stream peer.Deliver_DeliverFilteredServer) error {
-	return s.serve(stream.Context(), stream.Recv, func(_ seekRequest, cb *ledger.CommittedBlock) error {
-		fb := filterBlock(cb)
+	return s.serve(stream.Context(), stream.Recv, func(req seekRequest, cb *ledger.CommittedBlock) error {
+		fb := s.filtered.filtered(req.ledger, cb)
 		return stream.Send(&peer.DeliverResponse{Type: &peer.DeliverResponse_FilteredBlock{FilteredBlock: fb}})
 	}, func(st common.Status) error {
 		return stream.Send(&peer.DeliverResponse{Type: &peer.DeliverResponse_Status{Status: st}})
