@@ -388,6 +388,13 @@ func (p *Peer) startOn(ctx context.Context, ls Listeners, addressFile bool) (err
 	if p.addrFile != nil {
 		attrs = append(attrs, "address_file", AddressFilePath(p.cfg.DataDir))
 	}
+	// Each organisation's address before the ready line, so that whoever
+	// waits for that line has read them all.
+	if len(p.orgs) > 1 {
+		for _, o := range p.orgs {
+			p.log.Info("organisation", "msp_id", o.mspID(), "client", o.addr)
+		}
+	}
 	p.log.Info("peersim ready", attrs...)
 	return nil
 }

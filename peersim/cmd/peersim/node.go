@@ -199,14 +199,6 @@ func (a *app) runPeer(ctx context.Context, cfg peersim.Config) error {
 		_ = p.Stop(stopCtx)
 		return fmt.Errorf("start the peer: %w", err)
 	}
-	if len(cfg.Orgs) > 1 {
-		for _, id := range p.OrgIDs() {
-			addr, err := p.OrgAddress(id)
-			if err == nil {
-				logger.Info("organisation", "msp_id", id, "client", addr)
-			}
-		}
-	}
 	<-ctx.Done()
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
 	defer cancel()
