@@ -100,7 +100,7 @@ func (s *Service) OrdererDeliver(stream orderer.AtomicBroadcast_DeliverServer) e
 // validation code and chaincode event name (no payload).
 func (s *Service) DeliverFiltered(stream peer.Deliver_DeliverFilteredServer) error {
 	return s.serve(stream.Context(), stream.Recv, func(req seekRequest, cb *ledger.CommittedBlock) error {
-		fb := s.filtered.filtered(req.ledger, cb)
+		fb := filteredBlock(s.filtered, req.ledger, cb)
 		return stream.Send(&peer.DeliverResponse{Type: &peer.DeliverResponse_FilteredBlock{FilteredBlock: fb}})
 	}, func(st common.Status) error {
 		return stream.Send(&peer.DeliverResponse{Type: &peer.DeliverResponse_Status{Status: st}})

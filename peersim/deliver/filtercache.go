@@ -1,8 +1,7 @@
 package deliver
 
 import (
-	"sync"
-
+	"github.com/chaincodekit/chaincodekit/internal/bounded"
 	"github.com/chaincodekit/chaincodekit/peersim/ledger"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 )
@@ -18,13 +17,7 @@ const DefaultFilteredBlocks = 64
 // client (it holds no private data and nothing a client's rights remove),
 // and gRPC only reads the messages it sends. It forgets the oldest block
 // first; nil keeps nothing.
-type filterCache struct {
-	mu      sync.Mutex
-	max     int
-	entries map[filterKey]*peer.FilteredBlock
-	order   []filterKey // ring, oldest at next
-	next    int
-}
+type filterCache = bounded.Map[filterKey, *peer.FilteredBlock]
 
 // filterKey names a block by its ledger (not its channel's name, which a
 // ledger opened again, say from a snapshot, may reuse) and number.
@@ -34,38 +27,19 @@ type filterKey struct {
 }
 
 func newFilterCache(max int) *filterCache {
-	if max <= 0 {
-		return nil
-	}
-	return &filterCache{max: max, entries: make(map[filterKey]*peer.FilteredBlock, max)}
+	return bounded.New[filterKey, *peer.FilteredBlock](max)
 }
 
-// filtered returns the filtered form of cb, a block of l, building it on a
-// miss. Two streams that miss at once both build it; one is kept.
-func (c *filterCache) filtered(l *ledger.Ledger, cb *ledger.CommittedBlock) *peer.FilteredBlock {
+// filteredBlock returns the filtered form of cb, a block of l, from c,
+// building it on a miss. Two streams that miss at once both build it; one
+// is kept.
+func filteredBlock(c *filterCache, l *ledger.Ledger, cb *ledger.CommittedBlock) *peer.FilteredBlock {
 	if c == nil {
 		return filterBlock(cb)
 	}
 	k := filterKey{ledger: l, number: cb.Block.GetHeader().GetNumber()}
-	c.mu.Lock()
-	fb, ok := c.entries[k]
-	c.mu.Unlock()
-	if ok {
+	if fb, ok := c.Get(k); ok {
 		return fb
 	}
-	fb = filterBlock(cb)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if kept, ok := c.entries[k]; ok {
-		return kept
-	}
-	if len(c.order) < c.max {
-		c.order = append(c.order, k)
-	} else {
-		delete(c.entries, c.order[c.next])
-		c.order[c.next] = k
-		c.next = (c.next + 1) % c.max
-	}
-	c.entries[k] = fb
-	return fb
+	return c.AddIfAbsent(k, filterBlock(cb))
 }

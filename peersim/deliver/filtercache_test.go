@@ -48,23 +48,23 @@ func TestFilterCache(t *testing.T) {
 		wantSame []bool // whether call i returned the very message call i-1 did
 	}{
 		{name: "the same block is filtered once", max: 2,
-			calls:    []func(c *filterCache) *peer.FilteredBlock{func(c *filterCache) *peer.FilteredBlock { return c.filtered(l1, b1) }, func(c *filterCache) *peer.FilteredBlock { return c.filtered(l1, b1) }},
+			calls:    []func(c *filterCache) *peer.FilteredBlock{func(c *filterCache) *peer.FilteredBlock { return filteredBlock(c, l1, b1) }, func(c *filterCache) *peer.FilteredBlock { return filteredBlock(c, l1, b1) }},
 			wantSame: []bool{false, true}},
 		{name: "another ledger's block of that number is its own", max: 2,
-			calls:    []func(c *filterCache) *peer.FilteredBlock{func(c *filterCache) *peer.FilteredBlock { return c.filtered(l1, b1) }, func(c *filterCache) *peer.FilteredBlock { return c.filtered(l2, b1) }},
+			calls:    []func(c *filterCache) *peer.FilteredBlock{func(c *filterCache) *peer.FilteredBlock { return filteredBlock(c, l1, b1) }, func(c *filterCache) *peer.FilteredBlock { return filteredBlock(c, l2, b1) }},
 			wantSame: []bool{false, false}},
 		{name: "the oldest block is forgotten first", max: 2,
 			calls: []func(c *filterCache) *peer.FilteredBlock{
-				func(c *filterCache) *peer.FilteredBlock { return c.filtered(l1, b1) },
+				func(c *filterCache) *peer.FilteredBlock { return filteredBlock(c, l1, b1) },
 				func(c *filterCache) *peer.FilteredBlock {
-					c.filtered(l1, b2)
-					c.filtered(l1, b3)
-					return c.filtered(l1, b1)
+					filteredBlock(c, l1, b2)
+					filteredBlock(c, l1, b3)
+					return filteredBlock(c, l1, b1)
 				},
 			},
 			wantSame: []bool{false, false}},
 		{name: "no cache filters every time", max: 0,
-			calls:    []func(c *filterCache) *peer.FilteredBlock{func(c *filterCache) *peer.FilteredBlock { return c.filtered(l1, b1) }, func(c *filterCache) *peer.FilteredBlock { return c.filtered(l1, b1) }},
+			calls:    []func(c *filterCache) *peer.FilteredBlock{func(c *filterCache) *peer.FilteredBlock { return filteredBlock(c, l1, b1) }, func(c *filterCache) *peer.FilteredBlock { return filteredBlock(c, l1, b1) }},
 			wantSame: []bool{false, false}},
 	}
 	for _, tt := range tests {
@@ -76,15 +76,15 @@ func TestFilterCache(t *testing.T) {
 				if (got == prev) != tt.wantSame[i] {
 					t.Errorf("call %d returned the previous message: %v, want %v", i, got == prev, tt.wantSame[i])
 				}
-				if c != nil && len(c.entries) > c.max {
-					t.Errorf("call %d: %d entries, want at most %d", i, len(c.entries), c.max)
+				if c.Len() > tt.max {
+					t.Errorf("call %d: %d entries, want at most %d", i, c.Len(), tt.max)
 				}
 				prev = got
 			}
 		})
 	}
 	// What the cache gives is what filtering gives.
-	if diff := cmp.Diff(filterBlock(b1), newFilterCache(4).filtered(l1, b1), protocmp.Transform()); diff != "" {
+	if diff := cmp.Diff(filterBlock(b1), filteredBlock(newFilterCache(4), l1, b1), protocmp.Transform()); diff != "" {
 		t.Errorf("cached filtered block (-filterBlock +cache):\n%s", diff)
 	}
 	if got := filterBlock(b1); len(got.GetFilteredTransactions()) != 3 || got.GetFilteredTransactions()[2].GetTransactionActions().GetChaincodeActions()[0].GetChaincodeEvent().GetEventName() != "put" {
@@ -116,7 +116,7 @@ func BenchmarkDeliverFiltered16Streams(b *testing.B) {
 				cb := blocks[i%len(blocks)]
 				cb.Block.Header.Number = uint64(i) // a new block each time
 				for range streams {
-					fb := c.filtered(l, cb)
+					fb := filteredBlock(c, l, cb)
 					if _, err := proto.Marshal(&peer.DeliverResponse{Type: &peer.DeliverResponse_FilteredBlock{FilteredBlock: fb}}); err != nil {
 						b.Fatal(err)
 					}

@@ -1,8 +1,9 @@
 package identity
 
 import (
-	"sync"
 	"time"
+
+	"github.com/chaincodekit/chaincodekit/internal/bounded"
 )
 
 // DefaultIdentityCacheSize is how many validated identities an MSP
@@ -15,13 +16,7 @@ const DefaultIdentityCacheSize = 1024
 // valid) identity is validated again and refused. It is bounded and
 // forgets the oldest entry first. Identities are never changed once
 // validated, so a cached one is shared.
-type identityCache struct {
-	mu      sync.Mutex
-	max     int
-	entries map[string]cachedIdentity
-	order   []string // ring of keys, oldest at next
-	next    int
-}
+type identityCache = bounded.Map[string, cachedIdentity]
 
 type cachedIdentity struct {
 	id          *Identity
@@ -29,29 +24,21 @@ type cachedIdentity struct {
 }
 
 func newIdentityCache(max int) *identityCache {
-	if max <= 0 {
-		return nil
-	}
-	return &identityCache{max: max, entries: make(map[string]cachedIdentity, max)}
+	return bounded.New[string, cachedIdentity](max)
 }
 
-// get returns the identity serialized as key if it validated before and
-// its chain is valid at now.
-func (c *identityCache) get(key []byte, now time.Time) *Identity {
-	if c == nil {
-		return nil
-	}
-	c.mu.Lock()
-	e, ok := c.entries[string(key)]
-	c.mu.Unlock()
+// cachedAt returns the identity serialized as key if it validated before
+// and its chain is valid at now.
+func cachedAt(c *identityCache, key []byte, now time.Time) *Identity {
+	e, ok := c.Get(string(key))
 	if !ok || now.Before(e.from) || now.After(e.until) {
 		return nil
 	}
 	return e.id
 }
 
-// put remembers a validated identity.
-func (c *identityCache) put(id *Identity) {
+// remember puts a validated identity in c, with its chain's validity.
+func remember(c *identityCache, id *Identity) {
 	if c == nil {
 		return
 	}
@@ -64,28 +51,5 @@ func (c *identityCache) put(id *Identity) {
 			e.until = cert.NotAfter
 		}
 	}
-	key := string(id.serialized)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.entries[key]; ok {
-		c.entries[key] = e
-		return
-	}
-	if len(c.order) < c.max {
-		c.order = append(c.order, key)
-	} else {
-		delete(c.entries, c.order[c.next])
-		c.order[c.next] = key
-		c.next = (c.next + 1) % c.max
-	}
-	c.entries[key] = e
-}
-
-func (c *identityCache) len() int {
-	if c == nil {
-		return 0
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.entries)
+	c.Add(string(id.serialized), e)
 }

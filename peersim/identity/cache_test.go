@@ -47,7 +47,7 @@ func TestIdentityCacheHonoursValidityAndItsBound(t *testing.T) {
 	if _, err := m.DeserializeIdentity(peer.Serialize()); err != nil {
 		t.Fatal(err)
 	}
-	if n := m.cache.len(); n != 2 {
+	if n := m.cache.Len(); n != 2 {
 		t.Errorf("cache holds %d identities, want its bound 2", n)
 	}
 	// Garbage is never cached and still refused.
@@ -58,8 +58,8 @@ func TestIdentityCacheHonoursValidityAndItsBound(t *testing.T) {
 	off := mustMSP(t, []MSPConfig{org.MSPConfig()}, WithIdentityCache(0))
 	a, _ := off.DeserializeIdentity(user.Serialize())
 	b, _ := off.DeserializeIdentity(user.Serialize())
-	if a == nil || a == b || off.cache.len() != 0 {
-		t.Errorf("with the cache off, look-ups returned %p and %p (cache %d); want two validations", a, b, off.cache.len())
+	if a == nil || a == b || off.cache.Len() != 0 {
+		t.Errorf("with the cache off, look-ups returned %p and %p (cache %d); want two validations", a, b, off.cache.Len())
 	}
 }
 

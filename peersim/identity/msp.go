@@ -284,7 +284,7 @@ func (id *Identity) key() string {
 // carry exactly one of the client, peer, admin or orderer OUs.
 func (m *MSP) DeserializeIdentity(serialized []byte) (*Identity, error) {
 	now := m.now()
-	if id := m.cache.get(serialized, now); id != nil {
+	if id := cachedAt(m.cache, serialized, now); id != nil {
 		return id, nil
 	}
 	var sid msp.SerializedIdentity
@@ -303,7 +303,7 @@ func (m *MSP) DeserializeIdentity(serialized []byte) (*Identity, error) {
 	if err := org.validate(id, now); err != nil {
 		return nil, err
 	}
-	m.cache.put(id)
+	remember(m.cache, id)
 	return id, nil
 }
 

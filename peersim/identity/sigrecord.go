@@ -3,8 +3,8 @@ package identity
 import (
 	"crypto/sha256"
 	"encoding/binary"
-	"sync"
 
+	"github.com/chaincodekit/chaincodekit/internal/bounded"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 )
 
@@ -22,19 +22,10 @@ const DefaultSignatureRecordSize = 4096
 // full. It holds no identity: whether the signer is still valid (its
 // chain, its expiry) is checked on every use, through the identity cache.
 // It is bounded and forgets the oldest entry first.
-type signatureRecord struct {
-	mu      sync.Mutex
-	max     int
-	entries map[[sha256.Size]byte]struct{}
-	order   [][sha256.Size]byte // ring of keys, oldest at next
-	next    int
-}
+type signatureRecord = bounded.Map[[sha256.Size]byte, struct{}]
 
 func newSignatureRecord(max int) *signatureRecord {
-	if max <= 0 {
-		return nil
-	}
-	return &signatureRecord{max: max, entries: make(map[[sha256.Size]byte]struct{}, max)}
+	return bounded.New[[sha256.Size]byte, struct{}](max)
 }
 
 // signatureKey identifies sig over the message whose SHA-256 is digest,
@@ -54,43 +45,14 @@ func signatureKey(serialized []byte, digest [sha256.Size]byte, sig []byte) [sha2
 	return k
 }
 
-func (r *signatureRecord) has(k [sha256.Size]byte) bool {
-	if r == nil {
-		return false
-	}
-	r.mu.Lock()
-	_, ok := r.entries[k]
-	r.mu.Unlock()
+// recorded reports whether r holds signature key k.
+func recorded(r *signatureRecord, k [sha256.Size]byte) bool {
+	_, ok := r.Get(k)
 	return ok
 }
 
-func (r *signatureRecord) add(k [sha256.Size]byte) {
-	if r == nil {
-		return
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if _, ok := r.entries[k]; ok {
-		return
-	}
-	if len(r.order) < r.max {
-		r.order = append(r.order, k)
-	} else {
-		delete(r.entries, r.order[r.next])
-		r.order[r.next] = k
-		r.next = (r.next + 1) % r.max
-	}
-	r.entries[k] = struct{}{}
-}
-
-func (r *signatureRecord) len() int {
-	if r == nil {
-		return 0
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.entries)
-}
+// record adds signature key k to r.
+func record(r *signatureRecord, k [sha256.Size]byte) { r.AddIfAbsent(k, struct{}{}) }
 
 // verifyBy checks sig over msg with the validated identity id, unless the
 // MSP's record already holds that signature, and records it when it
@@ -98,13 +60,13 @@ func (r *signatureRecord) len() int {
 func (m *MSP) verifyBy(id *Identity, msg, sig []byte) error {
 	digest := sha256.Sum256(msg)
 	k := signatureKey(id.serialized, digest, sig)
-	if m.sigs.has(k) {
+	if recorded(m.sigs, k) {
 		return nil
 	}
 	if err := id.verifyDigest(digest, sig); err != nil {
 		return err
 	}
-	m.sigs.add(k)
+	record(m.sigs, k)
 	return nil
 }
 
@@ -133,6 +95,6 @@ func (e *SelfEndorser) Endorse(proposalResponsePayload []byte) (*peer.Endorsemen
 		return nil, err
 	}
 	sd := EndorsementSignedData(proposalResponsePayload, en)
-	e.msp.sigs.add(signatureKey(sd.Identity, sha256.Sum256(sd.Data), sd.Signature))
+	record(e.msp.sigs, signatureKey(sd.Identity, sha256.Sum256(sd.Data), sd.Signature))
 	return en, nil
 }

@@ -23,7 +23,7 @@ func TestSignatureRecordNeverAcceptsWhatDidNotVerify(t *testing.T) {
 	if _, err := m.Verify(user.Serialize(), msg, sig); err != nil {
 		t.Fatal(err)
 	}
-	if !m.sigs.has(signatureKey(user.Serialize(), sha256.Sum256(msg), sig)) {
+	if !recorded(m.sigs, signatureKey(user.Serialize(), sha256.Sum256(msg), sig)) {
 		t.Fatal("a signature that verified is not in the record")
 	}
 	flipped := append([]byte(nil), sig...)
@@ -46,7 +46,7 @@ func TestSignatureRecordNeverAcceptsWhatDidNotVerify(t *testing.T) {
 			}
 		})
 	}
-	if n := m.sigs.len(); n != 1 {
+	if n := m.sigs.Len(); n != 1 {
 		t.Errorf("the record holds %d signatures, want only the one that verified", n)
 	}
 }
@@ -81,7 +81,7 @@ func TestSelfEndorserRecordsOnlyWhatItSigned(t *testing.T) {
 		t.Fatal(err)
 	}
 	sd := EndorsementSignedData(prp, e)
-	if !m.sigs.has(signatureKey(sd.Identity, sha256.Sum256(sd.Data), sd.Signature)) {
+	if !recorded(m.sigs, signatureKey(sd.Identity, sha256.Sum256(sd.Data), sd.Signature)) {
 		t.Fatal("the endorsement the MSP's SelfEndorser made is not in the record")
 	}
 	if err := m.EvaluateEndorsements(policy, prp, []*peer.Endorsement{e}); err != nil {
@@ -123,7 +123,7 @@ func TestSignatureRecordIsBoundedAndCanBeOff(t *testing.T) {
 				t.Fatalf("record of %d, second verify: %v", tc.size, err)
 			}
 		}
-		if n := m.sigs.len(); n != tc.want {
+		if n := m.sigs.Len(); n != tc.want {
 			t.Errorf("record of %d holds %d signatures, want %d", tc.size, n, tc.want)
 		}
 	}
