@@ -225,7 +225,7 @@ var rules = []rule{
 		why:   "the Deliver service reads the ledger and checks identities; it never endorses, orders or runs chaincode",
 		pkgs:  "peersim/deliver",
 		scope: build,
-		ours:  []string{"peersim/ledger", "peersim/identity", "internal/stopping"},
+		ours:  []string{"peersim/ledger", "peersim/identity", "internal/stopping", "internal/bounded"},
 	},
 	{
 		why:   "the CLI is a thin main over the peer library: of ours it imports peersim, peersim/client and, for `chaincode run -p`, peersim/devrun only",
