@@ -5,7 +5,8 @@
 // Fabric's protocols on the peer's client port (Fabric: Endorser for a
 // query; Endorser, AtomicBroadcast and DeliverFiltered until the commit for
 // an invoke), the floor those operations are compared with (Floor: a bare
-// gRPC server in its own process doing only the unavoidable signature work),
+// gRPC server in its own process doing only the unavoidable work: the
+// signatures, the chaincode's round trips and one fsync per block),
 // and the CPU accounting of child processes (CPUTime, from /proc/<pid>/stat).
 //
 // Nothing here runs unless a benchmark calls it: `go test` without -bench

@@ -13,6 +13,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime/pprof"
+	"time"
 
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"github.com/hyperledger/fabric-protos-go-apiv2/orderer"
@@ -20,8 +22,10 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/chaincodekit/chaincodekit/peersim"
+	"github.com/chaincodekit/chaincodekit/peersim/identity"
 )
 
 // FloorEnv is the environment variable that makes a test binary serve a
@@ -38,30 +42,48 @@ type FloorConfig struct {
 	Client string `json:"client"`
 	// Endorser is the identity the floor signs responses with.
 	Endorser string `json:"endorser"`
-	// PayloadSize and ResponsePayloadSize are the lengths of a real
-	// ProposalResponse's payload and of its Response's payload, so the
-	// floor's answers are as large as the peer's.
-	PayloadSize         int `json:"payloadSize"`
-	ResponsePayloadSize int `json:"responsePayloadSize"`
+	// PayloadSize is the length of a real ProposalResponse's payload, so
+	// the floor's answers are as large as the peer's.
+	PayloadSize int `json:"payloadSize"`
+	// Chaincode is the chaincode ID (name:version) the floor's chaincode
+	// registers with; ValueSize is the length of the value its GET_STATE
+	// calls are answered with.
+	Chaincode string `json:"chaincode"`
+	ValueSize int    `json:"valueSize"`
+	// BlockFile is the file the floor appends its blocks to; BatchSize and
+	// BatchTimeout cut them, as the peer's orderer does.
+	BlockFile    string        `json:"blockFile"`
+	BatchSize    int           `json:"batchSize"`
+	BatchTimeout time.Duration `json:"batchTimeout"`
+	// CPUProfile, when set, is the file the floor writes a CPU profile of
+	// its whole life to.
+	CPUProfile string `json:"cpuProfile,omitempty"`
 }
 
 // floorReady is the line a Floor prints once it serves.
 var floorReady = regexp.MustCompile(`loadtest floor ready address=(\S+)`)
 
 // Floor is the least any peer must spend on the load's operations with
-// Fabric's security: a bare gRPC server of Endorser's ProcessProposal and
-// AtomicBroadcast's Broadcast that, per proposal, verifies the client's
-// P-256 signature and signs a response of the peer's size, and per
-// envelope verifies the client's signature. It simulates, validates,
-// stores and delivers nothing.
+// Fabric's security: a bare gRPC server of Endorser's ProcessProposal,
+// AtomicBroadcast's Broadcast and ChaincodeSupport's Register. Per
+// proposal it verifies the client's P-256 signature, takes the proposal
+// apart to learn what to run, runs it on the chaincode registered with it
+// (TRANSACTION, an answer to each state call without any ledger behind
+// it, COMPLETED) and signs a response of the peer's size. Per envelope it
+// verifies the client's signature and answers once the envelope is in a
+// block on disk (one write and one fsync per block). It simulates no
+// ledger and validates, indexes and delivers nothing: the answer to
+// Broadcast stands for the commit event.
 type Floor struct {
 	peer.UnimplementedEndorserServer
 	orderer.UnimplementedAtomicBroadcastServer
+	peer.UnimplementedChaincodeSupportServer
 
-	client   *ecdsa.PublicKey
-	endorse  func([]byte) (*peer.Endorsement, error)
-	payload  []byte
-	response []byte
+	client    *ecdsa.PublicKey
+	endorse   func([]byte) (*peer.Endorsement, error)
+	payload   []byte
+	chaincode *chaincodeLink
+	blocks    *blockWriter
 }
 
 // NewFloor loads cfg's identities from its data directory.
@@ -78,11 +100,16 @@ func NewFloor(cfg FloorConfig) (*Floor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("floor: %w", err)
 	}
+	blocks, err := newBlockWriter(cfg.BlockFile, cfg.BatchSize, cfg.BatchTimeout)
+	if err != nil {
+		return nil, err
+	}
 	return &Floor{
-		client:   pub,
-		endorse:  e.Endorse,
-		payload:  filler(cfg.PayloadSize),
-		response: filler(cfg.ResponsePayloadSize),
+		client:    pub,
+		endorse:   e.Endorse,
+		payload:   filler(cfg.PayloadSize),
+		chaincode: newChaincodeLink(cfg.Chaincode, cfg.ValueSize),
+		blocks:    blocks,
 	}, nil
 }
 
@@ -99,11 +126,23 @@ func (f *Floor) verify(msg, sig []byte) bool {
 	return ecdsa.VerifyASN1(f.client, digest[:], sig)
 }
 
-// ProcessProposal verifies the proposal's signature and answers a signed
-// response.
-func (f *Floor) ProcessProposal(_ context.Context, sp *peer.SignedProposal) (*peer.ProposalResponse, error) {
+// ProcessProposal verifies the proposal's signature, runs it on the
+// chaincode and answers a signed response.
+func (f *Floor) ProcessProposal(ctx context.Context, sp *peer.SignedProposal) (*peer.ProposalResponse, error) {
 	if !f.verify(sp.GetProposalBytes(), sp.GetSignature()) {
 		return nil, status.Error(codes.InvalidArgument, "floor: the proposal's signature does not verify")
+	}
+	up, err := identity.UnpackProposal(sp)
+	if err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	input, err := proto.Marshal(up.Input())
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	resp, err := f.chaincode.execute(ctx, up.ChannelID(), up.TxID(), input, sp)
+	if err != nil {
+		return nil, status.Error(codes.Unavailable, err.Error())
 	}
 	e, err := f.endorse(f.payload)
 	if err != nil {
@@ -111,13 +150,19 @@ func (f *Floor) ProcessProposal(_ context.Context, sp *peer.SignedProposal) (*pe
 	}
 	return &peer.ProposalResponse{
 		Version:     1,
-		Response:    &peer.Response{Status: 200, Payload: f.response},
+		Response:    resp,
 		Payload:     f.payload,
 		Endorsement: e,
 	}, nil
 }
 
-// Broadcast verifies each envelope's signature and answers SUCCESS.
+// Register serves the floor's chaincode.
+func (f *Floor) Register(stream peer.ChaincodeSupport_RegisterServer) error {
+	return f.chaincode.register(stream)
+}
+
+// Broadcast verifies each envelope's signature and answers SUCCESS once it
+// is in a block on disk.
 func (f *Floor) Broadcast(stream orderer.AtomicBroadcast_BroadcastServer) error {
 	for {
 		env, err := stream.Recv()
@@ -130,6 +175,8 @@ func (f *Floor) Broadcast(stream orderer.AtomicBroadcast_BroadcastServer) error 
 		resp := &orderer.BroadcastResponse{Status: common.Status_SUCCESS}
 		if !f.verify(env.GetPayload(), env.GetSignature()) {
 			resp = &orderer.BroadcastResponse{Status: common.Status_BAD_REQUEST, Info: "floor: the envelope's signature does not verify"}
+		} else if err := f.blocks.write(stream.Context(), env.GetPayload(), env.GetSignature()); err != nil {
+			resp = &orderer.BroadcastResponse{Status: common.Status_SERVICE_UNAVAILABLE, Info: err.Error()}
 		}
 		if err := stream.Send(resp); err != nil {
 			return err
@@ -157,9 +204,25 @@ func ServeFloorFromEnv(ctx context.Context, out io.Writer) (bool, error) {
 	if err != nil {
 		return true, fmt.Errorf("floor: %w", err)
 	}
-	srv := grpc.NewServer()
+	if cfg.CPUProfile != "" {
+		out, err := os.Create(cfg.CPUProfile)
+		if err != nil {
+			return true, fmt.Errorf("floor: %w", err)
+		}
+		defer out.Close()
+		if err := pprof.StartCPUProfile(out); err != nil {
+			return true, fmt.Errorf("floor: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	// The peer's client port serves its calls on as many stream workers.
+	srv := grpc.NewServer(grpc.NumStreamWorkers(64))
 	peer.RegisterEndorserServer(srv, f)
 	orderer.RegisterAtomicBroadcastServer(srv, f)
+	peer.RegisterChaincodeSupportServer(srv, f)
+	writing, stopWriting := context.WithCancel(context.Background())
+	defer stopWriting()
+	go f.blocks.run(writing)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(lis) }()
 	fmt.Fprintf(out, "loadtest floor ready address=%s\n", lis.Addr())

@@ -115,12 +115,7 @@ func (p *Peer) Deploy(ctx context.Context, d Deployment) (*Process, error) {
 	if _, err := c.Install(ctx, d.Name, d.Version, pkg); err != nil {
 		return nil, fmt.Errorf("deploy %s: %w", d.Name, err)
 	}
-	cmd := exec.Command(d.Binary, "-peer.address", p.Addrs.ChaincodeAddress)
-	cmd.Env = append(CleanEnv(),
-		"CORE_CHAINCODE_ID_NAME="+d.Name+":"+d.Version,
-		"CORE_PEER_TLS_ENABLED=false",
-		"CORE_PEER_LOCALMSPID="+p.Addrs.MSPID)
-	cc, _, err := Start(ctx, d.Name, cmd, filepath.Join(filepath.Dir(p.DataDir), d.Name+".log"), nil)
+	cc, err := StartChaincode(ctx, d.Binary, d.Name+":"+d.Version, p.Addrs.ChaincodeAddress, p.Addrs.MSPID, filepath.Join(filepath.Dir(p.DataDir), d.Name+".log"))
 	if err != nil {
 		return nil, fmt.Errorf("deploy %s: %w", d.Name, err)
 	}
@@ -129,6 +124,20 @@ func (p *Peer) Deploy(ctx context.Context, d Deployment) (*Process, error) {
 		return nil, fmt.Errorf("deploy %s: %w; the chaincode's output is in %s", d.Name, err, cc.LogPath())
 	}
 	return cc, nil
+}
+
+// StartChaincode starts a chaincode binary as Fabric's development-mode
+// guide does: with CORE_CHAINCODE_ID_NAME=ccid, TLS off, the MSP ID it
+// reports as the peer's, and -peer.address address. Its output goes to
+// logPath. It does not wait for the chaincode to register.
+func StartChaincode(ctx context.Context, binary, ccid, address, mspID, logPath string) (*Process, error) {
+	cmd := exec.Command(binary, "-peer.address", address)
+	cmd.Env = append(CleanEnv(),
+		"CORE_CHAINCODE_ID_NAME="+ccid,
+		"CORE_PEER_TLS_ENABLED=false",
+		"CORE_PEER_LOCALMSPID="+mspID)
+	p, _, err := Start(ctx, ccid, cmd, logPath, nil)
+	return p, err
 }
 
 // placeholderPackage packages a one-file Go module made in a new directory
