@@ -1,10 +1,10 @@
 package ledger
 
 import (
-	"sync"
-
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/chaincodekit/chaincodekit/internal/bounded"
 )
 
 // definitionCacheSize bounds how many decoded chaincode definitions a
@@ -21,45 +21,25 @@ const definitionCacheSize = 64
 // (ChaincodeDefinition.clone). It is bounded and forgets the oldest entry
 // first.
 type definitionCache struct {
-	mu      sync.Mutex
-	entries map[string]*ChaincodeDefinition
-	order   []string // ring of keys, oldest at next
-	next    int
+	entries *bounded.Map[string, *ChaincodeDefinition]
 }
 
 func newDefinitionCache() *definitionCache {
-	return &definitionCache{entries: make(map[string]*ChaincodeDefinition, definitionCacheSize)}
+	return &definitionCache{entries: bounded.New[string, *ChaincodeDefinition](definitionCacheSize)}
 }
 
 // decode returns the definition stored as b, decoding it only when the
 // cache does not hold it. The result must not be modified. An error is not
 // cached.
 func (c *definitionCache) decode(b []byte) (*ChaincodeDefinition, error) {
-	c.mu.Lock()
-	d, ok := c.entries[string(b)]
-	c.mu.Unlock()
-	if ok {
+	if d, ok := c.entries.Get(string(b)); ok {
 		return d, nil
 	}
 	d, err := decodeDefinition(b)
 	if err != nil {
 		return nil, err
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if cached, ok := c.entries[string(b)]; ok {
-		return cached, nil
-	}
-	k := string(b)
-	if len(c.order) < definitionCacheSize {
-		c.order = append(c.order, k)
-	} else {
-		delete(c.entries, c.order[c.next])
-		c.order[c.next] = k
-		c.next = (c.next + 1) % definitionCacheSize
-	}
-	c.entries[k] = d
-	return d, nil
+	return c.entries.AddIfAbsent(string(b), d), nil
 }
 
 // clone returns a deep copy of d, which its receiver may modify freely.
