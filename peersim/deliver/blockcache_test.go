@@ -263,6 +263,46 @@ func TestDeliverSendsWholeBlocksAsMarshalled(t *testing.T) {
 	}
 }
 
+// The encoding of a block with private data is proto.Marshal's, with no
+// private data and with some (one transaction: the order of a map's
+// entries is not fixed).
+func TestDeliverBlockAndPrivateDataIsMarshalled(t *testing.T) {
+	l := &ledger.Ledger{}
+	cb := testBlock(t, 7, 2)
+	pvt := map[uint64]*rwset.TxPvtReadWriteSet{1: {DataModel: rwset.TxReadWriteSet_KV, NsPvtRwset: []*rwset.NsPvtReadWriteSet{{
+		Namespace: "cc", CollectionPvtRwset: []*rwset.CollectionPvtReadWriteSet{{CollectionName: "coll", Rwset: []byte("rwset")}},
+	}}}}
+	tests := []struct {
+		name string
+		pvt  map[uint64]*rwset.TxPvtReadWriteSet
+	}{
+		{"no private data", nil},
+		{"none readable", map[uint64]*rwset.TxPvtReadWriteSet{}},
+		{"one transaction's", pvt},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			wb, err := encodedBlock(newBlockCache(1), l, cb)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := blockAndPrivateData(wb, tt.pvt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := proto.Marshal(&peer.DeliverResponse{Type: &peer.DeliverResponse_BlockAndPrivateData{
+				BlockAndPrivateData: &peer.BlockAndPrivateData{Block: cb.Block, PrivateDataMap: tt.pvt},
+			}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != string(want) {
+				t.Errorf("blockAndPrivateData = %x, want proto.Marshal's %x", got, want)
+			}
+		})
+	}
+}
+
 // BenchmarkDeliver16Streams is what Deliver does for each new block of 10
 // transactions when 16 streams wait for it (16 applications listening for
 // blocks): each stream hands the response to gRPC, whose codec encodes it

@@ -46,10 +46,10 @@ type Config struct {
 	// DefaultFilteredBlocks, a negative number none (each stream filters
 	// each block itself).
 	FilteredBlocks int
-	// Blocks is how many recent blocks, encoded, Deliver and
-	// OrdererDeliver keep to send to every stream that asks for them: 0
-	// is DefaultBlocks, a negative number none (each stream encodes each
-	// block itself).
+	// Blocks is how many recent blocks, encoded, Deliver, OrdererDeliver
+	// and DeliverWithPrivateData keep to send to every stream that asks
+	// for them: 0 is DefaultBlocks, a negative number none (each stream
+	// encodes each block itself).
 	Blocks int
 }
 
@@ -146,9 +146,15 @@ func (s *Service) DeliverWithPrivateData(stream peer.Deliver_DeliverWithPrivateD
 		if err != nil {
 			return fmt.Errorf("deliver with private data on %s, block %d: %w", req.ledger.ChannelID(), number, err)
 		}
-		return stream.Send(&peer.DeliverResponse{Type: &peer.DeliverResponse_BlockAndPrivateData{
-			BlockAndPrivateData: &peer.BlockAndPrivateData{Block: cb.Block, PrivateDataMap: readable},
-		}})
+		wb, err := encodedBlock(s.blocks, req.ledger, cb)
+		if err != nil {
+			return err
+		}
+		wire, err := blockAndPrivateData(wb, readable)
+		if err != nil {
+			return fmt.Errorf("deliver with private data on %s, block %d: %w", req.ledger.ChannelID(), number, err)
+		}
+		return stream.Send(preEncoded(&peer.DeliverResponse{}, wire))
 	}, func(st common.Status) error {
 		return stream.Send(&peer.DeliverResponse{Type: &peer.DeliverResponse_Status{Status: st}})
 	})
