@@ -175,7 +175,8 @@ func receiveRaw(ctx context.Context, conn *grpc.ClientConn, method string, seek 
 // What a client receives of Deliver, the orderer's Deliver and
 // DeliverWithPrivateData is, byte for byte, what gRPC's codec makes of the
 // response as the service built it before it kept blocks encoded: the
-// proto.Marshal of a response carrying the block, then the status.
+// proto.Marshal of a response carrying the block, then the status; on a
+// server with ServerCodec and on one with gRPC's own.
 func TestDeliverSendsWholeBlocksAsMarshalled(t *testing.T) {
 	leakcheck.Check(t)
 	const blocks = 3
@@ -213,9 +214,10 @@ func TestDeliverSendsWholeBlocksAsMarshalled(t *testing.T) {
 		blocks int
 		opts   []grpc.ServerOption
 	}{
-		{"with the default cache", 0, nil},
-		{"without a cache", -1, nil},
-		{"with a cache of one block", 1, nil},
+		{"with the default cache and ServerCodec", 0, []grpc.ServerOption{grpc.ForceServerCodecV2(ServerCodec())}},
+		{"with the default cache and gRPC's codec", 0, nil},
+		{"without a cache", -1, []grpc.ServerOption{grpc.ForceServerCodecV2(ServerCodec())}},
+		{"with a cache of one block", 1, []grpc.ServerOption{grpc.ForceServerCodecV2(ServerCodec())}},
 	}
 	for _, srv := range servers {
 		for _, m := range methods {
@@ -308,7 +310,8 @@ func TestDeliverBlockAndPrivateDataIsMarshalled(t *testing.T) {
 // blocks): each stream hands the response to gRPC, whose codec encodes it
 // to send. baseline sends the block, which gRPC encodes once per stream,
 // as the service did before it kept blocks encoded; shared sends the bytes
-// of the block encoded once, which gRPC's codec copies for each stream.
+// of the block encoded once, which gRPC's codec copies for each stream;
+// shared-servercodec sends them with ServerCodec, which copies nothing.
 func BenchmarkDeliver16Streams(b *testing.B) {
 	const streams = 16
 	l := &ledger.Ledger{}
@@ -326,6 +329,7 @@ func BenchmarkDeliver16Streams(b *testing.B) {
 	}{
 		{"baseline", baseline, encoding.GetCodecV2(grpcproto.Name)},
 		{"shared", shared, encoding.GetCodecV2(grpcproto.Name)},
+		{"shared-servercodec", shared, ServerCodec()},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			c := newBlockCache(DefaultBlocks)
