@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/chaincodekit/chaincodekit/peersim/deliver"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/keepalive"
 )
@@ -121,9 +122,12 @@ const clientStreamWorkers = 64
 // every minute, even without an open stream, and a server with gRPC's
 // defaults (at most one ping in five minutes, none without a stream)
 // closes their connections with ENHANCE_YOUR_CALM "too_many_pings" while
-// they wait for a block.
+// they wait for a block. Its codec is the Deliver service's
+// (deliver.ServerCodec), which sends each block encoded once for all
+// streams without copying it per stream.
 func clientServerOptions() []grpc.ServerOption {
 	return []grpc.ServerOption{
+		grpc.ForceServerCodecV2(deliver.ServerCodec()),
 		grpc.NumStreamWorkers(clientStreamWorkers),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: time.Minute, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 2 * time.Hour, Timeout: 20 * time.Second}),

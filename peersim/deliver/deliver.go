@@ -46,6 +46,11 @@ type Config struct {
 	// DefaultFilteredBlocks, a negative number none (each stream filters
 	// each block itself).
 	FilteredBlocks int
+	// Blocks is how many recent blocks, encoded, Deliver, OrdererDeliver
+	// and DeliverWithPrivateData keep to send to every stream that asks
+	// for them: 0 is DefaultBlocks, a negative number none (each stream
+	// encodes each block itself).
+	Blocks int
 }
 
 // Service is the protos.Deliver service: committed blocks, filtered
@@ -54,15 +59,19 @@ type Service struct {
 	peer.UnimplementedDeliverServer
 	cfg      Config
 	filtered *filterCache
+	blocks   *blockCache
 }
 
 // New returns the Deliver service.
 func New(cfg Config) *Service {
-	n := cfg.FilteredBlocks
-	if n == 0 {
-		n = DefaultFilteredBlocks
+	filtered, blocks := cfg.FilteredBlocks, cfg.Blocks
+	if filtered == 0 {
+		filtered = DefaultFilteredBlocks
 	}
-	return &Service{cfg: cfg, filtered: newFilterCache(n)}
+	if blocks == 0 {
+		blocks = DefaultBlocks
+	}
+	return &Service{cfg: cfg, filtered: newFilterCache(filtered), blocks: newBlockCache(blocks)}
 }
 
 // seekRequest is what a block sender may need of the seek it answers.
@@ -78,8 +87,12 @@ type blockSender func(req seekRequest, cb *ledger.CommittedBlock) error
 
 // Deliver streams whole blocks.
 func (s *Service) Deliver(stream peer.Deliver_DeliverServer) error {
-	return s.serve(stream.Context(), stream.Recv, func(_ seekRequest, cb *ledger.CommittedBlock) error {
-		return stream.Send(&peer.DeliverResponse{Type: &peer.DeliverResponse_Block{Block: cb.Block}})
+	return s.serve(stream.Context(), stream.Recv, func(req seekRequest, cb *ledger.CommittedBlock) error {
+		wb, err := encodedBlock(s.blocks, req.ledger, cb)
+		if err != nil {
+			return err
+		}
+		return stream.Send(preEncoded(&peer.DeliverResponse{}, wb.response))
 	}, func(st common.Status) error {
 		return stream.Send(&peer.DeliverResponse{Type: &peer.DeliverResponse_Status{Status: st}})
 	})
@@ -89,8 +102,12 @@ func (s *Service) Deliver(stream peer.Deliver_DeliverServer) error {
 // service serves it: whole blocks from a seek position, each seek checked,
 // answered and refused as Deliver's is. The embedded orderer serves it.
 func (s *Service) OrdererDeliver(stream orderer.AtomicBroadcast_DeliverServer) error {
-	return s.serve(stream.Context(), stream.Recv, func(_ seekRequest, cb *ledger.CommittedBlock) error {
-		return stream.Send(&orderer.DeliverResponse{Type: &orderer.DeliverResponse_Block{Block: cb.Block}})
+	return s.serve(stream.Context(), stream.Recv, func(req seekRequest, cb *ledger.CommittedBlock) error {
+		wb, err := encodedBlock(s.blocks, req.ledger, cb)
+		if err != nil {
+			return err
+		}
+		return stream.Send(preEncoded(&orderer.DeliverResponse{}, wb.response))
 	}, func(st common.Status) error {
 		return stream.Send(&orderer.DeliverResponse{Type: &orderer.DeliverResponse_Status{Status: st}})
 	})
@@ -129,9 +146,15 @@ func (s *Service) DeliverWithPrivateData(stream peer.Deliver_DeliverWithPrivateD
 		if err != nil {
 			return fmt.Errorf("deliver with private data on %s, block %d: %w", req.ledger.ChannelID(), number, err)
 		}
-		return stream.Send(&peer.DeliverResponse{Type: &peer.DeliverResponse_BlockAndPrivateData{
-			BlockAndPrivateData: &peer.BlockAndPrivateData{Block: cb.Block, PrivateDataMap: readable},
-		}})
+		wb, err := encodedBlock(s.blocks, req.ledger, cb)
+		if err != nil {
+			return err
+		}
+		wire, err := blockAndPrivateData(wb, readable)
+		if err != nil {
+			return fmt.Errorf("deliver with private data on %s, block %d: %w", req.ledger.ChannelID(), number, err)
+		}
+		return stream.Send(preEncoded(&peer.DeliverResponse{}, wire))
 	}, func(st common.Status) error {
 		return stream.Send(&peer.DeliverResponse{Type: &peer.DeliverResponse_Status{Status: st}})
 	})

@@ -17,17 +17,17 @@ const DefaultFilteredBlocks = 64
 // client (it holds no private data and nothing a client's rights remove),
 // and gRPC only reads the messages it sends. It forgets the oldest block
 // first; nil keeps nothing.
-type filterCache = bounded.Map[filterKey, *peer.FilteredBlock]
+type filterCache = bounded.Map[blockKey, *peer.FilteredBlock]
 
-// filterKey names a block by its ledger (not its channel's name, which a
+// blockKey names a block by its ledger (not its channel's name, which a
 // ledger opened again, say from a snapshot, may reuse) and number.
-type filterKey struct {
+type blockKey struct {
 	ledger *ledger.Ledger
 	number uint64
 }
 
 func newFilterCache(max int) *filterCache {
-	return bounded.New[filterKey, *peer.FilteredBlock](max)
+	return bounded.New[blockKey, *peer.FilteredBlock](max)
 }
 
 // filteredBlock returns the filtered form of cb, a block of l, from c,
@@ -37,7 +37,7 @@ func filteredBlock(c *filterCache, l *ledger.Ledger, cb *ledger.CommittedBlock) 
 	if c == nil {
 		return filterBlock(cb)
 	}
-	k := filterKey{ledger: l, number: cb.Block.GetHeader().GetNumber()}
+	k := blockKey{ledger: l, number: cb.Block.GetHeader().GetNumber()}
 	if fb, ok := c.Get(k); ok {
 		return fb
 	}
