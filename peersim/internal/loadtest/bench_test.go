@@ -77,11 +77,13 @@ const setupTimeout = 5 * time.Minute
 // envelope is in a block on disk (blocks cut at 10 envelopes or 200ms, one
 // write and one fsync each). ratio is peersim's peer plus chaincode over the
 // floor's server plus chaincode; peer-ratio is the peer alone over the
-// floor's server alone. floor/query and floor/invoke run the floor alone. A
-// Gateway load is compared with the floor of the Endorser load it makes;
-// gateway/submit also signs and verifies a CommitStatus request, which
-// that floor does not count, and the floor's commit event is its Broadcast
-// answer, where an invoke reads a DeliverFiltered stream.
+// floor's server alone. floor/query and floor/invoke run the floor alone.
+// The floor serves the Gateway too, driven by the same fabric-gateway
+// clients: Evaluate and Endorse endorse as ProcessProposal does, Endorse
+// also assembles the transaction, Submit verifies it and answers once it
+// is on disk, and CommitStatus verifies the signed request. The floor's
+// commit event is its Broadcast or Submit answer, where an invoke reads a
+// DeliverFiltered stream and a Gateway waits for the commit.
 //
 // Run it with
 //
@@ -162,12 +164,24 @@ func BenchmarkLoad(b *testing.B) {
 	}
 	clients, err := DialClients(ClientsConfig{
 		Address: p.Addrs.Address, Signer: user, Channel: peersim.DefaultChannel, Chaincode: "load",
-		Clients: loadClients, WaitForCommit: true,
+		Clients: loadClients,
 	})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(clients.Close)
+	// The invokers' DeliverFiltered stream costs the peer a filtered block
+	// per block: they are closed before the Gateway loads, which do not
+	// read it.
+	invokers, err := DialClients(ClientsConfig{
+		Address: p.Addrs.Address, Signer: user, Channel: peersim.DefaultChannel, Chaincode: "load",
+		Clients: loadClients, WaitForCommit: true,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var closeInvokers sync.Once
+	b.Cleanup(func() { closeInvokers.Do(invokers.Close) })
 
 	value := strings.Repeat("w", 64)
 	var seq sync.Mutex
@@ -184,7 +198,7 @@ func BenchmarkLoad(b *testing.B) {
 			return err
 		},
 		"invoke": func(ctx context.Context, w, _ int) error {
-			_, err := clients.Invoke(ctx, w, "put", uniqueKey(), value)
+			_, err := invokers.Invoke(ctx, w, "put", uniqueKey(), value)
 			return err
 		},
 		"gateway/evaluate": func(ctx context.Context, w, i int) error {
@@ -196,8 +210,9 @@ func BenchmarkLoad(b *testing.B) {
 			return err
 		},
 	}
-	// floorOf is the floor each load is compared with: a Gateway call
-	// does the same unavoidable work as the Endorser call it makes.
+	// floorOf is the floor process each load is compared with: one serves
+	// the query and the Gateway's evaluate, the other the invoke and the
+	// Gateway's submit, each through the same protocol as the load.
 	floorOf := map[string]string{"query": "query", "invoke": "invoke", "gateway/evaluate": "query", "gateway/submit": "invoke"}
 
 	// One of each, to size the floor's answers as the peer's.
@@ -205,12 +220,13 @@ func BenchmarkLoad(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	inv, err := clients.Invoke(ctx, 0, "put", uniqueKey(), value)
+	inv, err := invokers.Invoke(ctx, 0, "put", uniqueKey(), value)
 	if err != nil {
 		b.Fatal(err)
 	}
 	floors := map[string]*Clients{}
 	floorPIDs := map[string][]int{}
+	floorGateways := map[string]*gateways{}
 	for name, resp := range map[string]*peer.ProposalResponse{"query": q, "invoke": inv} {
 		var floorProfile string
 		if *profileDir != "" {
@@ -241,7 +257,12 @@ func BenchmarkLoad(b *testing.B) {
 		if _, err := fc.Query(ctx, 0, "get", "k1"); err != nil {
 			b.Fatalf("the floor's first query: %v; the chaincode's output is in %s", err, fcc.LogPath())
 		}
-		floors[name], floorPIDs[name] = fc, []int{fp.PID(), fcc.PID()}
+		fgw, err := dialGateways(addr, p.DataDir, "User1", peersim.DefaultChannel, "load", loadClients)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(fgw.Close)
+		floors[name], floorGateways[name], floorPIDs[name] = fc, fgw, []int{fp.PID(), fcc.PID()}
 	}
 	floorOps := map[string]Op{
 		"query": func(ctx context.Context, w, i int) error {
@@ -252,10 +273,21 @@ func BenchmarkLoad(b *testing.B) {
 			_, err := floors["invoke"].Invoke(ctx, w, "put", uniqueKey(), value)
 			return err
 		},
+		"gateway/evaluate": func(ctx context.Context, w, i int) error {
+			_, err := floorGateways["query"].contracts[w].EvaluateWithContext(ctx, "get", fgclient.WithArguments(fmt.Sprintf("k%d", i%100)))
+			return err
+		},
+		"gateway/submit": func(ctx context.Context, w, _ int) error {
+			_, err := floorGateways["invoke"].contracts[w].SubmitWithContext(ctx, "put", fgclient.WithArguments(uniqueKey(), value))
+			return err
+		},
 	}
 
 	for _, name := range []string{"query", "invoke", "gateway/evaluate", "gateway/submit"} {
 		var profiled sync.Once
+		if strings.HasPrefix(name, "gateway/") {
+			closeInvokers.Do(invokers.Close)
+		}
 		b.Run(name, func(b *testing.B) {
 			if *profileDir != "" {
 				profiled.Do(func() { profile(b, p, name, ops[name]) })
@@ -266,7 +298,7 @@ func BenchmarkLoad(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.StopTimer()
-			f, err := Run(context.Background(), loadClients, b.N, floorPIDs[floorOf[name]], floorOps[floorOf[name]])
+			f, err := Run(context.Background(), loadClients, b.N, floorPIDs[floorOf[name]], floorOps[name])
 			if err != nil {
 				b.Fatal(err)
 			}

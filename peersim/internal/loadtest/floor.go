@@ -14,9 +14,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime/pprof"
+	"sync"
 	"time"
 
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+	"github.com/hyperledger/fabric-protos-go-apiv2/gateway"
 	"github.com/hyperledger/fabric-protos-go-apiv2/orderer"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/grpc"
@@ -65,25 +67,29 @@ var floorReady = regexp.MustCompile(`loadtest floor ready address=(\S+)`)
 
 // Floor is the least any peer must spend on the load's operations with
 // Fabric's security: a bare gRPC server of Endorser's ProcessProposal,
-// AtomicBroadcast's Broadcast and ChaincodeSupport's Register. Per
-// proposal it verifies the client's P-256 signature, takes the proposal
-// apart to learn what to run, runs it on the chaincode registered with it
-// (TRANSACTION, an answer to each state call without any ledger behind
-// it, COMPLETED) and signs a response of the peer's size. Per envelope it
-// verifies the client's signature and answers once the envelope is in a
-// block on disk (one write and one fsync per block). It simulates no
-// ledger and validates, indexes and delivers nothing: the answer to
-// Broadcast stands for the commit event.
+// AtomicBroadcast's Broadcast, ChaincodeSupport's Register and the Gateway
+// service. Per proposal it verifies the client's P-256 signature, takes the
+// proposal apart to learn what to run, runs it on the chaincode registered
+// with it (TRANSACTION, an answer to each state call without any ledger
+// behind it, COMPLETED) and signs a response of the peer's size. Per
+// envelope it verifies the client's signature and answers once the
+// envelope is in a block on disk (one write and one fsync per block). It
+// simulates no ledger and validates, indexes and delivers nothing: the
+// answer to Broadcast or Submit stands for the commit event.
 type Floor struct {
 	peer.UnimplementedEndorserServer
 	orderer.UnimplementedAtomicBroadcastServer
 	peer.UnimplementedChaincodeSupportServer
+	gateway.UnimplementedGatewayServer
 
-	client    *ecdsa.PublicKey
-	endorse   func([]byte) (*peer.Endorsement, error)
-	payload   []byte
-	chaincode *chaincodeLink
-	blocks    *blockWriter
+	client      *ecdsa.PublicKey
+	endorse     func([]byte) (*peer.Endorsement, error)
+	payloadSize int
+	chaincode   *chaincodeLink
+	blocks      *blockWriter
+
+	sizeResults sync.Once
+	results     []byte // filler that makes a response payload the peer's size
 }
 
 // NewFloor loads cfg's identities from its data directory.
@@ -105,11 +111,11 @@ func NewFloor(cfg FloorConfig) (*Floor, error) {
 		return nil, err
 	}
 	return &Floor{
-		client:    pub,
-		endorse:   e.Endorse,
-		payload:   filler(cfg.PayloadSize),
-		chaincode: newChaincodeLink(cfg.Chaincode, cfg.ValueSize),
-		blocks:    blocks,
+		client:      pub,
+		endorse:     e.Endorse,
+		payloadSize: cfg.PayloadSize,
+		chaincode:   newChaincodeLink(cfg.Chaincode, cfg.ValueSize),
+		blocks:      blocks,
 	}, nil
 }
 
@@ -129,31 +135,59 @@ func (f *Floor) verify(msg, sig []byte) bool {
 // ProcessProposal verifies the proposal's signature, runs it on the
 // chaincode and answers a signed response.
 func (f *Floor) ProcessProposal(ctx context.Context, sp *peer.SignedProposal) (*peer.ProposalResponse, error) {
+	_, resp, err := f.endorseProposal(ctx, sp)
+	return resp, err
+}
+
+// endorseProposal is what every call with a proposal does: verify its
+// signature, take it apart, run it on the chaincode and sign the response.
+// Its error is a gRPC status.
+func (f *Floor) endorseProposal(ctx context.Context, sp *peer.SignedProposal) (*identity.UnpackedProposal, *peer.ProposalResponse, error) {
 	if !f.verify(sp.GetProposalBytes(), sp.GetSignature()) {
-		return nil, status.Error(codes.InvalidArgument, "floor: the proposal's signature does not verify")
+		return nil, nil, status.Error(codes.InvalidArgument, "floor: the proposal's signature does not verify")
 	}
 	up, err := identity.UnpackProposal(sp)
 	if err != nil {
-		return nil, status.Error(codes.InvalidArgument, err.Error())
+		return nil, nil, status.Error(codes.InvalidArgument, err.Error())
 	}
 	input, err := proto.Marshal(up.Input())
 	if err != nil {
-		return nil, status.Error(codes.Internal, err.Error())
+		return nil, nil, status.Error(codes.Internal, err.Error())
 	}
 	resp, err := f.chaincode.execute(ctx, up.ChannelID(), up.TxID(), input, sp)
 	if err != nil {
-		return nil, status.Error(codes.Unavailable, err.Error())
+		return nil, nil, status.Error(codes.Unavailable, err.Error())
 	}
-	e, err := f.endorse(f.payload)
+	payload, err := f.responsePayload(up, resp)
 	if err != nil {
-		return nil, status.Error(codes.Internal, err.Error())
+		return nil, nil, status.Error(codes.Internal, err.Error())
 	}
-	return &peer.ProposalResponse{
-		Version:     1,
-		Response:    resp,
-		Payload:     f.payload,
-		Endorsement: e,
-	}, nil
+	e, err := f.endorse(payload)
+	if err != nil {
+		return nil, nil, status.Error(codes.Internal, err.Error())
+	}
+	return up, &peer.ProposalResponse{Version: 1, Response: resp, Payload: payload, Endorsement: e}, nil
+}
+
+// responsePayload is a real ProposalResponsePayload (the proposal's hash,
+// and a ChaincodeAction with the chaincode's response), which a Gateway
+// client reads its result from, as large as the peer's: its results are
+// filler of the length that makes up the difference.
+func (f *Floor) responsePayload(up *identity.UnpackedProposal, resp *peer.Response) ([]byte, error) {
+	marshal := func(results []byte) ([]byte, error) {
+		ext, err := proto.Marshal(&peer.ChaincodeAction{Results: results, Response: resp, ChaincodeId: up.ChaincodeID})
+		if err != nil {
+			return nil, err
+		}
+		return proto.Marshal(&peer.ProposalResponsePayload{ProposalHash: up.ProposalHash, Extension: ext})
+	}
+	f.sizeResults.Do(func() {
+		if b, err := marshal(nil); err == nil {
+			// Three bytes for the results field's tag and length.
+			f.results = filler(max(0, f.payloadSize-len(b)-3))
+		}
+	})
+	return marshal(f.results)
 }
 
 // Register serves the floor's chaincode.
@@ -220,6 +254,7 @@ func ServeFloorFromEnv(ctx context.Context, out io.Writer) (bool, error) {
 	peer.RegisterEndorserServer(srv, f)
 	orderer.RegisterAtomicBroadcastServer(srv, f)
 	peer.RegisterChaincodeSupportServer(srv, f)
+	gateway.RegisterGatewayServer(srv, f)
 	writing, stopWriting := context.WithCancel(context.Background())
 	defer stopWriting()
 	go f.blocks.run(writing)

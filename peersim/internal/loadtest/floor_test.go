@@ -3,6 +3,10 @@ package loadtest
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
 	"net"
 	"os"
 	"path/filepath"
@@ -11,11 +15,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+	"github.com/hyperledger/fabric-protos-go-apiv2/gateway"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/test/bufconn"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/chaincodekit/chaincodekit/peersim/identity"
 )
 
 func TestBlockWriterCutsAtTheBatchSize(t *testing.T) {
@@ -201,5 +211,102 @@ func TestChaincodeLinkRefusesAnotherChaincode(t *testing.T) {
 	cancel()
 	if _, err := l.execute(ctx, "ch1", "tx1", nil, nil); err == nil || !strings.Contains(err.Error(), "no chaincode") {
 		t.Fatalf("execute with no chaincode registered = %v, want an error saying so", err)
+	}
+}
+
+// signedBy signs msg with key as a Fabric client does (SHA-256, ASN.1).
+func signedBy(t *testing.T, key *ecdsa.PrivateKey, msg []byte) []byte {
+	t.Helper()
+	digest := sha256.Sum256(msg)
+	sig, err := ecdsa.SignASN1(rand.Reader, key, digest[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sig
+}
+
+func TestFloorRefusesWhatItsClientDidNotSign(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks, err := newBlockWriter(filepath.Join(t.TempDir(), "blocks"), 1, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	ran := make(chan struct{})
+	go func() { blocks.run(ctx); close(ran) }()
+	defer func() { cancel(); <-ran }()
+	f := &Floor{client: &key.PublicKey, blocks: blocks}
+
+	request, err := proto.Marshal(&gateway.CommitStatusRequest{TransactionId: "tx1", ChannelId: "ch1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload := []byte("transaction payload")
+	for _, tc := range []struct {
+		name   string
+		call   func() error
+		wantOK bool
+	}{
+		{"commit status signed by the client", func() error {
+			_, err := f.CommitStatus(ctx, &gateway.SignedCommitStatusRequest{Request: request, Signature: signedBy(t, key, request)})
+			return err
+		}, true},
+		{"commit status signed by another key", func() error {
+			_, err := f.CommitStatus(ctx, &gateway.SignedCommitStatusRequest{Request: request, Signature: signedBy(t, other, request)})
+			return err
+		}, false},
+		{"submit signed by the client", func() error {
+			_, err := f.Submit(ctx, &gateway.SubmitRequest{PreparedTransaction: &common.Envelope{Payload: payload, Signature: signedBy(t, key, payload)}})
+			return err
+		}, true},
+		{"submit signed by another key", func() error {
+			_, err := f.Submit(ctx, &gateway.SubmitRequest{PreparedTransaction: &common.Envelope{Payload: payload, Signature: signedBy(t, other, payload)}})
+			return err
+		}, false},
+		{"proposal signed by another key", func() error {
+			_, err := f.ProcessProposal(ctx, &peer.SignedProposal{ProposalBytes: payload, Signature: signedBy(t, other, payload)})
+			return err
+		}, false},
+	} {
+		err := tc.call()
+		if tc.wantOK && err != nil {
+			t.Errorf("%s: %v, want success", tc.name, err)
+		}
+		if !tc.wantOK && status.Code(err) != codes.InvalidArgument {
+			t.Errorf("%s: %v, want InvalidArgument: the floor must check what the peer checks", tc.name, err)
+		}
+	}
+}
+
+func TestFloorResponsePayloadIsThePeersSize(t *testing.T) {
+	for _, size := range []int{120, 400, 2000} {
+		f := &Floor{payloadSize: size}
+		up := &identity.UnpackedProposal{ProposalHash: bytes.Repeat([]byte{1}, 32), ChaincodeID: &peer.ChaincodeID{Name: "load"}}
+		resp := &peer.Response{Status: 200, Payload: []byte("value")}
+		b, err := f.responsePayload(up, resp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := len(b) - size; d < -3 || d > 3 {
+			t.Errorf("payload for size %d is %d bytes, want within 3 of it", size, len(b))
+		}
+		var prp peer.ProposalResponsePayload
+		var action peer.ChaincodeAction
+		if err := proto.Unmarshal(b, &prp); err != nil {
+			t.Fatal(err)
+		}
+		if err := proto.Unmarshal(prp.GetExtension(), &action); err != nil {
+			t.Fatal(err)
+		}
+		if !proto.Equal(action.GetResponse(), resp) || !bytes.Equal(prp.GetProposalHash(), up.ProposalHash) {
+			t.Errorf("payload for size %d holds %v and hash %x, want the chaincode's response and the proposal's hash", size, action.GetResponse(), prp.GetProposalHash())
+		}
 	}
 }
