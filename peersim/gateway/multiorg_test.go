@@ -29,6 +29,10 @@ type fakePeer struct {
 	// interest is the ChaincodeInterest of its response.
 	interest *peer.ChaincodeInterest
 
+	// meet, when set, holds the call until every peer sharing it has been
+	// called (or ctx ends).
+	meet *meeting
+
 	mu     sync.Mutex
 	called int
 }
@@ -37,6 +41,9 @@ func (f *fakePeer) Process(ctx context.Context, _ *peer.SignedProposal) (*peer.P
 	f.mu.Lock()
 	f.called++
 	f.mu.Unlock()
+	if f.meet != nil {
+		f.meet.arrive(ctx)
+	}
 	if err := ctx.Err(); err != nil { // as a gRPC call past its deadline fails
 		return nil, err
 	}
@@ -50,6 +57,28 @@ func (f *fakePeer) Process(ctx context.Context, _ *peer.SignedProposal) (*peer.P
 		Endorsement: &peer.Endorsement{Endorser: []byte(f.org + " peer"), Signature: []byte("sig")},
 		Interest:    f.interest,
 	}, nil
+}
+
+// meeting releases its callers once n of them have arrived.
+type meeting struct {
+	mu  sync.Mutex
+	n   int
+	all chan struct{}
+}
+
+func newMeeting(n int) *meeting { return &meeting{n: n, all: make(chan struct{})} }
+
+// arrive returns once n callers have arrived, or when ctx ends.
+func (m *meeting) arrive(ctx context.Context) {
+	m.mu.Lock()
+	if m.n--; m.n == 0 {
+		close(m.all)
+	}
+	m.mu.Unlock()
+	select {
+	case <-m.all:
+	case <-ctx.Done():
+	}
 }
 
 func (f *fakePeer) calls() int {
@@ -555,6 +584,51 @@ func TestEvaluateHonoursTargetOrganizations(t *testing.T) {
 			}
 			if diff := cmp.Diff(tt.wantCall, n.calledOrgs()); diff != "" {
 				t.Errorf("organisations asked (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestEndorsementsAreGatheredInParallel holds each endorser until all of
+// them were called: endorsing one after another would end in the
+// context's deadline.
+func TestEndorsementsAreGatheredInParallel(t *testing.T) {
+	tests := []struct {
+		name   string
+		policy string
+		orgs   []string // EndorsingOrganizations
+		meet   []string // the organisations endorsing at once
+		want   []string // the endorsers of the transaction
+	}{
+		{name: "the EndorsingOrganizations, the gateway's own among them",
+			policy: "OR('Org1MSP.peer')", orgs: []string{"Org2MSP", "Org1MSP", "Org3MSP"},
+			meet: []string{"Org1MSP", "Org2MSP", "Org3MSP"}, want: []string{"Org1MSP", "Org2MSP", "Org3MSP"}},
+		{name: "the EndorsingOrganizations, without the gateway's own",
+			policy: "OR('Org1MSP.peer')", orgs: []string{"Org3MSP", "Org2MSP"},
+			meet: []string{"Org2MSP", "Org3MSP"}, want: []string{"Org2MSP", "Org3MSP"}},
+		{name: "the organisations the policy needs besides the gateway's own",
+			policy: "AND('Org1MSP.peer', 'Org2MSP.peer', 'Org3MSP.peer')",
+			meet:   []string{"Org2MSP", "Org3MSP"}, want: []string{"Org1MSP", "Org2MSP", "Org3MSP"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			peers := orgs("Org1MSP", "Org2MSP", "Org3MSP")
+			m := newMeeting(len(tt.meet))
+			for _, p := range peers {
+				if slices.Contains(tt.meet, p.org) {
+					p.meet = m
+				}
+			}
+			n := newNetwork(t, ledgerWith(t, signaturePolicy(t, tt.policy)), peers...)
+			// Only a serial endorsement waits this long, and then fails.
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			resp, err := n.s.Endorse(ctx, &gp.EndorseRequest{ProposedTransaction: signedProposal(t), EndorsingOrganizations: tt.orgs})
+			if err != nil {
+				t.Fatalf("Endorse: %v", err)
+			}
+			if diff := cmp.Diff(tt.want, endorsers(t, resp.GetPreparedTransaction())); diff != "" {
+				t.Errorf("endorsers (-want +got):\n%s", diff)
 			}
 		})
 	}
