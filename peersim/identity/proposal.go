@@ -171,14 +171,8 @@ func (s *SigningIdentity) NewSignedProposal(inv Invocation) (*peer.SignedProposa
 // Endorse signs a proposal response payload as an endorsing peer: the
 // signature covers payload ‖ endorser identity.
 func (s *SigningIdentity) Endorse(proposalResponsePayload []byte) (*peer.Endorsement, error) {
-	msg := make([]byte, 0, len(proposalResponsePayload)+len(s.creator))
-	msg = append(msg, proposalResponsePayload...)
-	msg = append(msg, s.creator...)
-	sig, err := s.Sign(msg)
-	if err != nil {
-		return nil, fmt.Errorf("endorse: %w", err)
-	}
-	return &peer.Endorsement{Endorser: s.Serialize(), Signature: sig}, nil
+	e, _, err := s.endorse(proposalResponsePayload)
+	return e, err
 }
 
 // VerifyEndorsement checks that an endorsement's endorser is a valid identity
