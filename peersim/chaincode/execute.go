@@ -97,7 +97,6 @@ func (h *handler) execute(ctx context.Context, req ExecuteRequest) (resp *peer.C
 		sim:            req.Simulator,
 		signedProposal: req.SignedProposal,
 		done:           make(chan *peer.ChaincodeMessage, 1),
-		iterators:      map[string]*queryState{},
 	}
 	key := txKey(req.ChannelID, req.TxID)
 	h.mu.Lock()
@@ -181,7 +180,7 @@ type txContext struct {
 	mu        sync.Mutex
 	busy      bool // a chaincode request is being served
 	finished  bool
-	iterators map[string]*queryState // open queries, by iterator id
+	iterators map[string]*queryState // open queries, by iterator id; made by the first
 }
 
 // begin claims the transaction for one request. busy reports that another

@@ -163,8 +163,11 @@ func (h *handler) shutdown() (bool, error) {
 // reason.
 func (h *handler) recvLoop() {
 	st := streamCreated
+	// Every message is received into the same buffer: handleReceived
+	// decodes it (protobuf copies what the decoded message keeps) before
+	// the next is read, and nothing holds on to the bytes.
+	m := &rawMessage{}
 	for {
-		m := &rawMessage{}
 		err := h.st.RecvMsg(m)
 		if !h.handleReceived(m.b, err, &st) {
 			return

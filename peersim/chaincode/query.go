@@ -74,6 +74,9 @@ type queryState struct {
 func (tx *txContext) addIterator(id string, q *queryState) {
 	tx.mu.Lock()
 	defer tx.mu.Unlock()
+	if tx.iterators == nil {
+		tx.iterators = map[string]*queryState{}
+	}
 	tx.iterators[id] = q
 }
 

@@ -15,17 +15,37 @@ import (
 // (invalid UTF-8 in its txid, a malformed field) with ERROR instead of gRPC
 // ending the whole stream. gRPC's codec reaches Unmarshal through
 // protobuf's support for hand-written (legacy) messages.
+//
+// One rawMessage may receive message after message into the same buffer
+// (the handler's receiving goroutine does): each Unmarshal overwrites the
+// bytes of the one before, so they must be decoded, or copied, before the
+// next is received.
 type rawMessage struct{ b []byte }
 
-func (m *rawMessage) Reset() { m.b = nil }
+// maxKeptReceiveBuffer is the largest buffer a rawMessage keeps for the
+// next message; one received into a larger one is let go, so a single
+// large message does not pin its size for the stream's life.
+const maxKeptReceiveBuffer = 64 << 10
+
+// Reset empties m, keeping its buffer for the next message unless it is
+// larger than maxKeptReceiveBuffer.
+func (m *rawMessage) Reset() {
+	if cap(m.b) > maxKeptReceiveBuffer {
+		m.b = nil
+		return
+	}
+	m.b = m.b[:0]
+}
+
 func (m *rawMessage) String() string {
 	return fmt.Sprintf("raw chaincode message (%d bytes)", len(m.b))
 }
 func (m *rawMessage) ProtoMessage() {}
 
-// Unmarshal keeps a copy of b; gRPC reuses its buffer.
+// Unmarshal copies b into m's buffer; gRPC reuses b.
 func (m *rawMessage) Unmarshal(b []byte) error {
-	m.b = append([]byte(nil), b...)
+	m.Reset()
+	m.b = append(m.b, b...)
 	return nil
 }
 

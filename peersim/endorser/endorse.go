@@ -6,6 +6,7 @@ import (
 	"github.com/chaincodekit/chaincodekit/peersim/identity"
 	"github.com/chaincodekit/chaincodekit/peersim/ledger"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -35,13 +36,9 @@ func (e *Endorser) endorse(up *identity.UnpackedProposal, l *ledger.Ledger, ccID
 		}
 		action.Events = b
 	}
-	ext, err := proto.Marshal(action)
+	prp, err := proposalResponsePayload(up.ProposalHash, action)
 	if err != nil {
-		return nil, fmt.Errorf("failed to marshal chaincode action: %w", err)
-	}
-	prp, err := proto.Marshal(&peer.ProposalResponsePayload{ProposalHash: up.ProposalHash, Extension: ext})
-	if err != nil {
-		return nil, fmt.Errorf("failed to marshal proposal response payload: %w", err)
+		return nil, err
 	}
 	if resp.GetStatus() >= 500 {
 		return &peer.ProposalResponse{Version: 1, Response: resp, Payload: prp}, nil
@@ -68,4 +65,40 @@ func (e *Endorser) endorse(up *identity.UnpackedProposal, l *ledger.Ledger, ccID
 		l.PutTransient(up.TxID(), res.Private)
 	}
 	return &peer.ProposalResponse{Version: 1, Response: resp, Payload: prp, Endorsement: endorsement, Interest: interest}, nil
+}
+
+// proposalResponsePayload returns the marshalled
+// ProposalResponsePayload{ProposalHash: hash, Extension: marshalled action}
+// in one allocation: the action is marshalled straight into the payload,
+// after the field header its size makes, rather than into bytes of its
+// own that the payload then copies. The bytes are those of marshalling the
+// action, then the payload.
+func proposalResponsePayload(hash []byte, action *peer.ChaincodeAction) ([]byte, error) {
+	size := proto.Size(action)
+	n := 0
+	if len(hash) > 0 {
+		n += protowire.SizeTag(1) + protowire.SizeBytes(len(hash))
+	}
+	if size > 0 {
+		n += protowire.SizeTag(2) + protowire.SizeBytes(size)
+	}
+	prp := make([]byte, 0, n)
+	if len(hash) > 0 {
+		prp = protowire.AppendTag(prp, 1, protowire.BytesType)
+		prp = protowire.AppendBytes(prp, hash)
+	}
+	if size == 0 {
+		return prp, nil
+	}
+	prp = protowire.AppendTag(prp, 2, protowire.BytesType)
+	prp = protowire.AppendVarint(prp, uint64(size))
+	start := len(prp)
+	prp, err := proto.MarshalOptions{UseCachedSize: true}.MarshalAppend(prp, action)
+	if err != nil {
+		return nil, fmt.Errorf("failed to marshal chaincode action: %w", err)
+	}
+	if len(prp)-start != size {
+		return nil, fmt.Errorf("failed to marshal chaincode action: %d bytes, its size was %d", len(prp)-start, size)
+	}
+	return prp, nil
 }

@@ -3,6 +3,7 @@ package identity
 import (
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"github.com/hyperledger/fabric-protos-go-apiv2/msp"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
@@ -171,14 +173,8 @@ func (s *SigningIdentity) NewSignedProposal(inv Invocation) (*peer.SignedProposa
 // Endorse signs a proposal response payload as an endorsing peer: the
 // signature covers payload ‖ endorser identity.
 func (s *SigningIdentity) Endorse(proposalResponsePayload []byte) (*peer.Endorsement, error) {
-	msg := make([]byte, 0, len(proposalResponsePayload)+len(s.creator))
-	msg = append(msg, proposalResponsePayload...)
-	msg = append(msg, s.creator...)
-	sig, err := s.Sign(msg)
-	if err != nil {
-		return nil, fmt.Errorf("endorse: %w", err)
-	}
-	return &peer.Endorsement{Endorser: s.Serialize(), Signature: sig}, nil
+	e, _, err := s.endorse(proposalResponsePayload)
+	return e, err
 }
 
 // VerifyEndorsement checks that an endorsement's endorser is a valid identity
@@ -232,22 +228,25 @@ func UnpackProposal(sp *peer.SignedProposal) (*UnpackedProposal, error) {
 	if sp == nil || len(sp.ProposalBytes) == 0 {
 		return nil, fmt.Errorf("%w: signed proposal has no proposal bytes", ErrInvalidProposal)
 	}
-	prop := &peer.Proposal{}
+	// The proposal's messages are allocated together, with the result
+	// that holds them: one allocation instead of nine.
+	m := &unpackedMessages{}
+	prop := &m.prop
 	if err := proto.Unmarshal(sp.ProposalBytes, prop); err != nil {
 		return nil, fmt.Errorf("%w: error unmarshalling Proposal: %v", ErrInvalidProposal, err)
 	}
 	if len(prop.Header) == 0 {
 		return nil, fmt.Errorf("%w: proposal header is nil", ErrInvalidProposal)
 	}
-	hdr := &common.Header{}
+	hdr := &m.hdr
 	if err := proto.Unmarshal(prop.Header, hdr); err != nil {
 		return nil, fmt.Errorf("%w: error unmarshalling Header: %v", ErrInvalidProposal, err)
 	}
-	chdr := &common.ChannelHeader{}
+	chdr := &m.chdr
 	if err := proto.Unmarshal(hdr.ChannelHeader, chdr); err != nil {
 		return nil, fmt.Errorf("%w: error unmarshalling ChannelHeader: %v", ErrInvalidProposal, err)
 	}
-	shdr := &common.SignatureHeader{}
+	shdr := &m.shdr
 	if err := proto.Unmarshal(hdr.SignatureHeader, shdr); err != nil {
 		return nil, fmt.Errorf("%w: error unmarshalling SignatureHeader: %v", ErrInvalidProposal, err)
 	}
@@ -262,7 +261,7 @@ func UnpackProposal(sp *peer.SignedProposal) (*UnpackedProposal, error) {
 	if len(shdr.Creator) == 0 {
 		return nil, fmt.Errorf("%w: creator is empty in the signature header", ErrInvalidProposal)
 	}
-	ext := &peer.ChaincodeHeaderExtension{}
+	ext := &m.ext
 	if err := proto.Unmarshal(chdr.Extension, ext); err != nil {
 		return nil, fmt.Errorf("%w: error unmarshalling ChaincodeHeaderExtension: %v", ErrInvalidProposal, err)
 	}
@@ -272,11 +271,11 @@ func UnpackProposal(sp *peer.SignedProposal) (*UnpackedProposal, error) {
 	if ext.ChaincodeId.Name == "" {
 		return nil, fmt.Errorf("%w: ChaincodeHeaderExtension.ChaincodeId.Name is empty", ErrInvalidProposal)
 	}
-	cpp := &peer.ChaincodeProposalPayload{}
+	cpp := &m.cpp
 	if err := proto.Unmarshal(prop.Payload, cpp); err != nil {
 		return nil, fmt.Errorf("%w: error unmarshalling ChaincodeProposalPayload: %v", ErrInvalidProposal, err)
 	}
-	cis := &peer.ChaincodeInvocationSpec{}
+	cis := &m.cis
 	if err := proto.Unmarshal(cpp.Input, cis); err != nil {
 		return nil, fmt.Errorf("%w: error unmarshalling ChaincodeInvocationSpec: %v", ErrInvalidProposal, err)
 	}
@@ -286,11 +285,7 @@ func UnpackProposal(sp *peer.SignedProposal) (*UnpackedProposal, error) {
 	if cis.ChaincodeSpec.Input == nil {
 		return nil, fmt.Errorf("%w: chaincode input did not contain any input", ErrInvalidProposal)
 	}
-	hash, err := proposalHash(hdr, cpp)
-	if err != nil {
-		return nil, err
-	}
-	return &UnpackedProposal{
+	m.up = UnpackedProposal{
 		SignedProposal:  sp,
 		Proposal:        prop,
 		ChannelHeader:   chdr,
@@ -298,22 +293,41 @@ func UnpackProposal(sp *peer.SignedProposal) (*UnpackedProposal, error) {
 		ChaincodeID:     ext.ChaincodeId,
 		Spec:            cis.ChaincodeSpec,
 		TransientMap:    cpp.TransientMap,
-		ProposalHash:    hash,
-	}, nil
+		ProposalHash:    proposalHash(m.hash[:0], hdr, cpp),
+	}
+	return &m.up, nil
 }
 
-// proposalHash hashes what an endorsement binds to: the header bytes as
-// signed and the payload with the transient map removed.
-func proposalHash(hdr *common.Header, cpp *peer.ChaincodeProposalPayload) ([]byte, error) {
-	stripped, err := proto.Marshal(&peer.ChaincodeProposalPayload{Input: cpp.Input})
-	if err != nil {
-		return nil, fmt.Errorf("marshal proposal payload for hashing: %w", err)
-	}
+// unpackedMessages is an UnpackedProposal with the messages it was taken
+// apart into, allocated as one.
+type unpackedMessages struct {
+	up   UnpackedProposal
+	prop peer.Proposal
+	hdr  common.Header
+	chdr common.ChannelHeader
+	shdr common.SignatureHeader
+	ext  peer.ChaincodeHeaderExtension
+	cpp  peer.ChaincodeProposalPayload
+	cis  peer.ChaincodeInvocationSpec
+	hash [sha256.Size]byte
+}
+
+// proposalHash appends to dst the hash an endorsement binds to: SHA-256 of
+// the header bytes as signed and of the payload with the transient map
+// removed. That payload, ChaincodeProposalPayload{Input: cpp.Input}, is
+// hashed as protobuf encodes it (field 1, omitted when empty) without
+// marshalling it.
+func proposalHash(dst []byte, hdr *common.Header, cpp *peer.ChaincodeProposalPayload) []byte {
 	h := sha256.New()
 	h.Write(hdr.ChannelHeader)
 	h.Write(hdr.SignatureHeader)
-	h.Write(stripped)
-	return h.Sum(nil), nil
+	if len(cpp.Input) > 0 {
+		var prefix [1 + binary.MaxVarintLen64]byte
+		field := protowire.AppendTag(prefix[:0], 1, protowire.BytesType)
+		h.Write(protowire.AppendVarint(field, uint64(len(cpp.Input))))
+		h.Write(cpp.Input)
+	}
+	return h.Sum(dst)
 }
 
 // ValidateProposal unpacks a signed proposal and checks what a Fabric

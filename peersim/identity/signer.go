@@ -11,6 +11,7 @@ import (
 	"math/big"
 
 	"github.com/hyperledger/fabric-protos-go-apiv2/msp"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -81,6 +82,22 @@ func (s *SigningIdentity) Sign(msg []byte) ([]byte, error) {
 	return signDigest(s.key, digest[:])
 }
 
+// endorse signs proposalResponsePayload ‖ creator, as Endorse does, and
+// also returns the digest it signed. The digest is hashed from the two
+// parts in turn: the concatenation is never built.
+func (s *SigningIdentity) endorse(proposalResponsePayload []byte) (*peer.Endorsement, [sha256.Size]byte, error) {
+	var digest [sha256.Size]byte
+	h := sha256.New()
+	h.Write(proposalResponsePayload)
+	h.Write(s.creator)
+	h.Sum(digest[:0])
+	sig, err := signDigest(s.key, digest[:])
+	if err != nil {
+		return nil, digest, fmt.Errorf("endorse: %w", err)
+	}
+	return &peer.Endorsement{Endorser: s.Serialize(), Signature: sig}, digest, nil
+}
+
 type ecdsaSignature struct {
 	R, S *big.Int
 }
@@ -92,6 +109,16 @@ func signDigest(key *ecdsa.PrivateKey, digest []byte) ([]byte, error) {
 	der, err := key.Sign(nil, digest, crypto.SHA256)
 	if err != nil {
 		return nil, fmt.Errorf("ecdsa sign: %w", err)
+	}
+	// The standard library's DER is minimal, as asn1.Marshal's is: a low S
+	// needs no re-encoding, and a high one only its S replaced.
+	if r, sv, ok := splitSignature(der); ok {
+		half := halfOrder(key.Curve)
+		high := new(big.Int).SetBytes(sv)
+		if high.Cmp(half) <= 0 {
+			return der, nil
+		}
+		return appendSignature(make([]byte, 0, len(der)+1), r, high.Sub(key.Curve.Params().N, high).Bytes()), nil
 	}
 	var parsed ecdsaSignature
 	if _, err := asn1.Unmarshal(der, &parsed); err != nil {
@@ -107,6 +134,58 @@ func signDigest(key *ecdsa.PrivateKey, digest []byte) ([]byte, error) {
 		return nil, fmt.Errorf("encode signature: %w", err)
 	}
 	return sig, nil
+}
+
+// splitSignature returns the contents of the two INTEGERs of a DER
+// SEQUENCE { r INTEGER, s INTEGER } whose lengths all fit in one byte, as
+// the standard library encodes a P-256 signature; ok is false for any other
+// shape, and for integers that are negative or not minimally encoded.
+func splitSignature(der []byte) (r, s []byte, ok bool) {
+	if len(der) < 2 || der[0] != 0x30 || der[1] >= 0x80 || int(der[1]) != len(der)-2 {
+		return nil, nil, false
+	}
+	rest := der[2:]
+	if r, rest, ok = splitInteger(rest); !ok {
+		return nil, nil, false
+	}
+	if s, rest, ok = splitInteger(rest); !ok || len(rest) != 0 {
+		return nil, nil, false
+	}
+	return r, s, true
+}
+
+// splitInteger reads one minimally encoded, non-negative DER INTEGER with
+// a one-byte length from the front of b.
+func splitInteger(b []byte) (content, rest []byte, ok bool) {
+	if len(b) < 2 || b[0] != 0x02 || b[1] == 0 || b[1] >= 0x80 || int(b[1]) > len(b)-2 {
+		return nil, nil, false
+	}
+	content, rest = b[2:2+int(b[1])], b[2+int(b[1]):]
+	switch {
+	case content[0]&0x80 != 0: // negative
+		return nil, nil, false
+	case len(content) > 1 && content[0] == 0 && content[1]&0x80 == 0: // not minimal
+		return nil, nil, false
+	}
+	return content, rest, true
+}
+
+// appendSignature appends the DER SEQUENCE { r INTEGER, s INTEGER } to b:
+// r is an INTEGER's contents as splitInteger returns them, s the
+// big-endian bytes of a positive number. It encodes as asn1.Marshal of
+// ecdsaSignature does.
+func appendSignature(b, r, s []byte) []byte {
+	sLen := len(s)
+	if s[0]&0x80 != 0 {
+		sLen++
+	}
+	b = append(b, 0x30, byte(2+len(r)+2+sLen), 0x02, byte(len(r)))
+	b = append(b, r...)
+	b = append(b, 0x02, byte(sLen))
+	if sLen > len(s) {
+		b = append(b, 0)
+	}
+	return append(b, s...)
 }
 
 func halfOrder(c elliptic.Curve) *big.Int {

@@ -90,11 +90,12 @@ func (m *MSP) SelfEndorser(s *SigningIdentity) *SelfEndorser {
 // Endorse signs proposalResponsePayload ‖ endorser, as
 // SigningIdentity.Endorse does, and records the signature.
 func (e *SelfEndorser) Endorse(proposalResponsePayload []byte) (*peer.Endorsement, error) {
-	en, err := e.signer.Endorse(proposalResponsePayload)
+	en, digest, err := e.signer.endorse(proposalResponsePayload)
 	if err != nil {
 		return nil, err
 	}
-	sd := EndorsementSignedData(proposalResponsePayload, en)
-	record(e.msp.sigs, signatureKey(sd.Identity, sha256.Sum256(sd.Data), sd.Signature))
+	// digest is SHA-256(payload ‖ endorser), what a verifier hashes from
+	// EndorsementSignedData.
+	record(e.msp.sigs, signatureKey(en.Endorser, digest, en.Signature))
 	return en, nil
 }

@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -269,6 +270,37 @@ func BenchmarkGetChaincodeDefinition(b *testing.B) {
 					b.Fatal(err)
 				}
 				s.Done()
+			}
+		})
+	}
+}
+
+// BenchmarkCommit10TxBlock commits blocks of 10 transactions, each writing
+// one key of 64 bytes, as the load benchmark's invokes make them (batch
+// size 10), on each backend; the policy accepts every signature at no
+// cost, so what is measured is validation, the batch and the store's
+// write. Each op is one block.
+func BenchmarkCommit10TxBlock(b *testing.B) {
+	for _, backend := range []string{BackendMemory, BackendBolt} {
+		b.Run(backend, func(b *testing.B) {
+			l := openTestLedger(b, testOpts{backend: backend})
+			c := newClient(b, org1)
+			const txs = 10
+			value := bytes.Repeat([]byte("v"), 64)
+			b.ReportAllocs()
+			blocks := 0
+			for b.Loop() {
+				b.StopTimer()
+				envs := make([]*common.Envelope, txs)
+				for i := range envs {
+					key := fmt.Sprintf("b%06dt%04d", blocks, i)
+					envs[i] = c.propose(b, "cc").endorse(b, l, func(s *Simulator) error {
+						return s.SetState("cc", key, value)
+					})
+				}
+				b.StartTimer()
+				commitValid(b, l, envs...)
+				blocks++
 			}
 		})
 	}

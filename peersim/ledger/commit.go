@@ -421,15 +421,17 @@ type purgedKey struct {
 	key    string
 }
 
-// buildBatch turns the block view into store writes.
-func (v *blockView) buildBatch(block *common.Block, results []byte, locs map[string]TxLocation) (*batch, []purgedKey, error) {
+// buildBatch turns the block view into store writes. The block is
+// marshalled into buf's storage when it has room: the batch's value for it
+// is only valid until buf is used again. It also returns that value.
+func (v *blockView) buildBatch(block *common.Block, results []byte, locs map[string]TxLocation, buf []byte) (*batch, []purgedKey, []byte, error) {
 	b := &batch{}
 	purged, err := v.purgeExpired(b)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if err := v.purgeExpiredBlockPvt(b); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	v.writeBlockPvt(b)
 	for _, k := range slices.Sorted(maps.Keys(v.pub)) {
@@ -481,12 +483,12 @@ func (v *blockView) buildBatch(block *common.Block, results []byte, locs map[str
 	for _, id := range slices.Sorted(maps.Keys(locs)) {
 		b.put(bucketTxIDs, []byte(id), encodeTxLocation(locs[id]))
 	}
-	raw, err := proto.Marshal(block)
+	raw, err := proto.MarshalOptions{}.MarshalAppend(buf[:0], block)
 	if err != nil {
-		return nil, nil, fmt.Errorf("marshal block %d: %w", v.number, err)
+		return nil, nil, nil, fmt.Errorf("marshal block %d: %w", v.number, err)
 	}
 	b.put(bucketBlocks, be64(v.number), raw)
 	b.put(bucketResults, be64(v.number), results)
 	b.put(bucketMeta, []byte(metaHeight), be64(v.number+1))
-	return b, purged, nil
+	return b, purged, raw, nil
 }

@@ -110,14 +110,20 @@ func (l *Ledger) CommitBlock(envs []*common.Envelope) (*CommittedBlock, error) {
 	if err != nil {
 		return nil, fmt.Errorf("commit block %d on %s: %w", number, l.channel, err)
 	}
-	b, purged, err := view.buildBatch(block, stored, locs)
+	b, purged, raw, err := view.buildBatch(block, stored, locs, l.blockBuf)
 	if err != nil {
 		return nil, fmt.Errorf("commit block %d on %s: %w", number, l.channel, err)
 	}
 	b.hook = l.faultHook
 	release()
 	prepared := time.Now()
-	if err := l.st.apply(b); err != nil {
+	err = l.st.apply(b)
+	// The store copied the block's bytes if it keeps them (apply's
+	// contract): the next commit may marshal its block into them.
+	if cap(raw) <= maxKeptBlockBuffer {
+		l.blockBuf = raw[:0]
+	}
+	if err != nil {
 		return nil, fmt.Errorf("commit block %d on %s: %w", number, l.channel, err)
 	}
 	committed := time.Now()
@@ -269,3 +275,8 @@ func decodeResults(b []byte) ([]TxResult, error) {
 	}
 	return out, nil
 }
+
+// maxKeptBlockBuffer is the largest block buffer CommitBlock keeps for the
+// next block: a block of default size with large transactions fits, and a
+// rare huge one does not pin its size.
+const maxKeptBlockBuffer = 4 << 20

@@ -41,6 +41,10 @@ type Ledger struct {
 	spaces []pvtSpace
 
 	commitMu sync.RWMutex // simulations hold it shared, commits exclusive
+	// blockBuf, used by CommitBlock under commitMu, is the storage the
+	// last block was marshalled into for the store, for the next block's;
+	// one larger than maxKeptBlockBuffer is not kept.
+	blockBuf []byte
 
 	mu       sync.Mutex // guards the fields below
 	height   uint64

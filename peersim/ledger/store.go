@@ -72,7 +72,8 @@ type store interface {
 	// snapshot returns a consistent read view. The caller must release it.
 	snapshot() (snapshot, error)
 	// apply writes b atomically: after a crash either all of it or none of
-	// it is visible.
+	// it is visible. It keeps no key or value of b once it returns: the
+	// caller may reuse their storage (CommitBlock reuses its block's).
 	apply(b *batch) error
 	close() error
 }
