@@ -94,37 +94,43 @@ const setupTimeout = 5 * time.Minute
 // profiles its whole life).
 //
 // Where the peer's CPU goes, from 15 s CPU profiles of the peer under each
-// load on a shared, busy 2-core machine (percent of the peer's CPU; a query
-// cost the peer 360–460 µs, an invoke 1,000–1,300 µs):
+// load (percent of the peer's CPU; the categories overlap where one calls
+// another, e.g. allocation inside protobuf), on a 2-core machine with
+// nothing else running; in that run a query cost the peer 580 µs and an
+// invoke 1,210 µs:
 //
 //	                         query   invoke
-//	signature verify          26%     34%   (query: the proposal; invoke: the proposal, the
-//	                                         envelope at Broadcast, and at validation the
-//	                                         creator's signature again and the endorsement)
-//	signing the response      13%      4%
-//	hashing (SHA-256)          1%      1%   (besides what verify and sign hash)
-//	identity parsing           0%      0%   (certificates validated once: identity cache)
-//	policy evaluation          0%      1%   (besides its verify)
-//	transport (gRPC, HTTP/2,  ~30%    ~25%  (read and write syscalls alone 13–14%; both the
-//	  syscalls)                             client port and the chaincode stream)
-//	protobuf                   6%      6%   (unmarshal 5%, marshal 1.5%)
-//	ledger reads               9%      6%   (simulator, bolt snapshot, txid check; the chaincode
-//	                                         definition, once decoded per stored version, is
-//	                                         copied per lookup: 1.3%, was 2.8% to decode it)
-//	ledger writes and fsync    0%     14%   (bolt's commit; fdatasync 4.4%)
+//	signature verify          24%     21%   (query: the proposal; invoke: the proposal and
+//	                                         the envelope at Broadcast, each once: validation
+//	                                         finds both in the signature record)
+//	signing the response      10%      5%
+//	hashing (SHA-256)         <1%      1%   (besides what verify and sign hash)
+//	identity parsing          <1%     <1%   (certificates validated once: identity cache)
+//	policy evaluation          0%      2%   (besides its verify)
+//	transport (gRPC, HTTP/2,  23%     17%   (both the client port and the chaincode stream;
+//	  syscalls)                              the floor's is a third of its CPU)
+//	protobuf                   8%     12%
+//	ledger reads               8%      7%   (simulator, bolt snapshot, txid check, the
+//	                                         chaincode definition: decoded once per stored
+//	                                         version, copied per lookup, 1.8% of a query)
+//	ledger writes (bolt)       0%     11%   (one transaction per block; fdatasync 3%, the
+//	                                         rest bolt's page writes, ~24 per block)
+//	validation                 0%      9%   (besides bolt: parallel decoding and checks, MVCC)
 //	block cutting              0%     <1%
-//	delivery                   0%      1%
-//	logging                    0%     <1%   (nothing is logged per transaction at info)
-//	tracing                  ~1.5%    <1%   (default capacity 256; a trace is built when it is
-//	                                         read: was 3.6% of a query built per proposal;
-//	                                         --trace-capacity 0 turns it off)
-//	GC and allocation        ~15%    ~18%   (background marking 7–10%; goroutine stack
-//	                                         growth a further 3–5%)
+//	delivery                  <1%      3%   (one DeliverFiltered stream; a block filtered once
+//	                                         for all streams, and a whole block encoded once)
+//	logging                    0%      0%   (nothing is logged per transaction at info)
+//	tracing                  1.5%      1%   (default capacity 256; a trace is built when it is
+//	                                         read; --trace-capacity 0 turns it off)
+//	metrics                    1%      1%
+//	GC                         2%      3%   (background marking, at GOGC=400)
+//	allocation                10%     10%
+//	scheduler                  3%      4%
 //
-// So a query already does the floor's work plus transport, and the largest
-// avoidable cost of an invoke is verifying each signature twice in the same
-// process: the creator's envelope signature (checked at Broadcast and again
-// at validation) and the endorsement the peer itself signed (10% each).
+// The floor spends a third of its CPU on verify, a sixth (query) or a
+// twelfth (invoke) on signing and a third on transport: what is left above
+// it is the ledger (reads, bolt's commit, validation), protobuf beyond the
+// floor's own decoding, and delivery.
 func BenchmarkLoad(b *testing.B) {
 	if runtime.GOOS != "linux" {
 		b.Skip("skipped: the load benchmark reads the CPU time of its processes from /proc, which only Linux has")
