@@ -333,27 +333,18 @@ func BenchmarkDeliver16Streams(b *testing.B) {
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			c := newBlockCache(DefaultBlocks)
-			blocks := make([]*ledger.CommittedBlock, 256)
-			for i := range blocks {
-				blocks[i] = testBlock(b, uint64(i), 10)
-			}
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := range b.N {
-				cb := blocks[i%len(blocks)]
-				cb.Block.Header.Number = uint64(i) // a new block each time
-				for range streams {
-					m, err := bc.send(c, cb)
-					if err != nil {
-						b.Fatal(err)
-					}
-					data, err := bc.codec.Marshal(m)
-					if err != nil {
-						b.Fatal(err)
-					}
-					data.Free()
+			sendToStreams(b, streams, func(cb *ledger.CommittedBlock) error {
+				m, err := bc.send(c, cb)
+				if err != nil {
+					return err
 				}
-			}
+				data, err := bc.codec.Marshal(m)
+				if err != nil {
+					return err
+				}
+				data.Free()
+				return nil
+			})
 		})
 	}
 }

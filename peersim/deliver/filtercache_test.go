@@ -106,22 +106,32 @@ func BenchmarkDeliverFiltered16Streams(b *testing.B) {
 	}{{"baseline", 0}, {"shared", DefaultFilteredBlocks}} {
 		b.Run(bc.name, func(b *testing.B) {
 			c := newFilterCache(bc.max)
-			blocks := make([]*ledger.CommittedBlock, 256)
-			for i := range blocks {
-				blocks[i] = testBlock(b, uint64(i), 10)
-			}
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := range b.N {
-				cb := blocks[i%len(blocks)]
-				cb.Block.Header.Number = uint64(i) // a new block each time
-				for range streams {
-					fb := filteredBlock(c, l, cb)
-					if _, err := proto.Marshal(&peer.DeliverResponse{Type: &peer.DeliverResponse_FilteredBlock{FilteredBlock: fb}}); err != nil {
-						b.Fatal(err)
-					}
-				}
-			}
+			sendToStreams(b, streams, func(cb *ledger.CommittedBlock) error {
+				fb := filteredBlock(c, l, cb)
+				_, err := proto.Marshal(&peer.DeliverResponse{Type: &peer.DeliverResponse_FilteredBlock{FilteredBlock: fb}})
+				return err
+			})
 		})
+	}
+}
+
+// sendToStreams runs send for each of streams streams per block, for b.N
+// new blocks of 10 transactions each.
+func sendToStreams(b *testing.B, streams int, send func(cb *ledger.CommittedBlock) error) {
+	b.Helper()
+	blocks := make([]*ledger.CommittedBlock, 256)
+	for i := range blocks {
+		blocks[i] = testBlock(b, uint64(i), 10)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		cb := blocks[i%len(blocks)]
+		cb.Block.Header.Number = uint64(i) // a new block each time
+		for range streams {
+			if err := send(cb); err != nil {
+				b.Fatal(err)
+			}
+		}
 	}
 }

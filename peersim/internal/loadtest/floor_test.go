@@ -28,17 +28,25 @@ import (
 	"github.com/chaincodekit/chaincodekit/peersim/identity"
 )
 
-func TestBlockWriterCutsAtTheBatchSize(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "blocks")
-	// The timeout never comes: only reaching the size can cut the block.
-	w, err := newBlockWriter(path, 3, time.Hour)
+// runBlockWriter runs a block writer of path until the test ends; ctx is
+// the writer's.
+func runBlockWriter(t *testing.T, path string, size int, timeout time.Duration) (*blockWriter, context.Context) {
+	t.Helper()
+	w, err := newBlockWriter(path, size, timeout)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(t.Context())
 	ran := make(chan struct{})
 	go func() { w.run(ctx); close(ran) }()
-	defer func() { cancel(); <-ran }()
+	t.Cleanup(func() { cancel(); <-ran })
+	return w, ctx
+}
+
+func TestBlockWriterCutsAtTheBatchSize(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "blocks")
+	// The timeout never comes: only reaching the size can cut the block.
+	w, ctx := runBlockWriter(t, path, 3, time.Hour)
 	var wg sync.WaitGroup
 	errs := make([]error, 3)
 	for i := range 3 {
@@ -64,14 +72,7 @@ func TestBlockWriterCutsAtTheBatchSize(t *testing.T) {
 func TestBlockWriterCutsAtTheTimeout(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "blocks")
 	// The size is never reached: only the timeout can cut the block.
-	w, err := newBlockWriter(path, 100, time.Millisecond)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	ran := make(chan struct{})
-	go func() { w.run(ctx); close(ran) }()
-	defer func() { cancel(); <-ran }()
+	w, ctx := runBlockWriter(t, path, 100, time.Millisecond)
 	if err := w.write(ctx, []byte("payload"), []byte("sig")); err != nil {
 		t.Fatal(err)
 	}
@@ -234,14 +235,7 @@ func TestFloorRefusesWhatItsClientDidNotSign(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	blocks, err := newBlockWriter(filepath.Join(t.TempDir(), "blocks"), 1, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	ran := make(chan struct{})
-	go func() { blocks.run(ctx); close(ran) }()
-	defer func() { cancel(); <-ran }()
+	blocks, ctx := runBlockWriter(t, filepath.Join(t.TempDir(), "blocks"), 1, time.Hour)
 	f := &Floor{client: &key.PublicKey, blocks: blocks}
 
 	request, err := proto.Marshal(&gateway.CommitStatusRequest{TransactionId: "tx1", ChannelId: "ch1"})
