@@ -23,6 +23,22 @@ type Result struct {
 	CPU []time.Duration
 }
 
+// Add returns the two results as one load: their operations, wall time
+// and CPU added up. A zero Result adds nothing.
+func (r Result) Add(o Result) Result {
+	sum := Result{Ops: r.Ops + o.Ops, Wall: r.Wall + o.Wall}
+	sum.CPU = make([]time.Duration, max(len(r.CPU), len(o.CPU)))
+	for i := range sum.CPU {
+		if i < len(r.CPU) {
+			sum.CPU[i] += r.CPU[i]
+		}
+		if i < len(o.CPU) {
+			sum.CPU[i] += o.CPU[i]
+		}
+	}
+	return sum
+}
+
 // OpsPerSecond is the throughput.
 func (r Result) OpsPerSecond() float64 {
 	if r.Wall <= 0 {

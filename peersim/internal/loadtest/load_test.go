@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func TestRunRunsEachOperationOnce(t *testing.T) {
@@ -70,5 +72,25 @@ func TestRunMeasuresTheProcessesGiven(t *testing.T) {
 	}
 	if _, err := Run(context.Background(), 1, 1, []int{-1}, func(context.Context, int, int) error { return nil }); err == nil {
 		t.Fatal("Run with pid -1 succeeded, want an error naming the process")
+	}
+}
+
+func TestResultAddSumsTheLoads(t *testing.T) {
+	a := Result{Ops: 10, Wall: time.Second, CPU: []time.Duration{time.Second, 2 * time.Second}}
+	b := Result{Ops: 30, Wall: 3 * time.Second, CPU: []time.Duration{3 * time.Second, 6 * time.Second}}
+	for _, tc := range []struct {
+		name string
+		got  Result
+		want Result
+	}{
+		{"two loads", a.Add(b), Result{Ops: 40, Wall: 4 * time.Second, CPU: []time.Duration{4 * time.Second, 8 * time.Second}}},
+		{"onto nothing", Result{}.Add(a), a},
+	} {
+		if tc.got.Ops != tc.want.Ops || tc.got.Wall != tc.want.Wall || !slices.Equal(tc.got.CPU, tc.want.CPU) {
+			t.Errorf("%s: %+v, want %+v", tc.name, tc.got, tc.want)
+		}
+	}
+	if got := a.Add(b).MicrosPerOp(1); got != 200_000 {
+		t.Errorf("MicrosPerOp of the sum = %v, want 200000: 8 s over 40 operations", got)
 	}
 }
