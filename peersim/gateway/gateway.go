@@ -162,8 +162,8 @@ func (s *Server) defined(l *ledger.Ledger, chaincode string) bool {
 	if slices.Contains(s.cfg.SystemChaincodes, chaincode) {
 		return true
 	}
-	_, err := l.ChaincodeDefinition(chaincode)
-	return err == nil
+	ok, err := l.ChaincodeDefined(chaincode)
+	return ok && err == nil
 }
 
 // result is the chaincode's response payload inside a proposal response.

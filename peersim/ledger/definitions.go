@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"regexp"
@@ -138,6 +139,21 @@ func (l *Ledger) ChaincodeDefinition(name string) (*ChaincodeDefinition, error) 
 	defer snap.release()
 	d, err := l.readDefinition(snap, name)
 	return d.clone(), err
+}
+
+// ChaincodeDefined reports whether chaincode name has a committed
+// definition, without copying it as ChaincodeDefinition does.
+func (l *Ledger) ChaincodeDefined(name string) (bool, error) {
+	snap, err := l.st.snapshot()
+	if err != nil {
+		return false, fmt.Errorf("chaincode definition %s: %w", name, err)
+	}
+	defer snap.release()
+	_, err = l.readDefinition(snap, name)
+	if errors.Is(err, ErrChaincodeNotDefined) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // readDefinition returns the committed definition of chaincode name as

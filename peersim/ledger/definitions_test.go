@@ -145,3 +145,26 @@ func TestLifecycleDefinitionWritesAreChecked(t *testing.T) {
 		})
 	}
 }
+
+func TestChaincodeDefinedSaysWhetherADefinitionIsCommitted(t *testing.T) {
+	for _, backend := range []string{BackendMemory, BackendBolt} {
+		l := openTestLedger(t, testOpts{backend: backend, bare: true})
+		define(t, l, &ChaincodeDefinition{Name: "legacy", Version: "1"})
+		defineLifecycle(t, l, &ChaincodeDefinition{Name: "modern", Version: "1", Sequence: 1})
+		for _, tc := range []struct {
+			name string
+			want bool
+		}{{"legacy", true}, {"modern", true}, {"absent", false}} {
+			got, err := l.ChaincodeDefined(tc.name)
+			if err != nil || got != tc.want {
+				t.Errorf("%s: ChaincodeDefined(%q) = %v, %v; want %v, nil", backend, tc.name, got, err, tc.want)
+			}
+		}
+		if err := l.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := l.ChaincodeDefined("legacy"); err == nil {
+			t.Errorf("%s: ChaincodeDefined on a closed ledger succeeded, want its error", backend)
+		}
+	}
+}
