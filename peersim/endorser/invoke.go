@@ -17,7 +17,8 @@ import (
 // recording the check's verdict in facts.
 func (e *Endorser) invoke(ctx context.Context, up *identity.UnpackedProposal, l *ledger.Ledger, facts *Facts, check bool) (*peer.ProposalResponse, error) {
 	name, txID := up.ChaincodeID.GetName(), up.TxID()
-	def, err := l.ChaincodeDefinition(name)
+	// Read, never modified: the ledger's own copy.
+	def, err := l.SharedChaincodeDefinition(name)
 	if errors.Is(err, ledger.ErrChaincodeNotDefined) {
 		return nil, &syscc.NotInstantiatedError{Name: name}
 	}
@@ -59,7 +60,7 @@ func (e *Endorser) simulate(ctx context.Context, up *identity.UnpackedProposal, 
 	// first (even earlier in the same block) makes this transaction an
 	// MVCC_READ_CONFLICT. The caller's read, outside the simulator, only
 	// picks the chaincode to connect to.
-	simDef, err := sim.GetChaincodeDefinition(name)
+	simDef, err := sim.GetSharedChaincodeDefinition(name)
 	if errors.Is(err, ledger.ErrChaincodeNotDefined) {
 		return nil, nil, nil, &syscc.NotInstantiatedError{Name: name}
 	}

@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 
@@ -127,27 +128,78 @@ func TestDefinitionCacheFollowsUpgrades(t *testing.T) {
 // served from the cache is still a read of the simulation, with the
 // committed version, so that two upgrades in one block conflict.
 func TestGetChaincodeDefinitionRecordsItsRead(t *testing.T) {
-	l := openTestLedger(t, testOpts{bare: true})
-	define(t, l, policyDefinition("1")) // block 0
-	for i := range 2 {                  // the second read is served by the cache
-		res, err := l.Simulate(fmt.Sprintf("tx%d", i), org1, func(s *Simulator) error {
-			_, err := s.GetChaincodeDefinition("pc")
-			return err
+	for _, get := range []struct {
+		name string
+		get  func(s *Simulator, name string) (*ChaincodeDefinition, error)
+	}{
+		{"GetChaincodeDefinition", (*Simulator).GetChaincodeDefinition},
+		{"GetSharedChaincodeDefinition", (*Simulator).GetSharedChaincodeDefinition},
+	} {
+		t.Run(get.name, func(t *testing.T) {
+			l := openTestLedger(t, testOpts{bare: true})
+			define(t, l, policyDefinition("1")) // block 0
+			for i := range 2 {                  // the second read is served by the cache
+				res, err := l.Simulate(fmt.Sprintf("tx%d", i), org1, func(s *Simulator) error {
+					d, err := get.get(s, "pc")
+					if err == nil && !cmp.Equal(d, policyDefinition("1"), protocmp.Transform()) {
+						t.Errorf("read %d: %s returned %+v, want the definition committed", i, get.name, d)
+					}
+					return err
+				})
+				if err != nil {
+					t.Fatalf("simulate: %v", err)
+				}
+				want := &kvrwset.KVRWSet{Reads: []*kvrwset.KVRead{
+					{Key: LifecycleDefinitionKey("pc")},
+				}}
+				if diff := cmp.Diff(want, nsRWSet(t, res, LifecycleNamespace), protocmp.Transform()); diff != "" {
+					t.Errorf("read %d: _lifecycle read set (-want +got):\n%s", i, diff)
+				}
+				want = &kvrwset.KVRWSet{Reads: []*kvrwset.KVRead{
+					{Key: "pc", Version: &kvrwset.Version{BlockNum: 0, TxNum: 0}},
+				}}
+				if diff := cmp.Diff(want, nsRWSet(t, res, LSCCNamespace), protocmp.Transform()); diff != "" {
+					t.Errorf("read %d: lscc read set (-want +got):\n%s", i, diff)
+				}
+			}
 		})
-		if err != nil {
-			t.Fatalf("simulate: %v", err)
+	}
+}
+
+// TestSharedChaincodeDefinitionIsTheCommittedOne checks the reader that
+// does not copy against the one that does.
+func TestSharedChaincodeDefinitionIsTheCommittedOne(t *testing.T) {
+	l := openTestLedger(t, testOpts{bare: true})
+	define(t, l, policyDefinition("1"))
+	for _, name := range []string{"pc", "absent"} {
+		copied, errCopied := l.ChaincodeDefinition(name)
+		shared, errShared := l.SharedChaincodeDefinition(name)
+		if !errors.Is(errShared, ErrChaincodeNotDefined) != !errors.Is(errCopied, ErrChaincodeNotDefined) {
+			t.Errorf("%s: SharedChaincodeDefinition error %v, ChaincodeDefinition error %v: want the same", name, errShared, errCopied)
 		}
-		want := &kvrwset.KVRWSet{Reads: []*kvrwset.KVRead{
-			{Key: LifecycleDefinitionKey("pc")},
-		}}
-		if diff := cmp.Diff(want, nsRWSet(t, res, LifecycleNamespace), protocmp.Transform()); diff != "" {
-			t.Errorf("read %d: _lifecycle read set (-want +got):\n%s", i, diff)
+		if diff := cmp.Diff(copied, shared, protocmp.Transform()); diff != "" {
+			t.Errorf("%s: shared and copied definitions differ (-copied +shared):\n%s", name, diff)
 		}
-		want = &kvrwset.KVRWSet{Reads: []*kvrwset.KVRead{
-			{Key: "pc", Version: &kvrwset.Version{BlockNum: 0, TxNum: 0}},
-		}}
-		if diff := cmp.Diff(want, nsRWSet(t, res, LSCCNamespace), protocmp.Transform()); diff != "" {
-			t.Errorf("read %d: lscc read set (-want +got):\n%s", i, diff)
-		}
+	}
+}
+
+// BenchmarkChaincodeDefinition reads a definition with a policy and a
+// collection the way the endorser does for each proposal: copied (what it
+// did) and shared (what it does).
+func BenchmarkChaincodeDefinition(b *testing.B) {
+	l := openTestLedger(b, testOpts{bare: true})
+	define(b, l, policyDefinition("1"))
+	for _, r := range []struct {
+		name string
+		read func(string) (*ChaincodeDefinition, error)
+	}{{"copied", l.ChaincodeDefinition}, {"shared", l.SharedChaincodeDefinition}} {
+		b.Run(r.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := r.read("pc"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -130,15 +130,23 @@ func decodeDefinition(b []byte) (*ChaincodeDefinition, error) {
 }
 
 // ChaincodeDefinition returns the committed definition of chaincode name,
-// or ErrChaincodeNotDefined.
+// or ErrChaincodeNotDefined. The definition is the caller's to modify.
 func (l *Ledger) ChaincodeDefinition(name string) (*ChaincodeDefinition, error) {
+	d, err := l.SharedChaincodeDefinition(name)
+	return d.clone(), err
+}
+
+// SharedChaincodeDefinition is ChaincodeDefinition without the copy, for
+// a caller that only reads the definition: it is the ledger's own, shared
+// with every other reader, and must not be modified, nor its policy or
+// collections.
+func (l *Ledger) SharedChaincodeDefinition(name string) (*ChaincodeDefinition, error) {
 	snap, err := l.st.snapshot()
 	if err != nil {
 		return nil, fmt.Errorf("chaincode definition %s: %w", name, err)
 	}
 	defer snap.release()
-	d, err := l.readDefinition(snap, name)
-	return d.clone(), err
+	return l.readDefinition(snap, name)
 }
 
 // ChaincodeDefined reports whether chaincode name has a committed

@@ -328,6 +328,15 @@ func (s *Simulator) PutLifecycleDefinition(def *ChaincodeDefinition) error {
 // name (its _lifecycle definition, else its lscc one), recording a read of it (so two upgrades in one block conflict), or
 // ErrChaincodeNotDefined.
 func (s *Simulator) GetChaincodeDefinition(name string) (*ChaincodeDefinition, error) {
+	d, err := s.GetSharedChaincodeDefinition(name)
+	return d.clone(), err
+}
+
+// GetSharedChaincodeDefinition is GetChaincodeDefinition without the copy,
+// for a caller that only reads the definition: it is the ledger's own,
+// shared with every other reader, and must not be modified, nor its policy
+// or collections.
+func (s *Simulator) GetSharedChaincodeDefinition(name string) (*ChaincodeDefinition, error) {
 	b, err := s.GetState(LifecycleNamespace, LifecycleDefinitionKey(name))
 	if err == nil && b == nil {
 		b, err = s.GetState(LSCCNamespace, name)
@@ -338,8 +347,7 @@ func (s *Simulator) GetChaincodeDefinition(name string) (*ChaincodeDefinition, e
 	if b == nil {
 		return nil, fmt.Errorf("chaincode %s: %w", name, ErrChaincodeNotDefined)
 	}
-	d, err := s.l.defs.decode(b)
-	return d.clone(), err
+	return s.l.defs.decode(b)
 }
 
 func clone(b []byte) []byte {
