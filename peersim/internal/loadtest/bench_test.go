@@ -332,6 +332,10 @@ func BenchmarkLoad(b *testing.B) {
 			b.ReportMetric(floorUs, "floor-µs/op")
 			b.ReportMetric(floorCCUs, "floor-cc-µs/op")
 			b.ReportMetric(f.OpsPerSecond(), "floor-ops/s")
+			b.ReportMetric(r.SyscallsPerOp(0), "peer-syscalls/op")
+			b.ReportMetric(r.SyscallsPerOp(1), "cc-syscalls/op")
+			b.ReportMetric(f.SyscallsPerOp(0), "floor-syscalls/op")
+			b.ReportMetric(f.SyscallsPerOp(1), "floor-cc-syscalls/op")
 			if floorUs > 0 {
 				b.ReportMetric(peerUs/floorUs, "peer-ratio")
 				b.ReportMetric((peerUs+ccUs)/(floorUs+floorCCUs), "ratio")

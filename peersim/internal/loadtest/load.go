@@ -21,22 +21,36 @@ type Result struct {
 	// CPU is the CPU time each measured process spent meanwhile, in the
 	// order of the pids given to Run.
 	CPU []time.Duration
+	// Syscalls is how many read and write system calls each made.
+	Syscalls []int64
 }
 
 // Add returns the two results as one load: their operations, wall time
 // and CPU added up. A zero Result adds nothing.
 func (r Result) Add(o Result) Result {
-	sum := Result{Ops: r.Ops + o.Ops, Wall: r.Wall + o.Wall}
-	sum.CPU = make([]time.Duration, max(len(r.CPU), len(o.CPU)))
-	for i := range sum.CPU {
-		if i < len(r.CPU) {
-			sum.CPU[i] += r.CPU[i]
+	return Result{Ops: r.Ops + o.Ops, Wall: r.Wall + o.Wall, CPU: addUp(r.CPU, o.CPU), Syscalls: addUp(r.Syscalls, o.Syscalls)}
+}
+
+func addUp[T time.Duration | int64](a, b []T) []T {
+	sum := make([]T, max(len(a), len(b)))
+	for i := range sum {
+		if i < len(a) {
+			sum[i] += a[i]
 		}
-		if i < len(o.CPU) {
-			sum.CPU[i] += o.CPU[i]
+		if i < len(b) {
+			sum[i] += b[i]
 		}
 	}
 	return sum
+}
+
+// SyscallsPerOp is the read and write system calls of process i per
+// operation.
+func (r Result) SyscallsPerOp(i int) float64 {
+	if r.Ops == 0 {
+		return 0
+	}
+	return float64(r.Syscalls[i]) / float64(r.Ops)
 }
 
 // OpsPerSecond is the throughput.
@@ -57,12 +71,17 @@ func (r Result) MicrosPerOp(i int) float64 {
 
 // Run runs ops operations with clients concurrent clients (client w runs
 // op with w, taking the next i until ops are taken) and measures the CPU
-// time of the processes pids from before the first to after the last. The
+// time and system calls of the processes pids from before the first to
+// after the last. The
 // first error stops the load and is returned.
 func Run(ctx context.Context, clients, ops int, pids []int, op Op) (Result, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	before, err := cpuTimes(pids)
+	if err != nil {
+		return Result{}, err
+	}
+	callsBefore, err := syscalls(pids)
 	if err != nil {
 		return Result{}, err
 	}
@@ -92,11 +111,28 @@ func Run(ctx context.Context, clients, ops int, pids []int, op Op) (Result, erro
 	if err != nil {
 		return Result{}, err
 	}
-	r := Result{Ops: ops, Wall: wall, CPU: make([]time.Duration, len(pids))}
+	callsAfter, err := syscalls(pids)
+	if err != nil {
+		return Result{}, err
+	}
+	r := Result{Ops: ops, Wall: wall, CPU: make([]time.Duration, len(pids)), Syscalls: make([]int64, len(pids))}
 	for i := range pids {
 		r.CPU[i] = after[i] - before[i]
+		r.Syscalls[i] = callsAfter[i] - callsBefore[i]
 	}
 	return r, nil
+}
+
+func syscalls(pids []int) ([]int64, error) {
+	out := make([]int64, len(pids))
+	for i, pid := range pids {
+		n, err := Syscalls(pid)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = n
+	}
+	return out, nil
 }
 
 func cpuTimes(pids []int) ([]time.Duration, error) {

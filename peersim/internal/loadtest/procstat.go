@@ -56,6 +56,44 @@ func parseStat(b []byte) (uint64, error) {
 	return total, nil
 }
 
+// Syscalls returns how many read and write system calls the process pid
+// has made so far, over all its threads (syscr plus syscw of
+// /proc/<pid>/io). It works on Linux only.
+func Syscalls(pid int) (int64, error) {
+	path := fmt.Sprintf("/proc/%d/io", pid)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, fmt.Errorf("read the system calls of process %d: %w", pid, err)
+	}
+	n, err := parseIO(b)
+	if err != nil {
+		return 0, fmt.Errorf("read the system calls of process %d from %s: %w", pid, path, err)
+	}
+	return n, nil
+}
+
+// parseIO returns syscr+syscw from the content of a /proc/<pid>/io file.
+func parseIO(b []byte) (int64, error) {
+	var total int64
+	found := 0
+	for _, line := range bytes.Split(b, []byte("\n")) {
+		name, value, ok := bytes.Cut(line, []byte(":"))
+		if !ok || (string(name) != "syscr" && string(name) != "syscw") {
+			continue
+		}
+		v, err := strconv.ParseInt(string(bytes.TrimSpace(value)), 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("%s is not a count: %w", name, err)
+		}
+		total += v
+		found++
+	}
+	if found != 2 {
+		return 0, fmt.Errorf("want syscr and syscw, found %d of them in %q", found, truncate(b))
+	}
+	return total, nil
+}
+
 func truncate(b []byte) []byte {
 	if len(b) > 80 {
 		return append(b[:80:80], "..."...)
