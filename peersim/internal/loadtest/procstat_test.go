@@ -66,3 +66,44 @@ func TestCPUTimeOfThisProcess(t *testing.T) {
 		t.Fatal("CPUTime(-1) succeeded; want an error naming the process")
 	}
 }
+
+func TestParseIO(t *testing.T) {
+	tests := []struct {
+		name    string
+		io      string
+		want    int64
+		wantErr string
+	}{
+		{
+			name: "syscr plus syscw",
+			io:   "rchar: 6976\nwchar: 10\nsyscr: 12\nsyscw: 30\nread_bytes: 0\nwrite_bytes: 0\ncancelled_write_bytes: 0\n",
+			want: 42,
+		},
+		{name: "a count missing is refused", io: "rchar: 1\nsyscr: 12\n", wantErr: "found 1"},
+		{name: "a count that is not a number is refused", io: "syscr: x\nsyscw: 1\n", wantErr: "syscr is not a count"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseIO([]byte(tt.io))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("parseIO = %d, %v; want an error containing %q", got, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("parseIO = %d, %v; want %d", got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestSyscallsOfThisProcess(t *testing.T) {
+	if _, err := os.Stat("/proc/self/io"); err != nil {
+		t.Skip("skipped: no /proc/self/io on this system, and Syscalls reads it")
+	}
+	n, err := Syscalls(os.Getpid())
+	if err != nil || n <= 0 {
+		t.Fatalf("Syscalls(this process) = %d, %v; want a positive count: reading its test binary took system calls", n, err)
+	}
+}
