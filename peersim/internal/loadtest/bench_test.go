@@ -81,7 +81,10 @@ const setupTimeout = 5 * time.Minute
 // envelope is in a block on disk (blocks cut at 10 envelopes or 200ms, one
 // write and one fsync each). ratio is peersim's peer plus chaincode over the
 // floor's server plus chaincode; peer-ratio is the peer alone over the
-// floor's server alone. floor/query and floor/invoke run the floor alone.
+// floor's server alone. peer-syscalls/op, cc-syscalls/op, floor-syscalls/op
+// and floor-cc-syscalls/op count each process's read and write system calls
+// (/proc/<pid>/io): a difference in CPU with none in them is the peer's own
+// work, not transport. floor/query and floor/invoke run the floor alone.
 // The floor serves the Gateway too, driven by the same fabric-gateway
 // clients: Evaluate and Endorse endorse as ProcessProposal does, Endorse
 // also assembles the transaction, Submit verifies it and answers once it
