@@ -125,22 +125,15 @@ func serveBufconn(t *testing.T, s *Service, opts ...grpc.ServerOption) *grpc.Cli
 // seekAll is a seek envelope for blocks 0 to stop of channel "ch".
 func seekAll(t *testing.T, stop uint64) *common.Envelope {
 	t.Helper()
-	mustMarshal := func(m proto.Message) []byte {
-		b, err := proto.Marshal(m)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
 	seek := &orderer.SeekInfo{
 		Start:    &orderer.SeekPosition{Type: &orderer.SeekPosition_Oldest{Oldest: &orderer.SeekOldest{}}},
 		Stop:     &orderer.SeekPosition{Type: &orderer.SeekPosition_Specified{Specified: &orderer.SeekSpecified{Number: stop}}},
 		Behavior: orderer.SeekInfo_FAIL_IF_NOT_READY,
 	}
-	chdr := mustMarshal(&common.ChannelHeader{Type: int32(common.HeaderType_DELIVER_SEEK_INFO), ChannelId: "ch"})
-	shdr := mustMarshal(&common.SignatureHeader{Creator: []byte("creator"), Nonce: []byte("nonce")})
+	chdr := mustMarshal(t, &common.ChannelHeader{Type: int32(common.HeaderType_DELIVER_SEEK_INFO), ChannelId: "ch"})
+	shdr := mustMarshal(t, &common.SignatureHeader{Creator: []byte("creator"), Nonce: []byte("nonce")})
 	return &common.Envelope{
-		Payload:   mustMarshal(&common.Payload{Header: &common.Header{ChannelHeader: chdr, SignatureHeader: shdr}, Data: mustMarshal(seek)}),
+		Payload:   mustMarshal(t, &common.Payload{Header: &common.Header{ChannelHeader: chdr, SignatureHeader: shdr}, Data: mustMarshal(t, seek)}),
 		Signature: []byte("signature"),
 	}
 }

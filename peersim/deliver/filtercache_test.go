@@ -12,27 +12,30 @@ import (
 	"google.golang.org/protobuf/testing/protocmp"
 )
 
+// mustMarshal marshals m, failing the test if it cannot.
+func mustMarshal(t testing.TB, m proto.Message) []byte {
+	t.Helper()
+	b, err := proto.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 // testBlock is block number of txs endorser transactions, each with a
 // chaincode event, all VALID.
 func testBlock(t testing.TB, number uint64, txs int) *ledger.CommittedBlock {
 	t.Helper()
-	mustMarshal := func(m proto.Message) []byte {
-		b, err := proto.Marshal(m)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
 	cb := &ledger.CommittedBlock{Block: &common.Block{Header: &common.BlockHeader{Number: number}, Data: &common.BlockData{}}}
 	for i := range txs {
 		txID := fmt.Sprintf("tx%d-%d", number, i)
-		event := mustMarshal(&peer.ChaincodeEvent{ChaincodeId: "cc", TxId: txID, EventName: "put", Payload: make([]byte, 64)})
-		prp := mustMarshal(&peer.ProposalResponsePayload{ProposalHash: make([]byte, 32), Extension: mustMarshal(&peer.ChaincodeAction{Events: event, Results: make([]byte, 200)})})
-		action := mustMarshal(&peer.ChaincodeActionPayload{Action: &peer.ChaincodeEndorsedAction{ProposalResponsePayload: prp}})
-		chdr := mustMarshal(&common.ChannelHeader{Type: int32(common.HeaderType_ENDORSER_TRANSACTION), ChannelId: "ch", TxId: txID})
-		payload := mustMarshal(&common.Payload{Header: &common.Header{ChannelHeader: chdr, SignatureHeader: mustMarshal(&common.SignatureHeader{Creator: make([]byte, 700), Nonce: make([]byte, 24)})},
-			Data: mustMarshal(&peer.Transaction{Actions: []*peer.TransactionAction{{Payload: action}}})})
-		cb.Block.Data.Data = append(cb.Block.Data.Data, mustMarshal(&common.Envelope{Payload: payload, Signature: make([]byte, 71)}))
+		event := mustMarshal(t, &peer.ChaincodeEvent{ChaincodeId: "cc", TxId: txID, EventName: "put", Payload: make([]byte, 64)})
+		prp := mustMarshal(t, &peer.ProposalResponsePayload{ProposalHash: make([]byte, 32), Extension: mustMarshal(t, &peer.ChaincodeAction{Events: event, Results: make([]byte, 200)})})
+		action := mustMarshal(t, &peer.ChaincodeActionPayload{Action: &peer.ChaincodeEndorsedAction{ProposalResponsePayload: prp}})
+		chdr := mustMarshal(t, &common.ChannelHeader{Type: int32(common.HeaderType_ENDORSER_TRANSACTION), ChannelId: "ch", TxId: txID})
+		payload := mustMarshal(t, &common.Payload{Header: &common.Header{ChannelHeader: chdr, SignatureHeader: mustMarshal(t, &common.SignatureHeader{Creator: make([]byte, 700), Nonce: make([]byte, 24)})},
+			Data: mustMarshal(t, &peer.Transaction{Actions: []*peer.TransactionAction{{Payload: action}}})})
+		cb.Block.Data.Data = append(cb.Block.Data.Data, mustMarshal(t, &common.Envelope{Payload: payload, Signature: make([]byte, 71)}))
 		cb.Txs = append(cb.Txs, ledger.TxResult{TxID: txID, Index: i, Code: peer.TxValidationCode_VALID})
 	}
 	return cb
